@@ -1,0 +1,69 @@
+/**
+ * MessageBus port. Adapters: Kafka (kafkajs) and the in-process bus (embedded default, durable
+ * in the read-model PostgreSQL). Both pass test/integration/bus/message-bus.contract.ts.
+ *
+ * Semantics shared by every adapter:
+ * - a topic has partitions; a message's key picks its partition, so one key is delivered in order;
+ * - every consumer group receives every message; within a group, one member handles each message;
+ * - at-least-once: an offset is committed only after the handler resolved;
+ * - a handler that throws is retried with backoff; after `maxAttempts` failures the message goes to
+ *   the dead-letter topic (`<topic>.dlq` unless set) with the error in headers, and is committed.
+ */
+
+export interface OutgoingMessage {
+  key: string;
+  /** UTF-8 JSON text in practice; the bus does not interpret it. */
+  value: string;
+  headers?: Record<string, string>;
+}
+
+export interface DeliveredMessage {
+  topic: string;
+  partition: number;
+  /** Offset within the partition, as a decimal string (Kafka offsets exceed 2^53). */
+  offset: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topics: string[];
+  /** A group with no committed offset starts at the earliest message (true, default) or only new ones. */
+  fromBeginning?: boolean;
+  handler: (message: DeliveredMessage) => Promise<void>;
+  /** Attempts before dead-lettering, including the first. Default 5. */
+  maxAttempts?: number;
+  /** First retry delay; doubles each attempt. Default 100 ms. */
+  retryBackoffMs?: number;
+  /** Default `<topic>.dlq`. */
+  deadLetterTopic?: (topic: string) => string;
+}
+
+export interface Consumer {
+  /** Stops consuming; resolves after the running handler finished and its offset was committed. */
+  stop(): Promise<void>;
+}
+
+export const DEAD_LETTER_HEADERS = {
+  error: 'x-dlq-error',
+  originalTopic: 'x-dlq-original-topic',
+  originalPartition: 'x-dlq-original-partition',
+  originalOffset: 'x-dlq-original-offset',
+  attempts: 'x-dlq-attempts',
+} as const;
+
+export const defaultDeadLetterTopic = (topic: string): string => `${topic}.dlq`;
+
+export interface MessageBus {
+  /** Creates topics that do not exist yet (idempotent). */
+  ensureTopics(topics: string[]): Promise<void>;
+  /** Resolves once the bus has durably accepted every message. */
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  /** Resolves once the consumer joined its group and is receiving. */
+  subscribe(options: ConsumerOptions): Promise<Consumer>;
+  /** Resolves when the bus answers; used by /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,93 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The whole configuration, from environment variables, validated once at start-up.
+ * An unset URL selects the embedded default. The README documents every variable.
+ */
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol.replace(':', ''));
+      } catch {
+        return false;
+      }
+    }, `must be a URL with scheme ${protocols.join(' or ')}`)
+    .optional();
+
+const positiveInt = z.coerce.number().int().positive();
+
+const brokerList = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((value) => value.split(',').map((b) => b.trim()).filter(Boolean))
+  .refine((brokers) => brokers.length > 0 && brokers.every((b) => /^[\w.-]+:\d+$/.test(b)), 'must be host:port[,host:port...]')
+  .optional();
+
+export const ConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  PUBLIC_BASE_URL: optionalUrl(['http', 'https']),
+  DATA_DIR: z.string().trim().min(1).default('.data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
+  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+  ESDB_URL: optionalUrl(['esdb', 'esdb+discover']),
+  KAFKA_BROKERS: brokerList,
+  KAFKA_CLIENT_ID: z.string().trim().min(1).default('lapxcel-arena'),
+  TOPIC_PREFIX: z.string().trim().regex(/^[a-zA-Z0-9._-]*$/, 'letters, digits, . _ - only').default('arena.'),
+  CLICKHOUSE_URL: optionalUrl(['http', 'https']),
+  CLICKHOUSE_DATABASE: z.string().trim().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be an identifier').default('arena'),
+
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  ACCESS_TOKEN_TTL_SEC: positiveInt.default(3600),
+  REFRESH_TOKEN_TTL_SEC: positiveInt.default(30 * 24 * 3600),
+
+  BODY_LIMIT_BYTES: positiveInt.default(16 * 1024 * 1024),
+  RATE_LIMIT_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  RATE_LIMIT_AUTH_PER_MIN: positiveInt.default(5),
+  RATE_LIMIT_SUBMISSIONS_PER_MIN: positiveInt.default(5),
+  RATE_LIMIT_MATCHES_PER_MIN: positiveInt.default(10),
+  RATE_LIMIT_DEFAULT_PER_MIN: positiveInt.default(60),
+});
+
+type RawConfig = z.infer<typeof ConfigSchema>;
+
+export interface Config extends RawConfig {
+  /** DATA_DIR made absolute. */
+  dataDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Builds the configuration; throws ConfigError naming each bad variable. Empty strings count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.keys(ConfigSchema.shape);
+  const input: Record<string, string> = {};
+  for (const key of known) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') input[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '?'), message: issue.message })),
+    );
+  }
+  return { ...parsed.data, dataDir: resolve(parsed.data.DATA_DIR) };
+}

@@ -1,0 +1,115 @@
+/**
+ * EventStore port: the source of truth. Adapters: PostgreSQL (embedded default) and
+ * EventStoreDB. Every adapter must pass test/integration/eventstore/event-store.contract.ts.
+ */
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Who and what caused an event; carried from the HTTP request through every consumer. */
+export interface EventMetadata {
+  correlationId?: string;
+  causationId?: string;
+  userId?: string;
+  [key: string]: JsonValue | undefined;
+}
+
+/** Expected revision of a stream for optimistic concurrency. A bigint is the exact revision (0-based) of the last event. */
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
+
+export interface NewEvent {
+  /** UUID; generated when absent. A retried append with the same ids is idempotent. */
+  id?: string;
+  type: string;
+  data: JsonObject;
+  metadata?: EventMetadata;
+}
+
+/**
+ * Global order in the store. For EventStoreDB: the commit/prepare positions of the transaction log.
+ * For PostgreSQL: commit = the writing transaction id, prepare = the sequence value; readers order by both.
+ * Positions compare by commit, then prepare.
+ */
+export interface GlobalPosition {
+  commit: bigint;
+  prepare: bigint;
+}
+
+export interface RecordedEvent {
+  id: string;
+  streamId: string;
+  type: string;
+  data: JsonObject;
+  metadata: EventMetadata;
+  /** 0-based revision of the event in its stream. */
+  revision: bigint;
+  position: GlobalPosition;
+  createdAt: Date;
+}
+
+export interface AppendResult {
+  /** Revision of the last appended event: pass it as the expected revision of the next append. */
+  nextExpectedRevision: bigint;
+  position: GlobalPosition;
+}
+
+export interface ReadStreamOptions {
+  direction?: 'forward' | 'backward';
+  /** Inclusive start revision; forward defaults to 0, backward to the end. */
+  fromRevision?: bigint;
+  maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events strictly after this position. Omitted = from the beginning. */
+  after?: GlobalPosition;
+  maxCount?: number;
+}
+
+export interface SubscribeToAllOptions {
+  /** Exclusive: deliver events strictly after this position. Omitted = from the beginning. */
+  after?: GlobalPosition;
+  /** Called once per event, in global order; the next event waits for the promise. */
+  onEvent: (event: RecordedEvent) => Promise<void>;
+  /** Called when the subscription stops because of an error (including one thrown by onEvent). */
+  onError?: (error: Error) => void;
+}
+
+export interface Subscription {
+  /** Stops delivering; resolves once no onEvent call is running. */
+  stop(): Promise<void>;
+}
+
+export interface EventStore {
+  append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  /** Returns [] when the stream does not exist. */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** Catches up from `after`, then follows live appends, in global order, never skipping a committed event. */
+  subscribeToAll(options: SubscribeToAllOptions): Subscription;
+  /** Resolves when the store answers; used by /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function comparePositions(a: GlobalPosition, b: GlobalPosition): number {
+  if (a.commit !== b.commit) return a.commit < b.commit ? -1 : 1;
+  if (a.prepare !== b.prepare) return a.prepare < b.prepare ? -1 : 1;
+  return 0;
+}
+
+export function formatPosition(position: GlobalPosition): string {
+  return `${position.commit}:${position.prepare}`;
+}
+
+export function parsePosition(text: string): GlobalPosition {
+  const match = /^(\d+):(\d+)$/.exec(text);
+  if (!match) throw new Error(`not a global position: ${text}`);
+  return { commit: BigInt(match[1]), prepare: BigInt(match[2]) };
+}
+
+/** The stream's category: `user-123` -> `user`. Topics on the bus are per category. */
+export function streamCategory(streamId: string): string {
+  const dash = streamId.indexOf('-');
+  return dash === -1 ? streamId : streamId.slice(0, dash);
+}
