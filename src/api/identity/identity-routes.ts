@@ -1,0 +1,196 @@
+import type { Knex } from 'knex';
+import { logInUser } from '../../commands/identity/log-in-user';
+import { registerUser } from '../../commands/identity/register-user';
+import { updateProfile } from '../../commands/identity/update-profile';
+import type { CommandContext } from '../../commands/command-context';
+import { userDecider, userStreamId } from '../../domain/identity/user';
+import { loadAggregate } from '../../commands/handle-command';
+import { NotFoundError, UnauthorizedError } from '../../domain/shared/errors';
+import type { EventStore } from '../../infrastructure/eventstore/event-store';
+import type { PasswordHasher } from '../../infrastructure/security/password-hasher';
+import { findUserById, userArenaStats, type UserRow } from '../../projections/postgres/identity/user-queries';
+import { waitForProjection } from '../../projections/postgres/projection-runner';
+import { usersProjection } from '../../projections/postgres/identity/users-projection';
+import type { TokenService } from '../shared/auth/token-service';
+import { defineRoute, type AuthenticatedUser, type RouteContext } from '../shared/route';
+import {
+  LoginBody,
+  MeResponse,
+  RefreshBody,
+  RegisterBody,
+  TokenResponse,
+  UpdateMeBody,
+  UpdateMeResponse,
+  UsersMeResponse,
+} from './identity-schemas';
+
+export interface IdentityRouteDeps {
+  store: EventStore;
+  db: Knex;
+  hasher: PasswordHasher;
+  tokens: TokenService;
+  now: () => Date;
+  newId: () => string;
+}
+
+const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
+
+function meBody(row: UserRow) {
+  return {
+    id: row.id,
+    email: row.email,
+    username: row.username,
+    full_name: row.full_name,
+    is_active: row.is_active,
+    is_admin: row.is_admin,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    last_login: iso(row.last_login),
+  };
+}
+
+export function identityRoutes(deps: IdentityRouteDeps) {
+  const commandContext = (ctx: RouteContext<unknown, unknown, unknown>): CommandContext => ({
+    store: deps.store,
+    now: deps.now,
+    newId: deps.newId,
+    metadata: { correlationId: ctx.requestId, causationId: ctx.requestId, ...(ctx.user ? { userId: ctx.user.id } : {}) },
+  });
+  const tokenBody = (user: AuthenticatedUser, publicUser: { id: string; username: string; email: string; full_name: string | null; created_at?: string }) => {
+    const issued = deps.tokens.issue(user);
+    return { ...issued, token: issued.access_token, user: publicUser };
+  };
+  /** Read-your-writes: the answer to a command reflects it in the read model the next GET reads. */
+  const projected = (streamId: string, revision: bigint | null) =>
+    revision === null ? Promise.resolve(true) : waitForProjection(deps.db, usersProjection.name, streamId, revision);
+  const requireUserRow = async (userId: string): Promise<UserRow> => {
+    const row = await findUserById(deps.db, userId);
+    if (!row) throw new NotFoundError('User not found');
+    return row;
+  };
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/auth/register',
+      summary: 'Register a user',
+      tags: ['auth'],
+      auth: 'none',
+      rateLimit: 'auth',
+      request: { body: RegisterBody },
+      responses: { 201: { description: 'Registered; tokens for both contracts', schema: TokenResponse } },
+      handler: async (ctx) => {
+        const { body } = ctx;
+        const outcome = await registerUser(commandContext(ctx), deps.hasher, {
+          username: body.username,
+          email: body.email,
+          password: body.password,
+          fullName: body.full_name ?? null,
+        });
+        await projected(userStreamId(outcome.userId), outcome.revision);
+        const registered = outcome.events[0].type === 'UserRegistered' ? outcome.events[0].data : undefined;
+        return {
+          status: 201,
+          body: tokenBody(
+            { id: outcome.userId, username: body.username },
+            {
+              id: outcome.userId,
+              username: body.username,
+              email: body.email,
+              full_name: body.full_name ?? null,
+              created_at: registered?.registeredAt,
+            },
+          ),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/login',
+      summary: 'Log in by email or username',
+      tags: ['auth'],
+      auth: 'none',
+      rateLimit: 'auth',
+      request: { body: LoginBody },
+      responses: { 200: { description: 'Tokens for both contracts', schema: TokenResponse } },
+      handler: async (ctx) => {
+        const { body } = ctx;
+        const identifier = body.email !== undefined ? { email: body.email } : { username: body.username ?? '' };
+        const { user, revision } = await logInUser(commandContext(ctx), deps.hasher, identifier, body.password);
+        await projected(userStreamId(user.userId), revision);
+        return {
+          status: 200,
+          body: tokenBody(
+            { id: user.userId, username: user.username },
+            { id: user.userId, username: user.username, email: user.email, full_name: user.fullName },
+          ),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/refresh',
+      summary: 'Exchange a refresh token for new tokens',
+      tags: ['auth'],
+      auth: 'none',
+      rateLimit: 'auth',
+      request: { body: RefreshBody },
+      responses: { 200: { description: 'New tokens', schema: TokenResponse } },
+      handler: async (ctx) => {
+        const claims = deps.tokens.verifyRefresh(ctx.body.refresh_token);
+        const { state } = await loadAggregate(deps.store, userStreamId(claims.userId), userDecider);
+        if (state.status !== 'registered') throw new UnauthorizedError('Invalid refresh token');
+        return {
+          status: 200,
+          body: tokenBody(
+            { id: state.userId, username: state.username },
+            { id: state.userId, username: state.username, email: state.email, full_name: state.fullName },
+          ),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/auth/me',
+      summary: 'The authenticated user (LapXcel)',
+      tags: ['auth'],
+      auth: 'required',
+      responses: { 200: { description: 'Current user', schema: MeResponse } },
+      handler: async (ctx) => ({ status: 200, body: meBody(await requireUserRow(ctx.user.id)) }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/users/me',
+      summary: "The authenticated user's profile with arena stats (RL-Arena)",
+      tags: ['users'],
+      auth: 'required',
+      responses: { 200: { description: 'Profile', schema: UsersMeResponse } },
+      handler: async (ctx) => {
+        const row = await requireUserRow(ctx.user.id);
+        return { status: 200, body: { ...meBody(row), stats: await userArenaStats(deps.db, row.id) } };
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/users/me',
+      summary: "Update the authenticated user's email or full name",
+      tags: ['users'],
+      auth: 'required',
+      request: { body: UpdateMeBody },
+      responses: { 200: { description: 'Updated profile', schema: UpdateMeResponse } },
+      handler: async (ctx) => {
+        const userId = ctx.user.id;
+        const outcome = await updateProfile(commandContext(ctx), userId, {
+          email: ctx.body.email,
+          fullName: ctx.body.full_name,
+        });
+        await projected(userStreamId(userId), outcome.revision);
+        const row = await requireUserRow(userId);
+        return {
+          status: 200,
+          body: { id: row.id, username: row.username, email: row.email, full_name: row.full_name, updated_at: row.updated_at.toISOString() },
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
+import { z } from 'zod';
+import { UnauthorizedError } from '../../../domain/shared/errors';
+import type { AuthenticatedUser } from '../route';
+
+/**
+ * Issues and verifies the JWTs of both contracts. HS256 is pinned on sign AND verify: accepting
+ * whatever `alg` a token names is how "alg: none" and key-confusion forgeries get in.
+ */
+export const JWT_ALGORITHM = 'HS256';
+
+/** Below this an HMAC secret can be brute-forced offline from any token. */
+const MIN_SECRET_LENGTH = 32;
+
+const AccessTokenClaimsSchema = z.object({
+  sub: z.string().min(1),
+  username: z.string().min(1),
+  typ: z.literal('access'),
+});
+
+const RefreshTokenClaimsSchema = z.object({
+  sub: z.string().min(1),
+  username: z.string().min(1),
+  typ: z.literal('refresh'),
+  jti: z.string().min(1),
+});
+
+export interface TokenServiceOptions {
+  /** Resolved by the composition root; kept in a private field so it never shows up when logged. */
+  secret: string;
+  accessTokenTtlSec: number;
+  refreshTokenTtlSec: number;
+  /** Milliseconds since the epoch; injectable so tests can mint already-expired tokens. */
+  now?: () => number;
+}
+
+/** The LapXcel login/register response (the RL-Arena `token` is the same access token). */
+export interface IssuedTokens {
+  access_token: string;
+  token_type: 'bearer';
+  /** Seconds until the access token expires. */
+  expires_in: number;
+  refresh_token: string;
+}
+
+export interface RefreshTokenClaims {
+  userId: string;
+  username: string;
+  /** Unique per refresh token, so a store can revoke or rotate it. */
+  jti: string;
+}
+
+export class TokenService {
+  readonly #secret: string;
+  readonly #accessTokenTtlSec: number;
+  readonly #refreshTokenTtlSec: number;
+  readonly #now: () => number;
+
+  constructor(options: TokenServiceOptions) {
+    if (options.secret.length < MIN_SECRET_LENGTH) {
+      throw new Error(`JWT secret must be at least ${MIN_SECRET_LENGTH} characters`);
+    }
+    this.#secret = options.secret;
+    this.#accessTokenTtlSec = options.accessTokenTtlSec;
+    this.#refreshTokenTtlSec = options.refreshTokenTtlSec;
+    this.#now = options.now ?? Date.now;
+  }
+
+  issue(user: AuthenticatedUser): IssuedTokens {
+    const issuedAtSec = Math.floor(this.#now() / 1000);
+    const accessToken = jwt.sign(
+      { sub: user.id, username: user.username, typ: 'access', iat: issuedAtSec },
+      this.#secret,
+      { algorithm: JWT_ALGORITHM, expiresIn: this.#accessTokenTtlSec },
+    );
+    const refreshToken = jwt.sign(
+      { sub: user.id, username: user.username, typ: 'refresh', jti: randomUUID(), iat: issuedAtSec },
+      this.#secret,
+      { algorithm: JWT_ALGORITHM, expiresIn: this.#refreshTokenTtlSec },
+    );
+    return { access_token: accessToken, token_type: 'bearer', expires_in: this.#accessTokenTtlSec, refresh_token: refreshToken };
+  }
+
+  /** Throws UnauthorizedError for anything but a valid, unexpired access token (refresh tokens included). */
+  verifyAccess(token: string): AuthenticatedUser {
+    const claims = AccessTokenClaimsSchema.safeParse(this.#verifySignature(token));
+    if (!claims.success) throw new UnauthorizedError('Invalid access token');
+    return { id: claims.data.sub, username: claims.data.username };
+  }
+
+  verifyRefresh(token: string): RefreshTokenClaims {
+    const claims = RefreshTokenClaimsSchema.safeParse(this.#verifySignature(token));
+    if (!claims.success) throw new UnauthorizedError('Invalid refresh token');
+    return { userId: claims.data.sub, username: claims.data.username, jti: claims.data.jti };
+  }
+
+  /**
+   * The passport-jwt strategy for `Authorization: Bearer <access token>`. Built here so the secret
+   * never leaves this object. passport-jwt checks signature and expiry against the real clock.
+   */
+  createPassportStrategy(): JwtStrategy {
+    return new JwtStrategy(
+      {
+        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+        secretOrKey: this.#secret,
+        algorithms: [JWT_ALGORITHM],
+      },
+      (payload: unknown, done: (error: null, user: AuthenticatedUser | false, info?: { message: string }) => void) => {
+        const claims = AccessTokenClaimsSchema.safeParse(payload);
+        if (!claims.success) {
+          // Typically a refresh token presented as an access token.
+          done(null, false, { message: 'Invalid access token' });
+          return;
+        }
+        done(null, { id: claims.data.sub, username: claims.data.username });
+      },
+    );
+  }
+
+  #verifySignature(token: string): unknown {
+    try {
+      return jwt.verify(token, this.#secret, {
+        algorithms: [JWT_ALGORITHM],
+        clockTimestamp: Math.floor(this.#now() / 1000),
+      });
+    } catch (error) {
+      if (error instanceof jwt.TokenExpiredError) throw new UnauthorizedError('Token expired');
+      throw new UnauthorizedError('Invalid token');
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import type { z } from 'zod';
+import { ValidationError } from '../../domain/shared/errors';
+
+/** Where an input came from; named in the error so the client knows which part to fix. */
+export type RequestPart = 'params' | 'query' | 'body';
+
+const PART_LABEL: Record<RequestPart, string> = {
+  params: 'path parameters',
+  query: 'query parameters',
+  body: 'request body',
+};
+
+/**
+ * Field path -> first message, e.g. { email: 'Invalid email address', 'data_points.3.speed_kmh': 'Too big: …' }.
+ * An issue about the whole part (e.g. a missing body) is keyed by the part's name.
+ */
+export function fieldsFromIssues(issues: readonly z.core.$ZodIssue[], part: RequestPart): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of issues) {
+    const path = issue.path.map((segment) => String(segment)).join('.');
+    const key = path === '' ? part : path;
+    // The first issue per field is the one to fix first; later ones are often consequences.
+    if (!(key in fields)) fields[key] = issue.message;
+  }
+  return fields;
+}
+
+/** Parses one request part with its schema; without a schema the handler gets `undefined`. */
+export async function validateRequestPart(schema: z.ZodType | undefined, input: unknown, part: RequestPart): Promise<unknown> {
+  if (schema === undefined) return undefined;
+  const result = await schema.safeParseAsync(input);
+  if (result.success) return result.data;
+  const fields = fieldsFromIssues(result.error.issues, part);
+  const entries = Object.entries(fields);
+  const [firstField, firstMessage] = entries[0] ?? [part, 'invalid'];
+  const more = entries.length > 1 ? ` (and ${entries.length - 1} more)` : '';
+  throw new ValidationError(`Invalid ${PART_LABEL[part]}: ${firstField}: ${firstMessage}${more}`, { location: part, fields });
+}

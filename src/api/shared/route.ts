@@ -1,0 +1,102 @@
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+import type { Logger } from '../../infrastructure/logging/logger';
+
+/**
+ * The declarative route every feature writes. One definition drives validation, authentication,
+ * rate limiting, the handler call and the OpenAPI document, so they cannot drift apart.
+ */
+
+/** Which per-minute budget a route draws from (limits come from config, see docs/api-conventions.md). */
+export type RateLimitCategory = 'auth' | 'submissions' | 'matches' | 'default';
+
+export type AuthMode = 'required' | 'optional' | 'none';
+
+export interface AuthenticatedUser {
+  id: string;
+  username: string;
+}
+
+/** The schema type an omitted `request.body` / `query` / `params` stands for: handlers see `undefined`. */
+export type NoSchema = z.ZodUndefined;
+
+export interface RouteContext<B, Q, P, A extends AuthMode = AuthMode> {
+  body: B;
+  query: Q;
+  params: P;
+  /**
+   * Always set when auth is 'required' (the type says so); set on 'optional' routes only when a
+   * valid access token came; never set on 'none' routes.
+   */
+  user: A extends 'required' ? AuthenticatedUser : AuthenticatedUser | undefined;
+  requestId: string;
+  /** Child logger already bound to the request id. */
+  log: Logger;
+  req: Request;
+  res: Response;
+}
+
+export interface RouteResult {
+  status: number;
+  /** Sent as JSON; omit for bodiless answers such as 204. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteResponseDoc {
+  description: string;
+  /** Omitted on a 4xx/5xx status: the OpenAPI document uses the shared error body. */
+  schema?: z.ZodType;
+  /** Defaults to application/json. */
+  contentType?: string;
+}
+
+export interface RouteDefinition<
+  B extends z.ZodType = NoSchema,
+  Q extends z.ZodType = NoSchema,
+  P extends z.ZodType = NoSchema,
+  A extends AuthMode = AuthMode,
+> {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** Express style, relative to /api/v1, e.g. '/agents/:id'. */
+  path: string;
+  summary: string;
+  tags: string[];
+  auth: A;
+  /** Defaults to 'default'. */
+  rateLimit?: RateLimitCategory;
+  /** Query and params schemas must be z.object(...) (optionally piped/transformed). */
+  request?: { body?: B; query?: Q; params?: P };
+  responses: Record<number, RouteResponseDoc>;
+  /**
+   * Returns the status and JSON body, or 'handled' when the handler wrote the response itself
+   * (files, HTML, streams). Declared as a method so definitions with different schemas can share
+   * one `AnyRouteDefinition[]` list.
+   */
+  handler(ctx: RouteContext<z.infer<B>, z.infer<Q>, z.infer<P>, A>): Promise<RouteResult | 'handled'>;
+}
+
+/** What `createHttpApp` accepts: any route, whatever its schemas. */
+export type AnyRouteDefinition = RouteDefinition<z.ZodType, z.ZodType, z.ZodType, AuthMode>;
+
+/**
+ * Identity at runtime; exists so TypeScript infers body/query/params types from the schemas and
+ * narrows `ctx.user` on `auth: 'required'` routes.
+ *
+ * ```ts
+ * export const getAgent = defineRoute({
+ *   method: 'get', path: '/agents/:id', summary: 'Get an agent', tags: ['agents'], auth: 'none',
+ *   request: { params: z.object({ id: z.uuid() }) },
+ *   responses: { 200: { description: 'The agent', schema: AgentSchema }, 404: { description: 'No such agent' } },
+ *   handler: async ({ params }) => ({ status: 200, body: await agents.get(params.id) }),
+ * });
+ * ```
+ */
+export function defineRoute<
+  B extends z.ZodType = NoSchema,
+  Q extends z.ZodType = NoSchema,
+  P extends z.ZodType = NoSchema,
+  A extends AuthMode = AuthMode,
+>(definition: RouteDefinition<B, Q, P, A>): RouteDefinition<B, Q, P, A> {
+  return definition;
+}

@@ -1,0 +1,32 @@
+import { userDecider, userStreamId, type User, type UserEvent } from '../../domain/identity/user';
+import { NotFoundError } from '../../domain/shared/errors';
+import type { CommandContext } from '../command-context';
+import { handleCommand, loadAggregate, type CommandOutcome } from '../handle-command';
+import { claimUniqueValue, releaseUniqueValue } from './claim-unique-value';
+
+export interface UpdateProfileInput {
+  email?: string;
+  fullName?: string | null;
+}
+
+/** A new email is claimed before the profile changes and the old one released after, so none is ever shared. */
+export async function updateProfile(
+  ctx: CommandContext,
+  userId: string,
+  input: UpdateProfileInput,
+): Promise<CommandOutcome<User, UserEvent>> {
+  const { state } = await loadAggregate(ctx.store, userStreamId(userId), userDecider);
+  if (state.status !== 'registered') throw new NotFoundError('User not found');
+  const previousEmail = state.email;
+  const emailChanges = input.email !== undefined && input.email !== previousEmail;
+  if (emailChanges && input.email !== undefined) await claimUniqueValue(ctx, 'email', input.email, userId);
+  const outcome = await handleCommand(
+    ctx.store,
+    userStreamId(userId),
+    userDecider,
+    { type: 'UpdateProfile', userId, email: input.email, fullName: input.fullName, now: ctx.now().toISOString() },
+    { metadata: { ...ctx.metadata, userId } },
+  );
+  if (emailChanges) await releaseUniqueValue(ctx, 'email', previousEmail, userId);
+  return outcome;
+}

@@ -1,0 +1,358 @@
+/**
+ * One member of a consumer group on the in-process bus. Members of a group, in this process or in
+ * others sharing the database, split the partitions through leases in bus.group_offsets: the live
+ * members (bus.group_members, renewed by heartbeat) are sorted, partition i goes to member
+ * i mod count, and a member only handles partitions whose lease it holds. A member hands a
+ * partition over only between messages, after the commit, so in the happy path no message is
+ * handled twice; a member whose process died loses its leases when they expire.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import { z } from 'zod';
+import type { Knex } from 'knex';
+import type { Logger } from '../logging/logger';
+import { abortableDelay, deadLetterMessage, deliverWithRetries, errorText, retryPolicyOf, type RetryPolicy } from './delivery';
+import type { Consumer, ConsumerOptions, DeliveredMessage, OutgoingMessage } from './message-bus';
+
+export interface ConsumerTiming {
+  /** Longest an idle consumer waits before looking for messages published by other processes. */
+  pollIntervalMs: number;
+  /** How often a member renews its membership and leases and rebalances. */
+  heartbeatIntervalMs: number;
+  /** A member (and its leases) that has not renewed for this long is presumed dead. */
+  leaseTtlMs: number;
+  /** Longest `subscribe` waits for the other members to hand over this member's share. */
+  joinTimeoutMs: number;
+  trimIntervalMs: number;
+}
+
+export interface ConsumerDeps {
+  db: Knex;
+  logger: Logger;
+  wakeups: EventEmitter;
+  timing: ConsumerTiming;
+  ensureTopics(topics: string[]): Promise<void>;
+  append(trx: Knex.Transaction, topic: string, messages: OutgoingMessage[]): Promise<void>;
+  trim(topics: string[]): Promise<number>;
+}
+
+/** Emitted on `wakeups` after a publish committed, with the topic: its consumers fetch at once. */
+export const PUBLISHED_EVENT = 'published';
+/** Emitted on `wakeups` with the group id when a member joins or hands partitions over. */
+export const GROUP_CHANGED_EVENT = 'group-changed';
+/** A batch read stops at this many messages or at this many bytes, whichever comes first. */
+const BATCH_MESSAGES = 100;
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+const offsetText = z.union([z.string(), z.number()]).transform((v) => BigInt(v));
+const messageRow = z.object({ offset: offsetText, key: z.string(), value: z.string(), headers: z.record(z.string(), z.string()) });
+const leaseRow = z.object({ topic: z.string(), partition: z.number().int(), committed_offset: offsetText });
+const partitionRow = z.object({ topic: z.string(), partition: z.number().int() });
+const memberRow = z.object({ member_id: z.string() });
+
+interface OwnedPartition {
+  topic: string;
+  partition: number;
+  /** Next offset to handle; only the lease holder moves it, so memory and database agree. */
+  position: bigint;
+  /** No longer this member's share: finish the running message, then hand it over. */
+  releasing: boolean;
+}
+
+const partitionKey = (topic: string, partition: number): string => `${partition}:${topic}`;
+
+export class InProcessConsumer implements Consumer {
+  private readonly memberId = randomUUID();
+  private readonly policy: RetryPolicy;
+  private readonly logger: Logger;
+  private readonly stopSignal = new AbortController();
+  private readonly owned = new Map<string, OwnedPartition>();
+  /** The partition whose message is being handled right now, if any. */
+  private busy?: string;
+  private shareComplete = false;
+  private heartbeatChain: Promise<void> = Promise.resolve();
+  private heartbeatTimer?: NodeJS.Timeout;
+  private loop?: Promise<void>;
+  /** Set by a wake-up that came while the loop was busy, so it does not sleep past it. */
+  private wakeRequested = false;
+  private endWait: () => void = () => undefined;
+  private stopping?: Promise<void>;
+  private lastTrim = Date.now();
+
+  constructor(
+    private readonly options: ConsumerOptions,
+    private readonly deps: ConsumerDeps,
+  ) {
+    this.policy = retryPolicyOf(options);
+    this.logger = deps.logger.child({ groupId: options.groupId, memberId: this.memberId });
+  }
+
+  /** Joins the group; resolves once this member holds its share of the partitions (or after joinTimeoutMs). */
+  async start(): Promise<void> {
+    try {
+      await this.join();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  private async join(): Promise<void> {
+    const { topics, groupId } = this.options;
+    await this.deps.ensureTopics([...topics, ...topics.map(this.policy.deadLetterTopic)]);
+    // A group's first member fixes where it starts, on every partition, before anything is read.
+    await this.deps.db.raw(
+      `INSERT INTO bus.group_offsets (group_id, topic, partition, committed_offset)
+       SELECT ?, topic, partition, CASE WHEN ? THEN 0 ELSE next_offset END FROM bus.partitions
+       WHERE topic IN (SELECT jsonb_array_elements_text(?::jsonb))
+       ON CONFLICT (group_id, topic, partition) DO NOTHING`,
+      [groupId, this.options.fromBeginning ?? true, JSON.stringify(topics)],
+    );
+    // Members of crashed processes never deleted their rows.
+    await this.deps.db.raw(`DELETE FROM bus.group_members WHERE group_id = ? AND expires_at < now() - interval '1 minute'`, [groupId]);
+    await this.rebalance(); // unlike later heartbeats, a failure here fails subscribe
+    this.deps.wakeups.on(PUBLISHED_EVENT, this.onPublished);
+    this.deps.wakeups.on(GROUP_CHANGED_EVENT, this.onGroupChanged);
+    this.deps.wakeups.emit(GROUP_CHANGED_EVENT, groupId);
+    // Like a Kafka join: resolve once this member holds its share (others hand over at their heartbeat).
+    const deadline = Date.now() + this.deps.timing.joinTimeoutMs;
+    while (!this.shareComplete && Date.now() < deadline) {
+      await abortableDelay(50);
+      await this.heartbeat();
+    }
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.deps.timing.heartbeatIntervalMs);
+    this.loop = this.run();
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopSignal.abort();
+      this.wakeLoop();
+      clearInterval(this.heartbeatTimer);
+      this.deps.wakeups.off(PUBLISHED_EVENT, this.onPublished);
+      this.deps.wakeups.off(GROUP_CHANGED_EVENT, this.onGroupChanged);
+      await this.loop; // the running handler finishes and commits first
+      await this.heartbeatChain;
+      this.owned.clear();
+      try {
+        await this.deps.db.raw(`UPDATE bus.group_offsets SET lease_owner = NULL, lease_expires_at = NULL WHERE group_id = ? AND lease_owner = ?`, [
+          this.options.groupId,
+          this.memberId,
+        ]);
+        await this.deps.db.raw(`DELETE FROM bus.group_members WHERE group_id = ? AND member_id = ?`, [this.options.groupId, this.memberId]);
+      } catch (error) {
+        this.logger.warn({ error: errorText(error) }, 'could not release leases; they expire on their own');
+      }
+      this.deps.wakeups.emit(GROUP_CHANGED_EVENT, this.options.groupId);
+    })();
+    return this.stopping;
+  }
+
+  private readonly onPublished = (topic: string): void => {
+    if (this.options.topics.includes(topic)) this.wakeLoop();
+  };
+
+  private readonly onGroupChanged = (groupId: string): void => {
+    if (groupId === this.options.groupId && !this.stopSignal.signal.aborted) void this.heartbeat();
+  };
+
+  /** Serialized: the timer, group changes and start() may all ask at once. */
+  private heartbeat(): Promise<void> {
+    this.heartbeatChain = this.heartbeatChain
+      .then(() => this.rebalance())
+      .catch((error: unknown) => this.logger.warn({ error: errorText(error) }, 'bus heartbeat failed'));
+    return this.heartbeatChain;
+  }
+
+  private async rebalance(): Promise<void> {
+    if (this.stopSignal.signal.aborted) return;
+    const { db, timing } = this.deps;
+    const { groupId, topics } = this.options;
+    await db.raw(
+      `INSERT INTO bus.group_members (group_id, member_id, expires_at) VALUES (?, ?, now() + ? * interval '1 millisecond')
+       ON CONFLICT (group_id, member_id) DO UPDATE SET expires_at = excluded.expires_at`,
+      [groupId, this.memberId, timing.leaseTtlMs],
+    );
+    const members = (
+      await db.raw<{ rows: unknown[] }>(`SELECT member_id FROM bus.group_members WHERE group_id = ? AND expires_at > now() ORDER BY member_id`, [groupId])
+    ).rows.map((row) => memberRow.parse(row).member_id);
+    const partitions = (
+      await db.raw<{ rows: unknown[] }>(
+        `SELECT topic, partition FROM bus.group_offsets WHERE group_id = ? AND topic IN (SELECT jsonb_array_elements_text(?::jsonb)) ORDER BY topic, partition`,
+        [groupId, JSON.stringify(topics)],
+      )
+    ).rows.map((row) => partitionRow.parse(row));
+    const myIndex = members.indexOf(this.memberId);
+    const share = partitions.filter((_, i) => myIndex >= 0 && i % members.length === myIndex);
+    const shareKeys = new Set(share.map((p) => partitionKey(p.topic, p.partition)));
+
+    // Hand over what is no longer ours; a partition with a message in flight goes once that is done.
+    const release: OwnedPartition[] = [];
+    for (const [key, owned] of this.owned) {
+      if (shareKeys.has(key)) owned.releasing = false;
+      else if (this.busy === key) owned.releasing = true;
+      else {
+        this.owned.delete(key);
+        release.push(owned);
+      }
+    }
+    if (release.length > 0) {
+      await db.raw(
+        `UPDATE bus.group_offsets o SET lease_owner = NULL, lease_expires_at = NULL
+         FROM jsonb_to_recordset(?::jsonb) AS r(topic text, partition integer)
+         WHERE o.group_id = ? AND o.topic = r.topic AND o.partition = r.partition AND o.lease_owner = ?`,
+        [JSON.stringify(release.map(({ topic, partition }) => ({ topic, partition }))), groupId, this.memberId],
+      );
+      this.deps.wakeups.emit(GROUP_CHANGED_EVENT, groupId);
+    }
+
+    // Take (or renew) the share, plus the partition still in flight.
+    const wanted = [...share, ...[...this.owned.values()].filter((o) => o.releasing)];
+    const leased = (
+      await db.raw<{ rows: unknown[] }>(
+        `UPDATE bus.group_offsets o SET lease_owner = ?, lease_expires_at = now() + ? * interval '1 millisecond'
+         FROM jsonb_to_recordset(?::jsonb) AS r(topic text, partition integer)
+         WHERE o.group_id = ? AND o.topic = r.topic AND o.partition = r.partition
+           AND (o.lease_owner IS NULL OR o.lease_owner = ? OR o.lease_expires_at < now())
+         RETURNING o.topic, o.partition, o.committed_offset`,
+        [this.memberId, timing.leaseTtlMs, JSON.stringify(wanted.map(({ topic, partition }) => ({ topic, partition }))), groupId, this.memberId],
+      )
+    ).rows.map((row) => leaseRow.parse(row));
+    const leasedKeys = new Set(leased.map((row) => partitionKey(row.topic, row.partition)));
+    for (const [key] of this.owned) {
+      if (!leasedKeys.has(key)) this.owned.delete(key); // expired and taken by another member
+    }
+    let gained = false;
+    for (const row of leased) {
+      const key = partitionKey(row.topic, row.partition);
+      const known = this.owned.get(key);
+      if (known) {
+        // Ahead only if our lease lapsed and another member committed meanwhile: skip what it did.
+        if (row.committed_offset > known.position && this.busy !== key) known.position = row.committed_offset;
+        continue;
+      }
+      this.owned.set(key, { topic: row.topic, partition: row.partition, position: row.committed_offset, releasing: false });
+      gained = true;
+    }
+    this.shareComplete = share.every((p) => this.owned.has(partitionKey(p.topic, p.partition)));
+    if (gained) this.wakeLoop();
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopSignal.signal;
+    while (!signal.aborted) {
+      this.wakeRequested = false;
+      let handled = 0;
+      try {
+        for (const owned of [...this.owned.values()]) {
+          if (signal.aborted) break;
+          handled += await this.drainBatch(owned);
+        }
+        await this.trimNowAndThen();
+      } catch (error) {
+        this.logger.warn({ error: errorText(error) }, 'bus consumer loop failed; retrying');
+      }
+      if (handled === 0 && !this.wakeRequested && !signal.aborted) await this.waitForWork();
+    }
+  }
+
+  private wakeLoop(): void {
+    this.wakeRequested = true;
+    this.endWait();
+  }
+
+  /** Until woken (publish, new partitions, stop) or the poll interval passed. */
+  private waitForWork(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.deps.timing.pollIntervalMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.endWait = done;
+    });
+  }
+
+  private isMine(owned: OwnedPartition): boolean {
+    return this.owned.get(partitionKey(owned.topic, owned.partition)) === owned && !owned.releasing;
+  }
+
+  /** Handles up to one batch of a partition in order; returns how many messages it handled. */
+  private async drainBatch(owned: OwnedPartition): Promise<number> {
+    if (!this.isMine(owned)) return 0;
+    const result = await this.deps.db.raw<{ rows: unknown[] }>(
+      // The byte cap is computed without reading the values: octet_length does not detoast text.
+      `SELECT "offset", key, value, headers FROM (
+         SELECT "offset", key, value, headers,
+                sum(octet_length(value)) OVER (ORDER BY "offset") - octet_length(value) AS bytes_before
+         FROM (SELECT * FROM bus.messages WHERE topic = ? AND partition = ? AND "offset" >= ? ORDER BY "offset" LIMIT ?) AS next
+       ) AS sized WHERE bytes_before < ? ORDER BY "offset"`,
+      [owned.topic, owned.partition, owned.position.toString(), BATCH_MESSAGES, BATCH_BYTES],
+    );
+    let handled = 0;
+    for (const row of result.rows.map((r) => messageRow.parse(r))) {
+      if (this.stopSignal.signal.aborted || !this.isMine(owned)) break;
+      const message: DeliveredMessage = {
+        topic: owned.topic,
+        partition: owned.partition,
+        offset: row.offset.toString(),
+        key: row.key,
+        value: row.value,
+        headers: row.headers,
+      };
+      this.busy = partitionKey(owned.topic, owned.partition);
+      try {
+        if (!(await this.deliver(owned, message))) break;
+      } finally {
+        this.busy = undefined;
+      }
+      handled++;
+    }
+    if (owned.releasing) void this.heartbeat(); // hand it over now rather than at the next tick
+    return handled;
+  }
+
+  /** Returns false when the message stays uncommitted (stopping, or the lease was lost). */
+  private async deliver(owned: OwnedPartition, message: DeliveredMessage): Promise<boolean> {
+    const outcome = await deliverWithRetries(message, this.options.handler, this.policy, {
+      signal: this.stopSignal.signal,
+      onAttemptFailed: (error, attempt) =>
+        this.logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, attempt, error: errorText(error) }, 'message handler failed'),
+    });
+    if (outcome.kind === 'abandoned') return false;
+    const next = BigInt(message.offset) + 1n;
+    const deadLetterTopic = this.policy.deadLetterTopic(message.topic);
+    const committed = await this.deps.db.transaction(async (trx) => {
+      if (outcome.kind === 'exhausted') {
+        await this.deps.append(trx, deadLetterTopic, [deadLetterMessage(message, outcome.attempts, outcome.lastError)]);
+      }
+      const updated = await trx.raw<{ rowCount: number | null }>(
+        `UPDATE bus.group_offsets SET committed_offset = ? WHERE group_id = ? AND topic = ? AND partition = ? AND lease_owner = ?`,
+        [next.toString(), this.options.groupId, owned.topic, owned.partition, this.memberId],
+      );
+      // Not ours any more: roll back (the dead letter too); the new owner delivers it again.
+      if (updated.rowCount !== 1) throw new LeaseLostError();
+      return true;
+    }).catch((error: unknown) => {
+      if (!(error instanceof LeaseLostError)) throw error;
+      this.logger.warn({ topic: owned.topic, partition: owned.partition }, 'lease lost; partition handed to another member');
+      this.owned.delete(partitionKey(owned.topic, owned.partition));
+      return false;
+    });
+    if (!committed) return false;
+    owned.position = next;
+    if (outcome.kind === 'exhausted') {
+      this.logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset }, 'message dead-lettered');
+      this.deps.wakeups.emit(PUBLISHED_EVENT, deadLetterTopic);
+    }
+    return true;
+  }
+
+  private async trimNowAndThen(): Promise<void> {
+    if (Date.now() - this.lastTrim < this.deps.timing.trimIntervalMs) return;
+    this.lastTrim = Date.now();
+    await this.deps.trim(this.options.topics);
+  }
+}
+
+class LeaseLostError extends Error {}

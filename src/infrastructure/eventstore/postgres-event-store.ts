@@ -1,0 +1,260 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import type { Logger } from '../logging/logger';
+import { WrongExpectedRevisionError } from './errors';
+import { eventIdsFor } from './event-json';
+import type {
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeToAllOptions,
+  Subscription,
+} from './event-store';
+import { AppendNotifier } from './postgres-append-notifier';
+import {
+  APPENDED_CHANNEL,
+  EVENT_COLUMNS,
+  EVENT_ID_CONSTRAINT,
+  STREAM_REVISION_CONSTRAINT,
+  bigintText,
+  isUniqueViolation,
+  migrateEventStoreSchema,
+  rowsOf,
+  toRecordedEvent,
+} from './postgres-event-store-schema';
+import { PollingSubscription } from './polling-subscription';
+
+export interface PostgresEventStoreOptions {
+  /** Longest a caught-up subscription waits before polling again; NOTIFY usually wakes it sooner. Default 500 ms. */
+  pollIntervalMs?: number;
+  /** Events per read while a subscription catches up. Default 500. */
+  pageSize?: number;
+}
+
+type CurrentRevision = bigint | 'no_stream';
+
+const streamRevisionRow = z.object({ current_revision: bigintText });
+const insertedRow = z.object({ global_position: bigintText, transaction_id: bigintText });
+
+/**
+ * The embedded-default EventStore on PostgreSQL (schema `eventstore`). See docs/event-store.md for
+ * the schema and why global reads use transaction-id visibility.
+ *
+ * The knex instance belongs to the caller: close() stops subscriptions and returns the LISTEN
+ * connection to the pool but does not destroy the pool.
+ */
+export class PostgresEventStore implements EventStore {
+  private readonly notifier: AppendNotifier;
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly pollIntervalMs: number;
+  private readonly pageSize: number;
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly logger: Logger,
+    options: PostgresEventStoreOptions = {},
+  ) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.pageSize = options.pageSize ?? 500;
+    this.notifier = new AppendNotifier(knex, logger, this.pollIntervalMs);
+  }
+
+  /** Creates the `eventstore` schema if missing; safe to run concurrently and repeatedly. */
+  migrate(): Promise<void> {
+    return migrateEventStoreSchema(this.knex);
+  }
+
+  append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+    return this.knex.transaction((trx) => this.appendInTransaction(trx, streamId, events, options));
+  }
+
+  /**
+   * Appends inside the caller's transaction (READ COMMITTED, the default), e.g. to commit events
+   * together with other rows. The stream stays locked, and the events invisible, until it commits.
+   */
+  async appendInTransaction(
+    trx: Knex.Transaction,
+    streamId: string,
+    events: NewEvent[],
+    { expectedRevision }: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    if (events.length === 0) throw new RangeError(`append to ${streamId}: no events`);
+    const ids = eventIdsFor(events, randomUUID);
+    const current = await lockStream(trx, streamId);
+    // Checked under the stream lock, so a concurrent retry of the same batch sees the first one.
+    const retried = await findRetriedAppend(trx, streamId, ids, expectedRevision, current);
+    if (retried) return retried;
+    assertExpectedRevision(streamId, expectedRevision, current);
+
+    const base = current === 'no_stream' ? -1n : current;
+    const rows = events.map((event, index) => ({
+      event_id: ids[index],
+      stream_id: streamId,
+      revision: String(base + BigInt(index + 1)),
+      type: event.type,
+      // Strings, not objects: pg would turn a top-level array into a PostgreSQL array literal.
+      data: JSON.stringify(event.data),
+      metadata: JSON.stringify(event.metadata ?? {}),
+    }));
+    let inserted: unknown[];
+    try {
+      inserted = await trx.withSchema('eventstore').insert(rows).into('events').returning(['global_position', 'transaction_id']);
+    } catch (error) {
+      if (isUniqueViolation(error, STREAM_REVISION_CONSTRAINT)) {
+        throw new WrongExpectedRevisionError(streamId, expectedRevision, current);
+      }
+      if (isUniqueViolation(error, EVENT_ID_CONSTRAINT)) {
+        throw new Error(`append to ${streamId}: an event id is already stored in another stream`, { cause: error });
+      }
+      throw error;
+    }
+    const nextExpectedRevision = base + BigInt(events.length);
+    await trx.raw('UPDATE eventstore.streams SET current_revision = ?::bigint, updated_at = now() WHERE stream_id = ?', [
+      String(nextExpectedRevision),
+      streamId,
+    ]);
+    // Delivered only if and when the transaction commits.
+    await trx.raw('SELECT pg_notify(?, ?)', [APPENDED_CHANNEL, '']);
+
+    const positions = inserted.map((row) => insertedRow.parse(row));
+    const last = positions.reduce((a, b) => (b.global_position > a.global_position ? b : a));
+    return { nextExpectedRevision, position: { commit: last.transaction_id, prepare: last.global_position } };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const forward = (options.direction ?? 'forward') === 'forward';
+    if (options.maxCount !== undefined && options.maxCount <= 0) return [];
+    const conditions = ['stream_id = ?'];
+    const bindings: Array<string | number> = [streamId];
+    if (options.fromRevision !== undefined) {
+      conditions.push(forward ? 'revision >= ?::bigint' : 'revision <= ?::bigint');
+      bindings.push(String(options.fromRevision));
+    }
+    let sql = `SELECT ${EVENT_COLUMNS} FROM eventstore.events WHERE ${conditions.join(' AND ')}
+               ORDER BY events.revision ${forward ? 'ASC' : 'DESC'}`;
+    if (options.maxCount !== undefined) {
+      sql += ' LIMIT ?';
+      bindings.push(options.maxCount);
+    }
+    return rowsOf(await this.knex.raw(sql, bindings)).map(toRecordedEvent);
+  }
+
+  /**
+   * Events in (transaction id, sequence) order, limited to transactions older than every transaction
+   * still running: a transaction still in flight may yet commit an event that sorts before the ones
+   * already committed, and a reader that moved past that place would skip it forever.
+   */
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    if (options.maxCount !== undefined && options.maxCount <= 0) return [];
+    const conditions = ['transaction_id < pg_snapshot_xmin(pg_current_snapshot())'];
+    const bindings: Array<string | number> = [];
+    if (options.after) {
+      conditions.push('(transaction_id, global_position) > (?::xid8, ?::bigint)');
+      bindings.push(String(options.after.commit), String(options.after.prepare));
+    }
+    let sql = `SELECT ${EVENT_COLUMNS} FROM eventstore.events WHERE ${conditions.join(' AND ')}
+               ORDER BY events.transaction_id, events.global_position`;
+    if (options.maxCount !== undefined) {
+      sql += ' LIMIT ?';
+      bindings.push(options.maxCount);
+    }
+    return rowsOf(await this.knex.raw(sql, bindings)).map(toRecordedEvent);
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions): Subscription {
+    const subscription = new PollingSubscription(options, {
+      readPage: (after, maxCount) => this.readAll({ after, maxCount }),
+      registerWake: (wake) => this.notifier.add(wake),
+      pageSize: this.pageSize,
+      pollIntervalMs: this.pollIntervalMs,
+      logger: this.logger,
+    });
+    this.subscriptions.add(subscription);
+    return {
+      stop: async () => {
+        this.subscriptions.delete(subscription);
+        await subscription.stop();
+      },
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.knex.raw('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    const running = [...this.subscriptions];
+    this.subscriptions.clear();
+    await Promise.all(running.map((subscription) => subscription.stop()));
+    await this.notifier.close();
+  }
+}
+
+/**
+ * Locks the stream's row for the rest of the transaction and returns its revision. A new stream's
+ * row is created with revision -1 (rolled back with the transaction if the append fails); a
+ * concurrent creator makes ON CONFLICT wait for the other transaction, then we lock its row.
+ */
+async function lockStream(trx: Knex.Transaction, streamId: string): Promise<CurrentRevision> {
+  const selectForUpdate = async (): Promise<unknown[]> =>
+    rowsOf(
+      await trx.raw('SELECT current_revision::text AS current_revision FROM eventstore.streams WHERE stream_id = ? FOR UPDATE', [
+        streamId,
+      ]),
+    );
+  let rows = await selectForUpdate();
+  if (rows.length === 0) {
+    const created = rowsOf(
+      await trx.raw(
+        `INSERT INTO eventstore.streams (stream_id, current_revision) VALUES (?, -1)
+         ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id`,
+        [streamId],
+      ),
+    );
+    if (created.length === 1) return 'no_stream';
+    rows = await selectForUpdate();
+  }
+  const revision = streamRevisionRow.parse(rows[0]).current_revision;
+  return revision < 0n ? 'no_stream' : revision;
+}
+
+/**
+ * A retried append: every id is already stored, as consecutive events of this stream in the same
+ * order. Returns the original result. Ids stored in any other arrangement are a conflict.
+ */
+async function findRetriedAppend(
+  trx: Knex.Transaction,
+  streamId: string,
+  ids: string[],
+  expectedRevision: ExpectedRevision,
+  current: CurrentRevision,
+): Promise<AppendResult | undefined> {
+  const stored = rowsOf(
+    await trx.raw(`SELECT ${EVENT_COLUMNS} FROM eventstore.events WHERE event_id = ANY(?::uuid[]) ORDER BY events.stream_id, events.revision`, [
+      `{${ids.join(',')}}`,
+    ]),
+  ).map(toRecordedEvent);
+  if (stored.length === 0) return undefined;
+  const elsewhere = stored.find((event) => event.streamId !== streamId);
+  if (elsewhere) throw new Error(`append to ${streamId}: event id ${elsewhere.id} is already stored in stream ${elsewhere.streamId}`);
+  const sameBatch =
+    stored.length === ids.length &&
+    stored.every((event, index) => event.id === ids[index] && event.revision === stored[0].revision + BigInt(index));
+  if (!sameBatch) throw new WrongExpectedRevisionError(streamId, expectedRevision, current);
+  const last = stored[stored.length - 1];
+  return { nextExpectedRevision: last.revision, position: last.position };
+}
+
+function assertExpectedRevision(streamId: string, expected: ExpectedRevision, current: CurrentRevision): void {
+  const satisfied =
+    expected === 'any' ||
+    (expected === 'no_stream' && current === 'no_stream') ||
+    (expected === 'stream_exists' && current !== 'no_stream') ||
+    (typeof expected === 'bigint' && current === expected);
+  if (!satisfied) throw new WrongExpectedRevisionError(streamId, expected, current);
+}

@@ -1,0 +1,72 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { postgresProjection } from '../postgres-projection';
+
+const Registered = z.object({
+  userId: z.string(),
+  username: z.string(),
+  email: z.string(),
+  fullName: z.string().nullable(),
+  registeredAt: z.string(),
+});
+const LoggedIn = z.object({ userId: z.string(), loggedInAt: z.string() });
+const ProfileUpdated = z.object({
+  userId: z.string(),
+  email: z.string().optional(),
+  fullName: z.string().nullable().optional(),
+  updatedAt: z.string(),
+});
+
+/** The `users` read model: one row per registered user (never the password hash). */
+export const usersProjection = postgresProjection({
+  name: 'users',
+  categories: ['user'],
+  handles: ['UserRegistered', 'UserLoggedIn', 'UserProfileUpdated'],
+  tables: ['users'],
+  async createTables(db: Knex | Knex.Transaction) {
+    if (await db.schema.hasTable('users')) return;
+    await db.schema.createTable('users', (table) => {
+      table.uuid('id').primary();
+      table.text('username').notNullable();
+      table.text('email').notNullable();
+      table.text('full_name');
+      table.boolean('is_active').notNullable().defaultTo(true);
+      table.boolean('is_admin').notNullable().defaultTo(false);
+      table.timestamp('created_at', { useTz: true }).notNullable();
+      table.timestamp('updated_at', { useTz: true }).notNullable();
+      table.timestamp('last_login', { useTz: true });
+    });
+  },
+  async apply(event, trx) {
+    switch (event.type) {
+      case 'UserRegistered': {
+        const data = Registered.parse(event.data);
+        await trx('users')
+          .insert({
+            id: data.userId,
+            username: data.username,
+            email: data.email,
+            full_name: data.fullName,
+            created_at: data.registeredAt,
+            updated_at: data.registeredAt,
+          })
+          .onConflict('id')
+          .ignore();
+        return;
+      }
+      case 'UserLoggedIn': {
+        const data = LoggedIn.parse(event.data);
+        await trx('users').where({ id: data.userId }).update({ last_login: data.loggedInAt });
+        return;
+      }
+      case 'UserProfileUpdated': {
+        const data = ProfileUpdated.parse(event.data);
+        const changes: Record<string, string | null> = { updated_at: data.updatedAt };
+        if (data.email !== undefined) changes.email = data.email;
+        if (data.fullName !== undefined) changes.full_name = data.fullName;
+        await trx('users').where({ id: data.userId }).update(changes);
+        return;
+      }
+    }
+  },
+});

@@ -1,0 +1,54 @@
+import type { Knex } from 'knex';
+import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
+
+/**
+ * A read model in PostgreSQL. The projection says which stream categories it reads, which event
+ * types it handles, how to create its tables, and how to apply one event inside a transaction.
+ * Table names are unqualified: the runner applies to the live tables, a rebuild to a fresh schema
+ * (through `search_path`), and swaps the rebuilt tables in. Apply must be deterministic: it may use
+ * only the event (never the clock), so replay gives the same rows as the live path.
+ */
+export interface PostgresProjection {
+  name: string;
+  categories: string[];
+  handles: string[];
+  /** The tables this projection owns (unqualified); a rebuild replaces exactly these. */
+  tables: string[];
+  /** Creates the tables if missing, in the current search_path. */
+  createTables(db: Knex | Knex.Transaction): Promise<void>;
+  apply(event: RecordedEvent, trx: Knex.Transaction): Promise<void>;
+}
+
+export function postgresProjection(definition: PostgresProjection): PostgresProjection {
+  return definition;
+}
+
+export const PROJECTION_REVISIONS_TABLE = 'projection_revisions';
+
+/** Per projection and stream, the revision of the last applied event: makes redelivery a no-op. */
+export async function createProjectionRevisionsTable(db: Knex | Knex.Transaction): Promise<void> {
+  await db.raw(`CREATE TABLE IF NOT EXISTS ${PROJECTION_REVISIONS_TABLE} (
+    projection text NOT NULL,
+    stream_id text NOT NULL,
+    revision bigint NOT NULL,
+    PRIMARY KEY (projection, stream_id)
+  )`);
+}
+
+/**
+ * Applies one event exactly once per projection and stream revision, in the caller's transaction.
+ * Returns false when the event was already applied.
+ */
+export async function applyOnce(projection: PostgresProjection, event: RecordedEvent, trx: Knex.Transaction): Promise<boolean> {
+  const row = await trx(PROJECTION_REVISIONS_TABLE)
+    .where({ projection: projection.name, stream_id: event.streamId })
+    .forUpdate()
+    .first<{ revision: string } | undefined>();
+  if (row && BigInt(row.revision) >= event.revision) return false;
+  if (projection.handles.includes(event.type)) await projection.apply(event, trx);
+  await trx(PROJECTION_REVISIONS_TABLE)
+    .insert({ projection: projection.name, stream_id: event.streamId, revision: event.revision.toString() })
+    .onConflict(['projection', 'stream_id'])
+    .merge();
+  return true;
+}

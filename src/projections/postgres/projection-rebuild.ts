@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { streamCategory, type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
+import { applyOnce, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
+
+export interface RebuildResult {
+  projection: string;
+  eventsApplied: number;
+  lastPosition: GlobalPosition | undefined;
+}
+
+const quote = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
+
+/**
+ * Rebuilds a projection from the event store's full history into a fresh schema, then swaps the
+ * rebuilt tables in inside one transaction, so readers see the old model until the commit and the
+ * new one after, never a half-built one. Live writers are blocked only during the final catch-up.
+ */
+export async function rebuildProjection(
+  db: Knex,
+  store: EventStore,
+  projection: PostgresProjection,
+  options: { logger: Logger; batchSize?: number },
+): Promise<RebuildResult> {
+  const schema = `rebuild_${projection.name.replace(/\W/g, '_')}_${randomBytes(3).toString('hex')}`;
+  const batchSize = options.batchSize ?? 1000;
+  const inRebuildSchema = async <T>(trx: Knex.Transaction, work: () => Promise<T>): Promise<T> => {
+    await trx.raw(`SET LOCAL search_path TO ${quote(schema)}`);
+    return work();
+  };
+  await db.raw(`CREATE SCHEMA ${quote(schema)}`);
+  try {
+    await db.transaction((trx) =>
+      inRebuildSchema(trx, async () => {
+        await createProjectionRevisionsTable(trx);
+        await projection.createTables(trx);
+      }),
+    );
+
+    let after: GlobalPosition | undefined;
+    let eventsApplied = 0;
+    const applyBatch = async (trx: Knex.Transaction, events: RecordedEvent[]): Promise<void> => {
+      for (const event of events) {
+        if (projection.categories.includes(streamCategory(event.streamId)) && (await applyOnce(projection, event, trx))) {
+          eventsApplied++;
+        }
+      }
+    };
+    // Bulk phase: live writers keep going against the live tables.
+    for (;;) {
+      const events = await store.readAll({ after, maxCount: batchSize });
+      if (events.length === 0) break;
+      await db.transaction((trx) => inRebuildSchema(trx, () => applyBatch(trx, events)));
+      after = events[events.length - 1].position;
+    }
+    options.logger.info({ projection: projection.name, eventsApplied }, 'rebuild caught up; swapping in');
+
+    // Swap phase: block live writers of this projection, apply what arrived meanwhile, swap, commit.
+    await db.transaction(async (trx) => {
+      const liveTables = [...projection.tables, PROJECTION_REVISIONS_TABLE].map((t) => `public.${quote(t)}`);
+      await trx.raw(`LOCK TABLE ${liveTables.join(', ')} IN EXCLUSIVE MODE`);
+      await inRebuildSchema(trx, async () => {
+        for (;;) {
+          const events = await store.readAll({ after, maxCount: batchSize });
+          if (events.length === 0) break;
+          await applyBatch(trx, events);
+          after = events[events.length - 1].position;
+        }
+      });
+      await trx.raw('SET LOCAL search_path TO public');
+      for (const table of projection.tables) {
+        await trx.raw(`DROP TABLE public.${quote(table)}`);
+        await trx.raw(`ALTER TABLE ${quote(schema)}.${quote(table)} SET SCHEMA public`);
+      }
+      await trx(PROJECTION_REVISIONS_TABLE).where({ projection: projection.name }).delete();
+      await trx.raw(
+        `INSERT INTO public.${PROJECTION_REVISIONS_TABLE} (projection, stream_id, revision)
+         SELECT projection, stream_id, revision FROM ${quote(schema)}.${PROJECTION_REVISIONS_TABLE} WHERE projection = ?`,
+        [projection.name],
+      );
+    });
+    return { projection: projection.name, eventsApplied, lastPosition: after };
+  } finally {
+    await db.raw(`DROP SCHEMA IF EXISTS ${quote(schema)} CASCADE`);
+  }
+}

@@ -1,0 +1,56 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { Consumer, MessageBus } from '../../infrastructure/bus/message-bus';
+import { streamCategory } from '../../infrastructure/eventstore/event-store';
+import { decodeEnvelope, topicForCategory } from '../event-envelope';
+import { applyOnce, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
+
+export const projectionGroupId = (projection: PostgresProjection): string => `projection.${projection.name}`;
+
+export async function migrateProjections(db: Knex, projections: PostgresProjection[]): Promise<void> {
+  await createProjectionRevisionsTable(db);
+  for (const projection of projections) await projection.createTables(db);
+}
+
+/** Live path: consumes the projection's topics and applies each event in its own transaction. */
+export async function startProjection(
+  db: Knex,
+  bus: MessageBus,
+  projection: PostgresProjection,
+  options: { topicPrefix: string; logger: Logger },
+): Promise<Consumer> {
+  const topics = projection.categories.map((c) => topicForCategory(options.topicPrefix, c));
+  await bus.ensureTopics(topics);
+  return bus.subscribe({
+    groupId: projectionGroupId(projection),
+    topics,
+    fromBeginning: true,
+    handler: async (message) => {
+      const event = decodeEnvelope(message.value);
+      if (!projection.categories.includes(streamCategory(event.streamId))) return;
+      await db.transaction((trx) => applyOnce(projection, event, trx));
+    },
+  });
+}
+
+/**
+ * Read-your-writes for the API: waits until the projection applied the stream up to `revision`.
+ * Resolves false on timeout (the caller answers from what it has).
+ */
+export async function waitForProjection(
+  db: Knex,
+  projectionName: string,
+  streamId: string,
+  revision: bigint,
+  timeoutMs = 5000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    const row = await db(PROJECTION_REVISIONS_TABLE)
+      .where({ projection: projectionName, stream_id: streamId })
+      .first<{ revision: string } | undefined>();
+    if (row && BigInt(row.revision) >= revision) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}

@@ -1,0 +1,52 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHttpApp } from '../api/http-app';
+import { apiRoutes } from '../api/routes';
+import type { Services } from '../infrastructure/container';
+import type { RunningRole } from './background-roles';
+
+export interface RunningApi extends RunningRole {
+  server: Server;
+  /** http://host:port of the listening server. */
+  url: string;
+}
+
+export function readinessChecks(services: Services) {
+  return [
+    { name: 'event_store', check: () => services.store.ping() },
+    { name: 'bus', check: () => services.bus.ping() },
+    { name: 'read_model_database', check: async () => void (await services.db.raw('select 1')) },
+    {
+      name: 'analytics',
+      check: async () => {
+        if (!(await services.analytics.ping())) throw new Error('analytics store did not answer');
+      },
+    },
+  ];
+}
+
+export async function startApiServer(services: Services, listen: { host: string; port: number }): Promise<RunningApi> {
+  const app = createHttpApp({
+    config: services.config,
+    logger: services.logger,
+    routes: apiRoutes(services),
+    readiness: readinessChecks(services),
+    tokens: services.tokens,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(listen.port, listen.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const host = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
+  return {
+    name: 'api',
+    server,
+    url: `http://${host}:${address.port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,44 @@
+import type { Consumer } from '../infrastructure/bus/message-bus';
+import type { Services } from '../infrastructure/container';
+import { EventRelay } from '../infrastructure/relay/event-relay';
+import { RelayCheckpoints } from '../infrastructure/relay/relay-checkpoints';
+import { allPostgresProjections } from '../projections/postgres/projection-catalog';
+import { migrateProjections, startProjection } from '../projections/postgres/projection-runner';
+
+export interface RunningRole {
+  name: string;
+  stop(): Promise<void>;
+}
+
+/** Creates every table the read side needs (idempotent); the event store and bus migrate themselves on open. */
+export async function migrateReadModels(services: Services): Promise<void> {
+  await new RelayCheckpoints(services.db).migrate();
+  await migrateProjections(services.db, allPostgresProjections);
+}
+
+export function startRelay(services: Services): RunningRole {
+  const relay = new EventRelay(services.store, services.bus, new RelayCheckpoints(services.db), services.logger.child({ role: 'relay' }), {
+    topicPrefix: services.config.TOPIC_PREFIX,
+  });
+  relay.start();
+  return { name: 'relay', stop: () => relay.stop() };
+}
+
+export async function startProjections(services: Services): Promise<RunningRole> {
+  const consumers: Consumer[] = [];
+  for (const projection of allPostgresProjections) {
+    consumers.push(
+      await startProjection(services.db, services.bus, projection, {
+        topicPrefix: services.config.TOPIC_PREFIX,
+        logger: services.logger.child({ projection: projection.name }),
+      }),
+    );
+  }
+  return { name: 'projections', stop: async () => void (await Promise.all(consumers.map((c) => c.stop()))) };
+}
+
+/** Roles `arena worker <role>` accepts. Later features add their workers here. */
+export const workerRoles: Record<string, (services: Services) => Promise<RunningRole>> = {
+  relay: async (services) => startRelay(services),
+  projections: startProjections,
+};

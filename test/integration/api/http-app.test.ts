@@ -1,0 +1,486 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import type { Express } from 'express';
+import jwt from 'jsonwebtoken';
+import pino from 'pino';
+import { z } from 'zod';
+import { createHttpApp } from '../../../src/api/http-app';
+import { TokenService } from '../../../src/api/shared/auth/token-service';
+import { ErrorBodySchema } from '../../../src/api/shared/error-mapping';
+import { defineRoute, type AnyRouteDefinition } from '../../../src/api/shared/route';
+import { ForbiddenError } from '../../../src/domain/shared/errors';
+import { loadConfig } from '../../../src/infrastructure/config/config';
+
+const SECRET = 'integration-test-secret-at-least-32-characters';
+const tokens = new TokenService({ secret: SECRET, accessTokenTtlSec: 3600, refreshTokenTtlSec: 86400 });
+const alice = { id: 'user-alice', username: 'alice' };
+const bob = { id: 'user-bob', username: 'bob' };
+
+// ---- throwaway routes exercising the conventions -------------------------------------------
+
+const UploadBody = z.object({
+  email: z.email(),
+  data_points: z.array(z.object({ speed_kmh: z.number().max(400) })),
+});
+
+const testRoutes: AnyRouteDefinition[] = [
+  defineRoute({
+    method: 'post',
+    path: '/things',
+    summary: 'Create a thing',
+    tags: ['test'],
+    auth: 'none',
+    request: { body: UploadBody },
+    responses: { 201: { description: 'Created', schema: z.object({ points: z.number() }) } },
+    handler: async ({ body }) => ({ status: 201, body: { points: body.data_points.length } }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/things/:id',
+    summary: 'Get a thing',
+    tags: ['test'],
+    auth: 'required',
+    request: { params: z.object({ id: z.string().regex(/^\d+$/, 'must be digits') }), query: z.object({ verbose: z.enum(['true', 'false']).optional() }) },
+    responses: { 200: { description: 'The thing' }, 404: { description: 'No such thing' } },
+    handler: async ({ params, query, user, requestId }) => ({
+      status: 200,
+      body: { id: params.id, verbose: query.verbose ?? null, user, requestId },
+      headers: { 'X-Thing': 'yes' },
+    }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/maybe',
+    summary: 'Optional auth',
+    tags: ['test'],
+    auth: 'optional',
+    responses: { 200: { description: 'Who is asking' } },
+    handler: async ({ user }) => ({ status: 200, body: { user: user ?? null } }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/login-like',
+    summary: 'Auth-category route',
+    tags: ['test'],
+    auth: 'none',
+    rateLimit: 'auth',
+    responses: { 204: { description: 'Done' } },
+    handler: async () => ({ status: 204 }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/boom',
+    summary: 'Throws an unexpected error',
+    tags: ['test'],
+    auth: 'none',
+    responses: {},
+    handler: async () => {
+      throw new Error('database password is hunter2');
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/forbidden',
+    summary: 'Throws a domain error',
+    tags: ['test'],
+    auth: 'none',
+    responses: { 403: { description: 'Never yours' } },
+    handler: async () => {
+      throw new ForbiddenError('Not the owner', { owner_id: 'someone-else' });
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/page',
+    summary: 'Writes HTML itself',
+    tags: ['test'],
+    auth: 'none',
+    responses: { 200: { description: 'A page', contentType: 'text/html' } },
+    handler: async ({ res }) => {
+      res.type('html').send('<h1>replay</h1>');
+      return 'handled';
+    },
+  }),
+];
+
+// ---- harness ---------------------------------------------------------------------------------
+
+interface RunningApp {
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+async function listen(app: Express): Promise<RunningApp> {
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+function capturingLogger(): { logger: pino.Logger; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+async function waitForLog(lines: string[], needle: string): Promise<string> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const line = lines.find((l) => l.includes(needle));
+    if (line !== undefined) return line;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no log line containing ${needle}`);
+}
+
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+async function expectErrorBody(response: Response, status: number, errorType: string, code: string): Promise<Record<string, unknown>> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/application\/json/);
+  const body: unknown = await response.json();
+  const parsed = ErrorBodySchema.parse(body);
+  expect(parsed.status_code).toBe(status);
+  expect(parsed.error_type).toBe(errorType);
+  expect(parsed.code).toBe(code);
+  expect(parsed.error).toBe(parsed.detail);
+  return parsed.details;
+}
+
+// ---- the app without rate limits: conventions other than limiting ---------------------------
+
+describe('createHttpApp', () => {
+  let readinessMode: 'ok' | 'reject' | 'hang' = 'ok';
+  const { logger, lines } = capturingLogger();
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    const config = loadConfig({ JWT_SECRET: SECRET, BODY_LIMIT_BYTES: '1024', RATE_LIMIT_ENABLED: 'false' });
+    const app = createHttpApp({
+      config,
+      logger,
+      routes: testRoutes,
+      tokens,
+      readinessTimeoutMs: 200,
+      readiness: [
+        {
+          name: 'database',
+          check: () => (readinessMode === 'ok' ? Promise.resolve() : readinessMode === 'reject' ? Promise.reject(new Error('ECONNREFUSED')) : new Promise<void>(() => undefined)),
+        },
+        { name: 'bus', check: async () => undefined },
+      ],
+    });
+    running = await listen(app);
+  });
+  afterAll(async () => {
+    await running.close();
+  });
+
+  const url = (path: string) => `${running.baseUrl}${path}`;
+  const postJson = (path: string, body: string) => fetch(url(path), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+
+  describe('validation', () => {
+    it('answers 400 with the superset body naming each bad field', async () => {
+      const response = await postJson('/api/v1/things', JSON.stringify({ email: 'nope', data_points: [{ speed_kmh: 1 }, { speed_kmh: 2 }, { speed_kmh: 3 }, { speed_kmh: 999 }] }));
+      const details = await expectErrorBody(response, 400, 'ValidationError', 'VALIDATION_ERROR');
+      expect(details).toEqual({
+        location: 'body',
+        fields: { email: 'Invalid email address', 'data_points.3.speed_kmh': expect.stringMatching(/^Too big/) },
+      });
+    });
+
+    it('passes parsed input to the handler', async () => {
+      const response = await postJson('/api/v1/things', JSON.stringify({ email: 'a@example.com', data_points: [{ speed_kmh: 245.5 }] }));
+      expect(response.status).toBe(201);
+      expect(await response.json()).toEqual({ points: 1 });
+    });
+
+    it('validates params and query too', async () => {
+      const token = tokens.issue(alice).access_token;
+      const badParam = await fetch(url('/api/v1/things/abc'), { headers: bearer(token) });
+      expect(await expectErrorBody(badParam, 400, 'ValidationError', 'VALIDATION_ERROR')).toEqual({ location: 'params', fields: { id: 'must be digits' } });
+      const badQuery = await fetch(url('/api/v1/things/1?verbose=maybe'), { headers: bearer(token) });
+      const details = await expectErrorBody(badQuery, 400, 'ValidationError', 'VALIDATION_ERROR');
+      expect(details.location).toBe('query');
+    });
+
+    it('answers 400 on an undecodable path parameter', async () => {
+      const response = await fetch(url('/api/v1/things/%E0'), { headers: bearer(tokens.issue(alice).access_token) });
+      await expectErrorBody(response, 400, 'ValidationError', 'VALIDATION_ERROR');
+    });
+
+    it('answers 400 on malformed JSON', async () => {
+      const details = await expectErrorBody(await postJson('/api/v1/things', '{"email": '), 400, 'ValidationError', 'VALIDATION_ERROR');
+      expect(details).toEqual({});
+    });
+
+    it('answers 413 on a body over BODY_LIMIT_BYTES', async () => {
+      const big = JSON.stringify({ email: 'a@example.com', data_points: Array.from({ length: 200 }, () => ({ speed_kmh: 100 })) });
+      expect(big.length).toBeGreaterThan(1024);
+      const details = await expectErrorBody(await postJson('/api/v1/things', big), 413, 'PayloadTooLargeError', 'PAYLOAD_TOO_LARGE');
+      expect(details).toEqual({ limit_bytes: 1024 });
+    });
+  });
+
+  describe('errors', () => {
+    it.each([
+      ['GET', '/api/v1/nope'],
+      ['PUT', '/api/v1/things'],
+      ['DELETE', '/somewhere/else'],
+    ])('answers 404 with the contract body for %s %s', async (method, path) => {
+      await expectErrorBody(await fetch(url(path), { method }), 404, 'NotFoundError', 'NOT_FOUND');
+    });
+
+    it('maps domain errors with their details', async () => {
+      const details = await expectErrorBody(await fetch(url('/api/v1/forbidden'), { method: 'DELETE' }), 403, 'ForbiddenError', 'FORBIDDEN');
+      expect(details).toEqual({ owner_id: 'someone-else' });
+    });
+
+    it('hides an unexpected error behind a generic 500 and logs it with the request id', async () => {
+      const response = await fetch(url('/api/v1/boom'));
+      const requestId = response.headers.get('x-request-id');
+      const text = await response.clone().text();
+      expect(text).not.toContain('hunter2');
+      expect(text).not.toMatch(/at .*\.ts:\d+/);
+      const details = await expectErrorBody(response, 500, 'InternalServerError', 'INTERNAL_ERROR');
+      expect(details).toEqual({ request_id: requestId });
+      // The log, unlike the response, carries the real error next to the request id.
+      const line = await waitForLog(lines, `"requestId":"${String(requestId)}"`);
+      expect(JSON.parse(line)).toMatchObject({ level: 50, res: { statusCode: 500 }, err: { message: 'database password is hunter2' } });
+    });
+  });
+
+  describe('authentication', () => {
+    it('rejects a missing token with 401', async () => {
+      const response = await fetch(url('/api/v1/things/1'));
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      await expectErrorBody(response, 401, 'UnauthorizedError', 'UNAUTHORIZED');
+    });
+
+    it('rejects a garbage token with 401', async () => {
+      await expectErrorBody(await fetch(url('/api/v1/things/1'), { headers: bearer('garbage.token.here') }), 401, 'UnauthorizedError', 'UNAUTHORIZED');
+    });
+
+    it('rejects an expired token with 401', async () => {
+      const issuedLongAgo = new TokenService({ secret: SECRET, accessTokenTtlSec: 60, refreshTokenTtlSec: 60, now: () => Date.now() - 3_600_000 });
+      const response = await fetch(url('/api/v1/things/1'), { headers: bearer(issuedLongAgo.issue(alice).access_token) });
+      await expectErrorBody(response.clone(), 401, 'UnauthorizedError', 'UNAUTHORIZED');
+      expect(((await response.json()) as { detail: string }).detail).toBe('Token expired');
+    });
+
+    it('rejects a refresh token used as an access token', async () => {
+      await expectErrorBody(await fetch(url('/api/v1/things/1'), { headers: bearer(tokens.issue(alice).refresh_token) }), 401, 'UnauthorizedError', 'UNAUTHORIZED');
+    });
+
+    it('rejects a token signed with another secret', async () => {
+      const forger = new TokenService({ secret: 'some-other-secret-that-is-32-chars-long!', accessTokenTtlSec: 60, refreshTokenTtlSec: 60 });
+      await expectErrorBody(await fetch(url('/api/v1/things/1'), { headers: bearer(forger.issue(alice).access_token) }), 401, 'UnauthorizedError', 'UNAUTHORIZED');
+    });
+
+    it('pins HS256: a token with another algorithm or none is rejected even with the right secret', async () => {
+      const claims = { sub: alice.id, username: alice.username, typ: 'access' };
+      for (const forged of [jwt.sign(claims, SECRET, { algorithm: 'HS512' }), jwt.sign(claims, null, { algorithm: 'none' })]) {
+        await expectErrorBody(await fetch(url('/api/v1/things/1'), { headers: bearer(forged) }), 401, 'UnauthorizedError', 'UNAUTHORIZED');
+      }
+      // Control: the same claims signed HS256 are accepted, so the rejections above are about the algorithm.
+      expect((await fetch(url('/api/v1/things/1'), { headers: bearer(jwt.sign(claims, SECRET, { algorithm: 'HS256' })) })).status).toBe(200);
+    });
+
+    it('hands a valid token user, parsed input and headers through to the handler', async () => {
+      const response = await fetch(url('/api/v1/things/42?verbose=true'), { headers: bearer(tokens.issue(alice).access_token) });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-thing')).toBe('yes');
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toEqual({ id: '42', verbose: 'true', user: alice, requestId: response.headers.get('x-request-id') });
+    });
+
+    it('serves optional-auth routes with or without a (valid) token', async () => {
+      const anonymous = await fetch(url('/api/v1/maybe'));
+      expect(await anonymous.json()).toEqual({ user: null });
+      const signedIn = await fetch(url('/api/v1/maybe'), { headers: bearer(tokens.issue(bob).access_token) });
+      expect(await signedIn.json()).toEqual({ user: bob });
+      const badToken = await fetch(url('/api/v1/maybe'), { headers: bearer('garbage') });
+      expect(badToken.status).toBe(200);
+      expect(await badToken.json()).toEqual({ user: null });
+    });
+  });
+
+  describe('request ids and logs', () => {
+    it('echoes a sane X-Request-Id and replaces an insane one', async () => {
+      const echoed = await fetch(url('/healthz'), { headers: { 'X-Request-Id': 'trace-abc.123' } });
+      expect(echoed.headers.get('x-request-id')).toBe('trace-abc.123');
+      const replaced = await fetch(url('/healthz'), { headers: { 'X-Request-Id': 'has spaces <script>' } });
+      expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      const generated = await fetch(url('/api/v1/nope'));
+      expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('logs each request with its id but without the token from the header or the query', async () => {
+      const token = tokens.issue(alice).access_token;
+      const requestId = 'log-check-1';
+      await fetch(url(`/api/v1/maybe?token=${token}&x=1`), { headers: { ...bearer(token), 'X-Request-Id': requestId } });
+      const line = await waitForLog(lines, requestId);
+      const entry = JSON.parse(line) as { requestId: string; req: { url: string; method: string }; res: { statusCode: number } };
+      expect(entry.requestId).toBe(requestId);
+      expect(entry.req.method).toBe('GET');
+      expect(entry.req.url).toContain('token=%5Bredacted%5D');
+      expect(entry.res.statusCode).toBe(200);
+      expect(lines.join('\n')).not.toContain(token);
+    });
+  });
+
+  describe('health', () => {
+    it('answers /healthz while the process is up', async () => {
+      const response = await fetch(url('/healthz'));
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ status: 'ok' });
+    });
+
+    it('answers /readyz 200 only when every check passes, else 503 naming the failed one', async () => {
+      readinessMode = 'ok';
+      const ready = await fetch(url('/readyz'));
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', bus: 'ok' } });
+
+      readinessMode = 'reject';
+      const rejected = await fetch(url('/readyz'));
+      const details = await expectErrorBody(rejected, 503, 'UnavailableError', 'SERVICE_UNAVAILABLE');
+      expect(details).toEqual({ failed: ['database'], checks: { database: 'failed', bus: 'ok' } });
+      expect(JSON.stringify(details)).not.toContain('ECONNREFUSED');
+
+      readinessMode = 'hang';
+      const startedAt = Date.now();
+      const hanging = await fetch(url('/readyz'));
+      expect(Date.now() - startedAt).toBeLessThan(2000);
+      expect(await expectErrorBody(hanging, 503, 'UnavailableError', 'SERVICE_UNAVAILABLE')).toEqual({
+        failed: ['database'],
+        checks: { database: 'timed_out', bus: 'ok' },
+      });
+      readinessMode = 'ok';
+    });
+  });
+
+  describe('documentation', () => {
+    it('serves an OpenAPI 3.1 document generated from the route schemas', async () => {
+      const response = await fetch(url('/api/v1/openapi.json'));
+      expect(response.status).toBe(200);
+      const document = (await response.json()) as {
+        openapi: string;
+        servers: { url: string }[];
+        paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown>; required: string[] } }> }; parameters?: { name: string; in: string }[]; security?: unknown[]; responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> }>>;
+        components: { securitySchemes: Record<string, { type: string; scheme: string }>; schemas: Record<string, { properties: Record<string, unknown> }> };
+      };
+      expect(document.openapi).toBe('3.1.0');
+      expect(document.servers).toEqual([{ url: '/api/v1' }]);
+
+      const create = document.paths['/things']?.post;
+      const bodySchema = create?.requestBody?.content['application/json']?.schema;
+      expect(Object.keys(bodySchema?.properties ?? {})).toEqual(['email', 'data_points']);
+      expect(bodySchema?.required).toEqual(['email', 'data_points']);
+      expect(create?.responses['400']?.content?.['application/json']?.schema.$ref).toBe('#/components/schemas/ErrorBody');
+
+      const get = document.paths['/things/{id}']?.get;
+      expect(get?.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'id', in: 'path' }), expect.objectContaining({ name: 'verbose', in: 'query' })]));
+      expect(get?.security).toEqual([{ bearerAuth: [] }]);
+      expect(get?.responses['401']?.content?.['application/json']?.schema.$ref).toBe('#/components/schemas/ErrorBody');
+      expect(get?.responses['404']?.content?.['application/json']?.schema.$ref).toBe('#/components/schemas/ErrorBody');
+      expect(document.paths['/maybe']?.get?.security).toEqual([{ bearerAuth: [] }, {}]);
+      expect(document.paths['/page']?.get?.responses['200']?.content?.['text/html']).toBeDefined();
+
+      expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+      expect(Object.keys(document.components.schemas.ErrorBody?.properties ?? {})).toEqual(['detail', 'status_code', 'error_type', 'error', 'code', 'details']);
+    });
+
+    it('serves Swagger UI at /swagger', async () => {
+      const response = await fetch(url('/swagger'));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await response.text()).toContain('swagger-ui');
+    });
+
+    it('lets a handler write its own response', async () => {
+      const response = await fetch(url('/api/v1/page'));
+      expect(response.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await response.text()).toBe('<h1>replay</h1>');
+    });
+  });
+
+  it('sends no rate-limit headers when RATE_LIMIT_ENABLED=false', async () => {
+    const response = await fetch(url('/api/v1/maybe'));
+    expect(response.headers.get('x-ratelimit-limit')).toBeNull();
+  });
+});
+
+// ---- rate limiting, on an app with tiny limits -------------------------------------------------
+
+describe('createHttpApp rate limiting', () => {
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    const config = loadConfig({ JWT_SECRET: SECRET, RATE_LIMIT_DEFAULT_PER_MIN: '3', RATE_LIMIT_AUTH_PER_MIN: '2' });
+    running = await listen(createHttpApp({ config, logger: pino({ level: 'silent' }), routes: testRoutes, tokens, readiness: [] }));
+  });
+  afterAll(async () => {
+    await running.close();
+  });
+
+  it('sends X-RateLimit-* headers and answers 429 with the contract body past the limit, per user', async () => {
+    const aliceHeaders = bearer(tokens.issue(alice).access_token);
+    const nowSec = Math.floor(Date.now() / 1000);
+    const remaining: (string | null)[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const response = await fetch(`${running.baseUrl}/api/v1/maybe`, { headers: aliceHeaders });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-ratelimit-limit')).toBe('3');
+      remaining.push(response.headers.get('x-ratelimit-remaining'));
+      const resetSec = Number(response.headers.get('x-ratelimit-reset'));
+      expect(resetSec).toBeGreaterThanOrEqual(nowSec);
+      expect(resetSec).toBeLessThanOrEqual(nowSec + 61);
+    }
+    expect(remaining).toEqual(['2', '1', '0']);
+
+    const limited = await fetch(`${running.baseUrl}/api/v1/maybe`, { headers: aliceHeaders });
+    expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(limited.headers.get('retry-after')).not.toBeNull();
+    const details = await expectErrorBody(limited, 429, 'RateLimitedError', 'RATE_LIMIT_EXCEEDED');
+    expect(details).toEqual({ category: 'default', limit: 3, window_sec: 60 });
+
+    // Another user has a budget of their own; anonymous callers are counted per address.
+    const asBob = await fetch(`${running.baseUrl}/api/v1/maybe`, { headers: bearer(tokens.issue(bob).access_token) });
+    expect(asBob.status).toBe(200);
+    expect(asBob.headers.get('x-ratelimit-remaining')).toBe('2');
+  });
+
+  it('limits the auth category per client address with its own budget', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const response = await fetch(`${running.baseUrl}/api/v1/login-like`, { method: 'POST' });
+      statuses.push(response.status);
+      expect(response.headers.get('x-ratelimit-limit')).toBe('2');
+    }
+    expect(statuses).toEqual([204, 204, 429]);
+  });
+
+  it('counts requests with a bad token against the address before answering 401', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      statuses.push((await fetch(`${running.baseUrl}/api/v1/things/1`, { headers: bearer('guess') })).status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429]);
+  });
+
+  it('does not limit health probes', async () => {
+    for (let i = 0; i < 5; i += 1) expect((await fetch(`${running.baseUrl}/healthz`)).status).toBe(200);
+  });
+});
