@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Runs one arena agent and speaks the line-delimited JSON protocol with the match runner.
+
+Usage: arena_runner.py AGENT_DIR
+
+The agent is the class ``Agent`` in AGENT_DIR/agent.py:
+
+    class Agent:
+        def __init__(self, observation_space, action_space): ...
+        def act(self, observation): return action
+        def reset(self): ...   # optional, called once before the first step
+        def close(self): ...   # optional, called when the match ends
+
+Protocol (one JSON object per line; docs/agent-protocol.md is the reference):
+    host -> runner  {"type": "init", "protocol_version": 1, "environment": "pong", "player": 0,
+                     "seed": 123, "observation_space": {...}, "action_space": {...}}
+    runner -> host  {"type": "ready", "agent_class": "Agent"}
+    host -> runner  {"type": "step", "step": 0, "observation": [0.5, ...]}
+    runner -> host  {"type": "action", "step": 0, "action": 1}
+    host -> runner  {"type": "close"}
+    runner -> host  {"type": "error", "phase": "init" | "act" | "action" | "protocol", "message": "..."}
+                    (then the runner exits with status 1)
+"""
+import importlib.util
+import json
+import os
+import random
+import sys
+import traceback
+
+PROTOCOL_VERSION = 1
+TRACEBACK_CHARS = 2000
+
+
+def take_protocol_channels():
+    """Keeps private copies of stdin/stdout for the protocol and gives the agent harmless ones.
+
+    After this, fd 0 reads /dev/null and fd 1 writes to stderr, so print(), input() or a C
+    extension writing to stdout cannot eat or corrupt protocol messages; whatever the agent
+    prints ends in the match log. os.dup() makes non-inheritable fds, so subprocesses the agent
+    starts do not get the protocol channels either.
+    """
+    protocol_in = os.fdopen(os.dup(0), "r", encoding="utf-8", newline="\n")
+    protocol_out = os.fdopen(os.dup(1), "w", encoding="utf-8", newline="\n")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    sys.stdin = open(os.devnull, "r", encoding="utf-8")
+    sys.stdout = sys.stderr
+    return protocol_in, protocol_out
+
+
+class Channel:
+    def __init__(self, protocol_in, protocol_out):
+        self.protocol_in = protocol_in
+        self.protocol_out = protocol_out
+
+    def send(self, message):
+        self.protocol_out.write(json.dumps(message, allow_nan=False, separators=(",", ":")) + "\n")
+        self.protocol_out.flush()
+
+    def fail(self, phase, message, with_traceback=False):
+        detail = message
+        if with_traceback:
+            detail = message + "\n" + traceback.format_exc()[-TRACEBACK_CHARS:]
+        sys.stderr.write("arena_runner: %s error: %s\n" % (phase, detail))
+        sys.stderr.flush()
+        self.send({"type": "error", "phase": phase, "message": message})
+        sys.exit(1)
+
+
+def describe_exception(error):
+    return "%s: %s" % (type(error).__name__, error)
+
+
+def load_agent_class(agent_dir):
+    path = os.path.join(agent_dir, "agent.py")
+    # The agent may import its own modules (helpers, model code) that live next to agent.py.
+    sys.path.insert(0, agent_dir)
+    spec = importlib.util.spec_from_file_location("agent", path)
+    if spec is None or spec.loader is None:
+        raise ImportError("cannot load %s" % path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["agent"] = module
+    spec.loader.exec_module(module)
+    agent_class = getattr(module, "Agent", None)
+    if not isinstance(agent_class, type):
+        raise TypeError("agent.py defines no class named Agent")
+    return agent_class
+
+
+def to_json_action(action):
+    """numpy scalars and arrays become plain numbers and lists; anything else is sent as is."""
+    if hasattr(action, "tolist"):
+        action = action.tolist()
+    json.dumps(action, allow_nan=False)  # raises if it cannot travel
+    return action
+
+
+def serve(channel, agent_dir):
+    agent = None
+    for line in channel.protocol_in:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            channel.fail("protocol", "host sent a line that is not JSON")
+        kind = message.get("type") if isinstance(message, dict) else None
+
+        if kind == "init":
+            if message.get("protocol_version") != PROTOCOL_VERSION:
+                channel.fail("protocol", "unsupported protocol version %r" % message.get("protocol_version"))
+            # Seeded so that a match between agents that use `random` replays identically.
+            random.seed(message.get("seed", 0))
+            try:
+                agent_class = load_agent_class(agent_dir)
+                agent = agent_class(message["observation_space"], message["action_space"])
+                if callable(getattr(agent, "reset", None)):
+                    agent.reset()
+            except BaseException as error:  # noqa: BLE001 - any failure of agent code is reported
+                if isinstance(error, SystemExit) and error.code == 0:
+                    error = RuntimeError("agent exited during init")
+                channel.fail("init", describe_exception(error), with_traceback=True)
+            channel.send({"type": "ready", "agent_class": type(agent).__name__})
+
+        elif kind == "step":
+            if agent is None:
+                channel.fail("protocol", "step before init")
+            step = message.get("step")
+            try:
+                action = agent.act(message["observation"])
+            except BaseException as error:  # noqa: BLE001
+                channel.fail("act", describe_exception(error), with_traceback=True)
+            try:
+                action = to_json_action(action)
+            except (TypeError, ValueError) as error:
+                channel.fail("action", "act() returned %.200r, which is not a JSON action (%s)" % (action, error))
+            channel.send({"type": "action", "step": step, "action": action})
+
+        elif kind == "close":
+            close = getattr(agent, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - the match is over; a failing close changes nothing
+                    traceback.print_exc()
+            return
+
+        else:
+            channel.fail("protocol", "unknown message type %r" % (kind,))
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.stderr.write("usage: arena_runner.py AGENT_DIR\n")
+        return 2
+    channel = Channel(*take_protocol_channels())
+    serve(channel, os.path.abspath(sys.argv[1]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

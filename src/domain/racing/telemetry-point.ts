@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { UnprocessableError, ValidationError } from '../shared/errors';
+import { toColumns, type TelemetryBatchColumns, type TelemetrySample } from './telemetry-batch';
+
+/**
+ * One uploaded telemetry point, as clients send it (snake_case JSON). The seven documented channels
+ * are required; the lap channels are optional and named after the Assetto Corsa shared-memory field
+ * each one copies (see docs/telemetry.md for the full table). Unknown keys are ignored so that a
+ * newer client sending more channels is not rejected by an older server.
+ */
+
+/** Epoch-ms bounds: catches clients sending seconds (1.7e9 ms is January 1970) or garbage. */
+export const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
+export const MAX_TIMESTAMP_MS = Date.UTC(2100, 0, 1);
+export const DEFAULT_MAX_POINTS_PER_BATCH = 10_000;
+
+const range = (min: number, max: number, unit: string) =>
+  z.number({ error: 'must be a number' }).min(min, { error: `must be >= ${min} ${unit}` }).max(max, { error: `must be <= ${max} ${unit}` });
+const integerRange = (min: number, max: number, unit: string) => range(min, max, unit).int({ error: 'must be an integer' });
+const optional = <T extends z.ZodType>(schema: T) => schema.nullish();
+const flag = z.boolean({ error: 'must be true or false' }).nullish();
+
+const TIMESTAMP_HINT = 'must be an ISO-8601 date-time with a zone (e.g. 2024-01-15T14:30:05.250Z) or epoch milliseconds, between 2000 and 2100';
+
+const TimestampSchema = z.union(
+  [
+    z.iso.datetime({ offset: true, error: TIMESTAMP_HINT }).refine((text) => inTimestampRange(Date.parse(text)), { error: TIMESTAMP_HINT }),
+    z.number().refine((epochMs) => inTimestampRange(epochMs), { error: TIMESTAMP_HINT }),
+  ],
+  { error: TIMESTAMP_HINT },
+);
+
+export const TelemetryPointSchema = z.object({
+  timestamp: TimestampSchema.describe('ISO-8601 with zone, or epoch milliseconds; strictly increasing within a batch'),
+  speed_kmh: range(0, 500, 'km/h').describe('AC physics speedKmh'),
+  throttle_input: range(0, 1, '(0 = released, 1 = full)').describe('AC physics gas'),
+  brake_input: range(0, 1, '(0 = released, 1 = full)').describe('AC physics brake'),
+  steering_input: range(-1, 1, '(-1 = full left, +1 = full right)').describe('AC physics steerAngle'),
+  gear: integerRange(-1, 10, '(-1 = reverse, 0 = neutral, 1..10 forward)').describe('AC physics gear minus 1'),
+  rpm: range(0, 25_000, 'rpm').describe('AC physics rpms'),
+  completed_laps: optional(integerRange(0, 100_000, 'laps')).describe('AC graphics completedLaps'),
+  normalized_car_position: optional(range(0, 1, '(fraction of the lap)')).describe('AC graphics normalizedCarPosition'),
+  current_lap_time_ms: optional(integerRange(0, 86_400_000, 'ms')).describe('AC graphics iCurrentTime'),
+  current_sector_index: optional(integerRange(0, 31, '(0-based)')).describe('AC graphics currentSectorIndex'),
+  is_in_pit: flag.describe('AC graphics isInPit (stopped in the pit box)'),
+  is_in_pit_lane: flag.describe('AC graphics isInPitLane'),
+  is_valid_lap: flag.describe('ACC graphics isValidLap (false once the sim invalidated the lap)'),
+  world_x: optional(range(-1e6, 1e6, 'm')).describe('AC graphics carCoordinates[0]'),
+  world_y: optional(range(-1e6, 1e6, 'm')).describe('AC graphics carCoordinates[1] (up)'),
+  world_z: optional(range(-1e6, 1e6, 'm')).describe('AC graphics carCoordinates[2]'),
+});
+
+/** A point as the client sends it (the JSON shape). */
+export type TelemetryPointJson = z.input<typeof TelemetryPointSchema>;
+
+function inTimestampRange(epochMs: number): boolean {
+  return Number.isFinite(epochMs) && epochMs >= MIN_TIMESTAMP_MS && epochMs <= MAX_TIMESTAMP_MS;
+}
+
+export function timestampToEpochMs(timestamp: string | number): number {
+  return typeof timestamp === 'number' ? timestamp : Date.parse(timestamp);
+}
+
+type ParsedPoint = z.output<typeof TelemetryPointSchema>;
+
+export function pointToSample(point: ParsedPoint): TelemetrySample {
+  return {
+    timestampMs: timestampToEpochMs(point.timestamp),
+    speedKmh: point.speed_kmh,
+    throttleInput: point.throttle_input,
+    brakeInput: point.brake_input,
+    steeringInput: point.steering_input,
+    gear: point.gear,
+    rpm: point.rpm,
+    completedLaps: point.completed_laps ?? null,
+    normalizedCarPosition: point.normalized_car_position ?? null,
+    currentLapTimeMs: point.current_lap_time_ms ?? null,
+    currentSectorIndex: point.current_sector_index ?? null,
+    isInPit: point.is_in_pit ?? null,
+    isInPitLane: point.is_in_pit_lane ?? null,
+    isValidLap: point.is_valid_lap ?? null,
+    worldX: point.world_x ?? null,
+    worldY: point.world_y ?? null,
+    worldZ: point.world_z ?? null,
+  };
+}
+
+export type TelemetryBatchValidation =
+  | { ok: true; batch: TelemetryBatchColumns }
+  | { ok: false; error: ValidationError | UnprocessableError };
+
+export interface TelemetryBatchLimits {
+  maxPoints?: number;
+}
+
+/**
+ * Validates a whole upload; the first bad point rejects the batch (nothing is stored).
+ *
+ * Status choice (docs/telemetry.md): a point that is malformed or out of range is a 400
+ * ValidationError, like any other bad request field; points that are each fine but whose
+ * timestamps do not strictly increase are a 422 UnprocessableError, because the batch is
+ * well-formed but cannot be a recording of one car.
+ */
+export function validateTelemetryBatch(points: unknown, limits: TelemetryBatchLimits = {}): TelemetryBatchValidation {
+  const maxPoints = limits.maxPoints ?? DEFAULT_MAX_POINTS_PER_BATCH;
+  if (!Array.isArray(points)) return invalid('data_points', 'must be an array of points');
+  if (points.length === 0) return invalid('data_points', 'must hold at least one point');
+  if (points.length > maxPoints) {
+    return invalid('data_points', `holds ${points.length} points; at most ${maxPoints} per batch`, { max_points: maxPoints });
+  }
+  const samples: TelemetrySample[] = [];
+  for (let index = 0; index < points.length; index += 1) {
+    const parsed = TelemetryPointSchema.safeParse(points[index]);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.length > 0 ? issue.path.map(String).join('.') : null;
+      const message = field === null ? 'must be an object' : issue.message;
+      return invalid(field === null ? `data_points.${index}` : `data_points.${index}.${field}`, message, { point_index: index, field });
+    }
+    const sample = pointToSample(parsed.data);
+    const previous = samples[samples.length - 1];
+    if (previous !== undefined && sample.timestampMs <= previous.timestampMs) {
+      const message = `timestamp ${new Date(sample.timestampMs).toISOString()} is not after the previous point's ${new Date(previous.timestampMs).toISOString()}; timestamps must strictly increase`;
+      const key = `data_points.${index}.timestamp`;
+      return {
+        ok: false,
+        error: new UnprocessableError(`Invalid telemetry batch: ${key}: ${message}`, {
+          location: 'body',
+          fields: { [key]: message },
+          point_index: index,
+          field: 'timestamp',
+        }),
+      };
+    }
+    samples.push(sample);
+  }
+  return { ok: true, batch: toColumns(samples) };
+}
+
+function invalid(key: string, message: string, extra: Record<string, unknown> = {}): TelemetryBatchValidation {
+  return {
+    ok: false,
+    error: new ValidationError(`Invalid telemetry batch: ${key}: ${message}`, { location: 'body', fields: { [key]: message }, ...extra }),
+  };
+}

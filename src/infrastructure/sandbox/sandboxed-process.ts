@@ -1,0 +1,178 @@
+/**
+ * One running sandboxed process seen as a line channel: write lines to its stdin, await lines
+ * from its stdout with a deadline. Output is capped: past the stdout or stderr budget, or a line
+ * longer than the message limit, the process is killed and the channel fails. Killing the
+ * process kills the whole sandbox: bwrap's pid-namespace init dies with it (--die-with-parent),
+ * and the kernel then kills every process left in that namespace.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { SandboxCommand } from './sandbox-command';
+
+export type ChannelFailure =
+  | { readonly kind: 'exited'; readonly exitCode: number | null; readonly signal: string | null }
+  | { readonly kind: 'output_limit'; readonly stream: 'stdout' | 'stderr'; readonly limitBytes: number }
+  | { readonly kind: 'message_too_long'; readonly limitBytes: number }
+  | { readonly kind: 'spawn_failed'; readonly message: string };
+
+export type LineResult =
+  | { readonly kind: 'line'; readonly line: string }
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'failed'; readonly failure: ChannelFailure };
+
+export interface OutputCaps {
+  readonly maxStdoutBytes: number;
+  readonly maxStderrBytes: number;
+  readonly maxMessageBytes: number;
+  /** How much of the end of stderr to keep for reports. */
+  readonly keepStderrBytes: number;
+}
+
+/** Grace after 'exit' for the last stdout bytes, in case a leftover process keeps the pipe open. */
+const EXIT_DRAIN_MS = 100;
+
+export class SandboxedProcess {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: string[] = [];
+  private partialLine: Buffer[] = [];
+  private partialLineBytes = 0;
+  private stdoutBytes = 0;
+  private stderrBytes = 0;
+  private stderrTail = Buffer.alloc(0);
+  private failure: ChannelFailure | null = null;
+  private exitFailure: ChannelFailure | null = null;
+  private stdoutEnded = false;
+  private waiter: (() => void) | null = null;
+  private readonly exited: Promise<void>;
+
+  constructor(
+    command: SandboxCommand,
+    private readonly caps: OutputCaps,
+  ) {
+    this.child = spawn(command.command, command.args, { cwd: command.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: {} });
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (exitCode, signal) => {
+        this.exitFailure = { kind: 'exited', exitCode, signal };
+        if (this.stdoutEnded) this.fail(this.exitFailure);
+        else setTimeout(() => this.fail({ kind: 'exited', exitCode, signal }), EXIT_DRAIN_MS).unref();
+        resolve();
+      });
+      this.child.once('error', (error) => {
+        this.fail({ kind: 'spawn_failed', message: error.message });
+        resolve();
+      });
+    });
+    this.child.stdin.on('error', () => undefined); // EPIPE after the agent died: reported via 'exit'
+    this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    this.child.stdout.once('end', () => {
+      this.stdoutEnded = true;
+      if (this.exitFailure) this.fail(this.exitFailure);
+    });
+    this.child.stderr.on('data', (chunk: Buffer) => this.onStderr(chunk));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The last `keepStderrBytes` the process wrote to stderr (its log). */
+  stderr(): string {
+    return this.stderrTail.toString('utf8');
+  }
+
+  send(line: string): void {
+    if (this.failure || !this.child.stdin.writable) return;
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  /** The next stdout line; `timeout` if none arrives within `deadlineMs`. */
+  async nextLine(deadlineMs: number): Promise<LineResult> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      const line = this.lines.shift();
+      if (line !== undefined) return { kind: 'line', line };
+      if (this.failure) return { kind: 'failed', failure: this.failure };
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0) return { kind: 'timeout' };
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remainingMs);
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.waiter = null;
+    }
+  }
+
+  /** SIGKILLs the sandbox (idempotent) and waits until the process is gone. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) {
+      this.child.kill('SIGKILL');
+    }
+    await this.exited;
+    this.child.stdout.destroy();
+    this.child.stderr.destroy();
+    this.child.stdin.destroy();
+  }
+
+  /** Waits up to `graceMs` for the process to exit by itself. */
+  async waitForExit(graceMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    });
+    const exited = await Promise.race([this.exited.then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    return exited;
+  }
+
+  private wake(): void {
+    this.waiter?.();
+  }
+
+  private fail(failure: ChannelFailure): void {
+    if (this.failure) return;
+    this.failure = failure;
+    if (failure.kind !== 'exited') this.child.kill('SIGKILL');
+    this.wake();
+  }
+
+  private onStdout(chunk: Buffer): void {
+    if (this.failure) return;
+    this.stdoutBytes += chunk.length;
+    if (this.stdoutBytes > this.caps.maxStdoutBytes) {
+      this.fail({ kind: 'output_limit', stream: 'stdout', limitBytes: this.caps.maxStdoutBytes });
+      return;
+    }
+    let start = 0;
+    for (let newline = chunk.indexOf(0x0a); newline !== -1; newline = chunk.indexOf(0x0a, start)) {
+      const piece = chunk.subarray(start, newline);
+      if (this.partialLineBytes + piece.length > this.caps.maxMessageBytes) break;
+      this.lines.push(Buffer.concat([...this.partialLine, piece]).toString('utf8'));
+      this.partialLine = [];
+      this.partialLineBytes = 0;
+      start = newline + 1;
+    }
+    const rest = chunk.subarray(start);
+    if (rest.indexOf(0x0a) !== -1 || this.partialLineBytes + rest.length > this.caps.maxMessageBytes) {
+      this.fail({ kind: 'message_too_long', limitBytes: this.caps.maxMessageBytes });
+      return;
+    }
+    if (rest.length > 0) {
+      this.partialLine.push(Buffer.from(rest));
+      this.partialLineBytes += rest.length;
+    }
+    this.wake();
+  }
+
+  private onStderr(chunk: Buffer): void {
+    this.stderrBytes += chunk.length;
+    this.stderrTail = Buffer.concat([this.stderrTail, chunk]);
+    if (this.stderrTail.length > this.caps.keepStderrBytes) {
+      this.stderrTail = this.stderrTail.subarray(this.stderrTail.length - this.caps.keepStderrBytes);
+    }
+    if (this.stderrBytes > this.caps.maxStderrBytes) {
+      this.fail({ kind: 'output_limit', stream: 'stderr', limitBytes: this.caps.maxStderrBytes });
+    }
+  }
+}
