@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Consumer, MessageBus } from '../../../infrastructure/bus/message-bus';
+import { streamCategory, type RecordedEvent } from '../../../infrastructure/eventstore/event-store';
+import { decodeEnvelope, topicForCategory } from '../../../projections/event-envelope';
+
+export type LiveEventListener = (event: RecordedEvent) => void | Promise<void>;
+
+/**
+ * Events as they happen, for WebSocket pushes. Each API process consumes with a group of its own
+ * (starting at the newest message), so every process sees every event and can serve its own
+ * sockets: pushes work with several API processes behind a load balancer.
+ */
+export class LiveEvents {
+  private readonly listeners: { categories: Set<string>; listener: LiveEventListener }[] = [];
+  private consumer: Consumer | undefined;
+
+  on(categories: string[], listener: LiveEventListener): void {
+    this.listeners.push({ categories: new Set(categories), listener });
+  }
+
+  async start(bus: MessageBus, options: { topicPrefix: string; logger: Logger }): Promise<void> {
+    const categories = [...new Set(this.listeners.flatMap((l) => [...l.categories]))];
+    if (categories.length === 0) return;
+    const topics = categories.map((c) => topicForCategory(options.topicPrefix, c));
+    await bus.ensureTopics(topics);
+    this.consumer = await bus.subscribe({
+      groupId: `live.${randomUUID()}`,
+      topics,
+      fromBeginning: false,
+      // A push that fails is not worth a retry storm: the client can re-read over HTTP.
+      maxAttempts: 1,
+      handler: async (message) => {
+        const event = decodeEnvelope(message.value);
+        const category = streamCategory(event.streamId);
+        for (const { categories, listener } of this.listeners) {
+          if (!categories.has(category)) continue;
+          try {
+            await listener(event);
+          } catch (error) {
+            options.logger.warn({ err: error, eventType: event.type }, 'live event listener failed');
+          }
+        }
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+  }
+}

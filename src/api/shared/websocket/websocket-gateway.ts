@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { AppError } from '../../../domain/shared/errors';
+import { authenticateWebSocketToken, webSocketTokenOf } from '../auth/websocket-authentication';
+import type { TokenService } from '../auth/token-service';
+import type { AnyWebSocketChannel, ServerMessage, WebSocketConnection } from './websocket-channel';
+
+export const WS_CLOSE = { unauthorized: 4401, tooManyConnections: 4429 } as const;
+const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * The one WebSocket server of an API process: authenticates at connect (`?token=`), enforces the
+ * per-user connection limit (both contracts: 10), validates client messages with the channel's zod
+ * schema, and answers every problem with `{ type: 'error', error, code, details }`.
+ */
+export class WebSocketGateway {
+  private readonly server = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
+  private readonly channels = new Map<string, AnyWebSocketChannel>();
+  private readonly connections = new Map<WebSocketConnection, WebSocket>();
+
+  constructor(
+    private readonly options: { tokens: TokenService; logger: Logger; maxConnectionsPerUser: number },
+  ) {}
+
+  register(channel: AnyWebSocketChannel): void {
+    this.channels.set(channel.path, channel);
+  }
+
+  attach(httpServer: Server): void {
+    httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      const channel = this.channels.get(path);
+      if (!channel) {
+        socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      this.server.handleUpgrade(request, socket, head, (ws) => void this.accept(ws, request, channel));
+    });
+  }
+
+  /** Sends to every open connection of `path` (all paths when omitted) that `select` picks. */
+  broadcast(select: (connection: WebSocketConnection) => boolean, message: ServerMessage, path?: string): number {
+    let sent = 0;
+    for (const connection of this.connections.keys()) {
+      if ((path === undefined || connection.path === path) && select(connection)) {
+        connection.send(message);
+        sent++;
+      }
+    }
+    return sent;
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.connections.values()) ws.close(1001, 'server shutting down');
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async accept(ws: WebSocket, request: IncomingMessage, channel: AnyWebSocketChannel): Promise<void> {
+    const reject = (closeCode: number, code: string, error: string) => {
+      ws.send(JSON.stringify({ type: 'error', error, code, details: {} }));
+      ws.close(closeCode, error);
+    };
+    let user;
+    try {
+      user = authenticateWebSocketToken(this.options.tokens, webSocketTokenOf(request));
+    } catch (error) {
+      reject(WS_CLOSE.unauthorized, 'UNAUTHORIZED', error instanceof Error ? error.message : 'Invalid token');
+      return;
+    }
+    const open = [...this.connections.keys()].filter((c) => c.user.id === user.id).length;
+    if (open >= this.options.maxConnectionsPerUser) {
+      reject(WS_CLOSE.tooManyConnections, 'RATE_LIMIT_EXCEEDED', `At most ${this.options.maxConnectionsPerUser} concurrent WebSocket connections per user`);
+      return;
+    }
+    const send = (message: ServerMessage) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+    };
+    const connection: WebSocketConnection = {
+      id: randomUUID(),
+      path: channel.path,
+      user,
+      topics: new Set(),
+      send,
+      sendError: (code, error, details = {}) => send({ type: 'error', error, code, details }),
+    };
+    this.connections.set(connection, ws);
+    const log = this.options.logger.child({ ws: connection.id, path: channel.path, userId: user.id });
+    ws.on('close', () => {
+      this.connections.delete(connection);
+      channel.onClose?.(connection);
+    });
+    ws.on('message', (data: RawData) => void this.receive(channel, connection, data, log));
+    try {
+      await channel.onConnect?.(connection);
+    } catch (error) {
+      log.error({ err: error }, 'websocket onConnect failed');
+    }
+  }
+
+  private async receive(channel: AnyWebSocketChannel, connection: WebSocketConnection, data: RawData, log: Logger): Promise<void> {
+    let parsedJson: unknown;
+    try {
+      parsedJson = JSON.parse(data.toString());
+    } catch {
+      connection.sendError('INVALID_MESSAGE', 'Message is not valid JSON');
+      return;
+    }
+    const parsed = channel.clientMessage.safeParse(parsedJson);
+    if (!parsed.success) {
+      const fields = Object.fromEntries(parsed.error.issues.map((issue) => [issue.path.join('.') || '(message)', issue.message]));
+      connection.sendError('INVALID_MESSAGE', 'Message does not match any known message type', { fields });
+      return;
+    }
+    try {
+      await channel.onMessage(connection, parsed.data);
+    } catch (error) {
+      if (error instanceof AppError) {
+        connection.sendError(error.code, error.message, error.details);
+      } else {
+        log.error({ err: error }, 'websocket handler failed');
+        connection.sendError('INTERNAL_ERROR', 'Internal server error');
+      }
+    }
+  }
+}
