@@ -2,6 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../api/http-app';
 import { apiRoutes } from '../api/routes';
+import { LiveEvents } from '../api/shared/websocket/live-events';
+import { WebSocketGateway } from '../api/shared/websocket/websocket-gateway';
+import { apiWebSocketChannels } from '../api/websocket-channels';
 import type { Services } from '../infrastructure/container';
 import type { RunningRole } from './background-roles';
 
@@ -9,6 +12,7 @@ export interface RunningApi extends RunningRole {
   server: Server;
   /** http://host:port of the listening server. */
   url: string;
+  gateway: WebSocketGateway;
 }
 
 export function readinessChecks(services: Services) {
@@ -37,16 +41,25 @@ export async function startApiServer(services: Services, listen: { host: string;
     const s = app.listen(listen.port, listen.host, () => resolve(s));
     s.once('error', reject);
   });
+  const gateway = new WebSocketGateway({ tokens: services.tokens, logger: services.logger.child({ component: 'ws' }), maxConnectionsPerUser: 10 });
+  const live = new LiveEvents();
+  for (const channel of apiWebSocketChannels({ services, live, gateway })) gateway.register(channel);
+  gateway.attach(server);
+  await live.start(services.bus, { topicPrefix: services.config.TOPIC_PREFIX, logger: services.logger.child({ component: 'live-events' }) });
   const address = server.address() as AddressInfo;
   const host = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
   return {
     name: 'api',
     server,
     url: `http://${host}:${address.port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    gateway,
+    stop: async () => {
+      await live.stop();
+      await gateway.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
