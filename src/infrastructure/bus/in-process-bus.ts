@@ -48,6 +48,7 @@ const MIGRATION = [
      lease_expires_at timestamptz,
      PRIMARY KEY (group_id, topic, partition))`,
   `CREATE INDEX IF NOT EXISTS group_offsets_by_topic ON bus.group_offsets (topic, partition)`,
+  `ALTER TABLE bus.group_offsets ADD COLUMN IF NOT EXISTS ephemeral boolean NOT NULL DEFAULT false`,
   `CREATE TABLE IF NOT EXISTS bus.group_members (
      group_id text NOT NULL,
      member_id text NOT NULL,
@@ -185,6 +186,11 @@ export class InProcessMessageBus implements MessageBus {
    * have not handled; a topic no group consumes keeps everything. Returns the rows deleted.
    */
   async trim(topics?: string[]): Promise<number> {
+    // Ephemeral groups whose members are all gone (stopped, or dead past their expiry) hold nothing back.
+    await this.db.raw(
+      `DELETE FROM bus.group_offsets o WHERE o.ephemeral
+         AND NOT EXISTS (SELECT 1 FROM bus.group_members m WHERE m.group_id = o.group_id AND m.expires_at > now())`,
+    );
     const result = await this.db.raw<{ rowCount: number | null }>(
       `DELETE FROM bus.messages m
        USING (SELECT topic, partition, min(committed_offset) AS low FROM bus.group_offsets

@@ -102,11 +102,11 @@ export class InProcessConsumer implements Consumer {
     await this.deps.ensureTopics([...topics, ...topics.map(this.policy.deadLetterTopic)]);
     // A group's first member fixes where it starts, on every partition, before anything is read.
     await this.deps.db.raw(
-      `INSERT INTO bus.group_offsets (group_id, topic, partition, committed_offset)
-       SELECT ?, topic, partition, CASE WHEN ? THEN 0 ELSE next_offset END FROM bus.partitions
+      `INSERT INTO bus.group_offsets (group_id, topic, partition, committed_offset, ephemeral)
+       SELECT ?, topic, partition, CASE WHEN ? THEN 0 ELSE next_offset END, ? FROM bus.partitions
        WHERE topic IN (SELECT jsonb_array_elements_text(?::jsonb))
        ON CONFLICT (group_id, topic, partition) DO NOTHING`,
-      [groupId, this.options.fromBeginning ?? true, JSON.stringify(topics)],
+      [groupId, this.options.fromBeginning ?? true, this.options.ephemeral ?? false, JSON.stringify(topics)],
     );
     // Members of crashed processes never deleted their rows.
     await this.deps.db.raw(`DELETE FROM bus.group_members WHERE group_id = ? AND expires_at < now() - interval '1 minute'`, [groupId]);
@@ -140,6 +140,13 @@ export class InProcessConsumer implements Consumer {
           this.memberId,
         ]);
         await this.deps.db.raw(`DELETE FROM bus.group_members WHERE group_id = ? AND member_id = ?`, [this.options.groupId, this.memberId]);
+        if (this.options.ephemeral) {
+          await this.deps.db.raw(
+            `DELETE FROM bus.group_offsets WHERE group_id = ? AND ephemeral
+               AND NOT EXISTS (SELECT 1 FROM bus.group_members WHERE group_id = ? AND expires_at > now())`,
+            [this.options.groupId, this.options.groupId],
+          );
+        }
       } catch (error) {
         this.logger.warn({ error: errorText(error) }, 'could not release leases; they expire on their own');
       }

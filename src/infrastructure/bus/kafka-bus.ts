@@ -112,8 +112,18 @@ export class KafkaMessageBus implements MessageBus {
       stop: async () => {
         this.subscriptions.delete(subscription);
         await subscription.stop();
+        if (options.ephemeral) await this.deleteGroupIfEmpty(options.groupId);
       },
     };
+  }
+
+  /** Kafka refuses to delete a group that still has members: then another process still uses it. */
+  private async deleteGroupIfEmpty(groupId: string): Promise<void> {
+    try {
+      await (await this.connectedAdmin()).deleteGroups([groupId]);
+    } catch (error) {
+      this.logger.debug({ err: error, groupId }, 'ephemeral group not deleted');
+    }
   }
 
   async ping(): Promise<void> {

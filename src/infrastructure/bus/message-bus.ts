@@ -39,6 +39,11 @@ export interface ConsumerOptions {
   retryBackoffMs?: number;
   /** Default `<topic>.dlq`. */
   deadLetterTopic?: (topic: string) => string;
+  /**
+   * The group lives only while its consumers run (e.g. one per API process for WebSocket pushes):
+   * once none is left, its offsets are dropped and it holds back no retention. Default false.
+   */
+  ephemeral?: boolean;
 }
 
 export interface Consumer {

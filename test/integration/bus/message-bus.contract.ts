@@ -64,6 +64,28 @@ export function messageBusContract(name: string, createBus: () => Promise<BusUnd
       await bus.close();
     });
 
+    it('forgets an ephemeral group when its last member stops, but resumes a durable one', async () => {
+      const events = topic('ephemeral');
+      await bus.ensureTopics([events]);
+      await bus.publish(events, [1, 2, 3].map((n) => ({ key: `k${n}`, value: `m${n}` })));
+      for (const ephemeral of [true, false]) {
+        const label = ephemeral ? 'eph' : 'durable';
+        const first = recorder();
+        const consumer = await subscribe({ groupId: group(label), topics: [events], ephemeral, handler: first.handler });
+        await waitFor(() => first.received.length === 3, `${label}: first pass`);
+        await consumer.stop();
+        const second = recorder();
+        const again = await subscribe({ groupId: group(label), topics: [events], ephemeral, handler: second.handler });
+        if (ephemeral) {
+          await waitFor(() => second.received.length === 3, 'the ephemeral group to start over');
+        } else {
+          await sleep(SETTLE_MS);
+          expect(second.received).toHaveLength(0);
+        }
+        await again.stop();
+      }
+    });
+
     it('answers ping', async () => {
       await expect(bus.ping()).resolves.toBeUndefined();
     });

@@ -28,6 +28,7 @@ export class LiveEvents {
       groupId: `live.${randomUUID()}`,
       topics,
       fromBeginning: false,
+      ephemeral: true,
       // A push that fails is not worth a retry storm: the client can re-read over HTTP.
       maxAttempts: 1,
       handler: async (message) => {
