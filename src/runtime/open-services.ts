@@ -69,9 +69,14 @@ export async function openServices(config: Config, logger: Logger): Promise<Open
 
     let bus: MessageBus;
     if (config.KAFKA_BROKERS) {
-      bus = new KafkaMessageBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger: logger.child({ component: 'bus' }) });
+      bus = new KafkaMessageBus({
+        brokers: config.KAFKA_BROKERS,
+        clientId: config.KAFKA_CLIENT_ID,
+        groupNamespace: config.TOPIC_PREFIX,
+        logger: logger.child({ component: 'bus' }),
+      });
     } else {
-      const inProcess = new InProcessMessageBus(db, logger.child({ component: 'bus' }));
+      const inProcess = new InProcessMessageBus(db, logger.child({ component: 'bus' }), { groupNamespace: config.TOPIC_PREFIX });
       await inProcess.migrate();
       bus = inProcess;
     }

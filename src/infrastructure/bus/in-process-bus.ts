@@ -14,6 +14,8 @@ import type { Consumer, ConsumerOptions, MessageBus, OutgoingMessage } from './m
 export interface InProcessMessageBusOptions extends Partial<ConsumerTiming> {
   /** Partitions of each topic this bus creates. Default 4. */
   partitions?: number;
+  /** Prepended to every consumer group id (see MessageBus namespacing). Default ''. */
+  groupNamespace?: string;
 }
 
 const DEFAULT_PARTITIONS = 4;
@@ -68,6 +70,8 @@ export class InProcessMessageBus implements MessageBus {
   private readonly partitionCounts = new Map<string, number>();
   private readonly consumers = new Set<InProcessConsumer>();
 
+  private readonly groupNamespace: string;
+
   constructor(
     private readonly db: Knex,
     logger: Logger,
@@ -75,6 +79,7 @@ export class InProcessMessageBus implements MessageBus {
   ) {
     this.logger = logger.child({ component: 'in-process-bus' });
     this.partitionsPerTopic = options.partitions ?? DEFAULT_PARTITIONS;
+    this.groupNamespace = options.groupNamespace ?? '';
     this.timing = {
       pollIntervalMs: options.pollIntervalMs ?? 200,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
@@ -162,7 +167,7 @@ export class InProcessMessageBus implements MessageBus {
   }
 
   async subscribe(options: ConsumerOptions): Promise<Consumer> {
-    const consumer = new InProcessConsumer(options, {
+    const consumer = new InProcessConsumer({ ...options, groupId: `${this.groupNamespace}${options.groupId}` }, {
       db: this.db,
       logger: this.logger,
       wakeups: this.wakeups,

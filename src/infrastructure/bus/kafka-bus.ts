@@ -18,6 +18,8 @@ const MAX_SEND_BYTES = 4 * 1024 * 1024;
 export interface KafkaMessageBusOptions {
   brokers: string[];
   logger: Logger;
+  /** Prepended to every consumer group id (see MessageBus namespacing). Default ''. */
+  groupNamespace?: string;
   clientId?: string;
   /** Partitions of topics this bus creates; default: the broker's num.partitions. */
   partitions?: number;
@@ -85,7 +87,8 @@ export class KafkaMessageBus implements MessageBus {
     }
   }
 
-  async subscribe(options: ConsumerOptions): Promise<Consumer> {
+  async subscribe(requested: ConsumerOptions): Promise<Consumer> {
+    const options = { ...requested, groupId: `${this.options.groupNamespace ?? ''}${requested.groupId}` };
     const policy = retryPolicyOf(options);
     const fromBeginning = options.fromBeginning ?? true;
     await this.ensureTopics([...options.topics, ...options.topics.map(policy.deadLetterTopic)]);

@@ -8,6 +8,8 @@
  * - at-least-once: an offset is committed only after the handler resolved;
  * - a handler that throws is retried with backoff; after `maxAttempts` failures the message goes to
  *   the dead-letter topic (`<topic>.dlq` unless set) with the error in headers, and is committed.
+ * - adapters take a `groupNamespace` (the deployment's TOPIC_PREFIX) prepended to every group id, so
+ *   deployments (and parallel test runs) sharing a broker never join each other's groups.
  */
 
 export interface OutgoingMessage {

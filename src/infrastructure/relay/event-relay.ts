@@ -55,7 +55,11 @@ export class EventRelay {
       for (const event of events) {
         const topic = topicForStream(this.options.topicPrefix, event.streamId);
         const messages = byTopic.get(topic) ?? [];
-        messages.push({ key: event.streamId, value: encodeEnvelope(event), headers: { 'event-type': event.type, 'event-id': event.id } });
+        messages.push({
+          key: event.streamId,
+          value: encodeEnvelope(event),
+          headers: { 'event-type': event.type, 'event-id': event.id, 'event-revision': event.revision.toString() },
+        });
         byTopic.set(topic, messages);
       }
       const newTopics = [...byTopic.keys()].filter((t) => !this.knownTopics.has(t));

@@ -40,14 +40,24 @@ export async function createProjectionRevisionsTable(db: Knex | Knex.Transaction
  * Returns false when the event was already applied.
  */
 export async function applyOnce(projection: PostgresProjection, event: RecordedEvent, trx: Knex.Transaction): Promise<boolean> {
+  if (!(await claimRevision(projection, event.streamId, event.revision, trx))) return false;
+  if (projection.handles.includes(event.type)) await projection.apply(event, trx);
+  return true;
+}
+
+/**
+ * Records that the projection has seen the stream up to `revision` (locking the stream's row for the
+ * transaction). False when it already had: the caller must not apply the event again. An event type
+ * the projection does not handle only passes through here, so its payload need not be parsed.
+ */
+export async function claimRevision(projection: PostgresProjection, streamId: string, revision: bigint, trx: Knex.Transaction): Promise<boolean> {
   const row = await trx(PROJECTION_REVISIONS_TABLE)
-    .where({ projection: projection.name, stream_id: event.streamId })
+    .where({ projection: projection.name, stream_id: streamId })
     .forUpdate()
     .first<{ revision: string } | undefined>();
-  if (row && BigInt(row.revision) >= event.revision) return false;
-  if (projection.handles.includes(event.type)) await projection.apply(event, trx);
+  if (row && BigInt(row.revision) >= revision) return false;
   await trx(PROJECTION_REVISIONS_TABLE)
-    .insert({ projection: projection.name, stream_id: event.streamId, revision: event.revision.toString() })
+    .insert({ projection: projection.name, stream_id: streamId, revision: revision.toString() })
     .onConflict(['projection', 'stream_id'])
     .merge();
   return true;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Consumer, MessageBus } from '../../infrastructure/bus/message-bus';
 import { streamCategory } from '../../infrastructure/eventstore/event-store';
 import { decodeEnvelope, topicForCategory } from '../event-envelope';
-import { applyOnce, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
+import { applyOnce, claimRevision, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
 
 export const projectionGroupId = (projection: PostgresProjection): string => `projection.${projection.name}`;
 
@@ -26,8 +26,16 @@ export async function startProjection(
     topics,
     fromBeginning: true,
     handler: async (message) => {
+      if (!projection.categories.includes(streamCategory(message.key))) return;
+      const type = message.headers['event-type'];
+      const revision = message.headers['event-revision'];
+      if (type !== undefined && revision !== undefined && /^\d+$/.test(revision) && !projection.handles.includes(type)) {
+        // Not an event this projection handles (e.g. a multi-MiB telemetry batch): advance the
+        // stream's revision without parsing the payload.
+        await db.transaction((trx) => claimRevision(projection, message.key, BigInt(revision), trx));
+        return;
+      }
       const event = decodeEnvelope(message.value);
-      if (!projection.categories.includes(streamCategory(event.streamId))) return;
       await db.transaction((trx) => applyOnce(projection, event, trx));
     },
   });
