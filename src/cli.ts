@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig, type Config } from './infrastructure/config/config';
 import { createContainer, resolveServices, type Services } from './infrastructure/container';
 import { createLogger } from './infrastructure/logging/logger';
+import { clickHouseReplays } from './projections/clickhouse/clickhouse-replay';
 import { projectionsForReplay } from './projections/postgres/projection-catalog';
 import { rebuildProjection } from './projections/postgres/projection-rebuild';
 import { startApiServer } from './runtime/api-server';
@@ -15,6 +16,7 @@ const USAGE = `usage: arena <command>
   serve                 API + WebSocket only
   worker <role>         one background role: ${Object.keys(workerRoles).join(', ')}
   replay <projection>   rebuild a read model from the event store's full history and swap it in
+                        (ClickHouse: ${Object.keys(clickHouseReplays).join(', ')})
   migrate               create or update every schema, then exit
 
 Configuration comes from environment variables (see README.md).`;
@@ -69,6 +71,17 @@ async function main(argv: string[]): Promise<number> {
       if (!argument) {
         console.error('arena replay: name a projection (or `all`)');
         return 2;
+      }
+      const analyticsReplay = clickHouseReplays[argument];
+      if (analyticsReplay) {
+        return withServices(config, async (services, close) => {
+          try {
+            console.table(await analyticsReplay(services));
+            return 0;
+          } finally {
+            await close();
+          }
+        });
       }
       const projections = projectionsForReplay(argument);
       return withServices(config, async (services, close) => {

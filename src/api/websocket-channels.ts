@@ -1,4 +1,7 @@
 import type { Services } from '../infrastructure/container';
+import { arenaWebSocketChannel } from './arena/arena-websocket';
+import { telemetryWebSocketChannel } from './lapxcel/telemetry-websocket';
+import { trainingWebSocketChannel } from './lapxcel/training-websocket';
 import type { LiveEvents } from './shared/websocket/live-events';
 import type { AnyWebSocketChannel } from './shared/websocket/websocket-channel';
 import type { WebSocketGateway } from './shared/websocket/websocket-gateway';
@@ -11,6 +14,5 @@ export interface WebSocketDeps {
 
 /** Every WebSocket endpoint of both contracts. Features add their channels here. */
 export function apiWebSocketChannels(deps: WebSocketDeps): AnyWebSocketChannel[] {
-  void deps;
-  return [];
+  return [telemetryWebSocketChannel(deps), arenaWebSocketChannel(deps), trainingWebSocketChannel(deps)];
 }

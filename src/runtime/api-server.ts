@@ -5,6 +5,7 @@ import { apiRoutes } from '../api/routes';
 import { LiveEvents } from '../api/shared/websocket/live-events';
 import { WebSocketGateway } from '../api/shared/websocket/websocket-gateway';
 import { apiWebSocketChannels } from '../api/websocket-channels';
+import { arenaStaticMounts } from '../infrastructure/artifacts/arena-storage';
 import type { Services } from '../infrastructure/container';
 import type { RunningRole } from './background-roles';
 
@@ -36,6 +37,7 @@ export async function startApiServer(services: Services, listen: { host: string;
     routes: apiRoutes(services),
     readiness: readinessChecks(services),
     tokens: services.tokens,
+    staticMounts: arenaStaticMounts(services.config),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(listen.port, listen.host, () => resolve(s));

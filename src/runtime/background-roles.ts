@@ -4,6 +4,9 @@ import { EventRelay } from '../infrastructure/relay/event-relay';
 import { RelayCheckpoints } from '../infrastructure/relay/relay-checkpoints';
 import { allPostgresProjections } from '../projections/postgres/projection-catalog';
 import { migrateProjections, startProjection } from '../projections/postgres/projection-runner';
+import { startClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-runner';
+import { arenaWorkerRoles } from '../workers/arena-worker-roles';
+import { startTrainingWorker } from '../workers/training/training-worker';
 
 export interface RunningRole {
   name: string;
@@ -41,4 +44,7 @@ export async function startProjections(services: Services): Promise<RunningRole>
 export const workerRoles: Record<string, (services: Services) => Promise<RunningRole>> = {
   relay: async (services) => startRelay(services),
   projections: startProjections,
+  'analytics-projections': startClickHouseProjections,
+  ...arenaWorkerRoles,
+  training: (services) => startTrainingWorker(services),
 };

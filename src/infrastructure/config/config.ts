@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { externalTrainersVariable } from './training-config';
 
 /**
  * The whole configuration, from environment variables, validated once at start-up.
@@ -59,6 +60,22 @@ export const ConfigSchema = z.object({
   RATE_LIMIT_SUBMISSIONS_PER_MIN: positiveInt.default(5),
   RATE_LIMIT_MATCHES_PER_MIN: positiveInt.default(10),
   RATE_LIMIT_DEFAULT_PER_MIN: positiveInt.default(60),
+  ARENA_SUBMISSIONS_PER_DAY: positiveInt.default(5),
+  ARENA_MATCHES_PER_AGENT_PER_DAY: positiveInt.default(50),
+  ARENA_MATCH_COOLDOWN_SEC: z.coerce.number().int().min(0).default(60),
+  ARENA_MATCHMAKER_INTERVAL_SEC: z.coerce.number().positive().default(60),
+  ARENA_MATCHMAKER_MAX_RATING_GAP: positiveInt.default(400),
+  ARENA_ELO_K: z.coerce.number().positive().max(400).default(32),
+  ARENA_STEP_DEADLINE_MS: positiveInt.default(200),
+  ARENA_MATCH_DEADLINE_SEC: positiveInt.default(900),
+  ARENA_BUILD_TIMEOUT_SEC: positiveInt.default(600),
+  ARENA_PONG_TARGET_SCORE: z.coerce.number().int().min(1).max(1000).default(21),
+  TRAINING_EXTERNAL_TRAINERS: externalTrainersVariable.default({}),
+  TRAINING_MAX_CONCURRENT_JOBS: positiveInt.default(1),
+  TRAINING_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
+  TRAINING_SUPERVISOR_INTERVAL_SEC: z.coerce.number().positive().default(15),
+  TRAINING_STALE_AFTER_SEC: z.coerce.number().positive().default(60),
+  TRAINING_MAX_ATTEMPTS: positiveInt.default(3),
 });
 
 type RawConfig = z.infer<typeof ConfigSchema>;

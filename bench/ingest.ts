@@ -1,0 +1,181 @@
+/**
+ * Telemetry ingest throughput, `npm run bench:ingest` (ts-node --transpile-only bench/ingest.ts):
+ * points per second from HTTP upload to rows queryable in ClickHouse, next to what the raw
+ * @clickhouse/client inserts on the same machine and engine.
+ *
+ * The whole system runs in this process, as `arena start` does: embedded PostgreSQL (event store,
+ * bus, read models) in a temp dir, chDB in the same temp dir, the relay, the projections, the
+ * analytics projection and the API. Recorded-style points come from the test trace generator; the
+ * request bodies are serialized before the clock starts.
+ *
+ * Environment: BENCH_POINTS (default 200000), BENCH_BATCH (points per upload, 2000),
+ * BENCH_SESSIONS (sessions uploading concurrently, 4), BENCH_HZ (sample rate, 50).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
+import { z } from 'zod';
+import { validateTelemetryBatch } from '../src/domain/racing/telemetry-point';
+import { loadConfig } from '../src/infrastructure/config/config';
+import { startEmbeddedPostgres } from '../src/infrastructure/database/embedded-postgres';
+import { createLogger } from '../src/infrastructure/logging/logger';
+import { startClickHouseProjections } from '../src/projections/clickhouse/clickhouse-projection-runner';
+import { pointRows, telemetryAnalyticsProjection, TELEMETRY_POINTS_TABLE, type TelemetryPointRow } from '../src/projections/clickhouse/racing/telemetry-analytics-projection';
+import { startApiServer } from '../src/runtime/api-server';
+import { migrateReadModels, startProjections, startRelay, type RunningRole } from '../src/runtime/background-roles';
+import { openServices } from '../src/runtime/open-services';
+import { generateSession } from '../test/fixtures/telemetry/trace-generator';
+
+const POINTS = Number(process.env.BENCH_POINTS ?? 200_000);
+const BATCH = Number(process.env.BENCH_BATCH ?? 2_000);
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 4);
+const HZ = Number(process.env.BENCH_HZ ?? 50);
+const RAW_LARGE_CHUNK = 50_000;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function request(url: string, path: string, init: { token?: string; body: string }): Promise<Record<string, unknown>> {
+  const response = await fetch(`${url}/api/v1${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
+    body: init.body,
+  });
+  const body = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Recorded-style points for one session: enough generated laps, cut to `count`. */
+function sessionPoints(seed: number, count: number): unknown[] {
+  const lapsNeeded = Math.ceil(count / (HZ * 75)) + 1;
+  return generateSession({ seed, laps: lapsNeeded, hz: HZ, start: 'rolling' }).points.slice(0, count);
+}
+
+const seconds = (ms: number) => ms / 1000;
+const rate = (points: number, ms: number) => Math.round(points / seconds(ms));
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'arena-bench-ingest-'));
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port: await freePort(), persistent: false });
+  const roles: RunningRole[] = [];
+  let closeServices = async () => {};
+  try {
+    await pg.ensureDatabase('arena');
+    const config = loadConfig({
+      NODE_ENV: 'development',
+      DATABASE_URL: pg.urlFor('arena'),
+      DATA_DIR: join(dir, 'data'),
+      LOG_LEVEL: 'warn',
+      JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789',
+      RATE_LIMIT_ENABLED: 'false',
+    });
+    const opened = await openServices(config, logger);
+    closeServices = opened.close;
+    const { services } = opened;
+    await migrateReadModels(services);
+    roles.push(startRelay(services), await startProjections(services), await startClickHouseProjections(services));
+    const api = await startApiServer(services, { host: '127.0.0.1', port: 0 });
+    roles.push(api);
+
+    console.log(`generating ${POINTS.toLocaleString('en')} points (${SESSIONS} sessions, ${HZ} Hz) ...`);
+    const perSession = Math.ceil(POINTS / SESSIONS);
+    const sessions = Array.from({ length: SESSIONS }, (_, i) => sessionPoints(100 + i, Math.min(perSession, POINTS - i * perSession)));
+    const total = sessions.reduce((sum, points) => sum + points.length, 0);
+
+    const user = await request(api.url, '/auth/register', { body: JSON.stringify({ username: 'bench_driver', email: 'bench@x.io', password: 'BenchPass123' }) });
+    const token = String(user.access_token);
+    const uploads = await Promise.all(
+      sessions.map(async (points, i) => {
+        const created = await request(api.url, '/telemetry/sessions', {
+          token,
+          body: JSON.stringify({ session_name: `bench ${i}`, track_name: 'Generated Ring', car_model: 'GT3', track_length_m: 4568.45 }),
+        });
+        const bodies: string[] = [];
+        for (let start = 0; start < points.length; start += BATCH) {
+          bodies.push(JSON.stringify({ data_points: points.slice(start, start + BATCH), batch_id: `bench-${i}-${start}` }));
+        }
+        return { sessionId: String(created.id), bodies };
+      }),
+    );
+
+    const Count = z.object({ n: z.coerce.number() });
+    const countInClickHouse = async () =>
+      (await services.analytics.query(`SELECT count() AS n FROM {db}.${TELEMETRY_POINTS_TABLE}`, {}, Count))[0]?.n ?? 0;
+
+    console.log(`uploading in batches of ${BATCH.toLocaleString('en')} ...`);
+    const startedAt = performance.now();
+    let laps = 0;
+    await Promise.all(
+      uploads.map(async ({ sessionId, bodies }) => {
+        for (const body of bodies) {
+          const answer = await request(api.url, `/telemetry/sessions/${sessionId}/data`, { token, body });
+          laps += Number(answer.laps_completed);
+        }
+      }),
+    );
+    const acceptedMs = performance.now() - startedAt;
+    while ((await countInClickHouse()) < total) await new Promise((resolve) => setTimeout(resolve, 20));
+    const queryableMs = performance.now() - startedAt;
+    const queried = await countInClickHouse();
+
+    // The raw client on the same chDB data dir and engine, into a table of the same schema.
+    const rows: TelemetryPointRow[] = [];
+    for (const [i, points] of sessions.entries()) {
+      const validated = validateTelemetryBatch(points, { maxPoints: Number.MAX_SAFE_INTEGER });
+      if (!validated.ok) throw validated.error;
+      rows.push(...pointRows({ sessionId: uploads[i]!.sessionId, ownerId: String((user.user as { id: string }).id), trackName: 'Generated Ring', carModel: 'GT3' }, validated.batch));
+    }
+    const raw = rawClient(join(config.dataDir, 'chdb'));
+    const rawInsert = async (table: string, chunkRows: number): Promise<number> => {
+      await raw.command({ query: `DROP TABLE IF EXISTS ${config.CLICKHOUSE_DATABASE}.${table}` });
+      await raw.command({ query: telemetryAnalyticsProjection.tables[TELEMETRY_POINTS_TABLE]!(table).replace('{db}', config.CLICKHOUSE_DATABASE) });
+      const started = performance.now();
+      for (let start = 0; start < rows.length; start += chunkRows) {
+        await raw.insert({ table: `${config.CLICKHOUSE_DATABASE}.${table}`, values: rows.slice(start, start + chunkRows), format: 'JSONEachRow' });
+      }
+      return performance.now() - started;
+    };
+    const rawSameBatchMs = await rawInsert('bench_raw_same_batch', BATCH);
+    const rawLargeMs = await rawInsert('bench_raw_large', RAW_LARGE_CHUNK);
+    await raw.close();
+
+    console.log(`\n${total.toLocaleString('en')} points in ${uploads.length} sessions, ${laps} laps detected; ClickHouse count() = ${queried.toLocaleString('en')}`);
+    console.table([
+      { path: 'HTTP upload -> 201 (event appended, laps decided)', rows_per_insert: BATCH, seconds: seconds(acceptedMs), 'points/s': rate(total, acceptedMs) },
+      { path: 'HTTP upload -> rows queryable in ClickHouse', rows_per_insert: BATCH, seconds: seconds(queryableMs), 'points/s': rate(total, queryableMs) },
+      { path: 'raw @clickhouse/client insert (chDB), same batches', rows_per_insert: BATCH, seconds: seconds(rawSameBatchMs), 'points/s': rate(rows.length, rawSameBatchMs) },
+      { path: 'raw @clickhouse/client insert (chDB), large chunks', rows_per_insert: RAW_LARGE_CHUNK, seconds: seconds(rawLargeMs), 'points/s': rate(rows.length, rawLargeMs) },
+    ]);
+  } finally {
+    for (const role of roles.reverse()) await role.stop();
+    await closeServices();
+    await pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function rawClient(path: string): ClickHouseClient {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createChdbConnection } = require('chdb/connection') as typeof import('chdb/connection');
+  return createClient({ connection: createChdbConnection({ path }) as unknown as NonNullable<ClickHouseClientConfigOptions['connection']> });
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

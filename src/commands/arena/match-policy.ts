@@ -1,0 +1,33 @@
+import type { Knex } from 'knex';
+import { matchAvailability, type MatchAvailability, type MatchQuotaPolicy } from '../../domain/arena/match-quota';
+import type { Config } from '../../infrastructure/config/config';
+import { agentMatchLoad } from '../../projections/postgres/arena/agent-queries';
+import type { RequestMatchDeps } from './match-commands';
+
+type ArenaMatchConfig = Pick<Config, 'ARENA_MATCHES_PER_AGENT_PER_DAY' | 'ARENA_MATCH_COOLDOWN_SEC' | 'ARENA_PONG_TARGET_SCORE'>;
+
+export const matchQuotaPolicy = (config: ArenaMatchConfig): MatchQuotaPolicy => ({
+  matchesPerDay: config.ARENA_MATCHES_PER_AGENT_PER_DAY,
+  cooldownSec: config.ARENA_MATCH_COOLDOWN_SEC,
+});
+
+/** Options every match of an environment is played with; recorded on MatchRequested, so replays stay exact. */
+export function environmentOptionsFor(config: ArenaMatchConfig, environmentId: string): Record<string, number> {
+  return environmentId === 'pong' ? { targetScore: config.ARENA_PONG_TARGET_SCORE } : {};
+}
+
+/**
+ * Quota and cooldown read from the matches read model. The API waits for that model after each
+ * request and the matchmaker is a single process, so the counts it reads are its own latest.
+ */
+export async function agentAvailability(db: Knex, config: ArenaMatchConfig, agentId: string, now: Date): Promise<MatchAvailability> {
+  const load = await agentMatchLoad(db, agentId, now);
+  return matchAvailability({ matchesToday: load.matchesToday, lastMatchAt: load.lastMatchAt, now: now.toISOString(), policy: matchQuotaPolicy(config) });
+}
+
+export function matchRequestDeps(db: Knex, config: ArenaMatchConfig): RequestMatchDeps {
+  return {
+    availabilityOf: (agentId, now) => agentAvailability(db, config, agentId, now),
+    environmentOptionsFor: (environmentId) => environmentOptionsFor(config, environmentId),
+  };
+}

@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { findRecordedBatch, type OpenSession, type RecordedBatch, type TelemetrySession, type TelemetrySessionEvent } from '../../domain/racing/telemetry-session';
+import { validateTelemetryBatch } from '../../domain/racing/telemetry-point';
+import type { TelemetryBatchColumns } from '../../domain/racing/telemetry-batch';
+import type { CommandContext } from '../command-context';
+import type { CommandOutcome } from '../handle-command';
+import type { TelemetrySessionRepository } from './telemetry-session-repository';
+
+export interface CreateSessionInput {
+  sessionName: string;
+  trackName: string;
+  carModel: string;
+  weatherConditions: string | null;
+  trackTemperatureC: number | null;
+  airTemperatureC: number | null;
+  trackLengthM: number | null;
+}
+
+export async function createSession(
+  ctx: CommandContext,
+  sessions: TelemetrySessionRepository,
+  ownerId: string,
+  input: CreateSessionInput,
+): Promise<CommandOutcome<TelemetrySession, TelemetrySessionEvent> & { sessionId: string }> {
+  const sessionId = ctx.newId();
+  const outcome = await sessions.handle(
+    sessionId,
+    { type: 'CreateSession', sessionId, ownerId, ...input, now: ctx.now().toISOString() },
+    { metadata: ctx.metadata },
+  );
+  return { ...outcome, sessionId };
+}
+
+/** sha256 of the batch's columns: tells a retry (same points) from a reused id (other points). */
+export function batchFingerprint(columns: TelemetryBatchColumns): string {
+  return createHash('sha256').update(JSON.stringify(columns)).digest('hex');
+}
+
+export interface RecordBatchResult {
+  outcome: CommandOutcome<TelemetrySession, TelemetrySessionEvent>;
+  batch: RecordedBatch;
+  /** True when the batch id had been recorded before: nothing was appended. */
+  replayed: boolean;
+}
+
+/**
+ * Validates the points (the first bad one rejects the whole batch: 400, or 422 for timestamps out
+ * of order), then records the batch and the laps and sectors it completes in one append.
+ */
+export async function recordTelemetryBatch(
+  ctx: CommandContext,
+  sessions: TelemetrySessionRepository,
+  input: { sessionId: string; userId: string; batchId: string | null; dataPoints: unknown; maxPoints?: number },
+): Promise<RecordBatchResult> {
+  const validated = validateTelemetryBatch(input.dataPoints, { maxPoints: input.maxPoints });
+  if (!validated.ok) throw validated.error;
+  const batchId = input.batchId ?? ctx.newId();
+  const fingerprint = batchFingerprint(validated.batch);
+  const outcome = await sessions.handle(
+    input.sessionId,
+    { type: 'RecordTelemetryBatch', sessionId: input.sessionId, userId: input.userId, batchId, fingerprint, columns: validated.batch, now: ctx.now().toISOString() },
+    { metadata: ctx.metadata },
+  );
+  const batch = findRecordedBatch(outcome.state as OpenSession, batchId);
+  if (batch === undefined) throw new Error(`batch ${batchId} missing from the session state after recording`);
+  return { outcome, batch, replayed: outcome.events.length === 0 };
+}
+
+export async function completeSession(
+  ctx: CommandContext,
+  sessions: TelemetrySessionRepository,
+  input: { sessionId: string; userId: string },
+): Promise<CommandOutcome<TelemetrySession, TelemetrySessionEvent>> {
+  return sessions.handle(input.sessionId, { type: 'CompleteSession', ...input, now: ctx.now().toISOString() }, { metadata: ctx.metadata });
+}

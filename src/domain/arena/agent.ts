@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import type { Decider, DomainEvent } from '../shared/decider';
+import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError, ValidationError } from '../shared/errors';
+import { startOfNextUtcDay, utcDay } from './utc-day';
+
+export const agentStreamId = (agentId: string): string => `agent-${agentId}`;
+
+/** Letters, digits, space, `_ . -`; what a leaderboard can show without escaping surprises. */
+export const agentNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'Name is required')
+  .max(64, 'Name must be at most 64 characters')
+  .regex(/^[\p{L}\p{N}_. -]+$/u, 'Name may contain letters, digits, spaces and _ . -');
+export const agentDescriptionSchema = z.string().trim().max(500, 'Description must be at most 500 characters');
+
+/**
+ * Submission versions are "1.0.N": N counts the agent's accepted submissions from 1, decided on the
+ * agent's own stream so two concurrent uploads can never get the same number.
+ */
+export const submissionVersion = (sequence: number): string => `1.0.${sequence}`;
+
+export type AgentCreated = DomainEvent<
+  'AgentCreated',
+  { agentId: string; ownerId: string; name: string; description: string | null; environmentId: string; createdAt: string }
+>;
+export type AgentUpdated = DomainEvent<'AgentUpdated', { agentId: string; name?: string; description?: string | null; updatedAt: string }>;
+export type AgentDeleted = DomainEvent<'AgentDeleted', { agentId: string; ownerId: string; name: string; deletedAt: string }>;
+/** A submission got its version; counted against the agent's daily submission quota. */
+export type SubmissionAccepted = DomainEvent<
+  'SubmissionAccepted',
+  { agentId: string; submissionId: string; sequence: number; version: string; acceptedAt: string }
+>;
+export type ActiveSubmissionChanged = DomainEvent<
+  'ActiveSubmissionChanged',
+  { agentId: string; submissionId: string; previousSubmissionId: string | null; version: string; changedAt: string }
+>;
+export type AgentEvent = AgentCreated | AgentUpdated | AgentDeleted | SubmissionAccepted | ActiveSubmissionChanged;
+
+export interface AgentDetails {
+  agentId: string;
+  ownerId: string;
+  name: string;
+  description: string | null;
+  environmentId: string;
+  createdAt: string;
+  activeSubmissionId: string | null;
+  /** Sequence number of each accepted submission. */
+  submissions: Record<string, number>;
+  /** When each submission was accepted (for the daily quota). */
+  acceptedAt: string[];
+}
+
+export type ActiveAgent = { status: 'active' } & AgentDetails;
+export type Agent = { status: 'none' } | ActiveAgent | ({ status: 'deleted' } & AgentDetails);
+
+export type AgentCommand =
+  | { type: 'CreateAgent'; agentId: string; ownerId: string; name: string; description: string | null; environmentId: string; now: string }
+  | { type: 'UpdateAgent'; agentId: string; userId: string; name?: string; description?: string | null; now: string }
+  | { type: 'DeleteAgent'; agentId: string; userId: string; now: string }
+  | { type: 'AcceptSubmission'; agentId: string; submissionId: string; userId: string; dailyQuota: number; now: string }
+  /** Sent when a build succeeded; a newer active version is never replaced by an older one. */
+  | { type: 'ActivateSubmission'; agentId: string; submissionId: string; now: string };
+
+export const initialAgent = (): Agent => ({ status: 'none' });
+
+export function evolveAgent(state: Agent, event: AgentEvent): Agent {
+  switch (event.type) {
+    case 'AgentCreated':
+      return { status: 'active', ...event.data, activeSubmissionId: null, submissions: {}, acceptedAt: [] };
+    case 'AgentUpdated':
+      if (state.status === 'none') return state;
+      return {
+        ...state,
+        name: event.data.name ?? state.name,
+        description: event.data.description === undefined ? state.description : event.data.description,
+      };
+    case 'AgentDeleted':
+      return state.status === 'none' ? state : { ...state, status: 'deleted' };
+    case 'SubmissionAccepted':
+      if (state.status === 'none') return state;
+      return {
+        ...state,
+        submissions: { ...state.submissions, [event.data.submissionId]: event.data.sequence },
+        acceptedAt: [...state.acceptedAt, event.data.acceptedAt],
+      };
+    case 'ActiveSubmissionChanged':
+      return state.status === 'none' ? state : { ...state, activeSubmissionId: event.data.submissionId };
+  }
+}
+
+/** The agent, as its owner may change it: 404 when missing or deleted, 403 for anyone else. */
+function ownedAgent(state: Agent, userId: string): ActiveAgent {
+  if (state.status !== 'active') throw new NotFoundError('Agent not found');
+  if (state.ownerId !== userId) throw new ForbiddenError('Not the owner of this agent');
+  return state;
+}
+
+export function submissionsToday(state: AgentDetails, now: string): number {
+  const today = utcDay(now);
+  return state.acceptedAt.filter((at) => utcDay(at) === today).length;
+}
+
+export function decideAgent(command: AgentCommand, state: Agent): AgentEvent[] {
+  switch (command.type) {
+    case 'CreateAgent': {
+      if (state.status !== 'none') throw new ConflictError('Agent already exists');
+      const { agentId, ownerId, name, description, environmentId, now } = command;
+      return [{ type: 'AgentCreated', data: { agentId, ownerId, name, description, environmentId, createdAt: now } }];
+    }
+    case 'UpdateAgent': {
+      const agent = ownedAgent(state, command.userId);
+      const data: AgentUpdated['data'] = { agentId: agent.agentId, updatedAt: command.now };
+      if (command.name !== undefined && command.name !== agent.name) data.name = command.name;
+      if (command.description !== undefined && command.description !== agent.description) data.description = command.description;
+      return [{ type: 'AgentUpdated', data }];
+    }
+    case 'DeleteAgent': {
+      const agent = ownedAgent(state, command.userId);
+      return [{ type: 'AgentDeleted', data: { agentId: agent.agentId, ownerId: agent.ownerId, name: agent.name, deletedAt: command.now } }];
+    }
+    case 'AcceptSubmission': {
+      const agent = ownedAgent(state, command.userId);
+      if (agent.submissions[command.submissionId] !== undefined) return [];
+      if (submissionsToday(agent, command.now) >= command.dailyQuota) {
+        throw new RateLimitedError(`Submission quota exceeded: at most ${command.dailyQuota} submissions per agent per day`, {
+          category: 'submissions_per_day',
+          limit: command.dailyQuota,
+          retry_at: startOfNextUtcDay(command.now),
+        });
+      }
+      const sequence = Object.keys(agent.submissions).length + 1;
+      return [
+        {
+          type: 'SubmissionAccepted',
+          data: { agentId: agent.agentId, submissionId: command.submissionId, sequence, version: submissionVersion(sequence), acceptedAt: command.now },
+        },
+      ];
+    }
+    case 'ActivateSubmission': {
+      if (state.status !== 'active') return []; // a deleted agent plays no more matches
+      const sequence = state.submissions[command.submissionId];
+      if (sequence === undefined) throw new ValidationError('Submission does not belong to this agent', { submissionId: command.submissionId });
+      if (state.activeSubmissionId === command.submissionId) return [];
+      const activeSequence = state.activeSubmissionId === null ? 0 : (state.submissions[state.activeSubmissionId] ?? 0);
+      if (sequence < activeSequence) return [];
+      return [
+        {
+          type: 'ActiveSubmissionChanged',
+          data: {
+            agentId: state.agentId,
+            submissionId: command.submissionId,
+            previousSubmissionId: state.activeSubmissionId,
+            version: submissionVersion(sequence),
+            changedAt: command.now,
+          },
+        },
+      ];
+    }
+  }
+}
+
+export const agentDecider: Decider<AgentCommand, Agent, AgentEvent> = {
+  initialState: initialAgent,
+  evolve: evolveAgent,
+  decide: decideAgent,
+};

@@ -1,0 +1,208 @@
+import type { Decider } from '../shared/decider';
+import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError, UnprocessableError } from '../shared/errors';
+import { detectLaps, initialLapDetectorState, type LapDetectorState } from './lap-detection';
+import { lapDetectorConfig, type LapDetectorConfig } from './lap-detector-config';
+import { batchLength, type TelemetryBatchColumns } from './telemetry-batch';
+import type {
+  LapCompleted,
+  SectorCompleted,
+  SessionContext,
+  TelemetryBatchRecorded,
+  TelemetrySessionEvent,
+} from './telemetry-session-events';
+
+export * from './telemetry-session-events';
+
+/**
+ * The TelemetrySession aggregate (docs/analytics.md, "Write side"). Its state holds the lap
+ * detector's state, so the laps and sectors a batch completes are decided together with the batch
+ * and appended with it, atomically; and the recent batch ids, so a retried upload records nothing.
+ */
+
+/** Batch ids remembered for retries. An older retry no longer matches, and its points, not being
+ * later than the session's last point, are then refused (422) instead of recorded twice. */
+export const REMEMBERED_BATCH_IDS = 1000;
+
+export interface RecordedBatch {
+  batchId: string;
+  fingerprint: string;
+  pointCount: number;
+  lapsCompleted: number;
+}
+
+export interface OpenSession extends SessionContext {
+  status: 'active' | 'completed';
+  trackLengthM: number | null;
+  detector: LapDetectorState;
+  /** Most recent last. */
+  recentBatches: RecordedBatch[];
+  pointCount: number;
+  lapCount: number;
+  lastTimestampMs: number | null;
+}
+
+export type TelemetrySession = { status: 'none' } | OpenSession;
+
+export type TelemetrySessionCommand =
+  | {
+      type: 'CreateSession';
+      sessionId: string;
+      ownerId: string;
+      sessionName: string;
+      trackName: string;
+      carModel: string;
+      weatherConditions: string | null;
+      trackTemperatureC: number | null;
+      airTemperatureC: number | null;
+      trackLengthM: number | null;
+      now: string;
+    }
+  | {
+      type: 'RecordTelemetryBatch';
+      sessionId: string;
+      userId: string;
+      batchId: string;
+      fingerprint: string;
+      /** Already validated (validateTelemetryBatch): strictly increasing timestamps. */
+      columns: TelemetryBatchColumns;
+      now: string;
+    }
+  | { type: 'CompleteSession'; sessionId: string; userId: string; now: string };
+
+export const initialTelemetrySession = (): TelemetrySession => ({ status: 'none' });
+
+/** The detector configuration of a session: the defaults, with the track length when known. */
+export const sessionDetectorConfig = (trackLengthM: number | null): LapDetectorConfig => lapDetectorConfig({ trackLengthM });
+
+const contextOf = (state: OpenSession): SessionContext => ({
+  sessionId: state.sessionId,
+  ownerId: state.ownerId,
+  trackName: state.trackName,
+  carModel: state.carModel,
+});
+
+export function evolveTelemetrySession(state: TelemetrySession, event: TelemetrySessionEvent): TelemetrySession {
+  if (event.type === 'SessionCreated') {
+    const { sessionId, ownerId, trackName, carModel, trackLengthM } = event.data;
+    return {
+      status: 'active',
+      sessionId,
+      ownerId,
+      trackName,
+      carModel,
+      trackLengthM,
+      detector: initialLapDetectorState(),
+      recentBatches: [],
+      pointCount: 0,
+      lapCount: 0,
+      lastTimestampMs: null,
+    };
+  }
+  if (state.status === 'none') return state;
+  switch (event.type) {
+    case 'TelemetryBatchRecorded': {
+      const { batchId, fingerprint, pointCount, lastTimestampMs, columns } = event.data;
+      const detection = detectLaps(state.detector, columns, sessionDetectorConfig(state.trackLengthM));
+      const recorded: RecordedBatch = { batchId, fingerprint, pointCount, lapsCompleted: detection.laps.length };
+      return {
+        ...state,
+        detector: detection.state,
+        recentBatches: [...state.recentBatches.slice(-(REMEMBERED_BATCH_IDS - 1)), recorded],
+        pointCount: state.pointCount + pointCount,
+        lastTimestampMs,
+      };
+    }
+    case 'LapCompleted':
+      return { ...state, lapCount: state.lapCount + 1 };
+    case 'SectorCompleted':
+      return state;
+    case 'SessionCompleted':
+      return { ...state, status: 'completed' };
+  }
+}
+
+/** Only the owner reads or writes a session: someone else's is 403, a missing one 404. */
+export function requireOwnedSession(state: TelemetrySession, userId: string): OpenSession {
+  if (state.status === 'none') throw new NotFoundError('Session not found');
+  if (state.ownerId !== userId) throw new ForbiddenError('This session belongs to another user');
+  return state;
+}
+
+export function findRecordedBatch(state: OpenSession, batchId: string): RecordedBatch | undefined {
+  return state.recentBatches.find((batch) => batch.batchId === batchId);
+}
+
+export function decideTelemetrySession(command: TelemetrySessionCommand, state: TelemetrySession): TelemetrySessionEvent[] {
+  switch (command.type) {
+    case 'CreateSession': {
+      if (state.status !== 'none') throw new ConflictError('Session already exists');
+      const { sessionId, ownerId, sessionName, trackName, carModel, weatherConditions, trackTemperatureC, airTemperatureC, trackLengthM, now } = command;
+      return [
+        {
+          type: 'SessionCreated',
+          data: { sessionId, ownerId, trackName, carModel, sessionName, weatherConditions, trackTemperatureC, airTemperatureC, trackLengthM, createdAt: now },
+        },
+      ];
+    }
+    case 'RecordTelemetryBatch':
+      return decideBatch(command, requireOwnedSession(state, command.userId));
+    case 'CompleteSession': {
+      const session = requireOwnedSession(state, command.userId);
+      if (session.status === 'completed') return [];
+      return [{ type: 'SessionCompleted', data: { ...contextOf(session), completedAt: command.now } }];
+    }
+  }
+}
+
+function decideBatch(command: Extract<TelemetrySessionCommand, { type: 'RecordTelemetryBatch' }>, session: OpenSession): TelemetrySessionEvent[] {
+  const retried = findRecordedBatch(session, command.batchId);
+  if (retried !== undefined) {
+    if (retried.fingerprint === command.fingerprint) return [];
+    throw new ConflictError(`Batch id ${command.batchId} was already used for different data points`, { batch_id: command.batchId });
+  }
+  if (session.status === 'completed') throw new InvalidStateError('Session is complete: it accepts no more telemetry');
+  const { columns } = command;
+  const firstTimestampMs = columns.timestampMs[0]!;
+  const lastTimestampMs = columns.timestampMs[batchLength(columns) - 1]!;
+  if (session.lastTimestampMs !== null && firstTimestampMs <= session.lastTimestampMs) {
+    const key = 'data_points.0.timestamp';
+    const message =
+      `timestamp ${new Date(firstTimestampMs).toISOString()} is not after the last point already recorded in this session ` +
+      `(${new Date(session.lastTimestampMs).toISOString()}); a session's timestamps must strictly increase across batches`;
+    throw new UnprocessableError(`Invalid telemetry batch: ${key}: ${message}`, {
+      location: 'body',
+      fields: { [key]: message },
+      point_index: 0,
+      field: 'timestamp',
+    });
+  }
+  const context = contextOf(session);
+  const detection = detectLaps(session.detector, columns, sessionDetectorConfig(session.trackLengthM));
+  const batch: TelemetryBatchRecorded = {
+    type: 'TelemetryBatchRecorded',
+    data: {
+      ...context,
+      batchId: command.batchId,
+      fingerprint: command.fingerprint,
+      pointCount: batchLength(columns),
+      firstTimestampMs,
+      lastTimestampMs,
+      recordedAt: command.now,
+      columns,
+    },
+  };
+  // In the order they happened; at the line, the last sector's split before the lap it closes.
+  const timed: Array<{ atMs: number; kind: number; event: LapCompleted | SectorCompleted }> = [
+    ...detection.sectors.map((split) => ({ atMs: split.splitAtMs, kind: 0, event: { type: 'SectorCompleted' as const, data: { ...context, ...split } } })),
+    ...detection.laps.map((lap) => ({ atMs: lap.endedAtMs, kind: 1, event: { type: 'LapCompleted' as const, data: { ...context, ...lap } } })),
+  ];
+  // Array.prototype.sort is stable: equal keys keep the detector's order.
+  timed.sort((a, b) => a.atMs - b.atMs || a.kind - b.kind);
+  return [batch, ...timed.map((entry) => entry.event)];
+}
+
+export const telemetrySessionDecider: Decider<TelemetrySessionCommand, TelemetrySession, TelemetrySessionEvent> = {
+  initialState: initialTelemetrySession,
+  evolve: evolveTelemetrySession,
+  decide: decideTelemetrySession,
+};

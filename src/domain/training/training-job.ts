@@ -1,0 +1,294 @@
+/**
+ * The TrainingJob aggregate (stream `trainingjob-<id>`): a request to train a policy, claimed and
+ * run by a training worker, which reports progress and ends it as completed, failed or cancelled.
+ * A worker that disappears is noticed by a supervisor and the job is requeued (restarting from
+ * timestep 0) or failed. Every command that comes from a worker names its run (`workerId`,
+ * `attempt`): a run that was given up on cannot report into the next one.
+ */
+import type { Decider, DomainEvent } from '../shared/decider';
+import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError } from '../shared/errors';
+
+export const TRAINING_JOB_CATEGORY = 'trainingjob';
+export const trainingJobStreamId = (jobId: string): string => `${TRAINING_JOB_CATEGORY}-${jobId}`;
+
+/** The contract's status values plus `cancelled`. A requeued job is `pending` again. */
+export type TrainingJobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+export const TRAINING_JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type TrainingRunner = 'built_in' | 'external';
+
+interface JobRef {
+  jobId: string;
+}
+/** Identifies one run of a job: the worker running it and the attempt number (1, 2, ...). */
+interface RunRef extends JobRef {
+  workerId: string;
+  attempt: number;
+}
+
+export type TrainingJobCreated = DomainEvent<
+  'TrainingJobCreated',
+  JobRef & {
+    ownerId: string;
+    algorithm: string;
+    environment: string;
+    totalTimesteps: number;
+    /** Resolved: defaults filled in for SAC and DQN. */
+    hyperparameters: Record<string, unknown>;
+    environmentOptions: Record<string, number>;
+    description: string | null;
+    runner: TrainingRunner;
+    seed: number;
+    createdAt: string;
+  }
+>;
+export type TrainingStarted = DomainEvent<'TrainingStarted', RunRef & { startedAt: string }>;
+export type TrainingProgressed = DomainEvent<
+  'TrainingProgressed',
+  RunRef & {
+    timestep: number;
+    totalTimesteps: number;
+    episodeReward: number | null;
+    episodeLength: number | null;
+    fps: number;
+    loss: number | null;
+    progressPercentage: number;
+    /** Seconds, from the trainer's recent speed; null when it cannot be estimated. */
+    estimatedTimeRemainingSec: number | null;
+    reportedAt: string;
+  }
+>;
+/** Appended by a worker when it has had nothing else to report for a while: the run is alive. */
+export type TrainingHeartbeat = DomainEvent<'TrainingHeartbeat', RunRef & { reportedAt: string }>;
+export type TrainingCancelRequested = DomainEvent<'TrainingCancelRequested', JobRef & { requestedBy: string; requestedAt: string }>;
+export type TrainingCancelled = DomainEvent<
+  'TrainingCancelled',
+  JobRef & { attempt: number; timestep: number; reason: string; cancelledAt: string }
+>;
+export type TrainingCompleted = DomainEvent<
+  'TrainingCompleted',
+  RunRef & {
+    timestep: number;
+    /** Where the policy is in the artifact store. */
+    artifactKey: string;
+    artifactSizeBytes: number;
+    meanReturn: number | null;
+    completedAt: string;
+  }
+>;
+export type TrainingFailed = DomainEvent<'TrainingFailed', JobRef & { attempt: number; reason: string; failedAt: string }>;
+/** The run was lost or its worker stopped; `attempt` is the number the next run will have. */
+export type TrainingRequeued = DomainEvent<
+  'TrainingRequeued',
+  JobRef & { attempt: number; previousWorkerId: string; reason: string; requeuedAt: string }
+>;
+
+export type TrainingJobEvent =
+  | TrainingJobCreated
+  | TrainingStarted
+  | TrainingProgressed
+  | TrainingHeartbeat
+  | TrainingCancelRequested
+  | TrainingCancelled
+  | TrainingCompleted
+  | TrainingFailed
+  | TrainingRequeued;
+
+export interface TrainingJobDetails {
+  jobId: string;
+  ownerId: string;
+  algorithm: string;
+  environment: string;
+  totalTimesteps: number;
+  runner: TrainingRunner;
+  hyperparameters: Record<string, unknown>;
+  environmentOptions: Record<string, number>;
+  seed: number;
+  /** The current (or last) run's attempt number; 0 before the first start. */
+  attempt: number;
+  workerId: string | null;
+  /** When the current run last showed it is alive (start, progress, heartbeat). */
+  lastActivityAt: string | null;
+  cancelRequested: boolean;
+  timestep: number;
+  /** Set once completed: where the trained policy is in the artifact store. */
+  artifactKey: string | null;
+}
+
+export type TrainingJob = { status: 'none' } | ({ status: TrainingJobStatus } & TrainingJobDetails);
+
+type RunCommand = { workerId: string; attempt: number; now: string };
+
+export type TrainingJobCommand =
+  | ({ type: 'CreateTrainingJob' } & Omit<TrainingJobCreated['data'], 'createdAt'> & { now: string })
+  /** A worker claims the job; only a pending job can be claimed. */
+  | { type: 'StartTraining'; workerId: string; now: string }
+  | ({ type: 'RecordTrainingProgress' } & RunCommand &
+      Pick<TrainingProgressed['data'], 'timestep' | 'episodeReward' | 'episodeLength' | 'fps' | 'loss' | 'estimatedTimeRemainingSec'>)
+  | ({ type: 'RecordTrainingHeartbeat' } & RunCommand)
+  | { type: 'RequestTrainingCancel'; userId: string; now: string }
+  | ({ type: 'ConfirmTrainingCancelled'; timestep: number } & RunCommand)
+  | ({ type: 'CompleteTraining' } & RunCommand & Pick<TrainingCompleted['data'], 'timestep' | 'artifactKey' | 'artifactSizeBytes' | 'meanReturn'>)
+  | ({ type: 'FailTraining'; reason: string } & RunCommand)
+  /** The worker stops (shutdown) and hands the job back: requeued whatever the attempt count. */
+  | ({ type: 'ReleaseTraining'; reason: string } & RunCommand)
+  /**
+   * The supervisor's verdict on a run that showed no life since `staleBefore`: requeued, or
+   * failed once `maxAttempts` runs were lost. Nothing happens if the run moved on meanwhile.
+   */
+  | { type: 'RequeueStaleTraining'; attempt: number; staleBefore: string; maxAttempts: number; reason: string; now: string };
+
+export const initialTrainingJob = (): TrainingJob => ({ status: 'none' });
+
+export function evolveTrainingJob(state: TrainingJob, event: TrainingJobEvent): TrainingJob {
+  if (event.type === 'TrainingJobCreated') {
+    const { jobId, ownerId, algorithm, environment, totalTimesteps, runner, hyperparameters, environmentOptions, seed } = event.data;
+    return {
+      status: 'pending',
+      ...{ jobId, ownerId, algorithm, environment, totalTimesteps, runner, hyperparameters, environmentOptions, seed },
+      attempt: 0,
+      workerId: null,
+      lastActivityAt: null,
+      cancelRequested: false,
+      timestep: 0,
+      artifactKey: null,
+    };
+  }
+  if (state.status === 'none') return state;
+  switch (event.type) {
+    case 'TrainingStarted':
+      return {
+        ...state,
+        status: 'running',
+        attempt: event.data.attempt,
+        workerId: event.data.workerId,
+        lastActivityAt: event.data.startedAt,
+        timestep: 0,
+      };
+    case 'TrainingProgressed':
+      return { ...state, timestep: event.data.timestep, lastActivityAt: event.data.reportedAt };
+    case 'TrainingHeartbeat':
+      return { ...state, lastActivityAt: event.data.reportedAt };
+    case 'TrainingCancelRequested':
+      return { ...state, cancelRequested: true };
+    case 'TrainingCancelled':
+      return { ...state, status: 'cancelled', timestep: event.data.timestep };
+    case 'TrainingCompleted':
+      return { ...state, status: 'completed', timestep: event.data.timestep, artifactKey: event.data.artifactKey };
+    case 'TrainingFailed':
+      return { ...state, status: 'failed' };
+    case 'TrainingRequeued':
+      return { ...state, status: 'pending', workerId: null, timestep: 0 };
+  }
+}
+
+const isFinished = (status: TrainingJobStatus): boolean => status === 'completed' || status === 'failed' || status === 'cancelled';
+
+export const progressPercentage = (timestep: number, totalTimesteps: number): number =>
+  Math.round(Math.min(100, Math.max(0, (timestep / totalTimesteps) * 100)) * 100) / 100;
+
+/** A worker's report must be about the run in progress; anything else is from a run given up on. */
+function requireCurrentRun(state: Extract<TrainingJob, { status: TrainingJobStatus }>, command: RunCommand): void {
+  if (state.status !== 'running' || state.workerId !== command.workerId || state.attempt !== command.attempt) {
+    throw new ConflictError(
+      `training run ${command.attempt} of job ${state.jobId} on ${command.workerId} is no longer current (status ${state.status}, attempt ${state.attempt})`,
+      { status: state.status, attempt: state.attempt },
+    );
+  }
+}
+
+export function decideTrainingJob(command: TrainingJobCommand, state: TrainingJob): TrainingJobEvent[] {
+  if (command.type === 'CreateTrainingJob') {
+    if (state.status !== 'none') throw new ConflictError('Training job already exists');
+    const { type: _type, now, ...data } = command;
+    void _type;
+    return [{ type: 'TrainingJobCreated', data: { ...data, createdAt: now } }];
+  }
+  if (state.status === 'none') throw new NotFoundError('Training job not found');
+  const { jobId } = state;
+  switch (command.type) {
+    case 'StartTraining':
+      if (state.status !== 'pending') throw new InvalidStateError(`Training job is ${state.status}; only a pending job can be started`, { status: state.status });
+      return [{ type: 'TrainingStarted', data: { jobId, workerId: command.workerId, attempt: state.attempt + 1, startedAt: command.now } }];
+    case 'RecordTrainingProgress': {
+      requireCurrentRun(state, command);
+      const { workerId, attempt, timestep, episodeReward, episodeLength, fps, loss, estimatedTimeRemainingSec, now } = command;
+      return [
+        {
+          type: 'TrainingProgressed',
+          data: {
+            ...{ jobId, workerId, attempt, timestep, totalTimesteps: state.totalTimesteps, episodeReward, episodeLength, fps, loss },
+            progressPercentage: progressPercentage(timestep, state.totalTimesteps),
+            estimatedTimeRemainingSec,
+            reportedAt: now,
+          },
+        },
+      ];
+    }
+    case 'RecordTrainingHeartbeat':
+      requireCurrentRun(state, command);
+      return [{ type: 'TrainingHeartbeat', data: { jobId, workerId: command.workerId, attempt: command.attempt, reportedAt: command.now } }];
+    case 'RequestTrainingCancel':
+      if (state.ownerId !== command.userId) throw new ForbiddenError('Not the owner of this training job');
+      if (isFinished(state.status)) throw new InvalidStateError(`Training job is already ${state.status}`, { status: state.status });
+      if (state.status === 'pending') {
+        return [{ type: 'TrainingCancelled', data: { jobId, attempt: state.attempt, timestep: 0, reason: 'cancelled by the owner before it started', cancelledAt: command.now } }];
+      }
+      if (state.cancelRequested) return [];
+      return [{ type: 'TrainingCancelRequested', data: { jobId, requestedBy: command.userId, requestedAt: command.now } }];
+    case 'ConfirmTrainingCancelled':
+      requireCurrentRun(state, command);
+      return [
+        {
+          type: 'TrainingCancelled',
+          data: { jobId, attempt: command.attempt, timestep: command.timestep, reason: 'cancelled by the owner', cancelledAt: command.now },
+        },
+      ];
+    case 'CompleteTraining': {
+      requireCurrentRun(state, command);
+      const { workerId, attempt, timestep, artifactKey, artifactSizeBytes, meanReturn, now } = command;
+      return [{ type: 'TrainingCompleted', data: { jobId, workerId, attempt, timestep, artifactKey, artifactSizeBytes, meanReturn, completedAt: now } }];
+    }
+    case 'FailTraining':
+      requireCurrentRun(state, command);
+      return [{ type: 'TrainingFailed', data: { jobId, attempt: command.attempt, reason: command.reason, failedAt: command.now } }];
+    case 'ReleaseTraining':
+      requireCurrentRun(state, command);
+      if (state.cancelRequested) {
+        return [{ type: 'TrainingCancelled', data: { jobId, attempt: state.attempt, timestep: state.timestep, reason: 'cancelled by the owner', cancelledAt: command.now } }];
+      }
+      return [
+        {
+          type: 'TrainingRequeued',
+          data: { jobId, attempt: state.attempt + 1, previousWorkerId: command.workerId, reason: command.reason, requeuedAt: command.now },
+        },
+      ];
+    case 'RequeueStaleTraining': {
+      if (state.status !== 'running' || state.attempt !== command.attempt) return [];
+      if (state.lastActivityAt !== null && state.lastActivityAt > command.staleBefore) return [];
+      const lost = `${command.reason} (attempt ${state.attempt} on ${state.workerId ?? 'unknown worker'})`;
+      if (state.cancelRequested) {
+        return [{ type: 'TrainingCancelled', data: { jobId, attempt: state.attempt, timestep: state.timestep, reason: `cancelled by the owner; ${lost}`, cancelledAt: command.now } }];
+      }
+      if (state.attempt >= command.maxAttempts) {
+        return [
+          {
+            type: 'TrainingFailed',
+            data: { jobId, attempt: state.attempt, reason: `${lost}; gave up after ${state.attempt} attempt(s)`, failedAt: command.now },
+          },
+        ];
+      }
+      return [
+        {
+          type: 'TrainingRequeued',
+          data: { jobId, attempt: state.attempt + 1, previousWorkerId: state.workerId ?? '', reason: lost, requeuedAt: command.now },
+        },
+      ];
+    }
+  }
+}
+
+export const trainingJobDecider: Decider<TrainingJobCommand, TrainingJob, TrainingJobEvent> = {
+  initialState: initialTrainingJob,
+  evolve: evolveTrainingJob,
+  decide: decideTrainingJob,
+};

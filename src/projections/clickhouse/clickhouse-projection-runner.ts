@@ -1,0 +1,79 @@
+import type { Logger } from 'pino';
+import type { Analytics } from '../../infrastructure/analytics/analytics';
+import type { Consumer, MessageBus } from '../../infrastructure/bus/message-bus';
+import type { Services } from '../../infrastructure/container';
+import { streamCategory, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
+import type { RunningRole } from '../../runtime/background-roles';
+import { decodeEnvelope, topicForCategory } from '../event-envelope';
+import { allClickHouseProjections } from './clickhouse-projection-catalog';
+import type { ClickHouseProjection } from './clickhouse-projection';
+
+export const clickHouseProjectionGroupId = (projection: ClickHouseProjection): string => `analytics.${projection.name}`;
+
+/** Creates the projection's tables if missing (idempotent, run at every start). */
+export async function migrateClickHouseProjection(analytics: Analytics, projection: ClickHouseProjection): Promise<void> {
+  await analytics.ensureSchema(Object.entries(projection.tables).map(([table, create]) => create(table)));
+}
+
+/**
+ * Inserts the event's rows, each table's rows as one insert whose deduplication token is the event
+ * id: a redelivered or replayed event writes nothing new. `tableName` maps a projection table to the
+ * table actually written (replay writes to its rebuild tables). Returns the rows written.
+ */
+export async function applyToClickHouse(
+  analytics: Analytics,
+  projection: ClickHouseProjection,
+  event: RecordedEvent,
+  tableName: (table: string) => string = (table) => table,
+): Promise<number> {
+  if (!projection.categories.includes(streamCategory(event.streamId)) || !projection.handles.includes(event.type)) return 0;
+  let written = 0;
+  for (const { table, rows } of projection.rows(event)) {
+    if (rows.length === 0) continue;
+    await analytics.insert(tableName(table), rows, { deduplicationToken: event.id });
+    written += rows.length;
+  }
+  return written;
+}
+
+/** Live path: consumes the projection's topics from the beginning, at least once. */
+export async function startClickHouseProjection(
+  analytics: Analytics,
+  bus: MessageBus,
+  projection: ClickHouseProjection,
+  options: { topicPrefix: string; logger: Logger },
+): Promise<Consumer> {
+  const topics = projection.categories.map((category) => topicForCategory(options.topicPrefix, category));
+  await bus.ensureTopics(topics);
+  return bus.subscribe({
+    groupId: clickHouseProjectionGroupId(projection),
+    topics,
+    fromBeginning: true,
+    handler: async (message) => {
+      // The relay names the type in a header: events this projection ignores are not even parsed
+      // (a session topic carries MBs of telemetry the laps table does not need, and vice versa).
+      const type = message.headers['event-type'];
+      if (type !== undefined && !projection.handles.includes(type)) return;
+      await applyToClickHouse(analytics, projection, decodeEnvelope(message.value));
+    },
+  });
+}
+
+/**
+ * The `analytics-projections` worker role: every ClickHouse projection, live. With embedded chDB
+ * only one process may open the data directory, which `arena start` (one process) satisfies; a
+ * split deployment points CLICKHOUSE_URL at a server (docs/analytics-port.md).
+ */
+export async function startClickHouseProjections(services: Services): Promise<RunningRole> {
+  const consumers: Consumer[] = [];
+  for (const projection of allClickHouseProjections) {
+    await migrateClickHouseProjection(services.analytics, projection);
+    consumers.push(
+      await startClickHouseProjection(services.analytics, services.bus, projection, {
+        topicPrefix: services.config.TOPIC_PREFIX,
+        logger: services.logger.child({ projection: projection.name }),
+      }),
+    );
+  }
+  return { name: 'analytics-projections', stop: async () => void (await Promise.all(consumers.map((consumer) => consumer.stop()))) };
+}

@@ -1,0 +1,32 @@
+import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
+
+/** Rows for one table, produced from one event. */
+export interface TableRows {
+  /** Bare table name (one of the projection's tables). */
+  table: string;
+  rows: object[];
+}
+
+/**
+ * An analytics read model in ClickHouse (docs/analytics.md). Like a PostgreSQL projection it says
+ * which stream categories and event types it reads; instead of applying in a transaction it turns
+ * each event into rows, which the runner inserts with the event id as deduplication token.
+ * `rows` must be deterministic (same event, same rows in the same order) for that token to work,
+ * and for replay to rebuild the same tables.
+ */
+export interface ClickHouseProjection {
+  name: string;
+  categories: string[];
+  handles: string[];
+  /**
+   * The CREATE TABLE IF NOT EXISTS statement of each table, given the table's name: replay builds
+   * the same tables under other names and swaps them in. Tables keep insert-deduplication history
+   * (`non_replicated_deduplication_window`) so a redelivered event writes nothing.
+   */
+  tables: Record<string, (tableName: string) => string>;
+  rows(event: RecordedEvent): TableRows[];
+}
+
+export function clickHouseProjection(definition: ClickHouseProjection): ClickHouseProjection {
+  return definition;
+}

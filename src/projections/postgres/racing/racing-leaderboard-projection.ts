@@ -1,0 +1,132 @@
+import type { Knex } from 'knex';
+import { consistency } from '../../../domain/racing/lap-statistics';
+import { LapCompletedEventDataSchema, SESSION_CATEGORY } from '../../../domain/racing/telemetry-session-events';
+import { postgresProjection } from '../postgres-projection';
+
+export const LAP_TIMES_TABLE = 'racing_lap_times';
+export const LEADERBOARD_TABLE = 'racing_leaderboard';
+
+/**
+ * Track + car leaderboards from LapCompleted events (docs/analytics.md, "Leaderboard").
+ *
+ * `racing_lap_times` keeps every lap; `racing_leaderboard` holds, per track, car, category
+ * (`overall`, `sector_1`, ...) and user, the user's best valid time there and the consistency
+ * score of all their valid times there. A valid lap recomputes its user's entries from
+ * `racing_lap_times` (a user has hundreds of laps on a track, not millions), so the rows depend
+ * only on the set of laps: the live path and `arena replay leaderboards` give identical rows.
+ */
+export const racingLeaderboardProjection = postgresProjection({
+  name: 'racing_leaderboards',
+  categories: [SESSION_CATEGORY],
+  handles: ['LapCompleted'],
+  tables: [LAP_TIMES_TABLE, LEADERBOARD_TABLE],
+  async createTables(db: Knex | Knex.Transaction) {
+    if (!(await db.schema.hasTable(LAP_TIMES_TABLE))) {
+      await db.schema.createTable(LAP_TIMES_TABLE, (table) => {
+        table.uuid('session_id').notNullable();
+        table.integer('lap_number').notNullable();
+        table.uuid('user_id').notNullable();
+        table.text('track_name').notNullable();
+        table.text('car_model').notNullable();
+        table.integer('lap_time_ms').notNullable();
+        /** JSON array, one entry per sector, null where unobserved. */
+        table.jsonb('sector_times_ms').notNullable();
+        table.boolean('valid').notNullable();
+        table.boolean('is_verified').notNullable();
+        table.timestamp('started_at', { useTz: true }).notNullable();
+        table.timestamp('ended_at', { useTz: true }).notNullable();
+        table.primary(['session_id', 'lap_number']);
+        table.index(['user_id', 'track_name', 'car_model', 'ended_at']);
+      });
+    }
+    if (!(await db.schema.hasTable(LEADERBOARD_TABLE))) {
+      await db.schema.createTable(LEADERBOARD_TABLE, (table) => {
+        table.text('track_name').notNullable();
+        table.text('car_model').notNullable();
+        table.text('category').notNullable();
+        table.uuid('user_id').notNullable();
+        table.integer('time_ms').notNullable();
+        table.uuid('session_id').notNullable();
+        table.integer('lap_number').notNullable();
+        table.double('consistency_score');
+        table.integer('valid_laps').notNullable();
+        table.timestamp('record_date', { useTz: true }).notNullable();
+        table.boolean('is_verified').notNullable();
+        table.primary(['track_name', 'car_model', 'category', 'user_id']);
+        table.index(['track_name', 'car_model', 'category', 'time_ms']);
+      });
+    }
+  },
+  async apply(event, trx) {
+    const lap = LapCompletedEventDataSchema.parse(event.data);
+    await trx(LAP_TIMES_TABLE)
+      .insert({
+        session_id: lap.sessionId,
+        lap_number: lap.lapNumber,
+        user_id: lap.ownerId,
+        track_name: lap.trackName,
+        car_model: lap.carModel,
+        lap_time_ms: lap.lapTimeMs,
+        sector_times_ms: JSON.stringify(lap.sectorTimesMs),
+        valid: lap.valid,
+        is_verified: lap.isVerified,
+        started_at: new Date(lap.startedAtMs).toISOString(),
+        ended_at: new Date(lap.endedAtMs).toISOString(),
+      })
+      .onConflict(['session_id', 'lap_number'])
+      .ignore();
+    // Invalid laps change neither a best time nor the consistency of valid laps.
+    if (lap.valid) await recomputeEntries(trx, lap.ownerId, lap.trackName, lap.carModel);
+  },
+});
+
+interface ValidLap {
+  session_id: string;
+  lap_number: number;
+  lap_time_ms: number;
+  sector_times_ms: Array<number | null>;
+  is_verified: boolean;
+  ended_at: Date;
+}
+
+interface Timed {
+  lap: ValidLap;
+  timeMs: number;
+}
+
+async function recomputeEntries(trx: Knex.Transaction, userId: string, trackName: string, carModel: string): Promise<void> {
+  const laps: ValidLap[] = await trx(LAP_TIMES_TABLE)
+    .where({ user_id: userId, track_name: trackName, car_model: carModel, valid: true })
+    .orderBy([{ column: 'ended_at' }, { column: 'session_id' }, { column: 'lap_number' }])
+    .select('session_id', 'lap_number', 'lap_time_ms', 'sector_times_ms', 'is_verified', 'ended_at');
+  const sectorCount = laps.reduce((count, lap) => Math.max(count, lap.sector_times_ms.length), 0);
+  const categories: Array<[string, Timed[]]> = [['overall', laps.map((lap) => ({ lap, timeMs: lap.lap_time_ms }))]];
+  for (let sector = 0; sector < sectorCount; sector += 1) {
+    const timed = laps.flatMap((lap) => {
+      const time = lap.sector_times_ms[sector];
+      return typeof time === 'number' ? [{ lap, timeMs: time }] : [];
+    });
+    categories.push([`sector_${sector + 1}`, timed]);
+  }
+  for (const [category, timed] of categories) {
+    if (timed.length === 0) continue;
+    // Chronological order: on equal times the record belongs to whoever set it first.
+    const best = timed.reduce((a, b) => (b.timeMs < a.timeMs ? b : a));
+    await trx(LEADERBOARD_TABLE)
+      .insert({
+        track_name: trackName,
+        car_model: carModel,
+        category,
+        user_id: userId,
+        time_ms: best.timeMs,
+        session_id: best.lap.session_id,
+        lap_number: best.lap.lap_number,
+        consistency_score: consistency(timed.map((entry) => entry.timeMs)).score,
+        valid_laps: timed.length,
+        record_date: best.lap.ended_at,
+        is_verified: best.lap.is_verified,
+      })
+      .onConflict(['track_name', 'car_model', 'category', 'user_id'])
+      .merge();
+  }
+}

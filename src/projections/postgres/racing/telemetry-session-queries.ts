@@ -1,0 +1,62 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { ForbiddenError, NotFoundError } from '../../../domain/shared/errors';
+import { TELEMETRY_SESSIONS_TABLE } from './telemetry-sessions-projection';
+
+const nullableNumber = z.union([z.number(), z.string().transform(Number)]).nullable();
+
+const SessionRow = z.object({
+  id: z.string(),
+  owner_id: z.string(),
+  session_name: z.string(),
+  track_name: z.string(),
+  car_model: z.string(),
+  weather_conditions: z.string().nullable(),
+  track_temperature: nullableNumber,
+  air_temperature: nullableNumber,
+  track_length_m: nullableNumber,
+  total_laps: z.number(),
+  valid_laps: z.number(),
+  best_lap_time_ms: z.number().nullable(),
+  data_points: z.union([z.number(), z.string().transform(Number)]),
+  batches: z.number(),
+  session_start: z.date().nullable(),
+  last_point_at: z.date().nullable(),
+  is_complete: z.boolean(),
+  created_at: z.date(),
+  completed_at: z.date().nullable(),
+});
+export type TelemetrySessionRow = z.infer<typeof SessionRow>;
+
+export async function findTelemetrySession(db: Knex, sessionId: string): Promise<TelemetrySessionRow | undefined> {
+  const row: unknown = await db(TELEMETRY_SESSIONS_TABLE).where({ id: sessionId }).first();
+  return row === undefined ? undefined : SessionRow.parse(row);
+}
+
+/** The session if `userId` owns it: 404 when there is none, 403 when it is someone else's. */
+export async function requireOwnedTelemetrySession(db: Knex, sessionId: string, userId: string): Promise<TelemetrySessionRow> {
+  const row = await findTelemetrySession(db, sessionId);
+  if (row === undefined) throw new NotFoundError('Session not found');
+  if (row.owner_id !== userId) throw new ForbiddenError('This session belongs to another user');
+  return row;
+}
+
+export interface SessionListFilter {
+  ownerId: string;
+  trackName?: string;
+  carModel?: string;
+  limit: number;
+  offset: number;
+}
+
+/** The owner's sessions, newest first, with the total matching the filter (before paging). */
+export async function listTelemetrySessions(db: Knex, filter: SessionListFilter): Promise<{ rows: TelemetrySessionRow[]; total: number }> {
+  const base = db(TELEMETRY_SESSIONS_TABLE).where({ owner_id: filter.ownerId });
+  if (filter.trackName !== undefined) base.andWhere({ track_name: filter.trackName });
+  if (filter.carModel !== undefined) base.andWhere({ car_model: filter.carModel });
+  const [rows, counted] = await Promise.all([
+    base.clone().orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'asc' }]).limit(filter.limit).offset(filter.offset).select('*'),
+    base.clone().count<{ count: string }[]>('* as count'),
+  ]);
+  return { rows: (rows as unknown[]).map((row) => SessionRow.parse(row)), total: Number(counted[0]?.count ?? 0) };
+}

@@ -1,0 +1,100 @@
+import type { Knex } from 'knex';
+import {
+  LapCompletedEventDataSchema,
+  SESSION_CATEGORY,
+  SessionCompletedDataSchema,
+  SessionCreatedDataSchema,
+  TelemetryBatchSummarySchema,
+} from '../../../domain/racing/telemetry-session-events';
+import { postgresProjection } from '../postgres-projection';
+
+export const TELEMETRY_SESSIONS_TABLE = 'telemetry_sessions';
+
+/**
+ * `telemetry_sessions`: one row per session for GET /telemetry/sessions(/{id}) and for the owner
+ * checks of analytics and WebSocket subscriptions. Counts come from the events only.
+ */
+export const telemetrySessionsProjection = postgresProjection({
+  name: 'telemetry_sessions',
+  categories: [SESSION_CATEGORY],
+  handles: ['SessionCreated', 'TelemetryBatchRecorded', 'LapCompleted', 'SessionCompleted'],
+  tables: [TELEMETRY_SESSIONS_TABLE],
+  async createTables(db: Knex | Knex.Transaction) {
+    if (await db.schema.hasTable(TELEMETRY_SESSIONS_TABLE)) return;
+    await db.schema.createTable(TELEMETRY_SESSIONS_TABLE, (table) => {
+      table.uuid('id').primary();
+      table.uuid('owner_id').notNullable();
+      table.text('session_name').notNullable();
+      table.text('track_name').notNullable();
+      table.text('car_model').notNullable();
+      table.text('weather_conditions');
+      table.double('track_temperature');
+      table.double('air_temperature');
+      table.double('track_length_m');
+      table.integer('total_laps').notNullable().defaultTo(0);
+      table.integer('valid_laps').notNullable().defaultTo(0);
+      table.integer('best_lap_time_ms');
+      table.bigInteger('data_points').notNullable().defaultTo(0);
+      table.integer('batches').notNullable().defaultTo(0);
+      /** Time of the first telemetry point (null until data arrives). */
+      table.timestamp('session_start', { useTz: true });
+      table.timestamp('last_point_at', { useTz: true });
+      table.boolean('is_complete').notNullable().defaultTo(false);
+      table.timestamp('created_at', { useTz: true }).notNullable();
+      table.timestamp('completed_at', { useTz: true });
+      table.index(['owner_id', 'created_at']);
+    });
+  },
+  async apply(event, trx) {
+    switch (event.type) {
+      case 'SessionCreated': {
+        const data = SessionCreatedDataSchema.parse(event.data);
+        await trx(TELEMETRY_SESSIONS_TABLE)
+          .insert({
+            id: data.sessionId,
+            owner_id: data.ownerId,
+            session_name: data.sessionName,
+            track_name: data.trackName,
+            car_model: data.carModel,
+            weather_conditions: data.weatherConditions,
+            track_temperature: data.trackTemperatureC,
+            air_temperature: data.airTemperatureC,
+            track_length_m: data.trackLengthM,
+            created_at: data.createdAt,
+          })
+          .onConflict('id')
+          .ignore();
+        return;
+      }
+      case 'TelemetryBatchRecorded': {
+        const data = TelemetryBatchSummarySchema.parse(event.data);
+        await trx(TELEMETRY_SESSIONS_TABLE)
+          .where({ id: data.sessionId })
+          .update({
+            data_points: trx.raw('data_points + ?', [data.pointCount]),
+            batches: trx.raw('batches + 1'),
+            session_start: trx.raw('coalesce(session_start, ?)', [new Date(data.firstTimestampMs).toISOString()]),
+            last_point_at: new Date(data.lastTimestampMs).toISOString(),
+          });
+        return;
+      }
+      case 'LapCompleted': {
+        const data = LapCompletedEventDataSchema.parse(event.data);
+        await trx(TELEMETRY_SESSIONS_TABLE)
+          .where({ id: data.sessionId })
+          .update({
+            total_laps: trx.raw('total_laps + 1'),
+            ...(data.valid
+              ? { valid_laps: trx.raw('valid_laps + 1'), best_lap_time_ms: trx.raw('least(best_lap_time_ms, ?)', [data.lapTimeMs]) }
+              : {}),
+          });
+        return;
+      }
+      case 'SessionCompleted': {
+        const data = SessionCompletedDataSchema.parse(event.data);
+        await trx(TELEMETRY_SESSIONS_TABLE).where({ id: data.sessionId }).update({ is_complete: true, completed_at: data.completedAt });
+        return;
+      }
+    }
+  },
+});

@@ -1,0 +1,64 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { TRAINING_JOB_CATEGORY } from '../../../domain/training/training-job';
+import { postgresProjection } from '../postgres-projection';
+
+const Progressed = z.object({
+  jobId: z.string(),
+  attempt: z.number(),
+  timestep: z.number(),
+  episodeReward: z.number().nullable(),
+  episodeLength: z.number().nullable(),
+  fps: z.number(),
+  loss: z.number().nullable(),
+  progressPercentage: z.number(),
+  reportedAt: z.string(),
+});
+
+/**
+ * `training_metrics`: one row per TrainingProgressed, keyed by the event's stream revision (so a
+ * redelivered event cannot add a row twice), with the run's attempt: a requeued job restarts at
+ * timestep 0 and its earlier run's rows stay queryable by attempt.
+ */
+export const trainingMetricsProjection = postgresProjection({
+  name: 'training_metrics',
+  categories: [TRAINING_JOB_CATEGORY],
+  handles: ['TrainingProgressed'],
+  tables: ['training_metrics'],
+  async createTables(db: Knex | Knex.Transaction) {
+    if (await db.schema.hasTable('training_metrics')) return;
+    await db.schema.createTable('training_metrics', (table) => {
+      table.uuid('job_id').notNullable();
+      table.bigInteger('revision').notNullable();
+      table.integer('attempt').notNullable();
+      table.integer('timestep').notNullable();
+      table.double('episode_reward');
+      table.double('episode_length');
+      table.double('fps').notNullable();
+      table.double('loss');
+      table.double('progress_percentage').notNullable();
+      table.timestamp('reported_at', { useTz: true }).notNullable();
+      table.primary(['job_id', 'revision']);
+      table.index(['job_id', 'attempt', 'revision'], 'training_metrics_by_attempt');
+    });
+  },
+  async apply(event, trx) {
+    if (event.type !== 'TrainingProgressed') return;
+    const data = Progressed.parse(event.data);
+    await trx('training_metrics')
+      .insert({
+        job_id: data.jobId,
+        revision: event.revision.toString(),
+        attempt: data.attempt,
+        timestep: data.timestep,
+        episode_reward: data.episodeReward,
+        episode_length: data.episodeLength,
+        fps: data.fps,
+        loss: data.loss,
+        progress_percentage: data.progressPercentage,
+        reported_at: data.reportedAt,
+      })
+      .onConflict(['job_id', 'revision'])
+      .ignore();
+  },
+});

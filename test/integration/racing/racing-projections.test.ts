@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { createSession, recordTelemetryBatch } from '../../../src/commands/racing/telemetry-session-commands';
+import { TelemetrySessionRepository } from '../../../src/commands/racing/telemetry-session-repository';
+import type { Analytics } from '../../../src/infrastructure/analytics/analytics';
+import type { RecordedEvent } from '../../../src/infrastructure/eventstore/event-store';
+import { applyToClickHouse, migrateClickHouseProjection } from '../../../src/projections/clickhouse/clickhouse-projection-runner';
+import { replayClickHouseProjection } from '../../../src/projections/clickhouse/clickhouse-replay';
+import { telemetryAnalyticsProjection } from '../../../src/projections/clickhouse/racing/telemetry-analytics-projection';
+import { countSessionPoints, userLaps } from '../../../src/projections/clickhouse/racing/telemetry-analytics-queries';
+import { applyOnce, type PostgresProjection } from '../../../src/projections/postgres/postgres-projection';
+import { rebuildProjection } from '../../../src/projections/postgres/projection-rebuild';
+import { racingLeaderboardProjection } from '../../../src/projections/postgres/racing/racing-leaderboard-projection';
+import { telemetrySessionsProjection } from '../../../src/projections/postgres/racing/telemetry-sessions-projection';
+import { generateSession } from '../../fixtures/telemetry/trace-generator';
+import { startTestSystem, type TestSystem } from '../../support/test-system';
+
+/**
+ * The racing projections on real engines (PostgreSQL, chDB), fed by hand with the events the
+ * commands appended: rows from events, nothing new on redelivery, the same rows after replay.
+ */
+
+let system: TestSystem;
+let events: RecordedEvent[];
+let analytics: Analytics;
+const drivers = { fast: randomUUID(), slow: randomUUID() };
+const sessionIds: string[] = [];
+
+beforeAll(async () => {
+  system = await startTestSystem({ roles: { relay: false, projections: false, api: false } });
+  const sessions = new TelemetrySessionRepository(system.services.store);
+  const ctx = { store: system.services.store, now: () => new Date('2026-01-01T00:00:00Z'), newId: randomUUID, metadata: {} };
+  for (const [ownerId, skill, seed] of [[drivers.fast, 0.95, 11], [drivers.slow, 0.6, 12], [drivers.fast, 0.95, 13]] as const) {
+    const generated = generateSession({ seed, laps: 3, hz: 10, driverSkill: skill, start: 'rolling' });
+    const { sessionId } = await createSession(ctx, sessions, ownerId, {
+      sessionName: `seed ${seed}`,
+      trackName: 'Ring',
+      carModel: 'GT3',
+      weatherConditions: null,
+      trackTemperatureC: null,
+      airTemperatureC: null,
+      trackLengthM: generated.trackLengthM,
+    });
+    sessionIds.push(sessionId);
+    for (let start = 0; start < generated.points.length; start += 700) {
+      await recordTelemetryBatch(ctx, sessions, { sessionId, userId: ownerId, batchId: `b${start}`, dataPoints: generated.points.slice(start, start + 700) });
+    }
+  }
+  // readAll only shows transactions older than the oldest one running (cluster-wide, so other
+  // suites' transactions too): wait until it shows everything the streams hold.
+  let appended = 0;
+  for (const sessionId of sessionIds) appended += (await system.services.store.readStream(`session-${sessionId}`)).length;
+  for (let attempt = 0; ; attempt += 1) {
+    events = (await system.services.store.readAll()).filter((event) => event.streamId.startsWith('session-'));
+    if (events.length === appended || attempt > 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(events).toHaveLength(appended);
+  analytics = system.services.analytics;
+  await migrateClickHouseProjection(analytics, telemetryAnalyticsProjection);
+}, 60_000);
+afterAll(async () => {
+  await system?.stop();
+});
+
+async function applyAll(projection: PostgresProjection): Promise<number> {
+  let applied = 0;
+  for (const event of events) {
+    if (await system.services.db.transaction((trx) => applyOnce(projection, event, trx))) applied += 1;
+  }
+  return applied;
+}
+
+describe('PostgreSQL racing projections', () => {
+  const sessionsSnapshot = () => system.services.db('telemetry_sessions').select('*').orderBy('id');
+  const leaderboardSnapshot = async () => ({
+    board: await system.services.db('racing_leaderboard').select('*').orderBy(['category', 'user_id']),
+    laps: await system.services.db('racing_lap_times').select('*').orderBy(['session_id', 'lap_number']),
+  });
+
+  it('builds session rows from the events, ignores redelivery, and rebuilds to the same rows', async () => {
+    expect(await applyAll(telemetrySessionsProjection)).toBe(events.length);
+    const rows = await sessionsSnapshot();
+    expect(rows).toHaveLength(3);
+    const lapEvents = events.filter((e) => e.type === 'LapCompleted');
+    for (const row of rows) {
+      const laps = lapEvents.filter((e) => e.data.sessionId === row.id);
+      expect(row.total_laps).toBe(laps.length);
+      const valid = laps.filter((e) => e.data.valid === true).map((e) => Number(e.data.lapTimeMs));
+      expect(row.valid_laps).toBe(valid.length);
+      expect(row.best_lap_time_ms).toBe(Math.min(...valid));
+    }
+    expect(await applyAll(telemetrySessionsProjection)).toBe(0);
+    expect(await sessionsSnapshot()).toEqual(rows);
+    await rebuildProjection(system.services.db, system.services.store, telemetrySessionsProjection, { logger: system.services.logger });
+    expect(await sessionsSnapshot()).toEqual(rows);
+  });
+
+  it('keeps the best valid lap per user and category with its consistency, and rebuilds it identically', async () => {
+    await applyAll(racingLeaderboardProjection);
+    const live = await leaderboardSnapshot();
+    expect(live.board.map((row) => row.category).sort()).toEqual(['overall', 'overall', 'sector_1', 'sector_1', 'sector_2', 'sector_2', 'sector_3', 'sector_3']);
+    const validLaps = events.filter((e) => e.type === 'LapCompleted' && e.data.valid === true && e.data.ownerId === drivers.fast);
+    const fastOverall = live.board.find((row) => row.user_id === drivers.fast && row.category === 'overall')!;
+    expect(fastOverall.time_ms).toBe(Math.min(...validLaps.map((e) => Number(e.data.lapTimeMs))));
+    expect(fastOverall.valid_laps).toBe(validLaps.length);
+    expect(fastOverall.consistency_score).toEqual(expect.any(Number));
+    expect(live.laps).toHaveLength(events.filter((e) => e.type === 'LapCompleted').length);
+
+    expect(await applyAll(racingLeaderboardProjection)).toBe(0);
+    expect(await leaderboardSnapshot()).toEqual(live);
+    await rebuildProjection(system.services.db, system.services.store, racingLeaderboardProjection, { logger: system.services.logger });
+    expect(await leaderboardSnapshot()).toEqual(live);
+  });
+});
+
+describe('ClickHouse racing projection (chDB)', () => {
+  const Totals = z.object({ points: z.coerce.number(), laps: z.coerce.number(), speed_sum: z.number(), lap_sum: z.coerce.number() });
+  const totals = async () =>
+    (
+      await analytics.query(
+        `SELECT (SELECT count() FROM {db}.telemetry_points) AS points, (SELECT sum(speed_kmh) FROM {db}.telemetry_points) AS speed_sum,
+                (SELECT count() FROM {db}.laps) AS laps, (SELECT sum(lap_time_ms) FROM {db}.laps) AS lap_sum`,
+        {},
+        Totals,
+      )
+    )[0]!;
+
+  it('writes one row per point and per lap; a redelivered event writes nothing', async () => {
+    let written = 0;
+    for (const event of events) written += await applyToClickHouse(analytics, telemetryAnalyticsProjection, event);
+    const pointCount = events.filter((e) => e.type === 'TelemetryBatchRecorded').reduce((sum, e) => sum + Number(e.data.pointCount), 0);
+    const lapCount = events.filter((e) => e.type === 'LapCompleted').length;
+    expect(written).toBe(pointCount + lapCount);
+    const first = await totals();
+    expect(first).toMatchObject({ points: pointCount, laps: lapCount });
+
+    // Redelivery: every event again, straight away (the bus is at-least-once).
+    for (const event of events) await applyToClickHouse(analytics, telemetryAnalyticsProjection, event);
+    expect(await totals()).toEqual(first);
+    expect(await countSessionPoints(analytics, sessionIds[0]!)).toBe(
+      events.filter((e) => e.type === 'TelemetryBatchRecorded' && e.data.sessionId === sessionIds[0]).reduce((sum, e) => sum + Number(e.data.pointCount), 0),
+    );
+  });
+
+  it('reads laps back for the analytics endpoints, chronologically', async () => {
+    const laps = await userLaps(analytics, { userId: drivers.fast });
+    expect(new Set(laps.map((lap) => lap.sessionId))).toEqual(new Set([sessionIds[0], sessionIds[2]]));
+    expect(laps.map((lap) => lap.endedAtMs)).toEqual([...laps.map((lap) => lap.endedAtMs)].sort((a, b) => a - b));
+    const expected = events.filter((e) => e.type === 'LapCompleted' && e.data.sessionId === sessionIds[0]);
+    const ofFirst = laps.filter((lap) => lap.sessionId === sessionIds[0]);
+    expect(ofFirst.map((lap) => [lap.lapNumber, lap.lapTimeMs, lap.valid, lap.sectorTimesMs])).toEqual(
+      expected.map((e) => [e.data.lapNumber, e.data.lapTimeMs, e.data.valid, e.data.sectorTimesMs]),
+    );
+    expect(await userLaps(analytics, { userId: drivers.fast, trackName: 'Elsewhere' })).toEqual([]);
+  });
+
+  it('replays from history into fresh tables and swaps them in, with the same rows', async () => {
+    const before = await totals();
+    const result = await replayClickHouseProjection(analytics, system.services.store, telemetryAnalyticsProjection, { logger: system.services.logger, pageSize: 7 });
+    expect(result.rowsWritten).toBe(before.points + before.laps);
+    expect(await totals()).toEqual(before);
+    const Tables = z.object({ name: z.string() });
+    const tables = await analytics.query("SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name", { db: analytics.database }, Tables);
+    expect(tables.map((t) => t.name)).toEqual(['laps', 'telemetry_points']);
+  });
+
+  it('collapses a duplicate from beyond the deduplication window at read time (ReplacingMergeTree + FINAL)', async () => {
+    const batch = events.find((e) => e.type === 'TelemetryBatchRecorded' && e.data.sessionId === sessionIds[1])!;
+    const expected = await countSessionPoints(analytics, sessionIds[1]!);
+    // Another token: what a redelivery long after the window would look like.
+    const { rows } = telemetryAnalyticsProjection.rows(batch)[0]!;
+    await analytics.insert('telemetry_points', rows, { deduplicationToken: 'long-forgotten' });
+    const Count = z.object({ n: z.coerce.number() });
+    const [raw] = await analytics.query('SELECT count() AS n FROM {db}.telemetry_points WHERE session_id = {s:UUID}', { s: sessionIds[1] }, Count);
+    expect(raw!.n).toBe(expected + rows.length);
+    expect(await countSessionPoints(analytics, sessionIds[1]!)).toBe(expected);
+  });
+
+  it('runs every example query of docs/analytics.md, whose schema lists every column', async () => {
+    const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'analytics.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((match) => match[1]!);
+    const examples = blocks.filter((sql) => !sql.trimStart().startsWith('CREATE TABLE'));
+    expect(examples.length).toBeGreaterThanOrEqual(8);
+    for (const sql of examples) {
+      const rows = await analytics.query(sql.replace(/\barena\./g, '{db}.').replace(/'arena'/g, `'${analytics.database}'`), {}, z.record(z.string(), z.unknown()));
+      expect(Array.isArray(rows)).toBe(true);
+    }
+    const schema = blocks.find((sql) => sql.trimStart().startsWith('CREATE TABLE'))!;
+    const Column = z.object({ table: z.string(), name: z.string() });
+    const columns = await analytics.query(
+      "SELECT table, name FROM system.columns WHERE database = {db:String} AND table IN ('telemetry_points', 'laps')",
+      { db: analytics.database },
+      Column,
+    );
+    expect(columns.length).toBeGreaterThan(30);
+    for (const column of columns) expect(schema).toMatch(new RegExp(`\\b${column.name}\\b`));
+  });
+});
