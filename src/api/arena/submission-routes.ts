@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { handleSubmissionCommand, submitAgentCode } from '../../commands/arena/submission-commands';
 import { submissionStreamId } from '../../domain/arena/submission';
 import { NotFoundError } from '../../domain/shared/errors';
@@ -44,6 +45,14 @@ export function submissionRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage 
       tags: ['submissions'],
       auth: 'required',
       rateLimit: 'submissions',
+      documentedBody: {
+        contentType: 'multipart/form-data',
+        description: 'The agent to submit for, and its code as a ZIP (agent.py + requirements.txt)',
+        schema: z.object({
+          agent_id: z.string().uuid().describe('Agent ID'),
+          code: z.string().meta({ format: 'binary', description: 'ZIP file containing agent code' }),
+        }),
+      },
       responses: {
         201: { description: 'Accepted and queued for building', schema: CreatedSubmissionResponse },
         400: { description: 'Invalid ZIP file or missing required files (details.problem names the check)' },

@@ -67,6 +67,11 @@ export interface RouteDefinition<
   rateLimit?: RateLimitCategory;
   /** Query and params schemas must be z.object(...) (optionally piped/transformed). */
   request?: { body?: B; query?: Q; params?: P };
+  /**
+   * A body the handler reads itself (e.g. a multipart upload from `ctx.req`): shown in the OpenAPI
+   * document with its content type, never validated by the route. Not for JSON bodies: use request.body.
+   */
+  documentedBody?: { contentType: string; schema: z.ZodType; description?: string };
   responses: Record<number, RouteResponseDoc>;
   /**
    * Returns the status and JSON body, or 'handled' when the handler wrote the response itself

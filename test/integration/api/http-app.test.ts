@@ -50,6 +50,19 @@ const testRoutes: AnyRouteDefinition[] = [
     }),
   }),
   defineRoute({
+    method: 'post',
+    path: '/uploads',
+    summary: 'Multipart upload read by the handler',
+    tags: ['test'],
+    auth: 'none',
+    documentedBody: {
+      contentType: 'multipart/form-data',
+      schema: z.object({ owner: z.string(), file: z.string().meta({ format: 'binary' }) }),
+    },
+    responses: { 201: { description: 'Stored' } },
+    handler: async ({ req }) => ({ status: 201, body: { contentType: req.headers['content-type'] ?? null } }),
+  }),
+  defineRoute({
     method: 'get',
     path: '/maybe',
     summary: 'Optional auth',
@@ -389,6 +402,10 @@ describe('createHttpApp', () => {
       expect(Object.keys(bodySchema?.properties ?? {})).toEqual(['email', 'data_points']);
       expect(bodySchema?.required).toEqual(['email', 'data_points']);
       expect(create?.responses['400']?.content?.['application/json']?.schema.$ref).toBe('#/components/schemas/ErrorBody');
+
+      const upload = document.paths['/uploads']?.post?.requestBody?.content['multipart/form-data']?.schema;
+      expect(Object.keys(upload?.properties ?? {})).toEqual(['owner', 'file']);
+      expect(upload?.properties.file).toMatchObject({ type: 'string', format: 'binary' });
 
       const get = document.paths['/things/{id}']?.get;
       expect(get?.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'id', in: 'path' }), expect.objectContaining({ name: 'verbose', in: 'query' })]));

@@ -62,6 +62,10 @@ function toRouteConfig(route: AnyRouteDefinition, errorBody: z.ZodType, rateLimi
   const params = route.request?.params ?? impliedPathParameters(route.path);
   if (params !== undefined) request.params = asParameterSchema(params, `${where} params`);
   if (route.request?.query !== undefined) request.query = asParameterSchema(route.request.query, `${where} query`);
+  if (route.documentedBody !== undefined) {
+    const { contentType, schema, description } = route.documentedBody;
+    request.body = { required: true, description, content: { [contentType]: { schema } } };
+  }
   if (route.request?.body !== undefined) {
     request.body = { required: true, content: { 'application/json': { schema: route.request.body } } };
   }
