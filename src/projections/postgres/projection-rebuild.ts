@@ -24,7 +24,9 @@ export async function rebuildProjection(
   options: { logger: Logger; batchSize?: number },
 ): Promise<RebuildResult> {
   const schema = `rebuild_${projection.name.replace(/\W/g, '_')}_${randomBytes(3).toString('hex')}`;
-  const batchSize = options.batchSize ?? 1000;
+  // Pages hold whole events, and a telemetry batch event can be several hundred KiB: 200 keeps a
+  // page's memory bounded while small events still replay in few round trips.
+  const batchSize = options.batchSize ?? 200;
   const inRebuildSchema = async <T>(trx: Knex.Transaction, work: () => Promise<T>): Promise<T> => {
     await trx.raw(`SET LOCAL search_path TO ${quote(schema)}`);
     return work();
