@@ -8,7 +8,7 @@ import { rebuildProjection } from './projections/postgres/projection-rebuild';
 import { startApiServer } from './runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, workerRoles, type RunningRole } from './runtime/background-roles';
 import { openServices } from './runtime/open-services';
-import { stopOnSignals } from './runtime/process-lifecycle';
+import { firstShutdownSignal, shutDown } from './runtime/process-lifecycle';
 
 const USAGE = `usage: arena <command>
 
@@ -37,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = loadConfig();
+  const shutdownSignal = firstShutdownSignal();
   switch (command) {
     case 'start':
     case 'serve':
@@ -51,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
         const api = await startApiServer(services, { host: config.HOST, port: config.PORT });
         roles.push(api);
         services.logger.info({ url: api.url, roles: roles.map((r) => r.name) }, `lapxcel-arena listening on ${api.url}`);
-        await stopOnSignals(roles, close, services.logger);
+        await shutDown(await shutdownSignal, roles, close, services.logger);
         return 0;
       });
     case 'worker': {
@@ -63,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
       return withServices(config, async (services, close) => {
         const role = await start(services);
         services.logger.info({ role: role.name }, 'worker started');
-        await stopOnSignals([role], close, services.logger);
+        await shutDown(await shutdownSignal, [role], close, services.logger);
         return 0;
       });
     }

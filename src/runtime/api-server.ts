@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../api/http-app';
 import { apiRoutes } from '../api/routes';
@@ -39,15 +39,18 @@ export async function startApiServer(services: Services, listen: { host: string;
     tokens: services.tokens,
     staticMounts: arenaStaticMounts(services.config),
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(listen.port, listen.host, () => resolve(s));
-    s.once('error', reject);
-  });
+  // WebSocket channels and their live-event feed are ready before the port opens, so an answering
+  // /readyz means the whole API (HTTP and WebSocket) is up.
+  const server = createServer(app);
   const gateway = new WebSocketGateway({ tokens: services.tokens, logger: services.logger.child({ component: 'ws' }), maxConnectionsPerUser: 10 });
   const live = new LiveEvents();
   for (const channel of apiWebSocketChannels({ services, live, gateway })) gateway.register(channel);
   gateway.attach(server);
   await live.start(services.bus, { topicPrefix: services.config.TOPIC_PREFIX, logger: services.logger.child({ component: 'live-events' }) });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, () => resolve());
+  });
   const address = server.address() as AddressInfo;
   const host = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
   return {

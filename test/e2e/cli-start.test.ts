@@ -108,6 +108,17 @@ describe('arena start on embedded defaults', () => {
     }
   });
 
+  it('shuts down cleanly when stopped while still starting', async () => {
+    const early = runCli(['start'], env);
+    // Past module loading, before start-up can have finished (embedded PostgreSQL, chDB, roles).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    early.child.kill('SIGTERM');
+    const code = await early.exited;
+    if (code !== 0) throw new Error(`exit ${code}: ${early.output().slice(-3000)}`);
+    // Nothing was left behind: the next start gets the data dir and the ports.
+    await start();
+  });
+
   it('refuses to start with a bad configuration value and names the variable', async () => {
     const bad = runCli(['start'], { ...env, PORT: 'not-a-port', KAFKA_BROKERS: 'nonsense' });
     expect(await bad.exited).toBe(2);

