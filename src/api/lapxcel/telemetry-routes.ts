@@ -11,7 +11,7 @@ import {
   requireOwnedTelemetrySession,
   type TelemetrySessionRow,
 } from '../../projections/postgres/racing/telemetry-session-queries';
-import { telemetrySessionsProjection } from '../../projections/postgres/racing/telemetry-sessions-projection';
+import { sessionCreatedColumns, telemetrySessionsProjection } from '../../projections/postgres/racing/telemetry-sessions-projection';
 import { defineRoute, type RouteContext } from '../shared/route';
 import {
   CreateSessionBody,
@@ -46,16 +46,10 @@ export function sessionBody(row: TelemetrySessionRow) {
 
 /** The row a new session gets (as the projection writes it), for the create answer. */
 function newSessionRow(data: SessionCreated['data']): TelemetrySessionRow {
+  const columns = sessionCreatedColumns(data);
   return {
-    id: data.sessionId,
-    owner_id: data.ownerId,
-    session_name: data.sessionName,
-    track_name: data.trackName,
-    car_model: data.carModel,
-    weather_conditions: data.weatherConditions,
-    track_temperature: data.trackTemperatureC,
-    air_temperature: data.airTemperatureC,
-    track_length_m: data.trackLengthM,
+    ...columns,
+    created_at: new Date(columns.created_at),
     total_laps: 0,
     valid_laps: 0,
     best_lap_time_ms: null,
@@ -64,7 +58,6 @@ function newSessionRow(data: SessionCreated['data']): TelemetrySessionRow {
     session_start: null,
     last_point_at: null,
     is_complete: false,
-    created_at: new Date(data.createdAt),
     completed_at: null,
   };
 }

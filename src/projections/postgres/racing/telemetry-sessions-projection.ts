@@ -6,6 +6,7 @@ import {
   SessionCreatedDataSchema,
   TelemetryBatchSummarySchema,
 } from '../../../domain/racing/telemetry-session-events';
+import type { SessionCreated } from '../../../domain/racing/telemetry-session-events';
 import { postgresProjection } from '../postgres-projection';
 
 export const TELEMETRY_SESSIONS_TABLE = 'telemetry_sessions';
@@ -14,6 +15,22 @@ export const TELEMETRY_SESSIONS_TABLE = 'telemetry_sessions';
  * `telemetry_sessions`: one row per session for GET /telemetry/sessions(/{id}) and for the owner
  * checks of analytics and WebSocket subscriptions. Counts come from the events only.
  */
+/** The columns a SessionCreated event sets (the others start at their table defaults). */
+export function sessionCreatedColumns(data: SessionCreated['data']) {
+  return {
+    id: data.sessionId,
+    owner_id: data.ownerId,
+    session_name: data.sessionName,
+    track_name: data.trackName,
+    car_model: data.carModel,
+    weather_conditions: data.weatherConditions,
+    track_temperature: data.trackTemperatureC,
+    air_temperature: data.airTemperatureC,
+    track_length_m: data.trackLengthM,
+    created_at: data.createdAt,
+  };
+}
+
 export const telemetrySessionsProjection = postgresProjection({
   name: 'telemetry_sessions',
   categories: [SESSION_CATEGORY],
@@ -50,18 +67,7 @@ export const telemetrySessionsProjection = postgresProjection({
       case 'SessionCreated': {
         const data = SessionCreatedDataSchema.parse(event.data);
         await trx(TELEMETRY_SESSIONS_TABLE)
-          .insert({
-            id: data.sessionId,
-            owner_id: data.ownerId,
-            session_name: data.sessionName,
-            track_name: data.trackName,
-            car_model: data.carModel,
-            weather_conditions: data.weatherConditions,
-            track_temperature: data.trackTemperatureC,
-            air_temperature: data.airTemperatureC,
-            track_length_m: data.trackLengthM,
-            created_at: data.createdAt,
-          })
+          .insert(sessionCreatedColumns(data))
           .onConflict('id')
           .ignore();
         return;
