@@ -82,7 +82,7 @@ export function matchRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage }) {
       },
       handler: async (ctx) => {
         const { body, user } = ctx;
-        const outcome = await requestMatch(commandContextOf(deps, ctx), matchRequestDeps(deps.db, deps.config), {
+        const outcome = await requestMatch(commandContextOf(deps, ctx), matchRequestDeps(deps.config), {
           agent1Id: body.agent_1_id,
           agent2Id: body.agent_2_id,
           environmentId: body.environment_id,

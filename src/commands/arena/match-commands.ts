@@ -2,9 +2,10 @@ import { randomInt } from 'node:crypto';
 import { agentDecider, agentStreamId, type Agent } from '../../domain/arena/agent';
 import { ladderDecider, ladderStreamId, type Ladder, type LadderEvent } from '../../domain/arena/ladder';
 import { matchDecider, matchStreamId, type Match, type MatchCommand, type MatchEvent, type MatchParticipant } from '../../domain/arena/match';
-import type { MatchAvailability } from '../../domain/arena/match-quota';
+import type { MatchQuotaPolicy } from '../../domain/arena/match-quota';
+import { matchSlotsDecider, matchSlotsStreamId } from '../../domain/arena/match-slots';
 import type { MatchWinner } from '../../domain/arena/replay';
-import { InvalidStateError, RateLimitedError, ValidationError } from '../../domain/shared/errors';
+import { InvalidStateError, ValidationError } from '../../domain/shared/errors';
 import type { CommandContext } from '../command-context';
 import { handleCommand, loadAggregate, type CommandOutcome } from '../handle-command';
 import { assertKnownEnvironment } from './agent-commands';
@@ -16,8 +17,8 @@ export async function loadMatch(ctx: Pick<CommandContext, 'store'>, matchId: str
 }
 
 export interface RequestMatchDeps {
-  /** Quota and cooldown of one agent now (from the matches read model). */
-  availabilityOf(agentId: string, now: Date): Promise<MatchAvailability>;
+  /** Matches per day and cooldown of every agent, enforced on the agents' match-slot streams. */
+  quotaPolicy: MatchQuotaPolicy;
   /** Environment options every match of the environment is played with (e.g. pong's target score). */
   environmentOptionsFor(environmentId: string): Record<string, number>;
 }
@@ -52,37 +53,56 @@ export async function requestMatch(
   );
   const first = participant(agent1!, input.agent1Id, 'agent_1_id', input.environmentId);
   const second = participant(agent2!, input.agent2Id, 'agent_2_id', input.environmentId);
-  const now = ctx.now();
-  for (const agentId of [input.agent1Id, input.agent2Id]) {
-    const availability = await deps.availabilityOf(agentId, now);
-    if (!availability.canMatch) {
-      throw new RateLimitedError(`Agent ${agentId} cannot play before ${availability.nextMatchAvailableAt} (match quota or cooldown)`, {
-        category: 'agent_match_quota',
-        agent_id: agentId,
-        next_match_available_at: availability.nextMatchAvailableAt,
-      });
-    }
-  }
+  const now = ctx.now().toISOString();
   const matchId = ctx.newId();
-  const outcome = await handleCommand(
+  // Quota and cooldown: a slot on each agent's own stream (429 when one has none left). A later
+  // step that fails gives the slots back, so a refused request costs nothing.
+  const reserved: string[] = [];
+  try {
+    for (const agentId of [input.agent1Id, input.agent2Id]) {
+      await handleCommand(
+        ctx.store,
+        matchSlotsStreamId(agentId),
+        matchSlotsDecider,
+        { type: 'ReserveMatchSlot', agentId, matchId, policy: deps.quotaPolicy, now },
+        { metadata: ctx.metadata },
+      );
+      reserved.push(agentId);
+    }
+    const outcome = await handleCommand(
+      ctx.store,
+      matchStreamId(matchId),
+      matchDecider,
+      {
+        type: 'RequestMatch',
+        matchId,
+        environmentId: input.environmentId,
+        environmentOptions: deps.environmentOptionsFor(input.environmentId),
+        seed: randomInt(0, 2 ** 31 - 1),
+        agent1: first,
+        agent2: second,
+        source: input.source,
+        requestedBy: input.requestedBy,
+        now,
+      },
+      { metadata: ctx.metadata },
+    );
+    return { ...outcome, matchId };
+  } catch (error) {
+    for (const agentId of reserved) await releaseMatchSlot(ctx, agentId, matchId);
+    throw error;
+  }
+}
+
+/** Gives an agent's slot for a match back (a match that could not be played does not count). Idempotent. */
+export async function releaseMatchSlot(ctx: CommandContext, agentId: string, matchId: string): Promise<void> {
+  await handleCommand(
     ctx.store,
-    matchStreamId(matchId),
-    matchDecider,
-    {
-      type: 'RequestMatch',
-      matchId,
-      environmentId: input.environmentId,
-      environmentOptions: deps.environmentOptionsFor(input.environmentId),
-      seed: randomInt(0, 2 ** 31 - 1),
-      agent1: first,
-      agent2: second,
-      source: input.source,
-      requestedBy: input.requestedBy,
-      now: now.toISOString(),
-    },
+    matchSlotsStreamId(agentId),
+    matchSlotsDecider,
+    { type: 'ReleaseMatchSlot', agentId, matchId, now: ctx.now().toISOString() },
     { metadata: ctx.metadata },
   );
-  return { ...outcome, matchId };
 }
 
 export async function handleMatchCommand(

@@ -17,17 +17,17 @@ export function environmentOptionsFor(config: ArenaMatchConfig, environmentId: s
 }
 
 /**
- * Quota and cooldown read from the matches read model. The API waits for that model after each
- * request and the matchmaker is a single process, so the counts it reads are its own latest.
+ * Quota and cooldown as the matches read model sees them, for stats and the matchmaker's choice of
+ * candidates. Requests themselves are decided on the agents' match-slot streams (match-slots.ts).
  */
 export async function agentAvailability(db: Knex, config: ArenaMatchConfig, agentId: string, now: Date): Promise<MatchAvailability> {
   const load = await agentMatchLoad(db, agentId, now);
   return matchAvailability({ matchesToday: load.matchesToday, lastMatchAt: load.lastMatchAt, now: now.toISOString(), policy: matchQuotaPolicy(config) });
 }
 
-export function matchRequestDeps(db: Knex, config: ArenaMatchConfig): RequestMatchDeps {
+export function matchRequestDeps(config: ArenaMatchConfig): RequestMatchDeps {
   return {
-    availabilityOf: (agentId, now) => agentAvailability(db, config, agentId, now),
+    quotaPolicy: matchQuotaPolicy(config),
     environmentOptionsFor: (environmentId) => environmentOptionsFor(config, environmentId),
   };
 }

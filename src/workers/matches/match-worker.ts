@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { handleMatchCommand, loadMatch } from '../../commands/arena/match-commands';
+import { handleMatchCommand, loadMatch, releaseMatchSlot } from '../../commands/arena/match-commands';
 import { loadSubmission } from '../../commands/arena/submission-commands';
 import type { MatchParticipant } from '../../domain/arena/match';
 import { arenaStorage, type ArenaStorage } from '../../infrastructure/artifacts/arena-storage';
@@ -79,6 +79,8 @@ export async function startMatchWorker(services: Services, options: MatchWorkerO
       const reason = error instanceof Error ? error.message : String(error);
       logger.error({ err: error, matchId }, 'match could not be played');
       await handleMatchCommand(ctx, matchId, { type: 'FailMatch', reason, now: services.now().toISOString() });
+      // A match that could not be played does not count against the agents' quota.
+      for (const participant of [match.agent1, match.agent2]) await releaseMatchSlot(ctx, participant.agentId, matchId);
     }
   };
 

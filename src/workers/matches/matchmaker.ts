@@ -19,7 +19,7 @@ import { workerCommandContext } from '../arena-worker-support';
  */
 export async function runMatchmakingRound(services: Services): Promise<string[]> {
   const { db, config } = services;
-  const deps = matchRequestDeps(db, config);
+  const deps = matchRequestDeps(config);
   const requested: string[] = [];
   for (const environmentId of knownEnvironmentIds()) {
     const now = services.now();

@@ -1,0 +1,69 @@
+import type { Decider, DomainEvent } from '../shared/decider';
+import { RateLimitedError } from '../shared/errors';
+import { matchAvailability, type MatchQuotaPolicy } from './match-quota';
+import { startOfUtcDay } from './utc-day';
+
+/**
+ * An agent's match slots: every match request reserves one on each agent's own stream, appended
+ * with optimistic concurrency, so the daily quota and the cooldown hold even when requests for the
+ * same agent arrive at the same instant (a read model could not decide that). A match that could
+ * not be played releases its slots: failed matches do not count.
+ */
+export const matchSlotsStreamId = (agentId: string): string => `matchslots-${agentId}`;
+
+export type MatchSlotReserved = DomainEvent<'MatchSlotReserved', { agentId: string; matchId: string; reservedAt: string }>;
+export type MatchSlotReleased = DomainEvent<'MatchSlotReleased', { agentId: string; matchId: string; releasedAt: string }>;
+export type MatchSlotEvent = MatchSlotReserved | MatchSlotReleased;
+
+/** Reservations still held, from the previous UTC day on (all the quota and cooldown need). */
+export interface MatchSlots {
+  reservations: { matchId: string; reservedAt: string }[];
+}
+
+export type MatchSlotCommand =
+  | { type: 'ReserveMatchSlot'; agentId: string; matchId: string; policy: MatchQuotaPolicy; now: string }
+  | { type: 'ReleaseMatchSlot'; agentId: string; matchId: string; now: string };
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export function evolveMatchSlots(state: MatchSlots, event: MatchSlotEvent): MatchSlots {
+  if (event.type === 'MatchSlotReleased') {
+    return { reservations: state.reservations.filter((r) => r.matchId !== event.data.matchId) };
+  }
+  const keepFrom = Date.parse(startOfUtcDay(event.data.reservedAt)) - DAY_MS;
+  return {
+    reservations: [
+      ...state.reservations.filter((r) => Date.parse(r.reservedAt) >= keepFrom),
+      { matchId: event.data.matchId, reservedAt: event.data.reservedAt },
+    ],
+  };
+}
+
+export function decideMatchSlots(command: MatchSlotCommand, state: MatchSlots): MatchSlotEvent[] {
+  const held = state.reservations.some((r) => r.matchId === command.matchId);
+  switch (command.type) {
+    case 'ReserveMatchSlot': {
+      if (held) return [];
+      const today = startOfUtcDay(command.now);
+      const matchesToday = state.reservations.filter((r) => r.reservedAt >= today).length;
+      const lastMatchAt = state.reservations.reduce<string | null>((last, r) => (last === null || r.reservedAt > last ? r.reservedAt : last), null);
+      const availability = matchAvailability({ matchesToday, lastMatchAt, now: command.now, policy: command.policy });
+      if (!availability.canMatch) {
+        throw new RateLimitedError(`Agent ${command.agentId} cannot play before ${availability.nextMatchAvailableAt} (match quota or cooldown)`, {
+          category: 'agent_match_quota',
+          agent_id: command.agentId,
+          next_match_available_at: availability.nextMatchAvailableAt,
+        });
+      }
+      return [{ type: 'MatchSlotReserved', data: { agentId: command.agentId, matchId: command.matchId, reservedAt: command.now } }];
+    }
+    case 'ReleaseMatchSlot':
+      return held ? [{ type: 'MatchSlotReleased', data: { agentId: command.agentId, matchId: command.matchId, releasedAt: command.now } }] : [];
+  }
+}
+
+export const matchSlotsDecider: Decider<MatchSlotCommand, MatchSlots, MatchSlotEvent> = {
+  initialState: () => ({ reservations: [] }),
+  evolve: evolveMatchSlots,
+  decide: decideMatchSlots,
+};
