@@ -16,6 +16,8 @@ export interface InProcessMessageBusOptions extends Partial<ConsumerTiming> {
   partitions?: number;
   /** Prepended to every consumer group id (see MessageBus namespacing). Default ''. */
   groupNamespace?: string;
+  /** How long a topic that no group consumes keeps its messages. Default 7 days (Kafka's default). */
+  unconsumedRetentionSec?: number;
 }
 
 const DEFAULT_PARTITIONS = 4;
@@ -71,6 +73,7 @@ export class InProcessMessageBus implements MessageBus {
   private readonly consumers = new Set<InProcessConsumer>();
 
   private readonly groupNamespace: string;
+  private readonly unconsumedRetentionSec: number;
 
   constructor(
     private readonly db: Knex,
@@ -80,6 +83,7 @@ export class InProcessMessageBus implements MessageBus {
     this.logger = logger.child({ component: 'in-process-bus' });
     this.partitionsPerTopic = options.partitions ?? DEFAULT_PARTITIONS;
     this.groupNamespace = options.groupNamespace ?? '';
+    this.unconsumedRetentionSec = options.unconsumedRetentionSec ?? 7 * 24 * 3600;
     this.timing = {
       pollIntervalMs: options.pollIntervalMs ?? 200,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
@@ -196,6 +200,15 @@ export class InProcessMessageBus implements MessageBus {
       `DELETE FROM bus.group_offsets o WHERE o.ephemeral
          AND NOT EXISTS (SELECT 1 FROM bus.group_members m WHERE m.group_id = o.group_id AND m.expires_at > now())`,
     );
+    // A topic no group reads (dead letters, streams nobody projects) keeps messages for a retention
+    // period, as Kafka's retention.ms would, instead of forever.
+    const expired = await this.db.raw<{ rowCount: number | null }>(
+      `DELETE FROM bus.messages m
+       WHERE m.created_at < now() - ? * interval '1 second'
+         AND (?::jsonb IS NULL OR m.topic IN (SELECT jsonb_array_elements_text(?::jsonb)))
+         AND NOT EXISTS (SELECT 1 FROM bus.group_offsets g WHERE g.topic = m.topic)`,
+      [this.unconsumedRetentionSec, topics ? JSON.stringify(topics) : null, topics ? JSON.stringify(topics) : null],
+    );
     const result = await this.db.raw<{ rowCount: number | null }>(
       `DELETE FROM bus.messages m
        USING (SELECT topic, partition, min(committed_offset) AS low FROM bus.group_offsets
@@ -204,7 +217,7 @@ export class InProcessMessageBus implements MessageBus {
        WHERE m.topic = g.topic AND m.partition = g.partition AND m."offset" < g.low`,
       [topics ? JSON.stringify(topics) : null, topics ? JSON.stringify(topics) : null],
     );
-    return result.rowCount ?? 0;
+    return (result.rowCount ?? 0) + (expired.rowCount ?? 0);
   }
 
   async ping(): Promise<void> {

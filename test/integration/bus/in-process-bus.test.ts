@@ -136,6 +136,19 @@ describe('InProcessMessageBus', () => {
       expect(Math.min(...receivedAt)).toBeGreaterThanOrEqual(leaseEndsAt - 100);
     });
 
+    it('ages out messages of topics no group consumes after the retention period', async () => {
+      const bus = newBus();
+      const topic = `${uniquePrefix()}.unread`;
+      // One key: one partition, offsets 0..4.
+      await bus.publish(topic, Array.from({ length: 5 }, (_, i) => ({ key: 'one-key', value: `m${i}` })));
+      const count = async (): Promise<number> =>
+        Number((await db.raw<{ rows: { n: string }[] }>(`SELECT count(*) AS n FROM bus.messages WHERE topic = ?`, [topic])).rows[0].n);
+      expect(await bus.trim([topic])).toBe(0);
+      await db.raw(`UPDATE bus.messages SET created_at = now() - interval '8 days' WHERE topic = ? AND "offset" < 3`, [topic]);
+      expect(await bus.trim([topic])).toBe(3);
+      expect(await count()).toBe(2);
+    });
+
     it('trims what every group on the topic has committed, and nothing else', async () => {
       const bus = newBus();
       const topic = `${uniquePrefix()}.trim`;
