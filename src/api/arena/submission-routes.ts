@@ -69,9 +69,12 @@ export function submissionRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage 
         );
         await projected(deps.db, submissionsProjection, submissionStreamId(outcome.submissionId), outcome.revision);
         const row = await requireSubmission(outcome.submissionId);
+        // The answer describes the submission as this request created it ("queued"): by the time the
+        // read model is read, the build worker may already have moved it on.
+        const createdStatus = outcome.state.status === 'none' ? row.status : outcome.state.status;
         return {
           status: 201,
-          body: { id: row.id, agent_id: row.agent_id, version: row.version, status: row.status, code_path: codePath(row), created_at: iso(row.created_at) },
+          body: { id: row.id, agent_id: row.agent_id, version: row.version, status: createdStatus, code_path: codePath(row), created_at: iso(row.created_at) },
         };
       },
     }),
