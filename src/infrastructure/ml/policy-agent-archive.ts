@@ -3,6 +3,14 @@
  * would upload, built in memory so it goes through the arena's own submission validation.
  */
 import { crc32, deflateRawSync } from 'node:zlib';
+import {
+  CENTRAL_DIRECTORY_HEADER,
+  CENTRAL_HEADER_BYTES,
+  END_OF_CENTRAL_DIRECTORY,
+  END_RECORD_BYTES,
+  LOCAL_FILE_HEADER,
+  LOCAL_HEADER_BYTES,
+} from '../submissions/zip-format';
 import { policyAgentFiles } from './policy-agent';
 
 /** A fixed timestamp (1980-01-01 00:00, the DOS epoch): the same artefact gives the same bytes. */
@@ -29,8 +37,8 @@ export function zipFiles(files: [name: string, content: string][]): Buffer {
     const name = Buffer.from(fileName, 'utf8');
     const checksum = crc32(content) >>> 0;
 
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
+    const local = Buffer.alloc(LOCAL_HEADER_BYTES);
+    local.writeUInt32LE(LOCAL_FILE_HEADER, 0);
     local.writeUInt16LE(VERSION, 4);
     local.writeUInt16LE(UTF8_NAMES, 6);
     local.writeUInt16LE(DEFLATE, 8);
@@ -42,8 +50,8 @@ export function zipFiles(files: [name: string, content: string][]): Buffer {
     local.writeUInt16LE(name.length, 26);
     locals.push(local, name, data);
 
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
+    const central = Buffer.alloc(CENTRAL_HEADER_BYTES);
+    central.writeUInt32LE(CENTRAL_DIRECTORY_HEADER, 0);
     central.writeUInt16LE(MADE_BY_UNIX, 4);
     central.writeUInt16LE(VERSION, 6);
     central.writeUInt16LE(UTF8_NAMES, 8);
@@ -60,8 +68,8 @@ export function zipFiles(files: [name: string, content: string][]): Buffer {
     offset += local.length + name.length + data.length;
   }
   const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
+  const end = Buffer.alloc(END_RECORD_BYTES);
+  end.writeUInt32LE(END_OF_CENTRAL_DIRECTORY, 0);
   end.writeUInt16LE(files.length, 8);
   end.writeUInt16LE(files.length, 10);
   end.writeUInt32LE(directory.length, 12);

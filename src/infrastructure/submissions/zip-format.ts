@@ -32,12 +32,13 @@ export function zipProblem(problem: ZipProblem, message: string, details: Record
   return new ValidationError(`Invalid ZIP archive: ${message}`, { problem, ...details });
 }
 
-const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
-const CENTRAL_DIRECTORY_HEADER = 0x02014b50;
-const LOCAL_FILE_HEADER = 0x04034b50;
-const END_RECORD_BYTES = 22;
-const CENTRAL_HEADER_BYTES = 46;
-const LOCAL_HEADER_BYTES = 30;
+/** Record signatures and fixed sizes of the ZIP format (APPNOTE 4.3), for readers and writers alike. */
+export const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
+export const CENTRAL_DIRECTORY_HEADER = 0x02014b50;
+export const LOCAL_FILE_HEADER = 0x04034b50;
+export const END_RECORD_BYTES = 22;
+export const CENTRAL_HEADER_BYTES = 46;
+export const LOCAL_HEADER_BYTES = 30;
 const MAX_COMMENT_BYTES = 0xffff;
 
 export interface CentralDirectoryRecord {
