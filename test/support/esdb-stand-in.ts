@@ -116,7 +116,7 @@ export class EsdbStandIn {
       data: typeof event.data === 'string' ? Buffer.from(event.data, 'utf8') : event.data,
       metadata: event.metadata === undefined ? new Uint8Array() : typeof event.metadata === 'string' ? Buffer.from(event.metadata, 'utf8') : event.metadata,
       position: this.takePosition(),
-      createdTicks: BigInt(Date.now()) * 10_000n + 621_355_968_000_000_000n,
+      createdTicks: BigInt(Date.now()) * 10_000n, // 100 ns ticks since the Unix epoch, as the server sends them
     };
     this.events.push(recorded);
     this.notifyLive();
@@ -234,6 +234,7 @@ export class EsdbStandIn {
           if (!(await send(this.eventResponse(event, 'all')))) return;
         }
         if (cancelled || ended) return;
+        if (this.events.length > 0 && this.events[this.events.length - 1]!.position > after) continue; // appended while sending
         await new Promise<void>((resolve) => {
           const listener = () => {
             this.liveListeners.delete(listener);
@@ -320,8 +321,10 @@ export class EsdbStandIn {
     const stream = this.events.filter((e) => e.streamId === streamId);
     const current = stream.length === 0 ? -1n : stream[stream.length - 1]!.revision;
     const ids = proposed.map((message) => message.getId()!.getString());
-    // Idempotency as the server does it for an exact expected revision: the same ids right after it.
-    const from = expected === 'no_stream' ? 0n : typeof expected === 'bigint' ? expected + 1n : undefined;
+    // Idempotency as the server does it: for an exact expected revision, the same ids right after it;
+    // otherwise (best effort on the server, from its cache of recent ids), the same ids in a row anywhere.
+    const firstIndex = stream.findIndex((event) => event.id === ids[0]);
+    const from = expected === 'no_stream' ? 0n : typeof expected === 'bigint' ? expected + 1n : firstIndex >= 0 ? BigInt(firstIndex) : undefined;
     if (from !== undefined && current >= from) {
       const already = stream.slice(Number(from), Number(from) + ids.length);
       if (already.length === ids.length && already.every((event, index) => event.id === ids[index])) {
