@@ -80,6 +80,12 @@ export const ConfigSchema = z.object({
   REFRESH_TOKEN_TTL_SEC: positiveInt.default(30 * 24 * 3600),
 
   BODY_LIMIT_BYTES: positiveInt.default(16 * 1024 * 1024),
+  /**
+   * JSON bytes of telemetry points one TelemetryBatchRecorded event holds; larger uploads are
+   * recorded in parts. Keep it well under the event store's append limit (EventStoreDB: 1 MiB),
+   * which also counts the part's envelope and the laps it completes.
+   */
+  TELEMETRY_EVENT_MAX_BYTES: z.coerce.number().int().min(4096).max(16 * 1024 * 1024).default(512 * 1024),
   RATE_LIMIT_ENABLED: z
     .enum(['true', 'false'])
     .default('true')
