@@ -64,6 +64,8 @@ export class EsdbStandIn {
   denyAllReads = false;
   /** Stream reads answer positions as servers before 22.6 did. */
   oldServerSentinel = false;
+  /** When set: this many more appends succeed, then one fails (UNAVAILABLE, nothing written). */
+  appendsBeforeFailure: number | undefined;
   private readonly server: grpc.Server;
   private readonly open = new Set<OpenCall>();
   private readonly liveListeners = new Set<() => void>();
@@ -317,6 +319,14 @@ export class EsdbStandIn {
       metadata.set('maximum-append-size', String(maxAppendSize));
       callback({ code: grpc.status.INVALID_ARGUMENT, details: `Maximum Append Size of ${maxAppendSize} Exceeded.`, metadata });
       return undefined;
+    }
+    if (this.appendsBeforeFailure !== undefined) {
+      if (this.appendsBeforeFailure === 0) {
+        this.appendsBeforeFailure = undefined;
+        callback({ code: grpc.status.UNAVAILABLE, details: 'stand-in: connection lost before the write' });
+        return undefined;
+      }
+      this.appendsBeforeFailure -= 1;
     }
     const stream = this.events.filter((e) => e.streamId === streamId);
     const current = stream.length === 0 ? -1n : stream[stream.length - 1]!.revision;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import knexFactory, { type Knex } from 'knex';
 import { mapError } from '../../../src/api/shared/error-mapping';
+import { createSession, recordTelemetryBatch } from '../../../src/commands/racing/telemetry-session-commands';
+import { TelemetrySessionRepository } from '../../../src/commands/racing/telemetry-session-repository';
 import { InProcessMessageBus } from '../../../src/infrastructure/bus/in-process-bus';
 import { AppendTooLargeError, EventStoreServerUnsuitableError, WrongExpectedRevisionError } from '../../../src/infrastructure/eventstore/errors';
 import { EventStoreDbEventStore } from '../../../src/infrastructure/eventstore/esdb-event-store';
@@ -160,6 +162,57 @@ describe('EventStoreDbEventStore against the EventStoreDB stand-in', () => {
       expect(again.nextExpectedRevision).toBe(first.nextExpectedRevision);
       expect((await store.readStream(streamId)).map((event) => event.type)).toEqual(['A', 'B', 'C']);
     });
+  });
+
+  describe('telemetry uploads under the 1 MiB append limit', () => {
+    it('records a 100,000-point upload in parts, exact revisions only, and a retry after a failed part completes it', async () => {
+      const store = openStore();
+      const sessions = new TelemetrySessionRepository(store);
+      const ctx = { store, now: () => new Date('2026-01-01T00:00:00Z'), newId: randomUUID, metadata: {} };
+      const created = await createSession(ctx, sessions, 'driver-1', {
+        sessionName: 'Stint',
+        trackName: 'Monza',
+        carModel: 'GT3',
+        weatherConditions: null,
+        trackTemperatureC: null,
+        airTemperatureC: null,
+        trackLengthM: null,
+      });
+      const streamId = `session-${created.sessionId}`;
+      const T0 = Date.UTC(2024, 0, 15);
+      const points = Array.from({ length: 100_000 }, (_, i) => ({
+        timestamp: new Date(T0 + i * 10).toISOString(),
+        speed_kmh: 150 + (i % 97) / 3,
+        throttle_input: (i % 11) / 13,
+        brake_input: (i % 7) / 17,
+        steering_input: ((i % 21) - 10) / 11,
+        gear: 1 + (i % 6),
+        rpm: 4000 + (i % 4000) / 7,
+        world_x: Math.sin(i / 1000) * 1234.56789,
+        world_z: Math.cos(i / 1000) * 987.654321,
+      }));
+      const input = { sessionId: created.sessionId, userId: 'driver-1', batchId: 'huge', dataPoints: points, maxPoints: 100_000, maxPartBytes: 512 * 1024 };
+      const appendsBefore = standIn.appends.length;
+      standIn.appendsBeforeFailure = 5;
+      await expect(recordTelemetryBatch(ctx, sessions, input)).rejects.toThrow();
+      const stored = () => store.readStream(streamId);
+      const partsAfterFailure = (await stored()).filter((event) => event.type === 'TelemetryBatchRecorded');
+      expect(partsAfterFailure).toHaveLength(5);
+
+      const result = await recordTelemetryBatch(ctx, new TelemetrySessionRepository(store), input);
+      expect(result.batch).toMatchObject({ pointCount: 100_000, pointsRecorded: 100_000 });
+      const events = await stored();
+      const parts = events.filter((event) => event.type === 'TelemetryBatchRecorded');
+      expect(parts.reduce((sum, event) => sum + Number(event.data.pointCount), 0)).toBe(100_000);
+      expect(parts.map((event) => event.data.firstPointIndex)).toEqual([...parts.map((event) => event.data.firstPointIndex)].sort((a, b) => Number(a) - Number(b)));
+      const appends = standIn.appends.slice(appendsBefore).filter((append) => append.streamId === streamId);
+      expect(appends.length).toBeGreaterThan(10);
+      for (const append of appends) {
+        expect(append.bytes).toBeLessThanOrEqual(1024 * 1024);
+        expect(typeof append.expected).toBe('bigint'); // idempotency needs exact revisions
+      }
+      expect(await recordTelemetryBatch(ctx, new TelemetrySessionRepository(store), input)).toMatchObject({ replayed: true });
+    }, 240_000);
   });
 
   describe('subscriptions', () => {
