@@ -2,6 +2,8 @@ import type { Consumer } from '../infrastructure/bus/message-bus';
 import type { Services } from '../infrastructure/container';
 import { EventRelay } from '../infrastructure/relay/event-relay';
 import { RelayCheckpoints } from '../infrastructure/relay/relay-checkpoints';
+
+const RELAY_NAME = 'main';
 import { allPostgresProjections } from '../projections/postgres/projection-catalog';
 import { migrateProjections, startProjection } from '../projections/postgres/projection-runner';
 import { startClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-runner';
@@ -13,14 +15,20 @@ export interface RunningRole {
   stop(): Promise<void>;
 }
 
-/** Creates every table the read side needs (idempotent); the event store and bus migrate themselves on open. */
+/**
+ * Creates every table the read side needs (idempotent); the event store and bus migrate themselves
+ * on open. Refuses to go on when the relay's checkpoint belongs to another event store.
+ */
 export async function migrateReadModels(services: Services): Promise<void> {
-  await new RelayCheckpoints(services.db).migrate();
+  const checkpoints = new RelayCheckpoints(services.db);
+  await checkpoints.migrate();
+  await checkpoints.load(RELAY_NAME, await services.store.identity());
   await migrateProjections(services.db, allPostgresProjections);
 }
 
 export function startRelay(services: Services): RunningRole {
   const relay = new EventRelay(services.store, services.bus, new RelayCheckpoints(services.db), services.logger.child({ role: 'relay' }), {
+    name: RELAY_NAME,
     topicPrefix: services.config.TOPIC_PREFIX,
   });
   relay.start();

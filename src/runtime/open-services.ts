@@ -60,7 +60,12 @@ export async function openServices(config: Config, logger: Logger): Promise<Open
 
     let store: EventStore;
     if (config.ESDB_URL) {
-      store = new EventStoreDbEventStore(config.ESDB_URL, logger.child({ component: 'eventstore' }));
+      const esdb = new EventStoreDbEventStore(config.ESDB_URL, logger.child({ component: 'eventstore' }));
+      closers.push(() => esdb.close());
+      // Refuses servers before 22.6 and users that may not read $all, with a message saying so.
+      await esdb.verifyServer();
+      closers.pop();
+      store = esdb;
     } else {
       await migrateEventStoreSchema(db);
       store = new PostgresEventStore(db, logger.child({ component: 'eventstore' }));

@@ -193,6 +193,7 @@ export function telemetryRoutes(services: Services, sessions: TelemetrySessionRe
           userId: ctx.user.id,
           batchId: clientBatchId(ctx),
           dataPoints: ctx.body.data_points,
+          maxPartBytes: services.config.TELEMETRY_EVENT_MAX_BYTES,
         });
         await projected(sessionId, outcome.revision);
         return {

@@ -12,7 +12,7 @@ import {
   UnprocessableError,
   ValidationError,
 } from '../../domain/shared/errors';
-import { WrongExpectedRevisionError } from '../../infrastructure/eventstore/errors';
+import { AppendTooLargeError, WrongExpectedRevisionError } from '../../infrastructure/eventstore/errors';
 
 /**
  * The one mapping from thrown errors to HTTP status and error body. The body is a superset of
@@ -79,6 +79,15 @@ export function mapError(error: unknown, requestId: string): MappedError {
     return {
       status: 409,
       body: errorBody(409, 'ConflictError', 'CONCURRENT_MODIFICATION', 'The resource was modified by another request; retry'),
+      expected: true,
+    };
+  }
+  if (error instanceof AppendTooLargeError) {
+    // The event store's write limit (EventStoreDB: MaxAppendSize); stream names stay internal.
+    const details = error.maxAppendSizeBytes === undefined ? undefined : { max_append_bytes: error.maxAppendSizeBytes };
+    return {
+      status: 413,
+      body: errorBody(413, 'PayloadTooLargeError', 'PAYLOAD_TOO_LARGE', 'The data is too large for the event store to record in one write; send it in smaller parts', details),
       expected: true,
     };
   }

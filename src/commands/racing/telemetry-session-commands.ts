@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
-import { findRecordedBatch, type OpenSession, type RecordedBatch, type TelemetrySession, type TelemetrySessionEvent } from '../../domain/racing/telemetry-session';
+import {
+  findRecordedBatch,
+  isBatchComplete,
+  type OpenSession,
+  type RecordedBatch,
+  type TelemetrySession,
+  type TelemetrySessionEvent,
+} from '../../domain/racing/telemetry-session';
 import { validateTelemetryBatch } from '../../domain/racing/telemetry-point';
 import type { TelemetryBatchColumns } from '../../domain/racing/telemetry-batch';
 import type { CommandContext } from '../command-context';
+import { deterministicEventId } from '../deterministic-event-id';
 import type { CommandOutcome } from '../handle-command';
 import type { TelemetrySessionRepository } from './telemetry-session-repository';
 
@@ -45,25 +53,44 @@ export interface RecordBatchResult {
 
 /**
  * Validates the points (the first bad one rejects the whole batch: 400, or 422 for timestamps out
- * of order), then records the batch and the laps and sectors it completes in one append.
+ * of order), then records the batch and the laps and sectors it completes. An upload larger than
+ * `maxPartBytes` of points is recorded in parts, one append per part, each with the exact expected
+ * revision and ids derived from batch id, fingerprint and part: a retry after a partial failure
+ * (same batch id, same points) records the remaining parts, and laps come out as for one part.
  */
 export async function recordTelemetryBatch(
   ctx: CommandContext,
   sessions: TelemetrySessionRepository,
-  input: { sessionId: string; userId: string; batchId: string | null; dataPoints: unknown; maxPoints?: number },
+  input: { sessionId: string; userId: string; batchId: string | null; dataPoints: unknown; maxPoints?: number; maxPartBytes?: number },
 ): Promise<RecordBatchResult> {
   const validated = validateTelemetryBatch(input.dataPoints, { maxPoints: input.maxPoints });
   if (!validated.ok) throw validated.error;
   const batchId = input.batchId ?? ctx.newId();
   const fingerprint = batchFingerprint(validated.batch);
-  const outcome = await sessions.handle(
-    input.sessionId,
-    { type: 'RecordTelemetryBatch', sessionId: input.sessionId, userId: input.userId, batchId, fingerprint, columns: validated.batch, now: ctx.now().toISOString() },
-    { metadata: ctx.metadata },
-  );
-  const batch = findRecordedBatch(outcome.state as OpenSession, batchId);
-  if (batch === undefined) throw new Error(`batch ${batchId} missing from the session state after recording`);
-  return { outcome, batch, replayed: outcome.events.length === 0 };
+  const command = {
+    type: 'RecordTelemetryBatch' as const,
+    sessionId: input.sessionId,
+    userId: input.userId,
+    batchId,
+    fingerprint,
+    columns: validated.batch,
+    ...(input.maxPartBytes !== undefined ? { maxPartBytes: input.maxPartBytes } : {}),
+    now: ctx.now().toISOString(),
+  };
+  const eventIds = (events: TelemetrySessionEvent[]): string[] => {
+    const part = events[0]?.type === 'TelemetryBatchRecorded' ? (events[0].data.firstPointIndex ?? 0) : 'other';
+    return events.map((_, index) => deterministicEventId(`telemetry/${input.sessionId}/${batchId}/${fingerprint}/${String(part)}/${index}`));
+  };
+  const appended: TelemetrySessionEvent[] = [];
+  for (;;) {
+    const outcome = await sessions.handle(input.sessionId, command, { metadata: ctx.metadata, eventIds });
+    appended.push(...outcome.events);
+    const batch = findRecordedBatch(outcome.state as OpenSession, batchId);
+    if (batch === undefined) throw new Error(`batch ${batchId} missing from the session state after recording`);
+    if (outcome.events.length === 0 || isBatchComplete(batch)) {
+      return { outcome: { ...outcome, events: appended }, batch, replayed: appended.length === 0 };
+    }
+  }
 }
 
 export async function completeSession(

@@ -48,7 +48,12 @@ export class TelemetrySessionRepository {
   async handle(
     sessionId: string,
     command: TelemetrySessionCommand,
-    options: { metadata?: EventMetadata; maxAttempts?: number } = {},
+    options: {
+      metadata?: EventMetadata;
+      maxAttempts?: number;
+      /** Ids for the decided events (deterministic ids make a retried append idempotent); random when absent. */
+      eventIds?: (events: TelemetrySessionEvent[]) => string[];
+    } = {},
   ): Promise<CommandOutcome<TelemetrySession, TelemetrySessionEvent>> {
     const streamId = sessionStreamId(sessionId);
     const maxAttempts = options.maxAttempts ?? 5;
@@ -56,10 +61,11 @@ export class TelemetrySessionRepository {
       const { state, revision } = await this.load(sessionId);
       const events = telemetrySessionDecider.decide(command, state);
       if (events.length === 0) return { events, state, revision, position: null };
+      const ids = options.eventIds?.(events);
       try {
         const result = await this.store.append(
           streamId,
-          events.map((event) => ({ type: event.type, data: toStoredData(event), metadata: options.metadata })),
+          events.map((event, index) => ({ ...(ids ? { id: ids[index] } : {}), type: event.type, data: toStoredData(event), metadata: options.metadata })),
           { expectedRevision: revision === null ? 'no_stream' : revision },
         );
         const next = { state: fold({ ...telemetrySessionDecider, initialState: () => state }, events), revision: result.nextExpectedRevision };

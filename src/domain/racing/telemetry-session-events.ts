@@ -47,6 +47,13 @@ export const TelemetryBatchRecordedDataSchema = SessionContextSchema.extend({
   lastTimestampMs: z.number(),
   recordedAt: z.string(),
   columns: TelemetryBatchColumnsSchema,
+  /**
+   * Only on the parts of an upload recorded as several events (telemetry-batch-parts.ts): the
+   * index of this part's first point in the upload, and the upload's point count. `pointCount`,
+   * the timestamps and `columns` are this part's.
+   */
+  firstPointIndex: z.number().int().nonnegative().optional(),
+  batchPointCount: z.number().int().positive().optional(),
 });
 
 /** The envelope fields without the points: what consumers that only count read. */

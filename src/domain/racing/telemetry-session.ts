@@ -3,6 +3,7 @@ import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError, Unproc
 import { detectLaps, initialLapDetectorState, type LapDetectorState } from './lap-detection';
 import { lapDetectorConfig, type LapDetectorConfig } from './lap-detector-config';
 import { batchLength, type TelemetryBatchColumns } from './telemetry-batch';
+import { partEnd, sliceColumns } from './telemetry-batch-parts';
 import type {
   LapCompleted,
   SectorCompleted,
@@ -26,9 +27,14 @@ export const REMEMBERED_BATCH_IDS = 1000;
 export interface RecordedBatch {
   batchId: string;
   fingerprint: string;
+  /** Points of the whole upload. */
   pointCount: number;
+  /** Points recorded so far: less than pointCount while an upload recorded in parts is unfinished. */
+  pointsRecorded: number;
   lapsCompleted: number;
 }
+
+export const isBatchComplete = (batch: RecordedBatch): boolean => batch.pointsRecorded >= batch.pointCount;
 
 export interface OpenSession extends SessionContext {
   status: 'active' | 'completed';
@@ -65,6 +71,12 @@ export type TelemetrySessionCommand =
       fingerprint: string;
       /** Already validated (validateTelemetryBatch): strictly increasing timestamps. */
       columns: TelemetryBatchColumns;
+      /**
+       * JSON bytes of points one event may hold (telemetry-batch-parts.ts). A larger upload is
+       * recorded in parts, one part per command: repeat the command until it decides nothing.
+       * Absent: the whole upload in one event.
+       */
+      maxPartBytes?: number;
       now: string;
     }
   | { type: 'CompleteSession'; sessionId: string; userId: string; now: string };
@@ -101,13 +113,23 @@ export function evolveTelemetrySession(state: TelemetrySession, event: Telemetry
   if (state.status === 'none') return state;
   switch (event.type) {
     case 'TelemetryBatchRecorded': {
-      const { batchId, fingerprint, pointCount, lastTimestampMs, columns } = event.data;
+      const { batchId, fingerprint, pointCount, lastTimestampMs, columns, firstPointIndex, batchPointCount } = event.data;
       const detection = detectLaps(state.detector, columns, sessionDetectorConfig(state.trackLengthM));
-      const recorded: RecordedBatch = { batchId, fingerprint, pointCount, lapsCompleted: detection.laps.length };
+      const earlierPart = firstPointIndex !== undefined && firstPointIndex > 0 ? findRecordedBatch(state, batchId) : undefined;
+      const recentBatches = earlierPart
+        ? state.recentBatches.map((batch) =>
+            batch === earlierPart
+              ? { ...batch, pointsRecorded: batch.pointsRecorded + pointCount, lapsCompleted: batch.lapsCompleted + detection.laps.length }
+              : batch,
+          )
+        : [
+            ...state.recentBatches.slice(-(REMEMBERED_BATCH_IDS - 1)),
+            { batchId, fingerprint, pointCount: batchPointCount ?? pointCount, pointsRecorded: pointCount, lapsCompleted: detection.laps.length },
+          ];
       return {
         ...state,
         detector: detection.state,
-        recentBatches: [...state.recentBatches.slice(-(REMEMBERED_BATCH_IDS - 1)), recorded],
+        recentBatches,
         pointCount: state.pointCount + pointCount,
         lastTimestampMs,
       };
@@ -156,23 +178,27 @@ export function decideTelemetrySession(command: TelemetrySessionCommand, state: 
 
 function decideBatch(command: Extract<TelemetrySessionCommand, { type: 'RecordTelemetryBatch' }>, session: OpenSession): TelemetrySessionEvent[] {
   const retried = findRecordedBatch(session, command.batchId);
-  if (retried !== undefined) {
-    if (retried.fingerprint === command.fingerprint) return [];
+  if (retried !== undefined && retried.fingerprint !== command.fingerprint) {
     throw new ConflictError(`Batch id ${command.batchId} was already used for different data points`, { batch_id: command.batchId });
   }
+  if (retried !== undefined && isBatchComplete(retried)) return [];
   if (session.status === 'completed') throw new InvalidStateError('Session is complete: it accepts no more telemetry');
-  const { columns } = command;
+  // An upload recorded in parts goes on from its first point not yet recorded.
+  const from = retried?.pointsRecorded ?? 0;
+  const total = batchLength(command.columns);
+  const to = command.maxPartBytes === undefined ? total : partEnd(command.columns, from, command.maxPartBytes);
+  const columns = sliceColumns(command.columns, from, to);
   const firstTimestampMs = columns.timestampMs[0]!;
   const lastTimestampMs = columns.timestampMs[batchLength(columns) - 1]!;
   if (session.lastTimestampMs !== null && firstTimestampMs <= session.lastTimestampMs) {
-    const key = 'data_points.0.timestamp';
+    const key = `data_points.${from}.timestamp`;
     const message =
       `timestamp ${new Date(firstTimestampMs).toISOString()} is not after the last point already recorded in this session ` +
       `(${new Date(session.lastTimestampMs).toISOString()}); a session's timestamps must strictly increase across batches`;
     throw new UnprocessableError(`Invalid telemetry batch: ${key}: ${message}`, {
       location: 'body',
       fields: { [key]: message },
-      point_index: 0,
+      point_index: from,
       field: 'timestamp',
     });
   }
@@ -189,6 +215,7 @@ function decideBatch(command: Extract<TelemetrySessionCommand, { type: 'RecordTe
       lastTimestampMs,
       recordedAt: command.now,
       columns,
+      ...(from > 0 || to < total ? { firstPointIndex: from, batchPointCount: total } : {}),
     },
   };
   // In the order they happened; at the line, the last sector's split before the lap it closes.

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { parseConnectionString } from '@eventstore/db-client/dist/Client/parseConnectionString';
 import { z } from 'zod';
 import { externalTrainersVariable } from './training-config';
 
@@ -20,6 +21,33 @@ const optionalUrl = (protocols: string[]) =>
     }, `must be a URL with scheme ${protocols.join(' or ')}`)
     .optional();
 
+/**
+ * EventStoreDB/KurrentDB connection string, checked by the client's own parser: one host or several
+ * (`esdb://a:2113,b:2113,c:2113`), `esdb+discover://`, credentials, options. A WHATWG URL check
+ * rejects the several-hosts form. The message gives the position only: the string may hold a password.
+ */
+const esdbConnectionString = z
+  .string()
+  .trim()
+  .min(1)
+  .superRefine((value, ctx) => {
+    let problem: string | undefined;
+    try {
+      const parsed = parseConnectionString(value);
+      if (parsed.hosts.length === 0 || parsed.hosts.some((host) => host.address === '')) problem = 'a host name is empty';
+    } catch (error) {
+      const position = /at position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+      problem = position === undefined ? 'it does not parse' : `it does not parse at position ${position}`;
+    }
+    if (problem !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be an EventStoreDB connection string, esdb://host[:port][,host[:port]...][?option=value&...] or esdb+discover://host[:port][?...]: ${problem}`,
+      });
+    }
+  })
+  .optional();
+
 const positiveInt = z.coerce.number().int().positive();
 
 const brokerList = z
@@ -40,7 +68,7 @@ export const ConfigSchema = z.object({
 
   DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
-  ESDB_URL: optionalUrl(['esdb', 'esdb+discover']),
+  ESDB_URL: esdbConnectionString,
   KAFKA_BROKERS: brokerList,
   KAFKA_CLIENT_ID: z.string().trim().min(1).default('lapxcel-arena'),
   TOPIC_PREFIX: z.string().trim().regex(/^[a-zA-Z0-9._-]*$/, 'letters, digits, . _ - only').default('arena.'),
@@ -52,6 +80,12 @@ export const ConfigSchema = z.object({
   REFRESH_TOKEN_TTL_SEC: positiveInt.default(30 * 24 * 3600),
 
   BODY_LIMIT_BYTES: positiveInt.default(16 * 1024 * 1024),
+  /**
+   * JSON bytes of telemetry points one TelemetryBatchRecorded event holds; larger uploads are
+   * recorded in parts. Keep it well under the event store's append limit (EventStoreDB: 1 MiB),
+   * which also counts the part's envelope and the laps it completes.
+   */
+  TELEMETRY_EVENT_MAX_BYTES: z.coerce.number().int().min(4096).max(16 * 1024 * 1024).default(512 * 1024),
   RATE_LIMIT_ENABLED: z
     .enum(['true', 'false'])
     .default('true')

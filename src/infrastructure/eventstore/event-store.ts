@@ -80,6 +80,20 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/**
+ * Which store, and which instance of it, positions belong to. Positions of one store mean nothing
+ * in another (and nothing in another instance of the same kind): checkpoints record this.
+ */
+export interface StoreIdentity {
+  kind: 'postgres' | 'esdb';
+  /** A UUID created once per store instance (PostgreSQL: a row in `eventstore.store_identity`; EventStoreDB: an event). */
+  instanceId: string;
+}
+
+export function formatStoreIdentity(identity: StoreIdentity): string {
+  return `${identity.kind}:${identity.instanceId}`;
+}
+
 export interface EventStore {
   append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
   /** Returns [] when the stream does not exist. */
@@ -87,8 +101,10 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Catches up from `after`, then follows live appends, in global order, never skipping a committed event. */
   subscribeToAll(options: SubscribeToAllOptions): Subscription;
-  /** Resolves when the store answers; used by /readyz. */
+  /** Resolves when the store answers what the relay needs (EventStoreDB: a read of $all); used by /readyz. */
   ping(): Promise<void>;
+  /** This store's kind and instance id (created on first use); see StoreIdentity. */
+  identity(): Promise<StoreIdentity>;
   close(): Promise<void>;
 }
 

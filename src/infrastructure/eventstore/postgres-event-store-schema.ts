@@ -44,6 +44,13 @@ const MIGRATION_STATEMENTS = [
    )`,
   `CREATE INDEX IF NOT EXISTS events_transaction_position_idx
      ON eventstore.events (transaction_id, global_position)`,
+  // One row: the id of this store instance, which checkpoints record (docs/event-store.md).
+  `CREATE TABLE IF NOT EXISTS eventstore.store_identity (
+     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+     instance_id uuid NOT NULL DEFAULT gen_random_uuid(),
+     created_at timestamptz NOT NULL DEFAULT now()
+   )`,
+  `INSERT INTO eventstore.store_identity (singleton) VALUES (true) ON CONFLICT DO NOTHING`,
 ];
 
 export async function migrateEventStoreSchema(knex: Knex): Promise<void> {

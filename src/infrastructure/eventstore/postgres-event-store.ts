@@ -12,6 +12,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StoreIdentity,
   SubscribeToAllOptions,
   Subscription,
 } from './event-store';
@@ -185,6 +186,13 @@ export class PostgresEventStore implements EventStore {
 
   async ping(): Promise<void> {
     await this.knex.raw('SELECT 1');
+  }
+
+  async identity(): Promise<StoreIdentity> {
+    const rows = rowsOf(await this.knex.raw('SELECT instance_id::text AS instance_id FROM eventstore.store_identity'));
+    const row = z.array(z.object({ instance_id: z.string() })).parse(rows)[0];
+    if (!row) throw new Error('eventstore.store_identity is empty: run the event store migration (migrateEventStoreSchema)');
+    return { kind: 'postgres', instanceId: row.instance_id };
   }
 
   async close(): Promise<void> {

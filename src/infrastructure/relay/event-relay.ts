@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { encodeEnvelope, topicForStream } from '../../projections/event-envelope';
 import type { MessageBus, OutgoingMessage } from '../bus/message-bus';
-import type { EventStore } from '../eventstore/event-store';
-import type { RelayCheckpoints } from './relay-checkpoints';
+import type { EventStore, StoreIdentity } from '../eventstore/event-store';
+import { CheckpointStoreMismatchError, type RelayCheckpoints } from './relay-checkpoints';
 
 export interface EventRelayOptions {
   name?: string;
@@ -21,6 +21,7 @@ export class EventRelay {
   private wake: (() => void) | undefined;
   private readonly knownTopics = new Set<string>();
   private readonly name: string;
+  private storeIdentity: StoreIdentity | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -46,7 +47,9 @@ export class EventRelay {
 
   /** Publishes everything appended so far; returns how many events it relayed. Used by `start` and tests. */
   async relayPending(): Promise<number> {
-    let after = await this.checkpoints.load(this.name);
+    this.storeIdentity ??= await this.store.identity();
+    const store = this.storeIdentity;
+    let after = await this.checkpoints.load(this.name, store);
     let total = 0;
     for (;;) {
       const events = await this.store.readAll({ after, maxCount: this.options.batchSize ?? 500 });
@@ -69,7 +72,7 @@ export class EventRelay {
       }
       for (const [topic, messages] of byTopic) await this.bus.publish(topic, messages);
       after = events[events.length - 1].position;
-      await this.checkpoints.save(this.name, after);
+      await this.checkpoints.save(this.name, after, store);
       total += events.length;
     }
   }
@@ -82,6 +85,12 @@ export class EventRelay {
         failures = 0;
         if (relayed === 0) await this.sleep(this.options.idlePollMs ?? 25);
       } catch (error) {
+        if (error instanceof CheckpointStoreMismatchError) {
+          // Retrying cannot help: publishing from a foreign position would skip or repeat history.
+          this.logger.fatal({ err: error }, 'relay stopped: its checkpoint belongs to another event store');
+          this.running = false;
+          return;
+        }
         failures++;
         this.logger.error({ err: error, failures }, 'relay batch failed; retrying from the last checkpoint');
         await this.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));

@@ -1,7 +1,32 @@
 import type { Knex } from 'knex';
-import { formatPosition, parsePosition, type GlobalPosition } from '../eventstore/event-store';
+import { formatPosition, formatStoreIdentity, parsePosition, type GlobalPosition, type StoreIdentity } from '../eventstore/event-store';
 
-/** Where the relay got to, stored in the read-model database (whatever the event store is). */
+/**
+ * A checkpoint names another store than the one it is read against: its position means nothing
+ * there (PostgreSQL transaction ids vs EventStoreDB log offsets, or another instance's offsets).
+ */
+export class CheckpointStoreMismatchError extends Error {
+  constructor(
+    readonly checkpoint: string,
+    readonly recordedStore: string,
+    readonly currentStore: string,
+  ) {
+    super(
+      `relay checkpoint '${checkpoint}' was written against the event store ${recordedStore}, but the event store is now ` +
+        `${currentStore}: positions of one store mean nothing in another. Replay instead: delete the checkpoint ` +
+        `(DELETE FROM relay_checkpoints WHERE name = '${checkpoint}') so the relay publishes this store's history from ` +
+        'its start, and rebuild the read models from it (`arena replay all`); see docs/event-store.md',
+    );
+    this.name = 'CheckpointStoreMismatchError';
+  }
+}
+
+/**
+ * Where the relay got to, stored in the read-model database (whatever the event store is), with
+ * the store it belongs to (`<kind>:<instance id>`). Rows written before stores were recorded have
+ * no store: only PostgreSQL had run then, so they are taken as the PostgreSQL store's and claimed
+ * by its next save; an EventStoreDB store refuses them.
+ */
 export class RelayCheckpoints {
   constructor(private readonly db: Knex) {}
 
@@ -11,16 +36,24 @@ export class RelayCheckpoints {
       position text NOT NULL,
       updated_at timestamptz NOT NULL DEFAULT now()
     )`);
+    await this.db.raw('ALTER TABLE relay_checkpoints ADD COLUMN IF NOT EXISTS store text');
   }
 
-  async load(name: string): Promise<GlobalPosition | undefined> {
-    const row = await this.db('relay_checkpoints').where({ name }).first<{ position: string } | undefined>();
-    return row ? parsePosition(row.position) : undefined;
+  async load(name: string, store: StoreIdentity): Promise<GlobalPosition | undefined> {
+    const row = await this.db('relay_checkpoints').where({ name }).first<{ position: string; store: string | null } | undefined>();
+    if (!row) return undefined;
+    const current = formatStoreIdentity(store);
+    if (row.store === null) {
+      if (store.kind !== 'postgres') throw new CheckpointStoreMismatchError(name, 'postgres (recorded before stores were named)', current);
+    } else if (row.store !== current) {
+      throw new CheckpointStoreMismatchError(name, row.store, current);
+    }
+    return parsePosition(row.position);
   }
 
-  async save(name: string, position: GlobalPosition): Promise<void> {
+  async save(name: string, position: GlobalPosition, store: StoreIdentity): Promise<void> {
     await this.db('relay_checkpoints')
-      .insert({ name, position: formatPosition(position), updated_at: this.db.fn.now() })
+      .insert({ name, position: formatPosition(position), store: formatStoreIdentity(store), updated_at: this.db.fn.now() })
       .onConflict('name')
       .merge();
   }
