@@ -200,37 +200,44 @@ function refineBoundary(trace: DistanceTrace, template: Template, predictedM: nu
   const reference = CHANNELS.map((channel) => offsets.map((u) => templateAt(channel, u)));
 
   // Pearson correlation per channel over the window, averaged over the channels that vary.
-  const scores: number[] = [];
   const firstShift = -Math.floor(shiftLeft);
   const lastShift = Math.floor(shiftRight);
   const n = offsets.length;
+  const baseIndex = Int32Array.from(offsets, (u) => Math.round(predictedM + u) - gridFrom);
+  const columns = CHANNELS.map((channel) => grid[channel]);
+  const referenceSums = reference.map((ref) => {
+    let sy = 0;
+    let syy = 0;
+    for (const y of ref) {
+      sy += y;
+      syy += y * y;
+    }
+    return { sy, syy };
+  });
+  const scores: number[] = [];
   for (let s = firstShift; s <= lastShift; s += 1) {
     let sum = 0;
     let used = 0;
-    CHANNELS.forEach((channel, c) => {
-      const column = grid[channel];
+    for (let c = 0; c < columns.length; c += 1) {
+      const column = columns[c]!;
       const ref = reference[c]!;
       let sx = 0;
-      let sy = 0;
       let sxx = 0;
-      let syy = 0;
       let sxy = 0;
       for (let k = 0; k < n; k += 1) {
-        const index = Math.round(predictedM + s + offsets[k]!) - gridFrom;
-        const x = column[Math.min(Math.max(index, 0), gridCount - 1)]!;
-        const y = ref[k]!;
+        const index = Math.min(Math.max(baseIndex[k]! + s, 0), gridCount - 1);
+        const x = column[index]!;
         sx += x;
-        sy += y;
         sxx += x * x;
-        syy += y * y;
-        sxy += x * y;
+        sxy += x * ref[k]!;
       }
+      const { sy, syy } = referenceSums[c]!;
       const denominator = (n * sxx - sx * sx) * (n * syy - sy * sy);
       if (denominator > 1e-12) {
         sum += (n * sxy - sx * sy) / Math.sqrt(denominator);
         used += 1;
       }
-    });
+    }
     scores.push(used > 0 ? sum / used : -1);
   }
   let best = 0;

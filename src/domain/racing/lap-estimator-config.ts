@@ -10,7 +10,7 @@ export interface LapEstimatorConfig {
   maxLapM: number;
   /** Weakest autocorrelation peak that counts as a repeating lap. */
   minCorrelation: number;
-  /** A shorter lag with a peak this close to the best one wins (the best may be two laps). */
+  /** A shorter peak this strong (share of the best), of which the best is a multiple, is the lap. */
   peakShare: number;
   /** Data needed before a lap length is trusted, in laps. */
   minPeriodsOfData: number;
@@ -36,11 +36,11 @@ export interface LapEstimatorConfig {
 export const DEFAULT_LAP_ESTIMATOR_CONFIG: LapEstimatorConfig = {
   checkpointIntervalMs: 30_000,
   maxSearchHistoryMs: 20 * 60_000,
-  searchStepM: 10,
+  searchStepM: 20,
   minLapM: 300,
   maxLapM: 25_000,
   minCorrelation: 0.5,
-  peakShare: 0.9,
+  peakShare: 0.75,
   minPeriodsOfData: 2.2,
   lengthTolerance: 0.15,
   templateStepM: 5,

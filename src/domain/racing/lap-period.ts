@@ -14,7 +14,7 @@ export interface LapPeriodOptions {
   maxLapM: number;
   /** Weakest correlation that still counts as a repeating lap (1 = identical laps). */
   minCorrelation: number;
-  /** A peak within this share of the best one and at a shorter lag is preferred (multiples of the lap). */
+  /** A shorter peak this strong (share of the best), of which the best is a multiple, is the lap. */
   peakShare: number;
   /** Data needed, in periods: the correlation at lag L averages over the remaining (this − 1) × L. */
   minPeriodsOfData: number;
@@ -91,6 +91,13 @@ export function findLapPeriod(trace: DistanceTrace, options: LapPeriodOptions): 
     return lapOf(near.reduce((best, peak) => (peak.value > best.value ? peak : best)));
   }
   if (peaks.length === 0) return null;
+  // Laps repeat at every multiple of the lap too, and a multiple may correlate best (it spans the
+  // same stretch of a session's pace twice): the lap is the shortest strong peak the best one is a
+  // multiple of.
   const best = peaks.reduce((a, b) => (b.value > a.value ? b : a));
-  return lapOf(peaks.find((peak) => peak.value >= options.peakShare * best.value)!);
+  const fundamental = peaks.find((peak) => {
+    const ratio = best.lag / peak.lag;
+    return peak.value >= options.peakShare * best.value && Math.abs(ratio - Math.round(ratio)) <= 0.03 * Math.round(ratio);
+  });
+  return lapOf(fundamental ?? best);
 }
