@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     const raw = rawClient(join(config.dataDir, 'chdb'));
     const rawInsert = async (table: string, chunkRows: number): Promise<number> => {
       await raw.command({ query: `DROP TABLE IF EXISTS ${config.CLICKHOUSE_DATABASE}.${table}` });
-      await raw.command({ query: telemetryAnalyticsProjection.tables[TELEMETRY_POINTS_TABLE]!(table).replace('{db}', config.CLICKHOUSE_DATABASE) });
+      for (const statement of [telemetryAnalyticsProjection.tables[TELEMETRY_POINTS_TABLE]!(table)].flat()) await raw.command({ query: statement.replace('{db}', config.CLICKHOUSE_DATABASE) });
       const started = performance.now();
       for (let start = 0; start < rows.length; start += chunkRows) {
         await raw.insert({ table: `${config.CLICKHOUSE_DATABASE}.${table}`, values: rows.slice(start, start + chunkRows), format: 'JSONEachRow' });

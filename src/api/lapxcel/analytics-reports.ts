@@ -11,13 +11,15 @@ import { sessionSamples, type AnalyticsLap } from '../../projections/clickhouse/
  * functions of src/domain/racing. Times leave here in seconds (the contract's unit), 3 decimals.
  */
 
+/** The contract's consistency answer names three sectors. */
+const DOCUMENTED_SECTORS = 3;
 const toSeconds = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : Math.round(ms) / 1000);
 const round = (value: number | null, decimals: number): number | null => (value === null ? null : Math.round(value * 10 ** decimals) / 10 ** decimals);
 
-export function overviewReport(laps: readonly AnalyticsLap[]) {
+export function overviewReport(laps: readonly AnalyticsLap[], sessions: { sessions: number; tracks: number; cars: number }) {
   const summary = summarizePerformance(laps);
   return {
-    total_sessions: new Set(laps.map((lap) => lap.sessionId)).size,
+    total_sessions: sessions.sessions,
     total_laps: summary.totalLaps,
     valid_laps: summary.validLaps,
     best_lap_time: toSeconds(summary.bestLapTimeMs),
@@ -25,8 +27,8 @@ export function overviewReport(laps: readonly AnalyticsLap[]) {
     // Across several tracks or cars, scores per combination, pooled (performance-overview.ts).
     consistency_score: pooledConsistencyScore(laps),
     improvement_trend: pooledImprovementTrend(laps),
-    tracks_driven: new Set(laps.map((lap) => lap.trackName)).size,
-    cars_used: new Set(laps.map((lap) => lap.carModel)).size,
+    tracks_driven: sessions.tracks,
+    cars_used: sessions.cars,
     efficiency: summary.efficiencyPercent,
   };
 }
@@ -54,8 +56,10 @@ export function consistencyReport(allLaps: readonly AnalyticsLap[]) {
       worst: toSeconds(stats?.worstMs),
       median: toSeconds(stats?.medianMs),
     },
-    sector_consistency: Object.fromEntries(
-      sectorConsistency(laps).map((sector) => [
+    // The documented sector_1..sector_3 always, with nulls where no valid lap timed them; more when laps have more.
+    sector_consistency: Object.fromEntries([
+      ...Array.from({ length: DOCUMENTED_SECTORS }, (_, i) => [`sector_${i + 1}`, { score: null, mean: null, std_deviation: null, laps_analyzed: 0 }]),
+      ...sectorConsistency(laps).map((sector) => [
         `sector_${sector.sectorNumber}`,
         {
           score: sector.score,
@@ -64,7 +68,7 @@ export function consistencyReport(allLaps: readonly AnalyticsLap[]) {
           laps_analyzed: sector.lapsAnalyzed,
         },
       ]),
-    ),
+    ]),
   };
 }
 

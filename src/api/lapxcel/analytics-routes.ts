@@ -2,7 +2,7 @@ import { UnprocessableError, NotFoundError } from '../../domain/shared/errors';
 import type { Services } from '../../infrastructure/container';
 import { sessionLap, userLaps } from '../../projections/clickhouse/racing/telemetry-analytics-queries';
 import { leaderboardEntries } from '../../projections/postgres/racing/leaderboard-queries';
-import { requireOwnedTelemetrySession } from '../../projections/postgres/racing/telemetry-session-queries';
+import { requireOwnedTelemetrySession, sessionCounts } from '../../projections/postgres/racing/telemetry-session-queries';
 import { defineRoute } from '../shared/route';
 import { comparisonReport, consistencyReport, deltaReport, lapTrace, overviewReport } from './analytics-reports';
 import {
@@ -40,13 +40,15 @@ export function analyticsRoutes(services: Services) {
       responses: { 200: { description: 'Overview', schema: OverviewResponse } },
       handler: async ({ query, user }) => {
         const windowMs = PERIOD_MS[query.period];
-        const laps = await userLaps(analytics, {
+        const filter = {
           userId: user.id,
           trackName: query.track_name,
           carModel: query.car_model,
           sinceMs: windowMs === null ? undefined : services.now().getTime() - windowMs,
-        });
-        return { status: 200, body: { status: 'success', data: { ...overviewReport(laps), period: query.period } } };
+        };
+        // Session counts from every session (with laps or not); lap figures from the laps.
+        const [laps, sessions] = await Promise.all([userLaps(analytics, filter), sessionCounts(db, filter)]);
+        return { status: 200, body: { status: 'success', data: { ...overviewReport(laps, sessions), period: query.period } } };
       },
     }),
     defineRoute({
@@ -157,7 +159,13 @@ export function analyticsRoutes(services: Services) {
       request: { query: LeaderboardQuery },
       responses: { 200: { description: 'Leaderboard, fastest first', schema: LeaderboardResponse } },
       handler: async ({ query }) => {
-        const rows = await leaderboardEntries(db, { trackName: query.track_name, carModel: query.car_model, category: query.category, limit: query.limit });
+        const rows = await leaderboardEntries(db, {
+          trackName: query.track_name,
+          carModel: query.car_model,
+          category: query.category,
+          limit: query.limit,
+          includeEstimated: query.include_estimated,
+        });
         return {
           status: 200,
           body: {
@@ -174,6 +182,7 @@ export function analyticsRoutes(services: Services) {
                 consistency_score: row.consistency_score,
                 record_date: row.record_date.toISOString(),
                 is_verified: row.is_verified,
+                estimated: row.estimated,
                 session_id: row.session_id,
                 lap_number: row.lap_number,
               })),

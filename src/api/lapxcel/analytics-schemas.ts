@@ -14,15 +14,15 @@ export const OverviewQuery = z.object({
 
 export const OverviewResponse = success(
   z.object({
-    total_sessions: z.number().int().describe('Sessions with at least one lap in the period'),
+    total_sessions: z.number().int().describe('Your sessions in the period (with or without laps)'),
     total_laps: z.number().int(),
     valid_laps: z.number().int(),
     best_lap_time: seconds,
     average_lap_time: seconds.describe('Mean of valid laps'),
     consistency_score: z.number().nullable(),
     improvement_trend: z.enum(['improving', 'declining', 'stable', 'insufficient_data']),
-    tracks_driven: z.number().int(),
-    cars_used: z.number().int(),
+    tracks_driven: z.number().int().describe('Distinct tracks of your sessions in the period'),
+    cars_used: z.number().int().describe('Distinct cars of your sessions in the period'),
     efficiency: z.number().nullable().describe('Full-throttle share of valid laps, percent'),
     period: z.enum(PERIODS),
   }),
@@ -119,6 +119,11 @@ export const LeaderboardQuery = z.object({
   car_model: filter,
   category: z.enum(LEADERBOARD_CATEGORIES).default('overall'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  include_estimated: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true')
+    .describe('Extension: also rank laps estimated without position data (never verified; docs/telemetry.md)'),
 });
 
 export const LeaderboardResponse = success(
@@ -135,6 +140,7 @@ export const LeaderboardResponse = success(
         consistency_score: z.number().nullable(),
         record_date: z.string(),
         is_verified: z.boolean(),
+        estimated: z.boolean().describe('The lap was estimated from speed and pedals (no position data); only with include_estimated=true'),
         session_id: z.string(),
         lap_number: z.number().int(),
       }),

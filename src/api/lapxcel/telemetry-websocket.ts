@@ -85,6 +85,7 @@ export function telemetryWebSocketChannel({ services, live, gateway }: WebSocket
               valid: lap.valid,
               invalid_reasons: lap.invalidReasons,
               is_verified: lap.isVerified,
+              estimated: lap.estimated,
             },
           },
           TELEMETRY_WS_PATH,

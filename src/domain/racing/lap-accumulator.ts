@@ -163,6 +163,7 @@ export function finishLap(lap: LapInProgress, endedAtMs: number, config: LapDete
     invalidReasons,
     invalidDetails,
     isVerified: valid && hasVerifiableEvidence(evidence, config),
+    estimated: false,
     startedAtMs: startedAt,
     endedAtMs: endedAt,
     sampleCount: lap.sampleCount,

@@ -17,6 +17,11 @@ export const LapCompletedDataSchema = z.object({
   invalidDetails: z.array(z.string()),
   /** Valid and passed every plausibility check on its telemetry (leaderboards show this). */
   isVerified: z.boolean(),
+  /**
+   * Found without positions, from the periodicity of speed and pedals (lap-estimation.ts): the
+   * boundaries are estimates, so the lap is never verified. Absent in events older than estimation.
+   */
+  estimated: z.boolean().default(false),
   startedAtMs: z.number().int(),
   endedAtMs: z.number().int(),
   sampleCount: z.number().int().nonnegative(),

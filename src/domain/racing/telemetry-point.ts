@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { UnprocessableError, ValidationError } from '../shared/errors';
 import { toColumns, type TelemetryBatchColumns, type TelemetrySample } from './telemetry-batch';
+import { canonicalPoint } from './telemetry-point-fields';
 
 /**
  * One uploaded telemetry point, as clients send it (snake_case JSON). The seven documented channels
  * are required; the lap channels are optional and named after the Assetto Corsa shared-memory field
- * each one copies (see docs/telemetry.md for the full table). Unknown keys are ignored so that a
- * newer client sending more channels is not rejected by an older server.
+ * each one copies (see docs/telemetry.md for the full table). Aliases of field names are renamed
+ * first, and an unknown field is refused, naming it (telemetry-point-fields.ts).
  */
 
 /** Epoch-ms bounds: catches clients sending seconds (1.7e9 ms is January 1970) or garbage. */
@@ -110,12 +111,17 @@ export function validateTelemetryBatch(points: unknown, limits: TelemetryBatchLi
   }
   const samples: TelemetrySample[] = [];
   for (let index = 0; index < points.length; index += 1) {
-    let sample = fastSample(points[index]);
+    const named = canonicalPoint(points[index]);
+    if (!named.ok) return invalid(`data_points.${index}.${named.field}`, named.message, { point_index: index, field: named.field });
+    let sample = fastSample(named.point);
     if (sample === null) {
-      const parsed = TelemetryPointSchema.safeParse(points[index]);
+      const parsed = TelemetryPointSchema.safeParse(named.point);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        const field = issue.path.length > 0 ? issue.path.map(String).join('.') : null;
+        const path = issue.path.map(String);
+        // Errors name the field as the client sent it (an alias, not our canonical name).
+        if (path.length > 0) path[0] = named.sentAs.get(path[0]!) ?? path[0]!;
+        const field = path.length > 0 ? path.join('.') : null;
         const message = field === null ? 'must be an object' : issue.message;
         return invalid(field === null ? `data_points.${index}` : `data_points.${index}.${field}`, message, { point_index: index, field });
       }

@@ -2,6 +2,16 @@ import type { Decider } from '../shared/decider';
 import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError, UnprocessableError } from '../shared/errors';
 import { detectLaps, initialLapDetectorState, type LapDetectorState } from './lap-detection';
 import { lapDetectorConfig, type LapDetectorConfig } from './lap-detector-config';
+import {
+  decideEstimatedLaps,
+  decideFinalEstimatedLaps,
+  estimationWithBatch,
+  estimationWithLap,
+  initialLapEstimation,
+  needsEstimation,
+  type LapEstimationState,
+} from './lap-estimation-state';
+import { DEFAULT_LAP_ESTIMATOR_CONFIG } from './lap-estimator-config';
 import { batchLength, type TelemetryBatchColumns } from './telemetry-batch';
 import { partEnd, sliceColumns } from './telemetry-batch-parts';
 import type {
@@ -40,6 +50,12 @@ export interface OpenSession extends SessionContext {
   status: 'active' | 'completed';
   trackLengthM: number | null;
   detector: LapDetectorState;
+  /**
+   * How laps are found, fixed by the first upload: 'detector' when it carried positions or a lap
+   * counter, else 'estimator' (laps estimated from speed and pedals, docs/telemetry.md).
+   */
+  lapSource: 'detector' | 'estimator' | null;
+  estimation: LapEstimationState;
   /** Most recent last. */
   recentBatches: RecordedBatch[];
   pointCount: number;
@@ -104,6 +120,8 @@ export function evolveTelemetrySession(state: TelemetrySession, event: Telemetry
       carModel,
       trackLengthM,
       detector: initialLapDetectorState(),
+      lapSource: null,
+      estimation: initialLapEstimation(),
       recentBatches: [],
       pointCount: 0,
       lapCount: 0,
@@ -113,34 +131,60 @@ export function evolveTelemetrySession(state: TelemetrySession, event: Telemetry
   if (state.status === 'none') return state;
   switch (event.type) {
     case 'TelemetryBatchRecorded': {
-      const { batchId, fingerprint, pointCount, lastTimestampMs, columns, firstPointIndex, batchPointCount } = event.data;
+      const { pointCount, lastTimestampMs, columns } = event.data;
+      const lapSource = state.lapSource ?? (needsEstimation(columns) ? 'estimator' : 'detector');
+      if (lapSource === 'estimator') {
+        return {
+          ...state,
+          lapSource,
+          estimation: estimationWithBatch(state.estimation, columns, DEFAULT_LAP_ESTIMATOR_CONFIG),
+          recentBatches: withRecordedPart(state, event.data, 0),
+          pointCount: state.pointCount + pointCount,
+          lastTimestampMs,
+        };
+      }
       const detection = detectLaps(state.detector, columns, sessionDetectorConfig(state.trackLengthM));
-      const earlierPart = firstPointIndex !== undefined && firstPointIndex > 0 ? findRecordedBatch(state, batchId) : undefined;
-      const recentBatches = earlierPart
-        ? state.recentBatches.map((batch) =>
-            batch === earlierPart
-              ? { ...batch, pointsRecorded: batch.pointsRecorded + pointCount, lapsCompleted: batch.lapsCompleted + detection.laps.length }
-              : batch,
-          )
-        : [
-            ...state.recentBatches.slice(-(REMEMBERED_BATCH_IDS - 1)),
-            { batchId, fingerprint, pointCount: batchPointCount ?? pointCount, pointsRecorded: pointCount, lapsCompleted: detection.laps.length },
-          ];
+      const recentBatches = withRecordedPart(state, event.data, detection.laps.length);
       return {
         ...state,
+        lapSource,
         detector: detection.state,
         recentBatches,
         pointCount: state.pointCount + pointCount,
         lastTimestampMs,
       };
     }
-    case 'LapCompleted':
-      return { ...state, lapCount: state.lapCount + 1 };
+    case 'LapCompleted': {
+      if (!event.data.estimated) return { ...state, lapCount: state.lapCount + 1 };
+      // Estimated laps are decided after their batch: they count on the latest one.
+      const latest = state.recentBatches[state.recentBatches.length - 1];
+      return {
+        ...state,
+        lapCount: state.lapCount + 1,
+        estimation: estimationWithLap(state.estimation, event.data, DEFAULT_LAP_ESTIMATOR_CONFIG),
+        recentBatches: latest === undefined ? state.recentBatches : [...state.recentBatches.slice(0, -1), { ...latest, lapsCompleted: latest.lapsCompleted + 1 }],
+      };
+    }
     case 'SectorCompleted':
       return state;
     case 'SessionCompleted':
       return { ...state, status: 'completed' };
   }
+}
+
+/** The remembered batches after one recorded event: a later part of an upload adds to its first part. */
+function withRecordedPart(state: OpenSession, data: TelemetryBatchRecorded['data'], lapsCompleted: number): RecordedBatch[] {
+  const { batchId, fingerprint, pointCount, firstPointIndex, batchPointCount } = data;
+  const earlierPart = firstPointIndex !== undefined && firstPointIndex > 0 ? findRecordedBatch(state, batchId) : undefined;
+  if (earlierPart) {
+    return state.recentBatches.map((batch) =>
+      batch === earlierPart ? { ...batch, pointsRecorded: batch.pointsRecorded + pointCount, lapsCompleted: batch.lapsCompleted + lapsCompleted } : batch,
+    );
+  }
+  return [
+    ...state.recentBatches.slice(-(REMEMBERED_BATCH_IDS - 1)),
+    { batchId, fingerprint, pointCount: batchPointCount ?? pointCount, pointsRecorded: pointCount, lapsCompleted },
+  ];
 }
 
 /** Only the owner reads or writes a session: someone else's is 403, a missing one 404. */
@@ -171,7 +215,14 @@ export function decideTelemetrySession(command: TelemetrySessionCommand, state: 
     case 'CompleteSession': {
       const session = requireOwnedSession(state, command.userId);
       if (session.status === 'completed') return [];
-      return [{ type: 'SessionCompleted', data: { ...contextOf(session), completedAt: command.now } }];
+      const finalLaps =
+        session.lapSource === 'estimator'
+          ? decideFinalEstimatedLaps(session.estimation, sessionDetectorConfig(session.trackLengthM), DEFAULT_LAP_ESTIMATOR_CONFIG)
+          : [];
+      return [
+        ...finalLaps.map((lap): LapCompleted => ({ type: 'LapCompleted', data: { ...contextOf(session), ...lap } })),
+        { type: 'SessionCompleted', data: { ...contextOf(session), completedAt: command.now } },
+      ];
     }
   }
 }
@@ -203,7 +254,6 @@ function decideBatch(command: Extract<TelemetrySessionCommand, { type: 'RecordTe
     });
   }
   const context = contextOf(session);
-  const detection = detectLaps(session.detector, columns, sessionDetectorConfig(session.trackLengthM));
   const batch: TelemetryBatchRecorded = {
     type: 'TelemetryBatchRecorded',
     data: {
@@ -218,6 +268,12 @@ function decideBatch(command: Extract<TelemetrySessionCommand, { type: 'RecordTe
       ...(from > 0 || to < total ? { firstPointIndex: from, batchPointCount: total } : {}),
     },
   };
+  if ((session.lapSource ?? (needsEstimation(columns) ? 'estimator' : 'detector')) === 'estimator') {
+    const estimation = estimationWithBatch(session.estimation, columns, DEFAULT_LAP_ESTIMATOR_CONFIG);
+    const laps = decideEstimatedLaps(estimation, session.lastTimestampMs, sessionDetectorConfig(session.trackLengthM), DEFAULT_LAP_ESTIMATOR_CONFIG);
+    return [batch, ...laps.map((lap): LapCompleted => ({ type: 'LapCompleted', data: { ...context, ...lap } }))];
+  }
+  const detection = detectLaps(session.detector, columns, sessionDetectorConfig(session.trackLengthM));
   // In the order they happened; at the line, the last sector's split before the lap it closes.
   const timed: Array<{ atMs: number; kind: number; event: LapCompleted | SectorCompleted }> = [
     ...detection.sectors.map((split) => ({ atMs: split.splitAtMs, kind: 0, event: { type: 'SectorCompleted' as const, data: { ...context, ...split } } })),

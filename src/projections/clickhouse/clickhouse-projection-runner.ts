@@ -12,7 +12,7 @@ export const clickHouseProjectionGroupId = (projection: ClickHouseProjection): s
 
 /** Creates the projection's tables if missing (idempotent, run at every start). */
 export async function migrateClickHouseProjection(analytics: Analytics, projection: ClickHouseProjection): Promise<void> {
-  await analytics.ensureSchema(Object.entries(projection.tables).map(([table, create]) => create(table)));
+  await analytics.ensureSchema(Object.entries(projection.tables).flatMap(([table, create]) => create(table)));
 }
 
 /**

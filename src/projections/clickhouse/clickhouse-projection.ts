@@ -21,9 +21,10 @@ export interface ClickHouseProjection {
   /**
    * The CREATE TABLE IF NOT EXISTS statement of each table, given the table's name: replay builds
    * the same tables under other names and swaps them in. Tables keep insert-deduplication history
-   * (`non_replicated_deduplication_window`) so a redelivered event writes nothing.
+   * (`non_replicated_deduplication_window`) so a redelivered event writes nothing. Columns added
+   * later follow as `ALTER TABLE … ADD COLUMN IF NOT EXISTS` statements (tables of older versions).
    */
-  tables: Record<string, (tableName: string) => string>;
+  tables: Record<string, (tableName: string) => string | readonly string[]>;
   rows(event: RecordedEvent): TableRows[];
 }
 

@@ -49,9 +49,9 @@ export async function replayClickHouseProjection(
   };
 
   for (const table of tables) await analytics.command(`DROP TABLE IF EXISTS {db}.${rebuildName(table)}`);
-  await analytics.ensureSchema(tables.map((table) => projection.tables[table]!(rebuildName(table))));
+  await analytics.ensureSchema(tables.flatMap((table) => projection.tables[table]!(rebuildName(table))));
   // The live tables may not exist yet (replay before the first start): EXCHANGE needs both.
-  await analytics.ensureSchema(tables.map((table) => projection.tables[table]!(table)));
+  await analytics.ensureSchema(tables.flatMap((table) => projection.tables[table]!(table)));
   await applyPages(rebuildName);
   options.logger.info({ projection: projection.name, eventsApplied }, 'analytics rebuild caught up; swapping in');
   for (const table of tables) await analytics.command(`EXCHANGE TABLES {db}.${table} AND {db}.${rebuildName(table)}`);

@@ -222,7 +222,26 @@ describe('analytics routes: shapes and errors', () => {
     expect((await api('GET', '/analytics/performance/overview?period=yearly', dave)).status).toBe(400);
     expect((await api('GET', '/analytics/performance/overview')).status).toBe(401);
     const consistency = await api('GET', '/analytics/consistency', dave);
-    expect(consistency.body).toMatchObject({ status: 'success', data: { consistency_score: null, total_laps_analyzed: 0, sector_consistency: {} } });
+    const noSector = { score: null, mean: null, std_deviation: null, laps_analyzed: 0 };
+    expect(consistency.body).toMatchObject({ status: 'success', data: { consistency_score: null, total_laps_analyzed: 0 } });
+    // The documented shape, with nulls: a client reading sector_consistency.sector_1.score gets null, not a TypeError.
+    expect((consistency.body.data as Record<string, unknown>).sector_consistency).toEqual({ sector_1: noSector, sector_2: noSector, sector_3: noSector });
+  });
+
+  it('counts every session of the period in the overview, with laps or not', async () => {
+    const erin = await registerDriver(system.url, 'erin');
+    const monza = await createSession(system.url, erin, { track_name: 'Monza', car_model: 'Ferrari 488 GT3' });
+    await createSession(system.url, erin, { track_name: 'Spa', car_model: 'Porsche 911 GT3 R' });
+    await createSession(system.url, erin, { track_name: 'Spa', car_model: 'Ferrari 488 GT3' });
+    // A few documented points: no lap, but the session is driven now.
+    const now = Date.now();
+    const driven = Array.from({ length: 5 }, (_, i) => ({ timestamp: new Date(now - 5000 + i * 100).toISOString(), speed_kmh: 100, throttle_input: 1, brake_input: 0, steering_input: 0, gear: 4, rpm: 7000 }));
+    expect((await api('POST', `/telemetry/sessions/${monza}/data`, erin, { data_points: driven })).status).toBe(201);
+    const overview = async (query: string) => (await api('GET', `/analytics/performance/overview?${query}`, erin)).body.data as Record<string, unknown>;
+    expect(await overview('period=all_time')).toMatchObject({ total_sessions: 3, tracks_driven: 2, cars_used: 2, total_laps: 0 });
+    expect(await overview('period=daily')).toMatchObject({ total_sessions: 3, tracks_driven: 2, cars_used: 2 });
+    expect(await overview('period=weekly&track_name=Spa')).toMatchObject({ total_sessions: 2, tracks_driven: 1, cars_used: 2 });
+    expect(await overview('car_model=Ferrari%20488%20GT3')).toMatchObject({ total_sessions: 2, tracks_driven: 2, cars_used: 1 });
   });
 
   it("guards sessions in consistency, compare and delta: 404 unknown, 403 someone else's, 422 different tracks", async () => {

@@ -45,7 +45,8 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (session_id, ts)
 SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}`;
 
-const createLaps = (table: string) => `CREATE TABLE IF NOT EXISTS {db}.${table} (
+const createLaps = (table: string) => [
+  `CREATE TABLE IF NOT EXISTS {db}.${table} (
   session_id UUID,
   user_id UUID,
   track_name LowCardinality(String),
@@ -64,10 +65,14 @@ const createLaps = (table: string) => `CREATE TABLE IF NOT EXISTS {db}.${table} 
   distance_m Float64,
   full_throttle_fraction Float64,
   braking_fraction Float64,
-  coasting_fraction Float64
+  coasting_fraction Float64,
+  estimated Bool DEFAULT false
 ) ENGINE = ReplacingMergeTree
 ORDER BY (user_id, session_id, lap_number)
-SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}`;
+SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}`,
+  // Tables made before lap estimation existed.
+  `ALTER TABLE {db}.${table} ADD COLUMN IF NOT EXISTS estimated Bool DEFAULT false`,
+];
 
 export interface TelemetryPointRow {
   session_id: string;
@@ -160,6 +165,7 @@ export const telemetryAnalyticsProjection = clickHouseProjection({
             full_throttle_fraction: lap.fullThrottleFraction,
             braking_fraction: lap.brakingFraction,
             coasting_fraction: lap.coastingFraction,
+            estimated: lap.estimated,
           },
         ],
       },

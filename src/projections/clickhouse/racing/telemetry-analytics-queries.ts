@@ -18,6 +18,7 @@ const LapRowSchema = z.object({
   started_at_ms: z.coerce.number(),
   ended_at_ms: z.coerce.number(),
   full_throttle_fraction: z.number(),
+  estimated: z.boolean(),
 });
 
 export interface AnalyticsLap extends LapSummary {
@@ -26,13 +27,15 @@ export interface AnalyticsLap extends LapSummary {
   carModel: string;
   lapNumber: number;
   isVerified: boolean;
+  /** Found without positions (docs/telemetry.md, "Laps without positions"). */
+  estimated: boolean;
   startedAtMs: number;
   endedAtMs: number;
 }
 
 // Aliases must not reuse column names: ClickHouse would resolve WHERE session_id = … to the alias.
 const LAP_COLUMNS = `toString(session_id) AS session_text, track_name, car_model, lap_number, lap_time_ms, sector_times_ms, valid,
-  is_verified, toUnixTimestamp64Milli(started_at) AS started_at_ms, toUnixTimestamp64Milli(ended_at) AS ended_at_ms, full_throttle_fraction`;
+  is_verified, toUnixTimestamp64Milli(started_at) AS started_at_ms, toUnixTimestamp64Milli(ended_at) AS ended_at_ms, full_throttle_fraction, estimated`;
 
 function toLap(row: z.infer<typeof LapRowSchema>): AnalyticsLap {
   return {
@@ -44,6 +47,7 @@ function toLap(row: z.infer<typeof LapRowSchema>): AnalyticsLap {
     sectorTimesMs: row.sector_times_ms,
     valid: row.valid,
     isVerified: row.is_verified,
+    estimated: row.estimated,
     startedAtMs: row.started_at_ms,
     endedAtMs: row.ended_at_ms,
     fullThrottleFraction: row.full_throttle_fraction,

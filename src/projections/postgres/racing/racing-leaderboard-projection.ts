@@ -5,6 +5,8 @@ import { postgresProjection } from '../postgres-projection';
 
 export const LAP_TIMES_TABLE = 'racing_lap_times';
 export const LEADERBOARD_TABLE = 'racing_leaderboard';
+/** The same boards over valid laps including estimated ones (`include_estimated=true`). */
+export const LEADERBOARD_WITH_ESTIMATED_TABLE = 'racing_leaderboard_with_estimated';
 
 /**
  * Track + car leaderboards from LapCompleted events (docs/analytics.md, "Leaderboard").
@@ -14,12 +16,14 @@ export const LEADERBOARD_TABLE = 'racing_leaderboard';
  * score of all their valid times there. A valid lap recomputes its user's entries from
  * `racing_lap_times` (a user has hundreds of laps on a track, not millions), so the rows depend
  * only on the set of laps: the live path and `arena replay leaderboards` give identical rows.
+ * Laps estimated without positions (never verified) enter only `racing_leaderboard_with_estimated`,
+ * which holds the same boards over measured and estimated laps together.
  */
 export const racingLeaderboardProjection = postgresProjection({
   name: 'racing_leaderboards',
   categories: [SESSION_CATEGORY],
   handles: ['LapCompleted'],
-  tables: [LAP_TIMES_TABLE, LEADERBOARD_TABLE],
+  tables: [LAP_TIMES_TABLE, LEADERBOARD_TABLE, LEADERBOARD_WITH_ESTIMATED_TABLE],
   async createTables(db: Knex | Knex.Transaction) {
     if (!(await db.schema.hasTable(LAP_TIMES_TABLE))) {
       await db.schema.createTable(LAP_TIMES_TABLE, (table) => {
@@ -35,27 +39,15 @@ export const racingLeaderboardProjection = postgresProjection({
         table.boolean('is_verified').notNullable();
         table.timestamp('started_at', { useTz: true }).notNullable();
         table.timestamp('ended_at', { useTz: true }).notNullable();
+        table.boolean('estimated').notNullable().defaultTo(false);
         table.primary(['session_id', 'lap_number']);
         table.index(['user_id', 'track_name', 'car_model', 'ended_at']);
       });
+    } else if (!(await db.schema.hasColumn(LAP_TIMES_TABLE, 'estimated'))) {
+      // Tables made before lap estimation existed.
+      await db.schema.alterTable(LAP_TIMES_TABLE, (table) => table.boolean('estimated').notNullable().defaultTo(false));
     }
-    if (!(await db.schema.hasTable(LEADERBOARD_TABLE))) {
-      await db.schema.createTable(LEADERBOARD_TABLE, (table) => {
-        table.text('track_name').notNullable();
-        table.text('car_model').notNullable();
-        table.text('category').notNullable();
-        table.uuid('user_id').notNullable();
-        table.integer('time_ms').notNullable();
-        table.uuid('session_id').notNullable();
-        table.integer('lap_number').notNullable();
-        table.double('consistency_score');
-        table.integer('valid_laps').notNullable();
-        table.timestamp('record_date', { useTz: true }).notNullable();
-        table.boolean('is_verified').notNullable();
-        table.primary(['track_name', 'car_model', 'category', 'user_id']);
-        table.index(['track_name', 'car_model', 'category', 'time_ms']);
-      });
-    }
+    for (const board of [LEADERBOARD_TABLE, LEADERBOARD_WITH_ESTIMATED_TABLE]) await createBoard(db, board);
   },
   async apply(event, trx) {
     const lap = LapCompletedEventDataSchema.parse(event.data);
@@ -72,13 +64,41 @@ export const racingLeaderboardProjection = postgresProjection({
         is_verified: lap.isVerified,
         started_at: new Date(lap.startedAtMs).toISOString(),
         ended_at: new Date(lap.endedAtMs).toISOString(),
+        estimated: lap.estimated,
       })
       .onConflict(['session_id', 'lap_number'])
       .ignore();
     // Invalid laps change neither a best time nor the consistency of valid laps.
-    if (lap.valid) await recomputeEntries(trx, lap.ownerId, lap.trackName, lap.carModel);
+    if (!lap.valid) return;
+    if (!lap.estimated) await recomputeEntries(trx, LEADERBOARD_TABLE, false, lap.ownerId, lap.trackName, lap.carModel);
+    await recomputeEntries(trx, LEADERBOARD_WITH_ESTIMATED_TABLE, true, lap.ownerId, lap.trackName, lap.carModel);
   },
 });
+
+async function createBoard(db: Knex | Knex.Transaction, name: string): Promise<void> {
+  if (await db.schema.hasTable(name)) {
+    if (!(await db.schema.hasColumn(name, 'estimated'))) {
+      await db.schema.alterTable(name, (table) => table.boolean('estimated').notNullable().defaultTo(false));
+    }
+    return;
+  }
+  await db.schema.createTable(name, (table) => {
+    table.text('track_name').notNullable();
+    table.text('car_model').notNullable();
+    table.text('category').notNullable();
+    table.uuid('user_id').notNullable();
+    table.integer('time_ms').notNullable();
+    table.uuid('session_id').notNullable();
+    table.integer('lap_number').notNullable();
+    table.double('consistency_score');
+    table.integer('valid_laps').notNullable();
+    table.timestamp('record_date', { useTz: true }).notNullable();
+    table.boolean('is_verified').notNullable();
+    table.boolean('estimated').notNullable().defaultTo(false);
+    table.primary(['track_name', 'car_model', 'category', 'user_id']);
+    table.index(['track_name', 'car_model', 'category', 'time_ms']);
+  });
+}
 
 interface ValidLap {
   session_id: string;
@@ -86,6 +106,7 @@ interface ValidLap {
   lap_time_ms: number;
   sector_times_ms: Array<number | null>;
   is_verified: boolean;
+  estimated: boolean;
   ended_at: Date;
 }
 
@@ -94,11 +115,19 @@ interface Timed {
   timeMs: number;
 }
 
-async function recomputeEntries(trx: Knex.Transaction, userId: string, trackName: string, carModel: string): Promise<void> {
-  const laps: ValidLap[] = await trx(LAP_TIMES_TABLE)
-    .where({ user_id: userId, track_name: trackName, car_model: carModel, valid: true })
+async function recomputeEntries(
+  trx: Knex.Transaction,
+  board: string,
+  includeEstimated: boolean,
+  userId: string,
+  trackName: string,
+  carModel: string,
+): Promise<void> {
+  const query = trx(LAP_TIMES_TABLE).where({ user_id: userId, track_name: trackName, car_model: carModel, valid: true });
+  if (!includeEstimated) query.andWhere({ estimated: false });
+  const laps: ValidLap[] = await query
     .orderBy([{ column: 'ended_at' }, { column: 'session_id' }, { column: 'lap_number' }])
-    .select('session_id', 'lap_number', 'lap_time_ms', 'sector_times_ms', 'is_verified', 'ended_at');
+    .select('session_id', 'lap_number', 'lap_time_ms', 'sector_times_ms', 'is_verified', 'estimated', 'ended_at');
   const sectorCount = laps.reduce((count, lap) => Math.max(count, lap.sector_times_ms.length), 0);
   const categories: Array<[string, Timed[]]> = [['overall', laps.map((lap) => ({ lap, timeMs: lap.lap_time_ms }))]];
   for (let sector = 0; sector < sectorCount; sector += 1) {
@@ -112,7 +141,7 @@ async function recomputeEntries(trx: Knex.Transaction, userId: string, trackName
     if (timed.length === 0) continue;
     // Chronological order: on equal times the record belongs to whoever set it first.
     const best = timed.reduce((a, b) => (b.timeMs < a.timeMs ? b : a));
-    await trx(LEADERBOARD_TABLE)
+    await trx(board)
       .insert({
         track_name: trackName,
         car_model: carModel,
@@ -125,6 +154,7 @@ async function recomputeEntries(trx: Knex.Transaction, userId: string, trackName
         valid_laps: timed.length,
         record_date: best.lap.ended_at,
         is_verified: best.lap.is_verified,
+        estimated: best.lap.estimated,
       })
       .onConflict(['track_name', 'car_model', 'category', 'user_id'])
       .merge();

@@ -60,3 +60,25 @@ export async function listTelemetrySessions(db: Knex, filter: SessionListFilter)
   ]);
   return { rows: (rows as unknown[]).map((row) => SessionRow.parse(row)), total: Number(counted[0]?.count ?? 0) };
 }
+
+/**
+ * The overview's session figures: the owner's sessions (with laps or not), the distinct tracks and
+ * cars among them. In a period, a session counts when its last point (or, without points yet, its
+ * creation) falls at or after `sinceMs`.
+ */
+export async function sessionCounts(
+  db: Knex,
+  filter: { userId: string; trackName?: string; carModel?: string; sinceMs?: number },
+): Promise<{ sessions: number; tracks: number; cars: number }> {
+  const query = db(TELEMETRY_SESSIONS_TABLE).where({ owner_id: filter.userId });
+  if (filter.trackName !== undefined) query.andWhere({ track_name: filter.trackName });
+  if (filter.carModel !== undefined) query.andWhere({ car_model: filter.carModel });
+  if (filter.sinceMs !== undefined) query.andWhereRaw('coalesce(last_point_at, created_at) >= ?', [new Date(filter.sinceMs).toISOString()]);
+  const [row] = await query.select(
+    db.raw('count(*)::int AS sessions'),
+    db.raw('count(DISTINCT track_name)::int AS tracks'),
+    db.raw('count(DISTINCT car_model)::int AS cars'),
+  );
+  const counts = z.object({ sessions: z.number(), tracks: z.number(), cars: z.number() }).parse(row);
+  return counts;
+}
