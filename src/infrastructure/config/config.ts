@@ -50,6 +50,8 @@ export const ConfigSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SEC: positiveInt.default(3600),
   REFRESH_TOKEN_TTL_SEC: positiveInt.default(30 * 24 * 3600),
+  /** The RL-Arena `token` (no refresh in that contract): 24 h, as its document promises. */
+  ARENA_TOKEN_TTL_SEC: positiveInt.default(24 * 3600),
 
   BODY_LIMIT_BYTES: positiveInt.default(16 * 1024 * 1024),
   RATE_LIMIT_ENABLED: z
