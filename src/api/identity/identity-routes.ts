@@ -156,6 +156,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
       summary: 'The authenticated user (LapXcel)',
       tags: ['auth'],
       auth: 'required',
+      rateLimit: 'lapxcel',
       responses: { 200: { description: 'Current user', schema: MeResponse } },
       handler: async (ctx) => ({ status: 200, body: meBody(await requireUserRow(ctx.user.id)) }),
     }),

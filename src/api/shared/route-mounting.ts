@@ -20,8 +20,7 @@ export function mountRoutes(router: Router, routes: readonly AnyRouteDefinition[
   const parseJsonBody = express.json({ limit: dependencies.bodyLimitBytes });
   for (const route of routes) {
     const chain: RequestHandler[] = [dependencies.authenticator.middleware(route.auth)];
-    const limiter = dependencies.rateLimiters?.[route.rateLimit ?? 'default'];
-    if (limiter !== undefined) chain.push(limiter);
+    chain.push(...(dependencies.rateLimiters?.forRoute(route.rateLimit) ?? []));
     chain.push(enforceAuthentication(route), parseJsonBody, invokeHandler(route));
     router[route.method](route.path, ...chain);
   }
