@@ -239,10 +239,10 @@ describe('createHttpApp', () => {
       expect(await response.json()).toEqual({ points: 1 });
     });
 
-    it('validates params and query too', async () => {
+    it('validates params and query too; a path parameter outside the id format is unknown: 404', async () => {
       const token = tokens.issue(alice).access_token;
       const badParam = await fetch(url('/api/v1/things/abc'), { headers: bearer(token) });
-      expect(await expectErrorBody(badParam, 400, 'ValidationError', 'VALIDATION_ERROR')).toEqual({ location: 'params', fields: { id: 'must be digits' } });
+      expect(await expectErrorBody(badParam, 404, 'NotFoundError', 'NOT_FOUND')).toEqual({ location: 'params', fields: { id: 'must be digits' } });
       const badQuery = await fetch(url('/api/v1/things/1?verbose=maybe'), { headers: bearer(token) });
       const details = await expectErrorBody(badQuery, 400, 'ValidationError', 'VALIDATION_ERROR');
       expect(details.location).toBe('query');

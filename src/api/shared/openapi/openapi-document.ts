@@ -84,6 +84,7 @@ function toRouteConfig(route: AnyRouteDefinition, errorBody: z.ZodType, rateLimi
     [400, 'Invalid input (details.fields names each bad field)', route.request !== undefined],
     [401, 'Missing, invalid or expired access token', route.auth === 'required'],
     [404, 'Not found', params !== undefined],
+    [413, 'Request body larger than BODY_LIMIT_BYTES', route.request?.body !== undefined],
     [429, 'Rate limit exceeded', rateLimited],
     [500, 'Internal server error', true],
   ];
