@@ -6,7 +6,7 @@ Usage: arena_runner.py AGENT_DIR
 The agent is the class ``Agent`` in AGENT_DIR/agent.py:
 
     class Agent:
-        def __init__(self, observation_space, action_space): ...
+        def __init__(self, observation_space, action_space): ...   # or: def __init__(self): ...
         def act(self, observation): return action
         def reset(self): ...   # optional, called once before the first step
         def close(self): ...   # optional, called when the match ends
@@ -22,6 +22,7 @@ Protocol (one JSON object per line; docs/agent-protocol.md is the reference):
                     (then the runner exits with status 1)
 """
 import importlib.util
+import inspect
 import json
 import os
 import random
@@ -90,6 +91,40 @@ def load_agent_class(agent_dir):
     return agent_class
 
 
+SPACE_NAMES = ("observation_space", "action_space")
+CONSTRUCTION_RULE = (
+    "the runner creates the agent as Agent(observation_space, action_space) or as Agent(), "
+    "so __init__ must accept both spaces (def __init__(self, observation_space, action_space)) "
+    "or nothing besides self (def __init__(self))"
+)
+
+
+def construct_agent(agent_class, observation_space, action_space):
+    """Creates the agent the way its __init__ is written, decided from its signature.
+
+    Both spaces are passed when __init__ can take them: by name when it names both parameters
+    (so their order does not matter), else by position. Otherwise Agent() when __init__ needs
+    nothing. Deciding before the call keeps a TypeError raised inside __init__ the agent's own.
+    """
+    try:
+        signature = inspect.signature(agent_class)
+    except (TypeError, ValueError):
+        return agent_class(observation_space, action_space)  # no signature to read (C type): the documented form
+    spaces = {"observation_space": observation_space, "action_space": action_space}
+    if all(name in signature.parameters for name in SPACE_NAMES):
+        attempts = [((), spaces)]
+    else:
+        attempts = [((observation_space, action_space), {})]
+    attempts.append(((), {}))
+    for args, kwargs in attempts:
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError:
+            continue
+        return agent_class(*args, **kwargs)
+    raise TypeError("Agent%s does not fit: %s" % (signature, CONSTRUCTION_RULE))
+
+
 def to_json_action(action):
     """numpy scalars and arrays become plain numbers and lists; anything else is sent as is."""
     if hasattr(action, "tolist"):
@@ -114,7 +149,7 @@ def serve(channel, agent_dir):
             random.seed(message.get("seed", 0))
             try:
                 agent_class = load_agent_class(agent_dir)
-                agent = agent_class(message["observation_space"], message["action_space"])
+                agent = construct_agent(agent_class, message["observation_space"], message["action_space"])
                 if callable(getattr(agent, "reset", None)):
                     agent.reset()
             except BaseException as error:  # noqa: BLE001 - any failure of agent code is reported

@@ -3,9 +3,24 @@ import { arenaRoutes } from './arena/arena-routes';
 import { identityRoutes } from './identity/identity-routes';
 import { lapxcelRoutes } from './lapxcel/lapxcel-routes';
 import { trainingRoutes } from './lapxcel/training-routes';
-import type { AnyRouteDefinition } from './shared/route';
+import type { AnyRouteDefinition, RateLimitCategory } from './shared/route';
 
 /** Every route of both contracts. Features add their route lists here. */
 export function apiRoutes(services: Services): AnyRouteDefinition[] {
-  return [...identityRoutes(services), ...lapxcelRoutes(services), ...arenaRoutes(services), ...trainingRoutes(services)] as AnyRouteDefinition[];
+  return [
+    ...identityRoutes(services),
+    ...underLapxcelLimits([...lapxcelRoutes(services), ...trainingRoutes(services)] as AnyRouteDefinition[]),
+    ...arenaRoutes(services),
+  ] as AnyRouteDefinition[];
+}
+
+/**
+ * LapXcel's routes (telemetry, analytics, training) draw from LapXcel's hourly budget instead of
+ * RL-Arena's default one; a budget a route names itself (e.g. RL-Arena submissions) applies as well.
+ */
+function underLapxcelLimits(routes: readonly AnyRouteDefinition[]): AnyRouteDefinition[] {
+  return routes.map((route) => {
+    const named: readonly RateLimitCategory[] = route.rateLimit === undefined ? [] : typeof route.rateLimit === 'string' ? [route.rateLimit] : route.rateLimit;
+    return { ...route, rateLimit: [...named.filter((category) => category !== 'default'), 'lapxcel'] };
+  });
 }

@@ -42,7 +42,7 @@ export async function startApiServer(services: Services, listen: { host: string;
   // WebSocket channels and their live-event feed are ready before the port opens, so an answering
   // /readyz means the whole API (HTTP and WebSocket) is up.
   const server = createServer(app);
-  const gateway = new WebSocketGateway({ tokens: services.tokens, logger: services.logger.child({ component: 'ws' }), maxConnectionsPerUser: 10 });
+  const gateway = new WebSocketGateway({ tokens: services.tokens, logger: services.logger.child({ component: 'ws' }), maxConnectionsPerUser: services.config.WS_MAX_CONNECTIONS_PER_USER });
   const live = new LiveEvents();
   for (const channel of apiWebSocketChannels({ services, live, gateway })) gateway.register(channel);
   gateway.attach(server);

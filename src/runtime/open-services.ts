@@ -99,6 +99,7 @@ export async function openServices(config: Config, logger: Logger): Promise<Open
       secret: resolveJwtSecret({ configured: config.JWT_SECRET, dataDir: config.dataDir, production: config.NODE_ENV === 'production' }),
       accessTokenTtlSec: config.ACCESS_TOKEN_TTL_SEC,
       refreshTokenTtlSec: config.REFRESH_TOKEN_TTL_SEC,
+      arenaTokenTtlSec: config.ARENA_TOKEN_TTL_SEC,
     });
     const services: Services = {
       config,

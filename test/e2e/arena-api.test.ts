@@ -86,7 +86,9 @@ describeArena('RL-Arena API contract', () => {
       const agent = await get(`/agents/${agentId}`);
       expect(agent.body).toMatchObject({ id: agentId, user_id: owner.id, username: owner.username, name: 'Alpha', elo_rating: 1200, draws: 0, active_submission_id: null });
       expect((await get(`/agents/${missingId}`)).status).toBe(404);
-      expect((await get('/agents/not-a-uuid')).status).toBe(400);
+      // Ids in the documents' style name nothing here: unknown (404), not malformed (400).
+      expect((await get('/agents/not-a-uuid')).status).toBe(404);
+      expect((await get('/matches/match-abc123-def456')).body).toMatchObject({ code: 'NOT_FOUND', status_code: 404 });
 
       expect((await put(`/agents/${agentId}`, { name: 'Gamma' })).status).toBe(401);
       expect((await put(`/agents/${agentId}`, { name: 'Gamma' }, intruder.token)).status).toBe(403);

@@ -18,7 +18,14 @@ describe('identity over HTTP (LapXcel + RL-Arena auth contracts)', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ token_type: 'bearer', expires_in: 3600 });
     for (const field of ['access_token', 'refresh_token', 'token']) expect(typeof res.body[field]).toBe('string');
-    expect(res.body.token).toBe(res.body.access_token);
+    // RL-Arena's `token` lasts 24 h (its document; no refresh there), LapXcel's access_token 1 h (expires_in).
+    const lifetimeSec = (token: unknown) => {
+      const claims = JSON.parse(Buffer.from(String(token).split('.')[1] ?? '', 'base64url').toString('utf8')) as { iat: number; exp: number; typ: string };
+      expect(claims.typ).toBe('access');
+      return claims.exp - claims.iat;
+    };
+    expect(lifetimeSec(res.body.token)).toBe(24 * 3600);
+    expect(lifetimeSec(res.body.access_token)).toBe(3600);
     const user = res.body.user as Record<string, unknown>;
     expect(user).toMatchObject({ username: name, email: `${name}@example.com`, full_name: 'John Doe' });
     expect(user.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -47,6 +54,11 @@ describe('identity over HTTP (LapXcel + RL-Arena auth contracts)', () => {
     expect((byEmail.body.user as Record<string, unknown>).username).toBe(name);
     const byUsername = await http(system.url, 'POST', '/api/v1/auth/login', { body: { username: name, password: 'SecurePass123' } });
     expect(byUsername.status).toBe(200);
+    const lifetimeSec = (token: unknown) => {
+      const claims = JSON.parse(Buffer.from(String(token).split('.')[1] ?? '', 'base64url').toString('utf8')) as { iat: number; exp: number };
+      return claims.exp - claims.iat;
+    };
+    expect([lifetimeSec(byUsername.body.token), lifetimeSec(byUsername.body.access_token)]).toEqual([24 * 3600, 3600]);
     const me = await http(system.url, 'GET', '/api/v1/auth/me', { token: String(byUsername.body.access_token) });
     expect(me.body.last_login).not.toBeNull();
 

@@ -44,6 +44,8 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     RATE_LIMIT_DEFAULT_PER_MIN: '10000',
     RATE_LIMIT_SUBMISSIONS_PER_MIN: '1000',
     RATE_LIMIT_MATCHES_PER_MIN: '1000',
+    RATE_LIMIT_LAPXCEL_USER_PER_HOUR: '100000',
+    RATE_LIMIT_LAPXCEL_ANONYMOUS_PER_HOUR: '100000',
     TOPIC_PREFIX: `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}.`,
     ...(useKafka ? { KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '' } : {}),
     ...options.env,

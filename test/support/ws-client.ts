@@ -4,6 +4,8 @@ export interface WebSocketTestClient {
   ws: WebSocket;
   messages: Record<string, unknown>[];
   closed: Promise<number>;
+  /** The close code and the reason the server gave. */
+  closedWith: Promise<{ code: number; reason: string }>;
   next(predicate?: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
 }
 
@@ -23,11 +25,13 @@ export function connectWebSocket(url: string): Promise<WebSocketTestClient> {
         }
       }
     });
-    const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
+    const closedWith = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString('utf8') })));
+    const closed = closedWith.then(({ code }) => code);
     const client: WebSocketTestClient = {
       ws,
       messages,
       closed,
+      closedWith,
       next: (predicate = () => true) =>
         new Promise((r) => {
           const seen = messages.find(predicate);

@@ -58,7 +58,8 @@ export function identityRoutes(deps: IdentityRouteDeps) {
   });
   const tokenBody = (user: AuthenticatedUser, publicUser: { id: string; username: string; email: string; full_name: string | null; created_at?: string }) => {
     const issued = deps.tokens.issue(user);
-    return { ...issued, token: issued.access_token, user: publicUser };
+    // `access_token` (LapXcel, 1 h + refresh) and `token` (RL-Arena, 24 h, no refresh) differ only in lifetime.
+    return { ...issued, token: deps.tokens.issueArenaToken(user), user: publicUser };
   };
   /** Read-your-writes: the answer to a command reflects it in the read model the next GET reads. */
   const projected = (streamId: string, revision: bigint | null) =>
@@ -155,6 +156,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
       summary: 'The authenticated user (LapXcel)',
       tags: ['auth'],
       auth: 'required',
+      rateLimit: 'lapxcel',
       responses: { 200: { description: 'Current user', schema: MeResponse } },
       handler: async (ctx) => ({ status: 200, body: meBody(await requireUserRow(ctx.user.id)) }),
     }),

@@ -42,7 +42,7 @@ export const TokenResponse = z.object({
   token_type: z.literal('bearer'),
   expires_in: z.number().int(),
   refresh_token: z.string(),
-  token: z.string(),
+  token: z.string().describe('RL-Arena token: an access token valid 24 h (ARENA_TOKEN_TTL_SEC); access_token lasts expires_in seconds'),
   user: PublicUser,
 });
 

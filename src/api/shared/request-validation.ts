@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ValidationError } from '../../domain/shared/errors';
+import { NotFoundError, ValidationError } from '../../domain/shared/errors';
 
 /** Where an input came from; named in the error so the client knows which part to fix. */
 export type RequestPart = 'params' | 'query' | 'body';
@@ -35,4 +35,18 @@ export async function validateRequestPart(schema: z.ZodType | undefined, input: 
   const [firstField, firstMessage] = entries[0] ?? [part, 'invalid'];
   const more = entries.length > 1 ? ` (and ${entries.length - 1} more)` : '';
   throw new ValidationError(`Invalid ${PART_LABEL[part]}: ${firstField}: ${firstMessage}${more}`, { location: part, fields });
+}
+
+/**
+ * Path parameters name a resource. One outside the format of this server's ids (the contracts'
+ * own examples show ids like `match-abc123-def456`) names nothing that exists here: 404, as for an
+ * unknown id, never 400. `details` still say which parameter and why, for whoever debugs it.
+ */
+export async function validatePathParameters(schema: z.ZodType | undefined, input: unknown, notFoundMessage: string): Promise<unknown> {
+  try {
+    return await validateRequestPart(schema, input, 'params');
+  } catch (error) {
+    if (error instanceof ValidationError) throw new NotFoundError(notFoundMessage, error.details);
+    throw error;
+  }
 }

@@ -1,7 +1,7 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { RequestAuthenticator } from './auth/request-authentication';
 import { authOutcomeOf, requestIdOf } from './request-context';
-import { validateRequestPart } from './request-validation';
+import { validatePathParameters, validateRequestPart } from './request-validation';
 import type { RateLimiters } from './rate-limits';
 import type { AnyRouteDefinition, AuthenticatedUser, RouteResult } from './route';
 
@@ -20,9 +20,12 @@ export function mountRoutes(router: Router, routes: readonly AnyRouteDefinition[
   const parseJsonBody = express.json({ limit: dependencies.bodyLimitBytes });
   for (const route of routes) {
     const chain: RequestHandler[] = [dependencies.authenticator.middleware(route.auth)];
-    const limiter = dependencies.rateLimiters?.[route.rateLimit ?? 'default'];
-    if (limiter !== undefined) chain.push(limiter);
-    chain.push(enforceAuthentication(route), parseJsonBody, invokeHandler(route));
+    chain.push(...(dependencies.rateLimiters?.forRoute(route.rateLimit) ?? []));
+    chain.push(enforceAuthentication(route));
+    // Only a route that takes a JSON body reads one: elsewhere a stray body is ignored, so it cannot
+    // turn a DELETE or a GET into a 400 or 413 that the route never declared.
+    if (route.request?.body !== undefined) chain.push(parseJsonBody);
+    chain.push(invokeHandler(route));
     router[route.method](route.path, ...chain);
   }
 }
@@ -39,7 +42,7 @@ function enforceAuthentication(route: AnyRouteDefinition): RequestHandler {
 
 function invokeHandler(route: AnyRouteDefinition): RequestHandler {
   return async (req: Request, res: Response) => {
-    const params = await validateRequestPart(route.request?.params, req.params, 'params');
+    const params = await validatePathParameters(route.request?.params, req.params, route.responses[404]?.description ?? 'Not found');
     const query = await validateRequestPart(route.request?.query, req.query, 'query');
     const rawBody: unknown = req.body;
     const body = await validateRequestPart(route.request?.body, rawBody, 'body');

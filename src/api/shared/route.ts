@@ -7,8 +7,11 @@ import type { Logger } from '../../infrastructure/logging/logger';
  * rate limiting, the handler call and the OpenAPI document, so they cannot drift apart.
  */
 
-/** Which per-minute budget a route draws from (limits come from config, see docs/api-conventions.md). */
-export type RateLimitCategory = 'auth' | 'submissions' | 'matches' | 'default';
+/**
+ * Which budget a route draws from (limits come from config, see docs/api-conventions.md): RL-Arena's
+ * per-minute `auth`, `submissions`, `matches`, `default`, or LapXcel's hourly `lapxcel`.
+ */
+export type RateLimitCategory = 'auth' | 'submissions' | 'matches' | 'default' | 'lapxcel';
 
 export type AuthMode = 'required' | 'optional' | 'none';
 
@@ -63,8 +66,8 @@ export interface RouteDefinition<
   summary: string;
   tags: string[];
   auth: A;
-  /** Defaults to 'default'. */
-  rateLimit?: RateLimitCategory;
+  /** Defaults to 'default'. Several categories: every one of their budgets applies. */
+  rateLimit?: RateLimitCategory | readonly RateLimitCategory[];
   /** Query and params schemas must be z.object(...) (optionally piped/transformed). */
   request?: { body?: B; query?: Q; params?: P };
   /**

@@ -78,6 +78,8 @@ export const ConfigSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SEC: positiveInt.default(3600),
   REFRESH_TOKEN_TTL_SEC: positiveInt.default(30 * 24 * 3600),
+  /** The RL-Arena `token` (no refresh in that contract): 24 h, as its document promises. */
+  ARENA_TOKEN_TTL_SEC: positiveInt.default(24 * 3600),
 
   BODY_LIMIT_BYTES: positiveInt.default(16 * 1024 * 1024),
   /**
@@ -94,6 +96,9 @@ export const ConfigSchema = z.object({
   RATE_LIMIT_SUBMISSIONS_PER_MIN: positiveInt.default(5),
   RATE_LIMIT_MATCHES_PER_MIN: positiveInt.default(10),
   RATE_LIMIT_DEFAULT_PER_MIN: positiveInt.default(60),
+  RATE_LIMIT_LAPXCEL_USER_PER_HOUR: positiveInt.default(1000),
+  RATE_LIMIT_LAPXCEL_ANONYMOUS_PER_HOUR: positiveInt.default(100),
+  WS_MAX_CONNECTIONS_PER_USER: positiveInt.default(10),
   ARENA_SUBMISSIONS_PER_DAY: positiveInt.default(5),
   ARENA_MATCHES_PER_AGENT_PER_DAY: positiveInt.default(50),
   ARENA_MATCH_COOLDOWN_SEC: z.coerce.number().int().min(0).default(60),

@@ -83,6 +83,26 @@ const testRoutes: AnyRouteDefinition[] = [
   }),
   defineRoute({
     method: 'get',
+    path: '/laps-like',
+    summary: 'LapXcel-family route (hourly budget)',
+    tags: ['test'],
+    auth: 'optional',
+    rateLimit: 'lapxcel',
+    responses: { 200: { description: 'Laps' } },
+    handler: async () => ({ status: 200, body: {} }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/bridge-like',
+    summary: 'LapXcel route that also draws from an RL-Arena budget',
+    tags: ['test'],
+    auth: 'required',
+    rateLimit: ['submissions', 'lapxcel'],
+    responses: { 201: { description: 'Bridged' } },
+    handler: async () => ({ status: 201, body: {} }),
+  }),
+  defineRoute({
+    method: 'get',
     path: '/boom',
     summary: 'Throws an unexpected error',
     tags: ['test'],
@@ -219,10 +239,10 @@ describe('createHttpApp', () => {
       expect(await response.json()).toEqual({ points: 1 });
     });
 
-    it('validates params and query too', async () => {
+    it('validates params and query too; a path parameter outside the id format is unknown: 404', async () => {
       const token = tokens.issue(alice).access_token;
       const badParam = await fetch(url('/api/v1/things/abc'), { headers: bearer(token) });
-      expect(await expectErrorBody(badParam, 400, 'ValidationError', 'VALIDATION_ERROR')).toEqual({ location: 'params', fields: { id: 'must be digits' } });
+      expect(await expectErrorBody(badParam, 404, 'NotFoundError', 'NOT_FOUND')).toEqual({ location: 'params', fields: { id: 'must be digits' } });
       const badQuery = await fetch(url('/api/v1/things/1?verbose=maybe'), { headers: bearer(token) });
       const details = await expectErrorBody(badQuery, 400, 'ValidationError', 'VALIDATION_ERROR');
       expect(details.location).toBe('query');
@@ -499,5 +519,94 @@ describe('createHttpApp rate limiting', () => {
 
   it('does not limit health probes', async () => {
     for (let i = 0; i < 5; i += 1) expect((await fetch(`${running.baseUrl}/healthz`)).status).toBe(200);
+  });
+});
+
+// ---- the two contracts' limits side by side -----------------------------------------------------
+
+describe('createHttpApp rate limiting per contract', () => {
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      JWT_SECRET: SECRET,
+      RATE_LIMIT_AUTH_PER_MIN: '4',
+      RATE_LIMIT_SUBMISSIONS_PER_MIN: '2',
+      RATE_LIMIT_LAPXCEL_USER_PER_HOUR: '6',
+      RATE_LIMIT_LAPXCEL_ANONYMOUS_PER_HOUR: '3',
+    });
+    running = await listen(createHttpApp({ config, logger: pino({ level: 'silent' }), routes: testRoutes, tokens, readiness: [] }));
+  });
+  afterAll(async () => {
+    await running.close();
+  });
+
+  const headersOf = (response: Response) => ({
+    limit: response.headers.get('x-ratelimit-limit'),
+    remaining: response.headers.get('x-ratelimit-remaining'),
+    resetInSec: Number(response.headers.get('x-ratelimit-reset')) - Math.floor(Date.now() / 1000),
+  });
+
+  it('gives LapXcel routes an hourly budget: per user when signed in, per address when anonymous', async () => {
+    const carol = bearer(tokens.issue({ id: 'user-carol', username: 'carol' }).access_token);
+    const signedIn = await fetch(`${running.baseUrl}/api/v1/laps-like`, { headers: carol });
+    expect(headersOf(signedIn)).toMatchObject({ limit: '6', remaining: '5' });
+    expect(headersOf(signedIn).resetInSec).toBeGreaterThan(3000);
+    expect(headersOf(signedIn).resetInSec).toBeLessThanOrEqual(3601);
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await fetch(`${running.baseUrl}/api/v1/laps-like`)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const limited = await fetch(`${running.baseUrl}/api/v1/laps-like`);
+    expect(headersOf(limited)).toMatchObject({ limit: '3', remaining: '0' });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(3000);
+    expect(await expectErrorBody(limited, 429, 'RateLimitedError', 'RATE_LIMIT_EXCEEDED')).toEqual({ category: 'lapxcel', limit: 3, window_sec: 3600 });
+    // The signed-in user's budget is their own, untouched by the anonymous flood from the same address.
+    expect(headersOf(await fetch(`${running.baseUrl}/api/v1/laps-like`, { headers: carol }))).toMatchObject({ limit: '6', remaining: '4' });
+  });
+
+  it('applies both contracts to a route in both, and the headers describe the budget that runs out first', async () => {
+    const dave = bearer(tokens.issue({ id: 'user-dave', username: 'dave' }).access_token);
+    const first = await fetch(`${running.baseUrl}/api/v1/bridge-like`, { method: 'POST', headers: dave });
+    expect(first.status).toBe(201);
+    // submissions 2/min (1 left) is closer to running out than LapXcel's 6/h (5 left).
+    expect(headersOf(first)).toMatchObject({ limit: '2', remaining: '1' });
+    expect(headersOf(first).resetInSec).toBeLessThanOrEqual(61);
+    await fetch(`${running.baseUrl}/api/v1/bridge-like`, { method: 'POST', headers: dave });
+    const third = await fetch(`${running.baseUrl}/api/v1/bridge-like`, { method: 'POST', headers: dave });
+    expect(await expectErrorBody(third, 429, 'RateLimitedError', 'RATE_LIMIT_EXCEEDED')).toEqual({ category: 'submissions', limit: 2, window_sec: 60 });
+  });
+});
+
+describe('createHttpApp: auth routes get the stricter of both contracts', () => {
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    // RL-Arena allows 4 a minute here, LapXcel 3 anonymous requests an hour: the hourly one binds.
+    const config = loadConfig({ JWT_SECRET: SECRET, RATE_LIMIT_AUTH_PER_MIN: '4', RATE_LIMIT_LAPXCEL_ANONYMOUS_PER_HOUR: '3' });
+    running = await listen(createHttpApp({ config, logger: pino({ level: 'silent' }), routes: testRoutes, tokens, readiness: [] }));
+  });
+  afterAll(async () => {
+    await running.close();
+  });
+
+  it('refuses the 4th login in the hour although the per-minute budget has room, naming the hourly budget', async () => {
+    const seen: Array<[number, string | null, string | null]> = [];
+    for (let i = 0; i < 4; i += 1) {
+      const response = await fetch(`${running.baseUrl}/api/v1/login-like`, { method: 'POST' });
+      seen.push([response.status, response.headers.get('x-ratelimit-limit'), response.headers.get('x-ratelimit-remaining')]);
+      if (response.status === 429) {
+        expect(await expectErrorBody(response, 429, 'RateLimitedError', 'RATE_LIMIT_EXCEEDED')).toEqual({ category: 'auth', limit: 3, window_sec: 3600 });
+      }
+    }
+    expect(seen).toEqual([
+      [204, '3', '2'],
+      [204, '3', '1'],
+      [204, '3', '0'],
+      [429, '3', '0'],
+    ]);
+    // Logins have an hourly count of their own: anonymous browsing still has its full budget, and the reverse.
+    const browsing = await fetch(`${running.baseUrl}/api/v1/laps-like`);
+    expect([browsing.status, browsing.headers.get('x-ratelimit-remaining')]).toEqual([200, '2']);
   });
 });

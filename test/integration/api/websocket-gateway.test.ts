@@ -32,6 +32,10 @@ beforeAll(async () => {
       },
     }),
   );
+  const grouped = (path: string) =>
+    defineWebSocketChannel({ path, connectionGroup: 'pair', clientMessage: z.object({ type: z.literal('ping') }), onMessage: () => undefined });
+  gateway.register(grouped('/ws/pair-a'));
+  gateway.register(grouped('/ws/pair-b'));
   gateway.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -81,5 +85,18 @@ describe('WebSocket gateway', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(again.ws.readyState).toBe(WebSocket.OPEN);
     for (const c of [...open.slice(1), otherUser, again]) c.ws.close();
+  });
+
+  it('counts the channels of one connection group together, and other channels apart', async () => {
+    const user = token('u-group');
+    const open = [await connect(`/ws/pair-a?token=${user}`), await connect(`/ws/pair-b?token=${user}`), await connect(`/ws/pair-a?token=${user}`)];
+    const fourth = await connect(`/ws/pair-b?token=${user}`);
+    expect(await fourth.next()).toEqual({ type: 'error', code: 'RATE_LIMIT_EXCEEDED', error: 'At most 3 concurrent WebSocket connections per user', details: {} });
+    expect(await fourth.closedWith).toEqual({ code: WS_CLOSE.tooManyConnections, reason: 'At most 3 concurrent WebSocket connections per user' });
+    // A channel outside the group has a cap of its own.
+    const elsewhere = await connect(`/ws/test?token=${user}`);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(elsewhere.ws.readyState).toBe(WebSocket.OPEN);
+    for (const c of [...open, elsewhere]) c.ws.close();
   });
 });

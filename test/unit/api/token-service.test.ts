@@ -36,6 +36,25 @@ describe('TokenService', () => {
     }
   });
 
+  it('issues the RL-Arena token as an access token valid 24 h by default, or as configured', () => {
+    const lifetime = (token: string) => {
+      const claims = jwt.decode(token);
+      if (typeof claims !== 'object' || claims === null) throw new Error('not a JWT');
+      return (claims.exp ?? 0) - (claims.iat ?? 0);
+    };
+    const arenaToken = tokens.issueArenaToken(user);
+    expect(lifetime(arenaToken)).toBe(24 * 3600);
+    expect(tokens.verifyAccess(arenaToken)).toEqual(user);
+    expectUnauthorized(() => tokens.verifyRefresh(arenaToken), 'Invalid refresh token');
+    const configured = new TokenService({ secret: SECRET, accessTokenTtlSec: 3600, refreshTokenTtlSec: 86400, arenaTokenTtlSec: 7200 });
+    expect(lifetime(configured.issueArenaToken(user))).toBe(7200);
+    expect(lifetime(configured.issue(user).access_token)).toBe(3600);
+    // Still valid 23 h after issue, when the 1 h access token has long expired.
+    const dayAgo = new TokenService({ secret: SECRET, accessTokenTtlSec: 3600, refreshTokenTtlSec: 86400, now: () => Date.now() - 23 * 3_600_000 });
+    expect(tokens.verifyAccess(dayAgo.issueArenaToken(user))).toEqual(user);
+    expectUnauthorized(() => tokens.verifyAccess(dayAgo.issue(user).access_token), 'Token expired');
+  });
+
   it('verifies its own tokens by type', () => {
     const issued = tokens.issue(user);
     expect(tokens.verifyAccess(issued.access_token)).toEqual(user);

@@ -32,11 +32,16 @@ export interface TokenServiceOptions {
   secret: string;
   accessTokenTtlSec: number;
   refreshTokenTtlSec: number;
+  /** Lifetime of the RL-Arena `token` (an access token; that contract has no refresh). Default 24 h. */
+  arenaTokenTtlSec?: number;
   /** Milliseconds since the epoch; injectable so tests can mint already-expired tokens. */
   now?: () => number;
 }
 
-/** The LapXcel login/register response (the RL-Arena `token` is the same access token). */
+/** RL-Arena's document promises a token that lasts 24 hours and offers no refresh. */
+export const DEFAULT_ARENA_TOKEN_TTL_SEC = 24 * 3600;
+
+/** The LapXcel login/register response (the RL-Arena `token` is a separate, longer-lived access token). */
 export interface IssuedTokens {
   access_token: string;
   token_type: 'bearer';
@@ -56,6 +61,7 @@ export class TokenService {
   readonly #secret: string;
   readonly #accessTokenTtlSec: number;
   readonly #refreshTokenTtlSec: number;
+  readonly #arenaTokenTtlSec: number;
   readonly #now: () => number;
 
   constructor(options: TokenServiceOptions) {
@@ -65,22 +71,27 @@ export class TokenService {
     this.#secret = options.secret;
     this.#accessTokenTtlSec = options.accessTokenTtlSec;
     this.#refreshTokenTtlSec = options.refreshTokenTtlSec;
+    this.#arenaTokenTtlSec = options.arenaTokenTtlSec ?? DEFAULT_ARENA_TOKEN_TTL_SEC;
     this.#now = options.now ?? Date.now;
   }
 
   issue(user: AuthenticatedUser): IssuedTokens {
     const issuedAtSec = Math.floor(this.#now() / 1000);
-    const accessToken = jwt.sign(
-      { sub: user.id, username: user.username, typ: 'access', iat: issuedAtSec },
-      this.#secret,
-      { algorithm: JWT_ALGORITHM, expiresIn: this.#accessTokenTtlSec },
-    );
+    const accessToken = this.#signAccess(user, this.#accessTokenTtlSec);
     const refreshToken = jwt.sign(
       { sub: user.id, username: user.username, typ: 'refresh', jti: randomUUID(), iat: issuedAtSec },
       this.#secret,
       { algorithm: JWT_ALGORITHM, expiresIn: this.#refreshTokenTtlSec },
     );
     return { access_token: accessToken, token_type: 'bearer', expires_in: this.#accessTokenTtlSec, refresh_token: refreshToken };
+  }
+
+  /**
+   * The RL-Arena `token`: an ordinary access token (same claims, accepted wherever `access_token`
+   * is), only with that contract's lifetime, because its clients have no way to refresh.
+   */
+  issueArenaToken(user: AuthenticatedUser): string {
+    return this.#signAccess(user, this.#arenaTokenTtlSec);
   }
 
   /** Throws UnauthorizedError for anything but a valid, unexpired access token (refresh tokens included). */
@@ -117,6 +128,14 @@ export class TokenService {
         done(null, { id: claims.data.sub, username: claims.data.username });
       },
     );
+  }
+
+  #signAccess(user: AuthenticatedUser, ttlSec: number): string {
+    const issuedAtSec = Math.floor(this.#now() / 1000);
+    return jwt.sign({ sub: user.id, username: user.username, typ: 'access', iat: issuedAtSec }, this.#secret, {
+      algorithm: JWT_ALGORITHM,
+      expiresIn: ttlSec,
+    });
   }
 
   #verifySignature(token: string): unknown {

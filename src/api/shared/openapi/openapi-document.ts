@@ -2,6 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteCo
 import { z } from 'zod';
 import { ErrorBodySchema } from '../error-mapping';
 import type { AnyRouteDefinition } from '../route';
+import { DOCUMENT_EXAMPLES, ERROR_BODY_EXAMPLES, namedExamples } from './document-examples';
 
 /**
  * The OpenAPI 3.1 document, generated from the same zod schemas that validate requests, so the
@@ -19,7 +20,7 @@ export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']
  * `extendZodWithOpenApi` to have run before the schema was created, which zod 4 requires
  * per instance. Created once per process because zod rejects a second schema with the same id.
  */
-const ErrorBodyComponent = ErrorBodySchema.meta({ id: 'ErrorBody' });
+const ErrorBodyComponent = ErrorBodySchema.meta({ id: 'ErrorBody', examples: ERROR_BODY_EXAMPLES.map((example) => example.value) });
 
 export interface OpenApiDocumentOptions {
   title: string;
@@ -58,6 +59,7 @@ export function buildOpenApiDocument(routes: readonly AnyRouteDefinition[], opti
 
 function toRouteConfig(route: AnyRouteDefinition, errorBody: z.ZodType, rateLimited: boolean): RouteConfig {
   const where = `${route.method.toUpperCase()} ${route.path}`;
+  const examples = DOCUMENT_EXAMPLES[`${route.method.toUpperCase()} ${toOpenApiPath(route.path)}`];
   const request: NonNullable<RouteConfig['request']> = {};
   const params = route.request?.params ?? impliedPathParameters(route.path);
   if (params !== undefined) request.params = asParameterSchema(params, `${where} params`);
@@ -67,16 +69,19 @@ function toRouteConfig(route: AnyRouteDefinition, errorBody: z.ZodType, rateLimi
     request.body = { required: true, description, content: { [contentType]: { schema } } };
   }
   if (route.request?.body !== undefined) {
-    request.body = { required: true, content: { 'application/json': { schema: route.request.body } } };
+    const requestExamples = examples?.request ? { examples: namedExamples(examples.request) } : {};
+    request.body = { required: true, content: { 'application/json': { schema: route.request.body, ...requestExamples } } };
   }
 
   const responses: Record<string, ResponseConfig> = {};
   for (const [status, doc] of Object.entries(route.responses)) {
     const schema = doc.schema ?? (Number(status) >= 400 ? errorBody : undefined);
     const contentType = doc.contentType ?? 'application/json';
+    const documented = examples?.responses?.[Number(status)];
+    const responseExamples = documented && contentType === 'application/json' ? { examples: namedExamples(documented) } : {};
     responses[status] = {
       description: doc.description,
-      ...(schema !== undefined ? { content: { [contentType]: { schema } } } : doc.contentType ? { content: { [contentType]: { schema: { type: 'string' } } } } : {}),
+      ...(schema !== undefined ? { content: { [contentType]: { schema, ...responseExamples } } } : doc.contentType ? { content: { [contentType]: { schema: { type: 'string' }, ...responseExamples } } } : {}),
     };
   }
   // What the shared machinery itself can answer, unless the route documented it already.
@@ -84,6 +89,7 @@ function toRouteConfig(route: AnyRouteDefinition, errorBody: z.ZodType, rateLimi
     [400, 'Invalid input (details.fields names each bad field)', route.request !== undefined],
     [401, 'Missing, invalid or expired access token', route.auth === 'required'],
     [404, 'Not found', params !== undefined],
+    [413, 'Request body larger than BODY_LIMIT_BYTES', route.request?.body !== undefined],
     [429, 'Rate limit exceeded', rateLimited],
     [500, 'Internal server error', true],
   ];

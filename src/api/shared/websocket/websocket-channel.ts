@@ -11,6 +11,8 @@ export interface ServerMessage {
 export interface WebSocketConnection {
   id: string;
   path: string;
+  /** The channel's connection group (see WebSocketChannel.connectionGroup). */
+  group: string;
   user: AuthenticatedUser;
   topics: Set<string>;
   send(message: ServerMessage): void;
@@ -24,6 +26,11 @@ export interface WebSocketConnection {
  */
 export interface WebSocketChannel<M extends z.ZodType = z.ZodType> {
   path: string;
+  /**
+   * Channels of one group share the per-user connection cap (LapXcel's /ws/telemetry and
+   * /ws/training: 10 together, as that contract says). Defaults to the path: a cap of its own.
+   */
+  connectionGroup?: string;
   clientMessage: M;
   onConnect?(connection: WebSocketConnection): Promise<void> | void;
   onMessage(connection: WebSocketConnection, message: z.infer<M>): Promise<void> | void;

@@ -8,12 +8,14 @@ import { authenticateWebSocketToken, webSocketTokenOf } from '../auth/websocket-
 import type { TokenService } from '../auth/token-service';
 import type { AnyWebSocketChannel, ServerMessage, WebSocketConnection } from './websocket-channel';
 
+const connectionGroupOf = (channel: AnyWebSocketChannel) => channel.connectionGroup ?? channel.path;
+
 export const WS_CLOSE = { unauthorized: 4401, tooManyConnections: 4429 } as const;
 const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 
 /**
  * The one WebSocket server of an API process: authenticates at connect (`?token=`), enforces the
- * per-user connection limit (both contracts: 10), validates client messages with the channel's zod
+ * per-user connection limit per connection group (WS_MAX_CONNECTIONS_PER_USER, 10), validates client messages with the channel's zod
  * schema, and answers every problem with `{ type: 'error', error, code, details }`.
  */
 export class WebSocketGateway {
@@ -70,8 +72,10 @@ export class WebSocketGateway {
       reject(WS_CLOSE.unauthorized, 'UNAUTHORIZED', error instanceof Error ? error.message : 'Invalid token');
       return;
     }
-    const open = [...this.connections.keys()].filter((c) => c.user.id === user.id).length;
+    const group = connectionGroupOf(channel);
+    const open = [...this.connections.keys()].filter((c) => c.user.id === user.id && c.group === group).length;
     if (open >= this.options.maxConnectionsPerUser) {
+      // The close reason (at most 123 bytes) says why; the error message before it says the same.
       reject(WS_CLOSE.tooManyConnections, 'RATE_LIMIT_EXCEEDED', `At most ${this.options.maxConnectionsPerUser} concurrent WebSocket connections per user`);
       return;
     }
@@ -81,6 +85,7 @@ export class WebSocketGateway {
     const connection: WebSocketConnection = {
       id: randomUUID(),
       path: channel.path,
+      group,
       user,
       topics: new Set(),
       send,
