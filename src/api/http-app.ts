@@ -8,6 +8,7 @@ import { errorHandler, unknownRouteHandler } from './shared/error-handler';
 import { DEFAULT_READINESS_TIMEOUT_MS, livenessHandler, readinessHandler, type ReadinessCheck } from './shared/health';
 import { API_BASE_PATH, buildOpenApiDocument } from './shared/openapi/openapi-document';
 import { createRateLimiters } from './shared/rate-limits';
+import { answerUnsupportedMethods } from './shared/method-not-allowed';
 import { assignRequestId } from './shared/request-context';
 import { requestLogging } from './shared/request-logging';
 import type { AnyRouteDefinition } from './shared/route';
@@ -47,6 +48,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
 
   app.get('/healthz', livenessHandler);
   app.get('/readyz', readinessHandler(options.readiness, options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS, logger));
+  answerUnsupportedMethods(app, '/healthz', ['get']);
+  answerUnsupportedMethods(app, '/readyz', ['get']);
 
   const rateLimiters = createRateLimiters(config, logger);
   const openApiDocument = buildOpenApiDocument(options.routes, {
@@ -60,6 +63,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   api.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
+  answerUnsupportedMethods(api, '/openapi.json', ['get']);
   mountRoutes(api, options.routes, {
     authenticator: createRequestAuthenticator(options.tokens),
     rateLimiters,

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../api/http-app';
 import { apiRoutes } from '../api/routes';
+import { answerClientErrors } from '../api/shared/client-error';
 import { LiveEvents } from '../api/shared/websocket/live-events';
 import { WebSocketGateway } from '../api/shared/websocket/websocket-gateway';
 import { apiWebSocketChannels } from '../api/websocket-channels';
@@ -42,6 +43,7 @@ export async function startApiServer(services: Services, listen: { host: string;
   // WebSocket channels and their live-event feed are ready before the port opens, so an answering
   // /readyz means the whole API (HTTP and WebSocket) is up.
   const server = createServer(app);
+  answerClientErrors(server, services.logger.child({ component: 'http' }));
   const gateway = new WebSocketGateway({ tokens: services.tokens, logger: services.logger.child({ component: 'ws' }), maxConnectionsPerUser: 10 });
   const live = new LiveEvents();
   for (const channel of apiWebSocketChannels({ services, live, gateway })) gateway.register(channel);
