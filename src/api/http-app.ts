@@ -3,6 +3,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { Config } from '../infrastructure/config/config';
 import type { Logger } from '../infrastructure/logging/logger';
 import { createRequestAuthenticator } from './shared/auth/request-authentication';
+import type { SessionCheck } from './shared/auth/session-guard';
 import type { TokenService } from './shared/auth/token-service';
 import { errorHandler, unknownRouteHandler } from './shared/error-handler';
 import { DEFAULT_READINESS_TIMEOUT_MS, livenessHandler, readinessHandler, type ReadinessCheck } from './shared/health';
@@ -22,6 +23,8 @@ export interface HttpAppOptions {
   /** /readyz answers 200 only when every check resolves within `readinessTimeoutMs`. */
   readiness: readonly ReadinessCheck[];
   tokens: TokenService;
+  /** Asked on every signed-in request after the token verified: user exists, session active. */
+  sessions: SessionCheck;
   /** Plain file trees (replays, ...) served as-is, e.g. { urlPath: '/storage/replays', dir }. */
   staticMounts?: readonly { urlPath: string; dir: string }[];
   /** Defaults to 2000 ms. */
@@ -65,7 +68,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   });
   answerUnsupportedMethods(api, '/openapi.json', ['get']);
   mountRoutes(api, options.routes, {
-    authenticator: createRequestAuthenticator(options.tokens),
+    authenticator: createRequestAuthenticator(options.tokens, options.sessions),
     rateLimiters,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
   });

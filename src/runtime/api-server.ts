@@ -38,13 +38,14 @@ export async function startApiServer(services: Services, listen: { host: string;
     routes: apiRoutes(services),
     readiness: readinessChecks(services),
     tokens: services.tokens,
+    sessions: services.sessions,
     staticMounts: arenaStaticMounts(services.config),
   });
   // WebSocket channels and their live-event feed are ready before the port opens, so an answering
   // /readyz means the whole API (HTTP and WebSocket) is up.
   const server = createServer(app);
   answerClientErrors(server, services.logger.child({ component: 'http' }));
-  const gateway = new WebSocketGateway({ tokens: services.tokens, logger: services.logger.child({ component: 'ws' }), maxConnectionsPerUser: 10 });
+  const gateway = new WebSocketGateway({ tokens: services.tokens, sessions: services.sessions, logger: services.logger.child({ component: 'ws' }), maxConnectionsPerUser: 10 });
   const live = new LiveEvents();
   for (const channel of apiWebSocketChannels({ services, live, gateway })) gateway.register(channel);
   gateway.attach(server);
