@@ -3,11 +3,13 @@ import swaggerUi from 'swagger-ui-express';
 import type { Config } from '../infrastructure/config/config';
 import type { Logger } from '../infrastructure/logging/logger';
 import { createRequestAuthenticator } from './shared/auth/request-authentication';
+import type { SessionCheck } from './shared/auth/session-guard';
 import type { TokenService } from './shared/auth/token-service';
 import { errorHandler, unknownRouteHandler } from './shared/error-handler';
 import { DEFAULT_READINESS_TIMEOUT_MS, livenessHandler, readinessHandler, type ReadinessCheck } from './shared/health';
 import { API_BASE_PATH, buildOpenApiDocument } from './shared/openapi/openapi-document';
 import { createRateLimiters } from './shared/rate-limits';
+import { answerUnsupportedMethods } from './shared/method-not-allowed';
 import { assignRequestId } from './shared/request-context';
 import { requestLogging } from './shared/request-logging';
 import type { AnyRouteDefinition } from './shared/route';
@@ -21,6 +23,8 @@ export interface HttpAppOptions {
   /** /readyz answers 200 only when every check resolves within `readinessTimeoutMs`. */
   readiness: readonly ReadinessCheck[];
   tokens: TokenService;
+  /** Asked on every signed-in request after the token verified: user exists, session active. */
+  sessions: SessionCheck;
   /** Plain file trees (replays, ...) served as-is, e.g. { urlPath: '/storage/replays', dir }. */
   staticMounts?: readonly { urlPath: string; dir: string }[];
   /** Defaults to 2000 ms. */
@@ -47,6 +51,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
 
   app.get('/healthz', livenessHandler);
   app.get('/readyz', readinessHandler(options.readiness, options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS, logger));
+  answerUnsupportedMethods(app, '/healthz', ['get']);
+  answerUnsupportedMethods(app, '/readyz', ['get']);
 
   const rateLimiters = createRateLimiters(config, logger);
   const openApiDocument = buildOpenApiDocument(options.routes, {
@@ -60,8 +66,9 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   api.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
+  answerUnsupportedMethods(api, '/openapi.json', ['get']);
   mountRoutes(api, options.routes, {
-    authenticator: createRequestAuthenticator(options.tokens),
+    authenticator: createRequestAuthenticator(options.tokens, options.sessions),
     rateLimiters,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
   });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Container } from 'inversify';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import type { SessionGuard } from '../api/shared/auth/session-guard';
 import type { TokenService } from '../api/shared/auth/token-service';
 import type { Analytics } from './analytics/analytics';
 import type { MessageBus } from './bus/message-bus';
@@ -19,6 +20,7 @@ export const TOKENS = {
   Analytics: Symbol.for('Analytics'),
   PasswordHasher: Symbol.for('PasswordHasher'),
   TokenService: Symbol.for('TokenService'),
+  SessionGuard: Symbol.for('SessionGuard'),
   Clock: Symbol.for('Clock'),
   IdGenerator: Symbol.for('IdGenerator'),
 } as const;
@@ -32,6 +34,8 @@ export interface Services {
   analytics: Analytics;
   hasher: PasswordHasher;
   tokens: TokenService;
+  /** Every signed-in request: the token's user exists and its session is active. */
+  sessions: SessionGuard;
   now: () => Date;
   newId: () => string;
 }
@@ -46,6 +50,7 @@ export function createContainer(services: Services): Container {
   container.bind<Analytics>(TOKENS.Analytics).toConstantValue(services.analytics);
   container.bind<PasswordHasher>(TOKENS.PasswordHasher).toConstantValue(services.hasher);
   container.bind<TokenService>(TOKENS.TokenService).toConstantValue(services.tokens);
+  container.bind<SessionGuard>(TOKENS.SessionGuard).toConstantValue(services.sessions);
   container.bind<() => Date>(TOKENS.Clock).toConstantValue(services.now);
   container.bind<() => string>(TOKENS.IdGenerator).toConstantValue(services.newId);
   return container;
@@ -62,6 +67,7 @@ export function resolveServices(container: Container): Services {
     analytics: container.get<Analytics>(TOKENS.Analytics),
     hasher: container.get<PasswordHasher>(TOKENS.PasswordHasher),
     tokens: container.get<TokenService>(TOKENS.TokenService),
+    sessions: container.get<SessionGuard>(TOKENS.SessionGuard),
     now: container.get<() => Date>(TOKENS.Clock),
     newId: container.get<() => string>(TOKENS.IdGenerator),
   };

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../api/http-app';
 import { apiRoutes } from '../api/routes';
+import { answerClientErrors } from '../api/shared/client-error';
 import { LiveEvents } from '../api/shared/websocket/live-events';
 import { WebSocketGateway } from '../api/shared/websocket/websocket-gateway';
 import { apiWebSocketChannels } from '../api/websocket-channels';
@@ -37,12 +38,19 @@ export async function startApiServer(services: Services, listen: { host: string;
     routes: apiRoutes(services),
     readiness: readinessChecks(services),
     tokens: services.tokens,
+    sessions: services.sessions,
     staticMounts: arenaStaticMounts(services.config),
   });
   // WebSocket channels and their live-event feed are ready before the port opens, so an answering
   // /readyz means the whole API (HTTP and WebSocket) is up.
   const server = createServer(app);
-  const gateway = new WebSocketGateway({ tokens: services.tokens, logger: services.logger.child({ component: 'ws' }), maxConnectionsPerUser: services.config.WS_MAX_CONNECTIONS_PER_USER });
+  answerClientErrors(server, services.logger.child({ component: 'http' }));
+  const gateway = new WebSocketGateway({
+    tokens: services.tokens,
+    sessions: services.sessions,
+    logger: services.logger.child({ component: 'ws' }),
+    maxConnectionsPerUser: services.config.WS_MAX_CONNECTIONS_PER_USER,
+  });
   const live = new LiveEvents();
   for (const channel of apiWebSocketChannels({ services, live, gateway })) gateway.register(channel);
   gateway.attach(server);

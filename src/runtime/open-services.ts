@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { SessionGuard } from '../api/shared/auth/session-guard';
 import { TokenService } from '../api/shared/auth/token-service';
 import { createAnalytics } from '../infrastructure/analytics/clickhouse-analytics';
 import { InProcessMessageBus } from '../infrastructure/bus/in-process-bus';
@@ -110,6 +111,7 @@ export async function openServices(config: Config, logger: Logger): Promise<Open
       analytics,
       hasher: new ScryptPasswordHasher(),
       tokens,
+      sessions: new SessionGuard(store),
       now: () => new Date(),
       newId: randomUUID,
     };

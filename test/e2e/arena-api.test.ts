@@ -269,9 +269,15 @@ describeArena('RL-Arena API contract', () => {
       const cooldownEnds = Date.parse(String(created.body.created_at)) + 3600_000;
       const tomorrow = Date.parse(new Date().toISOString().slice(0, 10)) + 86_400_000;
       expect(next).toBe(Math.max(cooldownEnds, tomorrow));
-      const again = await post('/matches', body(b.agentId, a.agentId), b.user.token);
+      const again = await post('/matches', body(a.agentId, b.agentId), token);
       expect(again.status).toBe(429);
       expect(again.body).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', details: { category: 'agent_match_quota' } });
+      // Nobody spends another user's agent: B may not challenge with A's agent (issue 8, defect 9).
+      const stolen = await post('/matches', body(a.agentId, b.agentId), b.user.token);
+      expect(stolen.status).toBe(403);
+      expect(stolen.body).toMatchObject({ code: 'FORBIDDEN', details: { fields: { agent_1_id: 'not your agent' } } });
+      // The challenge A received used none of B's own quota: B's stats still show it free to play.
+      expect((await get(`/agents/${b.agentId}/stats`)).body).toMatchObject({ matches_today: 0, can_match: true });
 
       // The match is queued (no match worker here): no replay yet.
       const match = await get(`/matches/${matchId}`);

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { boundedInteger } from '../shared/query-integer';
 import { agentDescriptionSchema, agentNameSchema } from '../../domain/arena/agent';
 
 /** Query strings arrive as text: numbers are coerced, defaults are the contract's. */
-const limit = (defaultValue: number, max: number) => z.coerce.number().int().min(1).max(max).default(defaultValue);
-const offset = z.coerce.number().int().min(0).default(0);
+const limit = (defaultValue: number, max: number) => boundedInteger(1, max).default(defaultValue);
+const offset = boundedInteger(0).default(0);
 const timestamp = z.string().meta({ example: '2024-01-15T10:30:00.000Z' });
 const nullableTimestamp = timestamp.nullable();
 

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { logInUser } from '../../commands/identity/log-in-user';
 import { registerUser } from '../../commands/identity/register-user';
+import { refreshSession, revokeSession, startSession, type SessionTokens } from '../../commands/identity/sessions';
 import { updateProfile } from '../../commands/identity/update-profile';
 import type { CommandContext } from '../../commands/command-context';
 import { userDecider, userStreamId } from '../../domain/identity/user';
@@ -11,6 +12,7 @@ import type { PasswordHasher } from '../../infrastructure/security/password-hash
 import { findUserById, userArenaStats, type UserRow } from '../../projections/postgres/identity/user-queries';
 import { waitForProjection } from '../../projections/postgres/projection-runner';
 import { usersProjection } from '../../projections/postgres/identity/users-projection';
+import type { SessionGuard } from '../shared/auth/session-guard';
 import type { TokenService } from '../shared/auth/token-service';
 import { defineRoute, type AuthenticatedUser, type RouteContext } from '../shared/route';
 import {
@@ -29,6 +31,7 @@ export interface IdentityRouteDeps {
   db: Knex;
   hasher: PasswordHasher;
   tokens: TokenService;
+  sessions: Pick<SessionGuard, 'markRevoked'>;
   now: () => Date;
   newId: () => string;
 }
@@ -56,10 +59,14 @@ export function identityRoutes(deps: IdentityRouteDeps) {
     newId: deps.newId,
     metadata: { correlationId: ctx.requestId, causationId: ctx.requestId, ...(ctx.user ? { userId: ctx.user.id } : {}) },
   });
-  const tokenBody = (user: AuthenticatedUser, publicUser: { id: string; username: string; email: string; full_name: string | null; created_at?: string }) => {
-    const issued = deps.tokens.issue(user);
+  const tokenBody = (
+    user: AuthenticatedUser,
+    session: SessionTokens,
+    publicUser: { id: string; username: string; email: string; full_name: string | null; created_at?: string },
+  ) => {
+    const issued = deps.tokens.issue(user, session);
     // `access_token` (LapXcel, 1 h + refresh) and `token` (RL-Arena, 24 h, no refresh) differ only in lifetime.
-    return { ...issued, token: deps.tokens.issueArenaToken(user), user: publicUser };
+    return { ...issued, token: deps.tokens.issueArenaToken(user, session), user: publicUser };
   };
   /** Read-your-writes: the answer to a command reflects it in the read model the next GET reads. */
   const projected = (streamId: string, revision: bigint | null) =>
@@ -79,7 +86,10 @@ export function identityRoutes(deps: IdentityRouteDeps) {
       auth: 'none',
       rateLimit: 'auth',
       request: { body: RegisterBody },
-      responses: { 201: { description: 'Registered; tokens for both contracts', schema: TokenResponse } },
+      responses: {
+        201: { description: 'Registered; tokens for both contracts', schema: TokenResponse },
+        409: { description: 'Username or email already exists' },
+      },
       handler: async (ctx) => {
         const { body } = ctx;
         const outcome = await registerUser(commandContext(ctx), deps.hasher, {
@@ -90,10 +100,12 @@ export function identityRoutes(deps: IdentityRouteDeps) {
         });
         await projected(userStreamId(outcome.userId), outcome.revision);
         const registered = outcome.events[0].type === 'UserRegistered' ? outcome.events[0].data : undefined;
+        const session = await startSession(commandContext(ctx), outcome.userId);
         return {
           status: 201,
           body: tokenBody(
             { id: outcome.userId, username: body.username },
+            session,
             {
               id: outcome.userId,
               username: body.username,
@@ -113,16 +125,21 @@ export function identityRoutes(deps: IdentityRouteDeps) {
       auth: 'none',
       rateLimit: 'auth',
       request: { body: LoginBody },
-      responses: { 200: { description: 'Tokens for both contracts', schema: TokenResponse } },
+      responses: {
+        200: { description: 'Tokens for both contracts', schema: TokenResponse },
+        401: { description: 'Invalid credentials' },
+      },
       handler: async (ctx) => {
         const { body } = ctx;
         const identifier = body.email !== undefined ? { email: body.email } : { username: body.username ?? '' };
         const { user, revision } = await logInUser(commandContext(ctx), deps.hasher, identifier, body.password);
         await projected(userStreamId(user.userId), revision);
+        const session = await startSession(commandContext(ctx), user.userId);
         return {
           status: 200,
           body: tokenBody(
             { id: user.userId, username: user.username },
+            session,
             { id: user.userId, username: user.username, email: user.email, full_name: user.fullName },
           ),
         };
@@ -136,18 +153,44 @@ export function identityRoutes(deps: IdentityRouteDeps) {
       auth: 'none',
       rateLimit: 'auth',
       request: { body: RefreshBody },
-      responses: { 200: { description: 'New tokens', schema: TokenResponse } },
+      responses: {
+        200: { description: 'New tokens; the presented refresh token is used up (rotation)', schema: TokenResponse },
+        401: { description: 'Invalid, expired, revoked or already used refresh token (reuse revokes the session)' },
+      },
       handler: async (ctx) => {
         const claims = deps.tokens.verifyRefresh(ctx.body.refresh_token);
         const { state } = await loadAggregate(deps.store, userStreamId(claims.userId), userDecider);
-        if (state.status !== 'registered') throw new UnauthorizedError('Invalid refresh token');
+        if (state.status !== 'registered' || claims.sessionId === undefined) throw new UnauthorizedError('Invalid refresh token');
+        const presented = { userId: claims.userId, sessionId: claims.sessionId, refreshTokenId: claims.jti };
+        const session = await refreshSession(commandContext(ctx), presented);
+        if ('revokedForReuse' in session) {
+          deps.sessions.markRevoked(claims.sessionId);
+          throw new UnauthorizedError('Refresh token was already used; the session is revoked, sign in again');
+        }
         return {
           status: 200,
           body: tokenBody(
             { id: state.userId, username: state.username },
+            session,
             { id: state.userId, username: state.username, email: state.email, full_name: state.fullName },
           ),
         };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/logout',
+      summary: "Sign out: revoke the access token's session and its refresh tokens",
+      tags: ['auth'],
+      auth: 'required',
+      rateLimit: 'auth',
+      responses: { 204: { description: 'Signed out; the session\'s access and refresh tokens no longer work' } },
+      handler: async (ctx) => {
+        const sessionId = ctx.user.sessionId;
+        if (sessionId === undefined) throw new UnauthorizedError('Invalid access token: no session');
+        await revokeSession(commandContext(ctx), ctx.user.id, sessionId);
+        deps.sessions.markRevoked(sessionId);
+        return { status: 204 };
       },
     }),
     defineRoute({

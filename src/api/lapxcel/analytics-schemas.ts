@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedInteger } from '../shared/query-integer';
 
 const success = <T extends z.ZodType>(data: T) => z.object({ status: z.literal('success'), data });
 const filter = z.string().trim().min(1);
@@ -85,9 +86,9 @@ export const CompareResponse = success(
 
 export const DeltaQuery = z.object({
   session_a: z.uuid(),
-  lap_a: z.coerce.number().int().min(1),
+  lap_a: boundedInteger(1),
   session_b: z.uuid(),
-  lap_b: z.coerce.number().int().min(1),
+  lap_b: boundedInteger(1),
   points: z.coerce.number().int().min(2).max(2000).default(100),
 });
 

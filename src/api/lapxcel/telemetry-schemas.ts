@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedInteger } from '../shared/query-integer';
 import { DEFAULT_MAX_POINTS_PER_BATCH, TelemetryPointSchema } from '../../domain/racing/telemetry-point';
 
 const trimmed = (max: number) => z.string().trim().min(1).max(max);
@@ -22,7 +23,7 @@ export const SessionParams = z.object({ session_id: z.uuid() });
 
 export const ListSessionsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: boundedInteger(0).default(0),
   track_name: z.string().trim().min(1).optional(),
   car_model: z.string().trim().min(1).optional(),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedInteger } from '../shared/query-integer';
 import { MAX_TOTAL_TIMESTEPS } from '../../domain/training/catalog';
 import { TRAINING_JOB_STATUSES } from '../../domain/training/training-job';
 
@@ -24,13 +25,13 @@ export const ListTrainingJobsQuery = z.object({
   status: z.enum(TRAINING_JOB_STATUSES).optional(),
   algorithm: z.string().trim().min(1).max(64).optional().describe('Case-insensitive'),
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: boundedInteger(0).default(0),
 });
 
 export const ListTrainingMetricsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
-  attempt: z.coerce.number().int().min(1).optional().describe("Which run's metrics; default the job's current (last) run"),
+  offset: boundedInteger(0).default(0),
+  attempt: boundedInteger(1).optional().describe("Which run's metrics; default the job's current (last) run"),
 });
 
 export const ArenaSubmissionBody = z.object({ agent_id: z.uuid() });

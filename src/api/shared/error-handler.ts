@@ -25,6 +25,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     // next to the request id, method and url: one line to find from the id in the 500 body.
     if (mapped.status >= 500) res.err = error instanceof Error ? error : new Error(`non-Error thrown: ${String(error)}`);
     if (mapped.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    const allowed = mapped.body.details.allowed;
+    if (mapped.status === 405 && Array.isArray(allowed)) res.setHeader('Allow', allowed.join(', '));
     res.status(mapped.status).json(mapped.body);
   };
 }

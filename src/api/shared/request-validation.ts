@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { NotFoundError, ValidationError } from '../../domain/shared/errors';
+import { findUnstorableText } from './storable-text';
 
 /** Where an input came from; named in the error so the client knows which part to fix. */
 export type RequestPart = 'params' | 'query' | 'body';
@@ -25,9 +26,20 @@ export function fieldsFromIssues(issues: readonly z.core.$ZodIssue[], part: Requ
   return fields;
 }
 
-/** Parses one request part with its schema; without a schema the handler gets `undefined`. */
+/**
+ * Parses one request part with its schema; without a schema the handler gets `undefined`.
+ * Every part first passes the shared text rule (`storable-text.ts`), whatever the route's schema says.
+ */
 export async function validateRequestPart(schema: z.ZodType | undefined, input: unknown, part: RequestPart): Promise<unknown> {
   if (schema === undefined) return undefined;
+  const unstorable = findUnstorableText(input);
+  if (unstorable !== undefined) {
+    const field = unstorable.path === '' ? part : unstorable.path;
+    throw new ValidationError(`Invalid ${PART_LABEL[part]}: ${field}: ${unstorable.message}`, {
+      location: part,
+      fields: { [field]: unstorable.message },
+    });
+  }
   const result = await schema.safeParseAsync(input);
   if (result.success) return result.data;
   const fields = fieldsFromIssues(result.error.issues, part);

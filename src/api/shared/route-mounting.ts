@@ -1,5 +1,6 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { RequestAuthenticator } from './auth/request-authentication';
+import { answerUnsupportedMethods, methodsByPath } from './method-not-allowed';
 import { authOutcomeOf, requestIdOf } from './request-context';
 import { validatePathParameters, validateRequestPart } from './request-validation';
 import type { RateLimiters } from './rate-limits';
@@ -28,6 +29,7 @@ export function mountRoutes(router: Router, routes: readonly AnyRouteDefinition[
     chain.push(invokeHandler(route));
     router[route.method](route.path, ...chain);
   }
+  for (const [path, methods] of methodsByPath(routes)) answerUnsupportedMethods(router, path, methods);
 }
 
 function enforceAuthentication(route: AnyRouteDefinition): RequestHandler {

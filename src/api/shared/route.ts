@@ -18,6 +18,8 @@ export type AuthMode = 'required' | 'optional' | 'none';
 export interface AuthenticatedUser {
   id: string;
   username: string;
+  /** The sign-in session the access token belongs to (its `sid` claim). */
+  sessionId?: string;
 }
 
 /** The schema type an omitted `request.body` / `query` / `params` stands for: handlers see `undefined`. */

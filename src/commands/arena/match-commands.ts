@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { agentDecider, agentStreamId, type Agent } from '../../domain/arena/agent';
 import { ladderDecider, ladderStreamId, type Ladder, type LadderEvent } from '../../domain/arena/ladder';
-import { matchDecider, matchStreamId, type Match, type MatchCommand, type MatchEvent, type MatchParticipant } from '../../domain/arena/match';
+import { assertChallengerOwned, matchDecider, matchStreamId, type Match, type MatchCommand, type MatchEvent, type MatchParticipant } from '../../domain/arena/match';
 import type { MatchQuotaPolicy } from '../../domain/arena/match-quota';
 import { matchSlotsDecider, matchSlotsStreamId } from '../../domain/arena/match-slots';
 import type { MatchWinner } from '../../domain/arena/replay';
@@ -52,6 +52,8 @@ export async function requestMatch(
     [input.agent1Id, input.agent2Id].map(async (id) => (await loadAggregate(ctx.store, agentStreamId(id), agentDecider)).state),
   );
   const first = participant(agent1!, input.agent1Id, 'agent_1_id', input.environmentId);
+  // Before any slot is reserved: a refused challenge must not touch anyone's quota.
+  assertChallengerOwned({ source: input.source, requestedBy: input.requestedBy, agent1: first });
   const second = participant(agent2!, input.agent2Id, 'agent_2_id', input.environmentId);
   const now = ctx.now().toISOString();
   const matchId = ctx.newId();
@@ -59,12 +61,17 @@ export async function requestMatch(
   // step that fails gives the slots back, so a refused request costs nothing.
   const reserved: string[] = [];
   try {
-    for (const agentId of [input.agent1Id, input.agent2Id]) {
+    // A manual match is agent_1's challenge: agent_2's slot is a received challenge (match-slots.ts).
+    const slots = [
+      { agentId: input.agent1Id, kind: 'own' as const },
+      { agentId: input.agent2Id, kind: input.source === 'manual' ? ('challenge_received' as const) : ('own' as const) },
+    ];
+    for (const { agentId, kind } of slots) {
       await handleCommand(
         ctx.store,
         matchSlotsStreamId(agentId),
         matchSlotsDecider,
-        { type: 'ReserveMatchSlot', agentId, matchId, policy: deps.quotaPolicy, now },
+        { type: 'ReserveMatchSlot', agentId, matchId, kind, policy: deps.quotaPolicy, now },
         { metadata: ctx.metadata },
       );
       reserved.push(agentId);

@@ -11,17 +11,29 @@ import { startOfUtcDay } from './utc-day';
  */
 export const matchSlotsStreamId = (agentId: string): string => `matchslots-${agentId}`;
 
-export type MatchSlotReserved = DomainEvent<'MatchSlotReserved', { agentId: string; matchId: string; reservedAt: string }>;
+/**
+ * `own`: a match the agent's side chose (its owner challenged, or the matchmaker paired it): counts
+ * against its daily quota and cooldown. `challenge_received`: another user's agent challenged it:
+ * counts only against its own daily budget of received challenges (the same size as the quota,
+ * no cooldown), so being challenged never uses up the agent's own matches. Events recorded before
+ * the distinction carry no kind and are `own`.
+ */
+export type MatchSlotKind = 'own' | 'challenge_received';
+
+export type MatchSlotReserved = DomainEvent<
+  'MatchSlotReserved',
+  { agentId: string; matchId: string; reservedAt: string; kind?: MatchSlotKind }
+>;
 export type MatchSlotReleased = DomainEvent<'MatchSlotReleased', { agentId: string; matchId: string; releasedAt: string }>;
 export type MatchSlotEvent = MatchSlotReserved | MatchSlotReleased;
 
 /** Reservations still held, from the previous UTC day on (all the quota and cooldown need). */
 export interface MatchSlots {
-  reservations: { matchId: string; reservedAt: string }[];
+  reservations: { matchId: string; reservedAt: string; kind: MatchSlotKind }[];
 }
 
 export type MatchSlotCommand =
-  | { type: 'ReserveMatchSlot'; agentId: string; matchId: string; policy: MatchQuotaPolicy; now: string }
+  | { type: 'ReserveMatchSlot'; agentId: string; matchId: string; kind: MatchSlotKind; policy: MatchQuotaPolicy; now: string }
   | { type: 'ReleaseMatchSlot'; agentId: string; matchId: string; now: string };
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -34,7 +46,7 @@ export function evolveMatchSlots(state: MatchSlots, event: MatchSlotEvent): Matc
   return {
     reservations: [
       ...state.reservations.filter((r) => Date.parse(r.reservedAt) >= keepFrom),
-      { matchId: event.data.matchId, reservedAt: event.data.reservedAt },
+      { matchId: event.data.matchId, reservedAt: event.data.reservedAt, kind: event.data.kind ?? 'own' },
     ],
   };
 }
@@ -45,17 +57,31 @@ export function decideMatchSlots(command: MatchSlotCommand, state: MatchSlots): 
     case 'ReserveMatchSlot': {
       if (held) return [];
       const today = startOfUtcDay(command.now);
-      const matchesToday = state.reservations.filter((r) => r.reservedAt >= today).length;
-      const lastMatchAt = state.reservations.reduce<string | null>((last, r) => (last === null || r.reservedAt > last ? r.reservedAt : last), null);
-      const availability = matchAvailability({ matchesToday, lastMatchAt, now: command.now, policy: command.policy });
+      const sameKind = state.reservations.filter((r) => r.kind === command.kind);
+      const matchesToday = sameKind.filter((r) => r.reservedAt >= today).length;
+      const lastMatchAt = sameKind.reduce<string | null>((last, r) => (last === null || r.reservedAt > last ? r.reservedAt : last), null);
+      const received = command.kind === 'challenge_received';
+      const availability = matchAvailability({
+        matchesToday,
+        // Received challenges have a daily budget but no cooldown: the challenger's cooldown paces them.
+        lastMatchAt: received ? null : lastMatchAt,
+        now: command.now,
+        policy: received ? { matchesPerDay: command.policy.matchesPerDay, cooldownSec: 0 } : command.policy,
+      });
       if (!availability.canMatch) {
-        throw new RateLimitedError(`Agent ${command.agentId} cannot play before ${availability.nextMatchAvailableAt} (match quota or cooldown)`, {
-          category: 'agent_match_quota',
+        const what = received ? 'challenges received today' : 'match quota or cooldown';
+        throw new RateLimitedError(`Agent ${command.agentId} cannot play before ${availability.nextMatchAvailableAt} (${what})`, {
+          category: received ? 'agent_challenge_quota' : 'agent_match_quota',
           agent_id: command.agentId,
           next_match_available_at: availability.nextMatchAvailableAt,
         });
       }
-      return [{ type: 'MatchSlotReserved', data: { agentId: command.agentId, matchId: command.matchId, reservedAt: command.now } }];
+      return [
+        {
+          type: 'MatchSlotReserved',
+          data: { agentId: command.agentId, matchId: command.matchId, reservedAt: command.now, kind: command.kind },
+        },
+      ];
     }
     case 'ReleaseMatchSlot':
       return held ? [{ type: 'MatchSlotReleased', data: { agentId: command.agentId, matchId: command.matchId, releasedAt: command.now } }] : [];

@@ -1,5 +1,5 @@
 import type { Decider, DomainEvent } from '../shared/decider';
-import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from '../shared/errors';
+import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError, ValidationError } from '../shared/errors';
 import type { Forfeit, MatchWinner } from './replay';
 
 export const matchStreamId = (matchId: string): string => `match-${matchId}`;
@@ -75,6 +75,19 @@ export type MatchCommand =
 
 export const initialMatch = (): Match => ({ status: 'none' });
 
+/**
+ * A manual match is a challenge made with the caller's own agent: agent_1 must belong to whoever
+ * requested it, or anyone could spend another user's agent quota and cooldown. The challenged
+ * agent_2 may be anyone's (its slot is a received challenge, see match-slots.ts).
+ */
+export function assertChallengerOwned(request: { source: 'manual' | 'matchmaker'; requestedBy: string | null; agent1: MatchParticipant }): void {
+  if (request.source === 'manual' && request.agent1.ownerId !== request.requestedBy) {
+    throw new ForbiddenError('agent_1_id must be one of your own agents: a challenge is made with your agent', {
+      fields: { agent_1_id: 'not your agent' },
+    });
+  }
+}
+
 export function evolveMatch(state: Match, event: MatchEvent): Match {
   if (event.type === 'MatchRequested') {
     const { matchId, environmentId, environmentOptions, seed, agent1, agent2 } = event.data;
@@ -94,6 +107,7 @@ export function evolveMatch(state: Match, event: MatchEvent): Match {
 export function decideMatch(command: MatchCommand, state: Match): MatchEvent[] {
   if (command.type === 'RequestMatch') {
     if (state.status !== 'none') throw new ConflictError('Match already exists');
+    assertChallengerOwned(command);
     if (command.agent1.agentId === command.agent2.agentId) throw new ValidationError('An agent cannot play against itself', { field: 'agent_2_id' });
     const { type: _type, now, ...data } = command;
     void _type;

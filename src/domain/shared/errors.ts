@@ -61,3 +61,23 @@ export class PayloadTooLargeError extends AppError {
 export class UnavailableError extends AppError {
   readonly code = 'SERVICE_UNAVAILABLE';
 }
+
+/*
+ * Transport errors: raised by the HTTP layer, not by the domain, but mapped in the same one place
+ * so every answer carries the same error body.
+ */
+
+/** A known path asked with a method it does not serve (405 + `Allow`); `details.allowed` lists the methods. */
+export class MethodNotAllowedError extends AppError {
+  readonly code = 'METHOD_NOT_ALLOWED';
+}
+
+/** The request line plus headers exceed the server's header limit (431), raised before express. */
+export class HeaderFieldsTooLargeError extends AppError {
+  readonly code = 'HEADER_FIELDS_TOO_LARGE';
+}
+
+/** The client did not send a complete request in time (408), raised before express. */
+export class RequestTimeoutError extends AppError {
+  readonly code = 'REQUEST_TIMEOUT';
+}

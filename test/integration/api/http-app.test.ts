@@ -15,6 +15,8 @@ import { loadConfig } from '../../../src/infrastructure/config/config';
 const SECRET = 'integration-test-secret-at-least-32-characters';
 const tokens = new TokenService({ secret: SECRET, accessTokenTtlSec: 3600, refreshTokenTtlSec: 86400 });
 const alice = { id: 'user-alice', username: 'alice' };
+/** These tests are about the HTTP conventions; the session check against the event store is tested end to end (test/e2e/tokens.test.ts). */
+const everySessionActive = { assertActive: async () => undefined };
 const bob = { id: 'user-bob', username: 'bob' };
 
 // ---- throwaway routes exercising the conventions -------------------------------------------
@@ -205,6 +207,7 @@ describe('createHttpApp', () => {
       logger,
       routes: testRoutes,
       tokens,
+      sessions: everySessionActive,
       readinessTimeoutMs: 200,
       readiness: [
         {
@@ -466,7 +469,7 @@ describe('createHttpApp rate limiting', () => {
 
   beforeAll(async () => {
     const config = loadConfig({ JWT_SECRET: SECRET, RATE_LIMIT_DEFAULT_PER_MIN: '3', RATE_LIMIT_AUTH_PER_MIN: '2' });
-    running = await listen(createHttpApp({ config, logger: pino({ level: 'silent' }), routes: testRoutes, tokens, readiness: [] }));
+    running = await listen(createHttpApp({ config, logger: pino({ level: 'silent' }), routes: testRoutes, tokens, sessions: everySessionActive, readiness: [] }));
   });
   afterAll(async () => {
     await running.close();
@@ -535,7 +538,7 @@ describe('createHttpApp rate limiting per contract', () => {
       RATE_LIMIT_LAPXCEL_USER_PER_HOUR: '6',
       RATE_LIMIT_LAPXCEL_ANONYMOUS_PER_HOUR: '3',
     });
-    running = await listen(createHttpApp({ config, logger: pino({ level: 'silent' }), routes: testRoutes, tokens, readiness: [] }));
+    running = await listen(createHttpApp({ config, logger: pino({ level: 'silent' }), routes: testRoutes, tokens, sessions: everySessionActive, readiness: [] }));
   });
   afterAll(async () => {
     await running.close();
@@ -584,7 +587,7 @@ describe('createHttpApp: auth routes get the stricter of both contracts', () => 
   beforeAll(async () => {
     // RL-Arena allows 4 a minute here, LapXcel 3 anonymous requests an hour: the hourly one binds.
     const config = loadConfig({ JWT_SECRET: SECRET, RATE_LIMIT_AUTH_PER_MIN: '4', RATE_LIMIT_LAPXCEL_ANONYMOUS_PER_HOUR: '3' });
-    running = await listen(createHttpApp({ config, logger: pino({ level: 'silent' }), routes: testRoutes, tokens, readiness: [] }));
+    running = await listen(createHttpApp({ config, logger: pino({ level: 'silent' }), routes: testRoutes, tokens, sessions: everySessionActive, readiness: [] }));
   });
   afterAll(async () => {
     await running.close();

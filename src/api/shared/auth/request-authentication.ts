@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { UnauthorizedError } from '../../../domain/shared/errors';
 import { setAuthOutcome, type AuthOutcome } from '../request-context';
 import type { AuthMode } from '../route';
+import type { SessionCheck } from './session-guard';
 import type { TokenService } from './token-service';
 
 /**
@@ -16,14 +17,14 @@ import type { TokenService } from './token-service';
 const STRATEGY_NAME = 'jwt';
 
 /** Passport hands the verify callback's user back untyped; parse it rather than cast it. */
-const AuthenticatedUserSchema = z.object({ id: z.string().min(1), username: z.string().min(1) });
+const AuthenticatedUserSchema = z.object({ id: z.string().min(1), username: z.string().min(1), sessionId: z.string().min(1).optional() });
 
 export interface RequestAuthenticator {
   /** Middleware recording the auth outcome of a route with the given mode. */
   middleware(mode: AuthMode): RequestHandler;
 }
 
-export function createRequestAuthenticator(tokens: TokenService): RequestAuthenticator {
+export function createRequestAuthenticator(tokens: TokenService, sessions: SessionCheck): RequestAuthenticator {
   // A private Authenticator instead of the passport singleton: two apps in one process
   // (tests, or several servers) must not share strategies.
   const authenticator = new passport.Authenticator();
@@ -37,8 +38,15 @@ export function createRequestAuthenticator(tokens: TokenService): RequestAuthent
           return;
         }
         const parsed = AuthenticatedUserSchema.safeParse(user);
-        if (parsed.success) resolve({ kind: 'authenticated', user: parsed.data });
-        else resolve({ kind: 'rejected', error: new UnauthorizedError(rejectionMessage(info)) });
+        if (!parsed.success) {
+          resolve({ kind: 'rejected', error: new UnauthorizedError(rejectionMessage(info)) });
+          return;
+        }
+        // A well-signed token still needs a user that exists and a session nobody revoked.
+        sessions.assertActive(parsed.data).then(
+          () => resolve({ kind: 'authenticated', user: parsed.data }),
+          (rejection: unknown) => (rejection instanceof UnauthorizedError ? resolve({ kind: 'rejected', error: rejection }) : reject(rejection)),
+        );
       };
       const passportMiddleware: RequestHandler = authenticator.authenticate(STRATEGY_NAME, { session: false }, onOutcome);
       void passportMiddleware(req, res, (error?: unknown) => reject(error));

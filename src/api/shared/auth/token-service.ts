@@ -14,10 +14,14 @@ export const JWT_ALGORITHM = 'HS256';
 /** Below this an HMAC secret can be brute-forced offline from any token. */
 const MIN_SECRET_LENGTH = 32;
 
+/** `exp` is required: jsonwebtoken checks it only when present, so a token without one would never expire. */
 const AccessTokenClaimsSchema = z.object({
   sub: z.string().min(1),
   username: z.string().min(1),
   typ: z.literal('access'),
+  exp: z.number(),
+  /** The session (refresh token family) the token belongs to; absent on tokens issued without one. */
+  sid: z.string().min(1).optional(),
 });
 
 const RefreshTokenClaimsSchema = z.object({
@@ -25,6 +29,14 @@ const RefreshTokenClaimsSchema = z.object({
   username: z.string().min(1),
   typ: z.literal('refresh'),
   jti: z.string().min(1),
+  exp: z.number(),
+  sid: z.string().min(1).optional(),
+});
+
+const toAuthenticatedUser = (claims: z.infer<typeof AccessTokenClaimsSchema>): AuthenticatedUser => ({
+  id: claims.sub,
+  username: claims.username,
+  ...(claims.sid === undefined ? {} : { sessionId: claims.sid }),
 });
 
 export interface TokenServiceOptions {
@@ -55,6 +67,14 @@ export interface RefreshTokenClaims {
   username: string;
   /** Unique per refresh token, so a store can revoke or rotate it. */
   jti: string;
+  /** The session (refresh token family); see src/domain/identity/session.ts. */
+  sessionId?: string;
+}
+
+/** Ties issued tokens to a session: both carry `sid`, the refresh token's `jti` is `refreshTokenId`. */
+export interface TokenSession {
+  sessionId: string;
+  refreshTokenId: string;
 }
 
 export class TokenService {
@@ -75,11 +95,12 @@ export class TokenService {
     this.#now = options.now ?? Date.now;
   }
 
-  issue(user: AuthenticatedUser): IssuedTokens {
+  issue(user: AuthenticatedUser, session?: TokenSession): IssuedTokens {
     const issuedAtSec = Math.floor(this.#now() / 1000);
-    const accessToken = this.#signAccess(user, this.#accessTokenTtlSec);
+    const sid = session === undefined ? {} : { sid: session.sessionId };
+    const accessToken = this.#signAccess(user, this.#accessTokenTtlSec, session);
     const refreshToken = jwt.sign(
-      { sub: user.id, username: user.username, typ: 'refresh', jti: randomUUID(), iat: issuedAtSec },
+      { sub: user.id, username: user.username, typ: 'refresh', jti: session?.refreshTokenId ?? randomUUID(), iat: issuedAtSec, ...sid },
       this.#secret,
       { algorithm: JWT_ALGORITHM, expiresIn: this.#refreshTokenTtlSec },
     );
@@ -90,21 +111,26 @@ export class TokenService {
    * The RL-Arena `token`: an ordinary access token (same claims, accepted wherever `access_token`
    * is), only with that contract's lifetime, because its clients have no way to refresh.
    */
-  issueArenaToken(user: AuthenticatedUser): string {
-    return this.#signAccess(user, this.#arenaTokenTtlSec);
+  issueArenaToken(user: AuthenticatedUser, session?: TokenSession): string {
+    return this.#signAccess(user, this.#arenaTokenTtlSec, session);
   }
 
   /** Throws UnauthorizedError for anything but a valid, unexpired access token (refresh tokens included). */
   verifyAccess(token: string): AuthenticatedUser {
     const claims = AccessTokenClaimsSchema.safeParse(this.#verifySignature(token));
     if (!claims.success) throw new UnauthorizedError('Invalid access token');
-    return { id: claims.data.sub, username: claims.data.username };
+    return toAuthenticatedUser(claims.data);
   }
 
   verifyRefresh(token: string): RefreshTokenClaims {
     const claims = RefreshTokenClaimsSchema.safeParse(this.#verifySignature(token));
     if (!claims.success) throw new UnauthorizedError('Invalid refresh token');
-    return { userId: claims.data.sub, username: claims.data.username, jti: claims.data.jti };
+    return {
+      userId: claims.data.sub,
+      username: claims.data.username,
+      jti: claims.data.jti,
+      ...(claims.data.sid === undefined ? {} : { sessionId: claims.data.sid }),
+    };
   }
 
   /**
@@ -125,14 +151,15 @@ export class TokenService {
           done(null, false, { message: 'Invalid access token' });
           return;
         }
-        done(null, { id: claims.data.sub, username: claims.data.username });
+        done(null, toAuthenticatedUser(claims.data));
       },
     );
   }
 
-  #signAccess(user: AuthenticatedUser, ttlSec: number): string {
+  #signAccess(user: AuthenticatedUser, ttlSec: number, session: TokenSession | undefined): string {
     const issuedAtSec = Math.floor(this.#now() / 1000);
-    return jwt.sign({ sub: user.id, username: user.username, typ: 'access', iat: issuedAtSec }, this.#secret, {
+    const sid = session === undefined ? {} : { sid: session.sessionId };
+    return jwt.sign({ sub: user.id, username: user.username, typ: 'access', iat: issuedAtSec, ...sid }, this.#secret, {
       algorithm: JWT_ALGORITHM,
       expiresIn: ttlSec,
     });

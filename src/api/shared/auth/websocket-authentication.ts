@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { UnauthorizedError } from '../../../domain/shared/errors';
 import type { AuthenticatedUser } from '../route';
+import type { SessionCheck } from './session-guard';
 import type { TokenService } from './token-service';
 
 /**
@@ -11,6 +12,17 @@ import type { TokenService } from './token-service';
 export function authenticateWebSocketToken(tokens: TokenService, token: string | null | undefined): AuthenticatedUser {
   if (token === undefined || token === null || token === '') throw new UnauthorizedError('Missing access token');
   return tokens.verifyAccess(token);
+}
+
+/** The same, plus the session check HTTP requests get (user exists, session not revoked). */
+export async function authenticateWebSocketSession(
+  tokens: TokenService,
+  sessions: SessionCheck | undefined,
+  token: string | null | undefined,
+): Promise<AuthenticatedUser> {
+  const user = authenticateWebSocketToken(tokens, token);
+  await sessions?.assertActive(user);
+  return user;
 }
 
 /** The token of an upgrade request: `?token=` first, then `Authorization: Bearer`. */

@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { AppError } from '../../../domain/shared/errors';
-import { authenticateWebSocketToken, webSocketTokenOf } from '../auth/websocket-authentication';
+import type { SessionCheck } from '../auth/session-guard';
+import { authenticateWebSocketSession, webSocketTokenOf } from '../auth/websocket-authentication';
 import type { TokenService } from '../auth/token-service';
 import type { AnyWebSocketChannel, ServerMessage, WebSocketConnection } from './websocket-channel';
 
@@ -24,7 +25,13 @@ export class WebSocketGateway {
   private readonly connections = new Map<WebSocketConnection, WebSocket>();
 
   constructor(
-    private readonly options: { tokens: TokenService; logger: Logger; maxConnectionsPerUser: number },
+    private readonly options: {
+      tokens: TokenService;
+      /** The session check of HTTP requests; the process always passes it (tests of the gateway alone may not). */
+      sessions?: SessionCheck;
+      logger: Logger;
+      maxConnectionsPerUser: number;
+    },
   ) {}
 
   register(channel: AnyWebSocketChannel): void {
@@ -67,7 +74,7 @@ export class WebSocketGateway {
     };
     let user;
     try {
-      user = authenticateWebSocketToken(this.options.tokens, webSocketTokenOf(request));
+      user = await authenticateWebSocketSession(this.options.tokens, this.options.sessions, webSocketTokenOf(request));
     } catch (error) {
       reject(WS_CLOSE.unauthorized, 'UNAUTHORIZED', error instanceof Error ? error.message : 'Invalid token');
       return;

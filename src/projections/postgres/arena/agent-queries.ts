@@ -76,9 +76,12 @@ export interface AgentMatchLoad {
   openMatches: number;
 }
 
+/** A manual match counts for its challenger (agent_1) only; the challenged agent_2 spends nothing of its own (match-slots.ts). */
+const OWN_MATCH = `NOT (source = 'manual' AND agent_2_id = ?)`;
+
 const MATCH_LOAD_SQL = `
-  SELECT count(*) FILTER (WHERE created_at >= ?)::int AS today,
-         max(created_at) AS last_at,
+  SELECT count(*) FILTER (WHERE created_at >= ? AND ${OWN_MATCH})::int AS today,
+         max(created_at) FILTER (WHERE ${OWN_MATCH}) AS last_at,
          count(*) FILTER (WHERE status IN ('queued', 'running'))::int AS open
     FROM arena_matches
    WHERE (agent_1_id = ? OR agent_2_id = ?) AND status <> 'failed'`;
@@ -86,6 +89,8 @@ const MATCH_LOAD_SQL = `
 export async function agentMatchLoad(db: Knex, agentId: string, now: Date): Promise<AgentMatchLoad> {
   const result = await db.raw<{ rows: { today: number; last_at: Date | null; open: number }[] }>(MATCH_LOAD_SQL, [
     startOfUtcDay(now.toISOString()),
+    agentId,
+    agentId,
     agentId,
     agentId,
   ]);
@@ -135,8 +140,8 @@ export async function matchmakingCandidates(db: Knex, environmentId: string, now
             coalesce(m.today, 0)::int AS today, m.last_at, coalesce(m.open, 0)::int AS open
        FROM agents a
        LEFT JOIN LATERAL (
-         SELECT count(*) FILTER (WHERE created_at >= ?) AS today,
-                max(created_at) AS last_at,
+         SELECT count(*) FILTER (WHERE created_at >= ? AND NOT (source = 'manual' AND agent_2_id = a.id)) AS today,
+                max(created_at) FILTER (WHERE NOT (source = 'manual' AND agent_2_id = a.id)) AS last_at,
                 count(*) FILTER (WHERE status IN ('queued', 'running')) AS open
            FROM arena_matches
           WHERE (agent_1_id = a.id OR agent_2_id = a.id) AND status <> 'failed') m ON true
