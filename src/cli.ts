@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig, type Config } from './infrastructure/config/config';
 import { createContainer, resolveServices, type Services } from './infrastructure/container';
+import { installProcessErrorPolicy } from './infrastructure/errors/unexpected-errors';
 import { createLogger } from './infrastructure/logging/logger';
 import { clickHouseReplays } from './projections/clickhouse/clickhouse-replay';
 import { projectionsForReplay } from './projections/postgres/projection-catalog';
@@ -23,6 +24,7 @@ Configuration comes from environment variables (see README.md).`;
 
 async function withServices<T>(config: Config, work: (services: Services, close: () => Promise<void>) => Promise<T>): Promise<T> {
   const logger = createLogger({ level: config.LOG_LEVEL });
+  installProcessErrorPolicy(logger);
   const opened = await openServices(config, logger);
   // One container wires the process; roles resolve what they need from it.
   const services = resolveServices(createContainer(opened.services));

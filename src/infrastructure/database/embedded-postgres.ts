@@ -53,6 +53,7 @@ export async function startEmbeddedPostgres(options: {
     urlFor,
     async ensureDatabase(database: string): Promise<void> {
       const client = new Client({ connectionString: urlFor('postgres') });
+      client.on('error', () => undefined); // a dropped connection fails the pending query, which throws here
       await client.connect();
       try {
         const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
