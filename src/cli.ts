@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig, type Config } from './infrastructure/config/config';
+import { DataDirInUseError } from './infrastructure/database/data-dir-lock';
 import { createContainer, resolveServices, type Services } from './infrastructure/container';
 import { installProcessErrorPolicy } from './infrastructure/errors/unexpected-errors';
 import { createLogger } from './infrastructure/logging/logger';
@@ -22,10 +23,13 @@ const USAGE = `usage: arena <command>
 
 Configuration comes from environment variables (see README.md).`;
 
-async function withServices<T>(config: Config, work: (services: Services, close: () => Promise<void>) => Promise<T>): Promise<T> {
+/** Exit status of a command refused because another process owns DATA_DIR (EX_TEMPFAIL). */
+const EXIT_DATA_DIR_IN_USE = 75;
+
+async function withServices<T>(config: Config, command: string, work: (services: Services, close: () => Promise<void>) => Promise<T>): Promise<T> {
   const logger = createLogger({ level: config.LOG_LEVEL });
   installProcessErrorPolicy(logger);
-  const opened = await openServices(config, logger);
+  const opened = await openServices(config, logger, { command });
   // One container wires the process; roles resolve what they need from it.
   const services = resolveServices(createContainer(opened.services));
   await migrateReadModels(services);
@@ -43,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start':
     case 'serve':
-      return withServices(config, async (services, close) => {
+      return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
         const roles: RunningRole[] = [];
         if (command === 'start') {
           roles.push(startRelay(services), await startProjections(services));
@@ -63,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
         console.error(`arena worker: unknown role "${argument ?? ''}"; roles: ${Object.keys(workerRoles).join(', ')}`);
         return 2;
       }
-      return withServices(config, async (services, close) => {
+      return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
         const role = await start(services);
         services.logger.info({ role: role.name }, 'worker started');
         await shutDown(await shutdownSignal, [role], close, services.logger);
@@ -77,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
       }
       const analyticsReplay = clickHouseReplays[argument];
       if (analyticsReplay) {
-        return withServices(config, async (services, close) => {
+        return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
           try {
             console.table(await analyticsReplay(services));
             return 0;
@@ -87,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
         });
       }
       const projections = projectionsForReplay(argument);
-      return withServices(config, async (services, close) => {
+      return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
         try {
           const rows: { projection: string; events_applied: number }[] = [];
           for (const projection of projections) {
@@ -102,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'migrate':
-      return withServices(config, async (services, close) => {
+      return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
         services.logger.info('schemas are up to date');
         await close();
         return 0;
@@ -119,6 +123,11 @@ main(process.argv.slice(2)).then(
     if (error instanceof ConfigError) {
       console.error(error.message);
       process.exit(2);
+    }
+    if (error instanceof DataDirInUseError) {
+      const command = process.argv.slice(2, 4).join(' ');
+      console.error(`arena ${command}: refused: ${error.message}; stop that process first (or give this command another DATA_DIR)`);
+      process.exit(EXIT_DATA_DIR_IN_USE);
     }
     console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     process.exit(1);
