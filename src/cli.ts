@@ -5,6 +5,7 @@ import { createContainer, resolveServices, type Services } from './infrastructur
 import { installProcessErrorPolicy } from './infrastructure/errors/unexpected-errors';
 import { createLogger } from './infrastructure/logging/logger';
 import { clickHouseReplays } from './projections/clickhouse/clickhouse-replay';
+import { PROJECTION_QUARANTINE_TABLE, type QuarantinedEvent } from './projections/projection-quarantine';
 import { projectionsForReplay } from './projections/postgres/projection-catalog';
 import { rebuildProjection } from './projections/postgres/projection-rebuild';
 import { startApiServer } from './runtime/api-server';
@@ -22,6 +23,18 @@ const USAGE = `usage: arena <command>
   migrate               create or update every schema, then exit
 
 Configuration comes from environment variables (see README.md).`;
+
+/** Exit status of a replay that finished but had to quarantine events (they are listed on stderr). */
+const EXIT_EVENTS_QUARANTINED = 3;
+
+function reportQuarantined(quarantined: QuarantinedEvent[]): number {
+  if (quarantined.length === 0) return 0;
+  console.error(`arena replay: ${quarantined.length} event(s) could not be applied and were quarantined (table ${PROJECTION_QUARANTINE_TABLE}):`);
+  for (const event of quarantined) {
+    console.error(`  ${event.projection}: ${event.eventType} ${event.streamId}@${event.revision} position ${event.position}: ${event.error}`);
+  }
+  return EXIT_EVENTS_QUARANTINED;
+}
 
 /** Exit status of a command refused because another process owns DATA_DIR (EX_TEMPFAIL). */
 const EXIT_DATA_DIR_IN_USE = 75;
@@ -83,8 +96,9 @@ async function main(argv: string[]): Promise<number> {
       if (analyticsReplay) {
         return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
           try {
-            console.table(await analyticsReplay(services));
-            return 0;
+            const results = await analyticsReplay(services);
+            console.table(results.map(({ quarantined, ...counts }) => ({ ...counts, events_quarantined: quarantined.length })));
+            return reportQuarantined(results.flatMap((result) => result.quarantined));
           } finally {
             await close();
           }
@@ -93,13 +107,15 @@ async function main(argv: string[]): Promise<number> {
       const projections = projectionsForReplay(argument);
       return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
         try {
-          const rows: { projection: string; events_applied: number }[] = [];
+          const rows: { projection: string; events_applied: number; events_quarantined: number }[] = [];
+          const quarantined: QuarantinedEvent[] = [];
           for (const projection of projections) {
             const result = await rebuildProjection(services.db, services.store, projection, { logger: services.logger });
-            rows.push({ projection: result.projection, events_applied: result.eventsApplied });
+            rows.push({ projection: result.projection, events_applied: result.eventsApplied, events_quarantined: result.quarantined.length });
+            quarantined.push(...result.quarantined);
           }
           console.table(rows);
-          return 0;
+          return reportQuarantined(quarantined);
         } finally {
           await close();
         }

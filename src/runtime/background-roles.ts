@@ -2,6 +2,7 @@ import type { Consumer } from '../infrastructure/bus/message-bus';
 import type { Services } from '../infrastructure/container';
 import { EventRelay } from '../infrastructure/relay/event-relay';
 import { RelayCheckpoints } from '../infrastructure/relay/relay-checkpoints';
+import { createProjectionQuarantineTable } from '../projections/projection-quarantine';
 import { allPostgresProjections } from '../projections/postgres/projection-catalog';
 import { migrateProjections, startProjection } from '../projections/postgres/projection-runner';
 import { startClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-runner';
@@ -17,6 +18,7 @@ export interface RunningRole {
 export async function migrateReadModels(services: Services): Promise<void> {
   await new RelayCheckpoints(services.db).migrate();
   await migrateProjections(services.db, allPostgresProjections);
+  await createProjectionQuarantineTable(services.db);
 }
 
 export function startRelay(services: Services): RunningRole {
