@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { EventDataError } from '../domain/shared/event-data-error';
-import type { RecordedEvent } from '../infrastructure/eventstore/event-store';
+import { formatPosition, type RecordedEvent } from '../infrastructure/eventstore/event-store';
 
 /**
  * Quarantine: what a projection does with an event it cannot apply. Retrying such an event cannot
@@ -43,7 +43,7 @@ export interface QuarantinedEvent {
   eventId: string;
   streamId: string;
   revision: string;
-  /** Global position in the event store, `commit/prepare`. */
+  /** Global position in the event store, `commit:prepare` (formatPosition). */
   position: string;
   eventType: string;
   error: string;
@@ -81,7 +81,7 @@ export function quarantineEntry(projection: string, event: RecordedEvent, error:
     eventId: event.id,
     streamId: event.streamId,
     revision: event.revision.toString(),
-    position: `${event.position.commit}/${event.position.prepare}`,
+    position: formatPosition(event.position),
     eventType: event.type,
     error: message.slice(0, 2000),
   };
