@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig, type Config } from './infrastructure/config/config';
+import { DataDirInUseError } from './infrastructure/database/data-dir-lock';
 import { createContainer, resolveServices, type Services } from './infrastructure/container';
+import { installProcessErrorPolicy } from './infrastructure/errors/unexpected-errors';
 import { createLogger } from './infrastructure/logging/logger';
 import { clickHouseReplays } from './projections/clickhouse/clickhouse-replay';
+import { PROJECTION_QUARANTINE_TABLE, type QuarantinedEvent } from './projections/projection-quarantine';
 import { projectionsForReplay } from './projections/postgres/projection-catalog';
 import { rebuildProjection } from './projections/postgres/projection-rebuild';
 import { startApiServer } from './runtime/api-server';
@@ -21,9 +24,25 @@ const USAGE = `usage: arena <command>
 
 Configuration comes from environment variables (see README.md).`;
 
-async function withServices<T>(config: Config, work: (services: Services, close: () => Promise<void>) => Promise<T>): Promise<T> {
+/** Exit status of a replay that finished but had to quarantine events (they are listed on stderr). */
+const EXIT_EVENTS_QUARANTINED = 3;
+
+function reportQuarantined(quarantined: QuarantinedEvent[]): number {
+  if (quarantined.length === 0) return 0;
+  console.error(`arena replay: ${quarantined.length} event(s) could not be applied and were quarantined (table ${PROJECTION_QUARANTINE_TABLE}):`);
+  for (const event of quarantined) {
+    console.error(`  ${event.projection}: ${event.eventType} ${event.streamId}@${event.revision} position ${event.position}: ${event.error}`);
+  }
+  return EXIT_EVENTS_QUARANTINED;
+}
+
+/** Exit status of a command refused because another process owns DATA_DIR (EX_TEMPFAIL). */
+const EXIT_DATA_DIR_IN_USE = 75;
+
+async function withServices<T>(config: Config, command: string, work: (services: Services, close: () => Promise<void>) => Promise<T>): Promise<T> {
   const logger = createLogger({ level: config.LOG_LEVEL });
-  const opened = await openServices(config, logger);
+  installProcessErrorPolicy(logger);
+  const opened = await openServices(config, logger, { command });
   // One container wires the process; roles resolve what they need from it.
   const services = resolveServices(createContainer(opened.services));
   await migrateReadModels(services);
@@ -41,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start':
     case 'serve':
-      return withServices(config, async (services, close) => {
+      return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
         const roles: RunningRole[] = [];
         if (command === 'start') {
           roles.push(startRelay(services), await startProjections(services));
@@ -61,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
         console.error(`arena worker: unknown role "${argument ?? ''}"; roles: ${Object.keys(workerRoles).join(', ')}`);
         return 2;
       }
-      return withServices(config, async (services, close) => {
+      return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
         const role = await start(services);
         services.logger.info({ role: role.name }, 'worker started');
         await shutDown(await shutdownSignal, [role], close, services.logger);
@@ -75,32 +94,35 @@ async function main(argv: string[]): Promise<number> {
       }
       const analyticsReplay = clickHouseReplays[argument];
       if (analyticsReplay) {
-        return withServices(config, async (services, close) => {
+        return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
           try {
-            console.table(await analyticsReplay(services));
-            return 0;
+            const results = await analyticsReplay(services);
+            console.table(results.map(({ quarantined, ...counts }) => ({ ...counts, events_quarantined: quarantined.length })));
+            return reportQuarantined(results.flatMap((result) => result.quarantined));
           } finally {
             await close();
           }
         });
       }
       const projections = projectionsForReplay(argument);
-      return withServices(config, async (services, close) => {
+      return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
         try {
-          const rows: { projection: string; events_applied: number }[] = [];
+          const rows: { projection: string; events_applied: number; events_quarantined: number }[] = [];
+          const quarantined: QuarantinedEvent[] = [];
           for (const projection of projections) {
             const result = await rebuildProjection(services.db, services.store, projection, { logger: services.logger });
-            rows.push({ projection: result.projection, events_applied: result.eventsApplied });
+            rows.push({ projection: result.projection, events_applied: result.eventsApplied, events_quarantined: result.quarantined.length });
+            quarantined.push(...result.quarantined);
           }
           console.table(rows);
-          return 0;
+          return reportQuarantined(quarantined);
         } finally {
           await close();
         }
       });
     }
     case 'migrate':
-      return withServices(config, async (services, close) => {
+      return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
         services.logger.info('schemas are up to date');
         await close();
         return 0;
@@ -117,6 +139,11 @@ main(process.argv.slice(2)).then(
     if (error instanceof ConfigError) {
       console.error(error.message);
       process.exit(2);
+    }
+    if (error instanceof DataDirInUseError) {
+      const command = process.argv.slice(2, 4).join(' ');
+      console.error(`arena ${command}: refused: ${error.message}; stop that process first (or give this command another DATA_DIR)`);
+      process.exit(EXIT_DATA_DIR_IN_USE);
     }
     console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     process.exit(1);

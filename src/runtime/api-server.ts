@@ -8,6 +8,7 @@ import { WebSocketGateway } from '../api/shared/websocket/websocket-gateway';
 import { apiWebSocketChannels } from '../api/websocket-channels';
 import { arenaStaticMounts } from '../infrastructure/artifacts/arena-storage';
 import type { Services } from '../infrastructure/container';
+import { containErrors } from '../infrastructure/errors/unexpected-errors';
 import type { RunningRole } from './background-roles';
 
 export interface RunningApi extends RunningRole {
@@ -59,6 +60,8 @@ export async function startApiServer(services: Services, listen: { host: string;
     server.once('error', reject);
     server.listen(listen.port, listen.host, () => resolve());
   });
+  // Past listen, a server error (e.g. accept failing on EMFILE) concerns one connection attempt.
+  containErrors(server, services.logger, { kind: 'http_server' });
   const address = server.address() as AddressInfo;
   const host = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
   return {

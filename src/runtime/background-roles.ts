@@ -2,13 +2,14 @@ import type { Consumer } from '../infrastructure/bus/message-bus';
 import type { Services } from '../infrastructure/container';
 import { EventRelay } from '../infrastructure/relay/event-relay';
 import { RelayCheckpoints } from '../infrastructure/relay/relay-checkpoints';
-
-const RELAY_NAME = 'main';
+import { createProjectionQuarantineTable } from '../projections/projection-quarantine';
 import { allPostgresProjections } from '../projections/postgres/projection-catalog';
 import { migrateProjections, startProjection } from '../projections/postgres/projection-runner';
 import { startClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-runner';
 import { arenaWorkerRoles } from '../workers/arena-worker-roles';
 import { startTrainingWorker } from '../workers/training/training-worker';
+
+const RELAY_NAME = 'main';
 
 export interface RunningRole {
   name: string;
@@ -24,6 +25,7 @@ export async function migrateReadModels(services: Services): Promise<void> {
   await checkpoints.migrate();
   await checkpoints.load(RELAY_NAME, await services.store.identity());
   await migrateProjections(services.db, allPostgresProjections);
+  await createProjectionQuarantineTable(services.db);
 }
 
 export function startRelay(services: Services): RunningRole {

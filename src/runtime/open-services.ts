@@ -10,6 +10,7 @@ import { KafkaMessageBus } from '../infrastructure/bus/kafka-bus';
 import type { MessageBus } from '../infrastructure/bus/message-bus';
 import type { Config } from '../infrastructure/config/config';
 import type { Services } from '../infrastructure/container';
+import { acquireDataDirLock } from '../infrastructure/database/data-dir-lock';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../infrastructure/database/embedded-postgres';
 import { createKnex } from '../infrastructure/database/knex';
 import { EventStoreDbEventStore } from '../infrastructure/eventstore/esdb-event-store';
@@ -31,7 +32,7 @@ const EMBEDDED_DATABASE = 'arena';
  * Opens every adapter the configuration selects: servers by URL, embedded defaults otherwise
  * (embedded PostgreSQL, the PostgreSQL event store, the in-process bus, chDB).
  */
-export async function openServices(config: Config, logger: Logger): Promise<OpenedServices> {
+export async function openServices(config: Config, logger: Logger, options: { command?: string } = {}): Promise<OpenedServices> {
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const closer of closers.reverse()) {
@@ -44,12 +45,18 @@ export async function openServices(config: Config, logger: Logger): Promise<Open
   };
   try {
     mkdirSync(config.dataDir, { recursive: true });
+    // The embedded engines keep their files in DATA_DIR: one process owns it (docs/ARCHITECTURE.md, "One owner per DATA_DIR").
+    // A second `start`, `replay` or `migrate` on it stops here, before touching anything.
+    const embedded = !config.DATABASE_URL || !config.CLICKHOUSE_URL;
+    const dataDirLock = embedded ? acquireDataDirLock(config.dataDir, options.command ?? 'start') : null;
+    if (dataDirLock) closers.push(async () => dataDirLock.release());
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
       const pg: EmbeddedPostgresServer = await startEmbeddedPostgres({
         dataDir: join(config.dataDir, 'postgres'),
         port: config.EMBEDDED_POSTGRES_PORT,
         persistent: true,
+        ownedDataDir: dataDirLock,
       });
       closers.push(() => pg.stop());
       await pg.ensureDatabase(EMBEDDED_DATABASE);

@@ -21,12 +21,14 @@ const integerRange = (min: number, max: number, unit: string) => range(min, max,
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish();
 const flag = z.boolean({ error: 'must be true or false' }).nullish();
 
-const TIMESTAMP_HINT = 'must be an ISO-8601 date-time with a zone (e.g. 2024-01-15T14:30:05.250Z) or epoch milliseconds, between 2000 and 2100';
+const TIMESTAMP_HINT = 'must be an ISO-8601 date-time with a zone (e.g. 2024-01-15T14:30:05.250Z) or whole epoch milliseconds, between 2000 and 2100';
 
 const TimestampSchema = z.union(
   [
     z.iso.datetime({ offset: true, error: TIMESTAMP_HINT }).refine((text) => inTimestampRange(Date.parse(text)), { error: TIMESTAMP_HINT }),
-    z.number().refine((epochMs) => inTimestampRange(epochMs), { error: TIMESTAMP_HINT }),
+    // Whole milliseconds only: every store of a point (ClickHouse DateTime64(3), the read models)
+    // keeps milliseconds, and a fraction accepted here would be a point no projection can apply.
+    z.number().refine((epochMs) => isEpochMsTimestamp(epochMs), { error: TIMESTAMP_HINT }),
   ],
   { error: TIMESTAMP_HINT },
 );
@@ -56,6 +58,11 @@ export type TelemetryPointJson = z.input<typeof TelemetryPointSchema>;
 
 function inTimestampRange(epochMs: number): boolean {
   return Number.isFinite(epochMs) && epochMs >= MIN_TIMESTAMP_MS && epochMs <= MAX_TIMESTAMP_MS;
+}
+
+/** What a numeric timestamp must be (and what every stored timestampMs is): whole epoch ms in range. */
+export function isEpochMsTimestamp(epochMs: number): boolean {
+  return Number.isInteger(epochMs) && inTimestampRange(epochMs);
 }
 
 export function timestampToEpochMs(timestamp: string | number): number {
@@ -173,7 +180,7 @@ export function fastSample(point: unknown): TelemetrySample | null {
   const timestamp = p.timestamp;
   let timestampMs: number;
   if (typeof timestamp === 'number') {
-    if (!inTimestampRange(timestamp)) return null;
+    if (!isEpochMsTimestamp(timestamp)) return null;
     timestampMs = timestamp;
   } else if (typeof timestamp === 'string') {
     // The ISO rules (zone required, calendar-valid dates) stay zod's; only the string is checked.

@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import type { DomainEvent } from '../shared/decider';
+import { EventDataError } from '../shared/event-data-error';
 import { LapCompletedDataSchema, type LapCompleted as LapCompletedData } from './lap-events';
 import {
   OPTIONAL_BOOLEAN_CHANNELS,
   OPTIONAL_NUMBER_CHANNELS,
   REQUIRED_CHANNELS,
+  sampleAt,
   TelemetryBatchColumnsSchema,
   type TelemetryBatchColumns,
 } from './telemetry-batch';
+import { firstUnacceptablePoint, sampleAsUploadedPoint } from './telemetry-acceptance';
 
 /**
  * Events of the TelemetrySession aggregate (stream `session-<id>`). Every event after
@@ -86,21 +89,31 @@ const COLUMN_NAMES = [...REQUIRED_CHANNELS, ...OPTIONAL_NUMBER_CHANNELS, ...OPTI
 
 /**
  * TelemetryBatchRecorded data read back from the store or the bus, for consumers on the hot path
- * (ClickHouse, WebSocket fan-out). The envelope fields are parsed with zod; the columns only for
- * shape (every channel an array as long as the batch): their values were validated point by
- * point before the event was appended, and walking 10,000 × 17 values again for every consumer
- * would cost more than the rest of the pipeline while catching nothing.
+ * (ClickHouse, WebSocket fan-out). The envelope fields are parsed with zod; the columns for shape
+ * (every channel an array as long as the batch). With `checkPoints`, every point is also checked
+ * against the upload's own rule (telemetry-acceptance.ts): projections that store points ask for
+ * it, so an event no upload could produce today is an EventDataError, never a failed insert.
  */
-export function readTelemetryBatchRecorded(data: unknown): TelemetryBatchRecorded['data'] {
-  const summary = TelemetryBatchSummarySchema.parse(data);
+export function readTelemetryBatchRecorded(data: unknown, options: { checkPoints?: boolean } = {}): TelemetryBatchRecorded['data'] {
+  const parsed = TelemetryBatchSummarySchema.safeParse(data);
+  if (!parsed.success) throw new EventDataError('TelemetryBatchRecorded', parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+  const summary = parsed.data;
   const columns = (data as { columns?: unknown }).columns;
-  if (typeof columns !== 'object' || columns === null) throw new Error('TelemetryBatchRecorded without columns');
+  if (typeof columns !== 'object' || columns === null) throw new EventDataError('TelemetryBatchRecorded', 'no columns');
   for (const name of COLUMN_NAMES) {
     const column = (columns as Record<string, unknown>)[name];
     if (column === undefined && !REQUIRED_COLUMNS.has(name)) continue;
     if (!Array.isArray(column) || column.length !== summary.pointCount) {
-      throw new Error(`TelemetryBatchRecorded column ${name} is not an array of ${summary.pointCount} values`);
+      throw new EventDataError('TelemetryBatchRecorded', `column ${name} is not an array of ${summary.pointCount} values`);
     }
   }
-  return { ...summary, columns: columns as TelemetryBatchColumns };
+  const batch = columns as TelemetryBatchColumns;
+  if (options.checkPoints) {
+    const bad = firstUnacceptablePoint(batch);
+    if (bad !== null) {
+      const point = JSON.stringify(sampleAsUploadedPoint(sampleAt(batch, bad)));
+      throw new EventDataError('TelemetryBatchRecorded', `point ${bad} is not one the upload accepts: ${point.slice(0, 400)}`);
+    }
+  }
+  return { ...summary, columns: batch };
 }

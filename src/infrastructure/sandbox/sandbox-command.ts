@@ -36,6 +36,8 @@ export interface SandboxCommandInput {
   readonly limits: SandboxLimits;
   /** Extra directories the program needs (agent, runtime, a virtualenv), mounted read-only. */
   readonly readOnlyBinds: readonly ReadOnlyBind[];
+  /** Directories the program may write (a build's virtualenv while it is being installed). */
+  readonly writableBinds?: readonly ReadOnlyBind[];
   /** Working directory, as a path inside the sandbox. */
   readonly workingDir: string;
   /** The program and its arguments, with paths as seen inside the sandbox. */
@@ -107,6 +109,7 @@ function bubblewrapArgs(input: SandboxCommandInput): string[] {
     '--tmpfs',
     '/tmp',
     ...input.readOnlyBinds.flatMap((bind) => ['--ro-bind', bind.hostPath, bind.sandboxPath]),
+    ...(input.writableBinds ?? []).flatMap((bind) => ['--bind', bind.hostPath, bind.sandboxPath]),
     '--chdir',
     input.workingDir,
     '--clearenv',

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Analytics } from '../../infrastructure/analytics/analytics';
 import type { Consumer, MessageBus } from '../../infrastructure/bus/message-bus';
@@ -5,6 +6,7 @@ import type { Services } from '../../infrastructure/container';
 import { streamCategory, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import type { RunningRole } from '../../runtime/background-roles';
 import { decodeEnvelope, topicForCategory } from '../event-envelope';
+import { isUnapplicableEventError, quarantineEntry, recordQuarantine } from '../projection-quarantine';
 import { allClickHouseProjections } from './clickhouse-projection-catalog';
 import type { ClickHouseProjection } from './clickhouse-projection';
 
@@ -41,7 +43,7 @@ export async function startClickHouseProjection(
   analytics: Analytics,
   bus: MessageBus,
   projection: ClickHouseProjection,
-  options: { topicPrefix: string; logger: Logger },
+  options: { topicPrefix: string; logger: Logger; quarantineDb: Knex },
 ): Promise<Consumer> {
   const topics = projection.categories.map((category) => topicForCategory(options.topicPrefix, category));
   await bus.ensureTopics(topics);
@@ -54,7 +56,13 @@ export async function startClickHouseProjection(
       // (a session topic carries MBs of telemetry the laps table does not need, and vice versa).
       const type = message.headers['event-type'];
       if (type !== undefined && !projection.handles.includes(type)) return;
-      await applyToClickHouse(analytics, projection, decodeEnvelope(message.value));
+      const event = decodeEnvelope(message.value);
+      try {
+        await applyToClickHouse(analytics, projection, event);
+      } catch (error) {
+        if (!isUnapplicableEventError(error)) throw error; // transient: the bus retries
+        await recordQuarantine(options.quarantineDb, quarantineEntry(projection.name, event, error), options.logger);
+      }
     },
   });
 }
@@ -72,6 +80,7 @@ export async function startClickHouseProjections(services: Services): Promise<Ru
       await startClickHouseProjection(services.analytics, services.bus, projection, {
         topicPrefix: services.config.TOPIC_PREFIX,
         logger: services.logger.child({ projection: projection.name }),
+        quarantineDb: services.db,
       }),
     );
   }

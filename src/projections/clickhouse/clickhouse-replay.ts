@@ -1,7 +1,9 @@
+import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Analytics } from '../../infrastructure/analytics/analytics';
 import type { Services } from '../../infrastructure/container';
 import { streamCategory, type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
+import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type QuarantinedEvent } from '../projection-quarantine';
 import { allClickHouseProjections } from './clickhouse-projection-catalog';
 import type { ClickHouseProjection } from './clickhouse-projection';
 import { applyToClickHouse } from './clickhouse-projection-runner';
@@ -10,6 +12,8 @@ export interface ClickHouseReplayResult {
   projection: string;
   eventsApplied: number;
   rowsWritten: number;
+  /** Events that could not be applied: set aside (projection_quarantine when `quarantineDb` is given), the replay went on. */
+  quarantined: QuarantinedEvent[];
 }
 
 const REBUILD_SUFFIX = '__rebuild';
@@ -27,13 +31,14 @@ export async function replayClickHouseProjection(
   analytics: Analytics,
   store: EventStore,
   projection: ClickHouseProjection,
-  options: { logger: Logger; pageSize?: number },
+  options: { logger: Logger; pageSize?: number; quarantineDb?: Knex },
 ): Promise<ClickHouseReplayResult> {
   const tables = Object.keys(projection.tables);
   const rebuildName = (table: string) => `${table}${REBUILD_SUFFIX}`;
   const pageSize = options.pageSize ?? 50;
   let eventsApplied = 0;
   let rowsWritten = 0;
+  const quarantined: QuarantinedEvent[] = [];
   let after: GlobalPosition | undefined;
   const applyPages = async (tableName: (table: string) => string): Promise<void> => {
     for (;;) {
@@ -41,8 +46,16 @@ export async function replayClickHouseProjection(
       if (events.length === 0) return;
       for (const event of events) {
         if (!projection.categories.includes(streamCategory(event.streamId)) || !projection.handles.includes(event.type)) continue;
-        rowsWritten += await applyToClickHouse(analytics, projection, event, tableName);
-        eventsApplied += 1;
+        try {
+          rowsWritten += await applyToClickHouse(analytics, projection, event, tableName);
+          eventsApplied += 1;
+        } catch (error) {
+          if (!isUnapplicableEventError(error)) throw error;
+          const entry = quarantineEntry(projection.name, event, error);
+          if (options.quarantineDb) await recordQuarantine(options.quarantineDb, entry, options.logger);
+          else options.logger.warn({ quarantined_event: entry }, 'event quarantined');
+          if (!quarantined.some((seen) => seen.eventId === entry.eventId)) quarantined.push(entry);
+        }
       }
       after = events[events.length - 1]!.position;
     }
@@ -57,7 +70,7 @@ export async function replayClickHouseProjection(
   for (const table of tables) await analytics.command(`EXCHANGE TABLES {db}.${table} AND {db}.${rebuildName(table)}`);
   await applyPages((table) => table);
   for (const table of tables) await analytics.command(`DROP TABLE IF EXISTS {db}.${rebuildName(table)}`);
-  return { projection: projection.name, eventsApplied, rowsWritten };
+  return { projection: projection.name, eventsApplied, rowsWritten, quarantined };
 }
 
 /** What `arena replay <name>` accepts for ClickHouse read models. */
@@ -65,7 +78,10 @@ export const clickHouseReplays: Record<string, (services: Services) => Promise<C
   allClickHouseProjections.map((projection) => [
     projection.name.replace(/_/g, '-'),
     async (services: Services) => [
-      await replayClickHouseProjection(services.analytics, services.store, projection, { logger: services.logger.child({ replay: projection.name }) }),
+      await replayClickHouseProjection(services.analytics, services.store, projection, {
+        logger: services.logger.child({ replay: projection.name }),
+        quarantineDb: services.db,
+      }),
     ],
   ]),
 );

@@ -2,12 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { streamCategory, type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
-import { applyOnce, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
+import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type QuarantinedEvent } from '../projection-quarantine';
+import { applyOnce, claimRevision, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
 
 export interface RebuildResult {
   projection: string;
   eventsApplied: number;
   lastPosition: GlobalPosition | undefined;
+  /** Events that could not be applied: set aside (projection_quarantine), the rebuild went on. */
+  quarantined: QuarantinedEvent[];
 }
 
 const quote = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
@@ -42,10 +45,19 @@ export async function rebuildProjection(
 
     let after: GlobalPosition | undefined;
     let eventsApplied = 0;
+    const quarantined: QuarantinedEvent[] = [];
     const applyBatch = async (trx: Knex.Transaction, events: RecordedEvent[]): Promise<void> => {
       for (const event of events) {
-        if (projection.categories.includes(streamCategory(event.streamId)) && (await applyOnce(projection, event, trx))) {
-          eventsApplied++;
+        if (!projection.categories.includes(streamCategory(event.streamId))) continue;
+        try {
+          // A savepoint per event: an event that cannot be applied rolls back alone.
+          if (await trx.transaction((savepoint) => applyOnce(projection, event, savepoint))) eventsApplied++;
+        } catch (error) {
+          if (!isUnapplicableEventError(error)) throw error;
+          await claimRevision(projection, event.streamId, event.revision, trx);
+          const entry = quarantineEntry(projection.name, event, error);
+          await recordQuarantine(trx, entry, options.logger);
+          quarantined.push(entry);
         }
       }
     };
@@ -82,7 +94,7 @@ export async function rebuildProjection(
         [projection.name],
       );
     });
-    return { projection: projection.name, eventsApplied, lastPosition: after };
+    return { projection: projection.name, eventsApplied, lastPosition: after, quarantined };
   } finally {
     await db.raw(`DROP SCHEMA IF EXISTS ${quote(schema)} CASCADE`);
   }

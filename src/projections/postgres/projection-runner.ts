@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Consumer, MessageBus } from '../../infrastructure/bus/message-bus';
 import { streamCategory } from '../../infrastructure/eventstore/event-store';
 import { decodeEnvelope, topicForCategory } from '../event-envelope';
+import { isUnapplicableEventError, quarantineEntry, recordQuarantine } from '../projection-quarantine';
 import { applyOnce, claimRevision, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
 
 export const projectionGroupId = (projection: PostgresProjection): string => `projection.${projection.name}`;
@@ -36,7 +37,17 @@ export async function startProjection(
         return;
       }
       const event = decodeEnvelope(message.value);
-      await db.transaction((trx) => applyOnce(projection, event, trx));
+      try {
+        await db.transaction((trx) => applyOnce(projection, event, trx));
+      } catch (error) {
+        if (!isUnapplicableEventError(error)) throw error; // transient: the bus retries
+        // The event can never be applied: set it aside, mark its revision seen, go on.
+        await db.transaction(async (trx) => {
+          if (await claimRevision(projection, event.streamId, event.revision, trx)) {
+            await recordQuarantine(trx, quarantineEntry(projection.name, event, error), options.logger);
+          }
+        });
+      }
     },
   });
 }

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { AppError } from '../../../domain/shared/errors';
+import { containErrors } from '../../../infrastructure/errors/unexpected-errors';
 import type { SessionCheck } from '../auth/session-guard';
 import { authenticateWebSocketSession, webSocketTokenOf } from '../auth/websocket-authentication';
 import type { TokenService } from '../auth/token-service';
@@ -40,13 +41,28 @@ export class WebSocketGateway {
 
   attach(httpServer: Server): void {
     httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // A client may reset the TCP connection at any moment, before, during or after the handshake.
+      containErrors(socket, this.options.logger, { kind: 'upgrade_socket', close: () => socket.destroy() });
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
       const channel = this.channels.get(path);
       if (!channel) {
         socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n');
         return;
       }
-      this.server.handleUpgrade(request, socket, head, (ws) => void this.accept(ws, request, channel));
+      this.server.handleUpgrade(request, socket, head, (ws) => {
+        // Before anything else: ws reports oversize and malformed frames, and invalid UTF-8, as an
+        // `error` event on the socket, and it may fire while the connection is still being
+        // authenticated or refused. ws has by then begun closing with the fitting code (1009 too
+        // big, 1002 protocol error, 1007 invalid UTF-8); only a socket still open is closed here.
+        containErrors(ws, this.options.logger, {
+          kind: 'websocket',
+          id: path,
+          close: () => {
+            if (ws.readyState === WebSocket.OPEN) ws.close(1011, 'unexpected error');
+          },
+        });
+        void this.accept(ws, request, channel);
+      });
     });
   }
 

@@ -137,7 +137,7 @@ export const telemetryAnalyticsProjection = clickHouseProjection({
   tables: { [TELEMETRY_POINTS_TABLE]: createTelemetryPoints, [LAPS_TABLE]: createLaps },
   rows(event) {
     if (event.type === 'TelemetryBatchRecorded') {
-      const data = readTelemetryBatchRecorded(event.data);
+      const data = readTelemetryBatchRecorded(event.data, { checkPoints: true });
       return [{ table: TELEMETRY_POINTS_TABLE, rows: pointRows(data, data.columns) }];
     }
     const lap = LapCompletedEventDataSchema.parse(event.data);
