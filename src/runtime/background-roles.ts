@@ -4,7 +4,9 @@ import { EventRelay } from '../infrastructure/relay/event-relay';
 import { RelayCheckpoints } from '../infrastructure/relay/relay-checkpoints';
 import { allPostgresProjections } from '../projections/postgres/projection-catalog';
 import { migrateProjections, startProjection } from '../projections/postgres/projection-runner';
-import { startClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-runner';
+import { isAnalyticsServedHere } from '../infrastructure/analytics/analytics-not-served';
+import { allClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-catalog';
+import { migrateClickHouseProjection, startClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-runner';
 import { arenaWorkerRoles } from '../workers/arena-worker-roles';
 import { startTrainingWorker } from '../workers/training/training-worker';
 
@@ -13,10 +15,17 @@ export interface RunningRole {
   stop(): Promise<void>;
 }
 
-/** Creates every table the read side needs (idempotent); the event store and bus migrate themselves on open. */
+/**
+ * Creates every table the read side needs (idempotent); the event store and bus migrate themselves
+ * on open. The analytics tables too, in a process that serves analytics, so its endpoints (and
+ * readiness) find them before the analytics projections first ran.
+ */
 export async function migrateReadModels(services: Services): Promise<void> {
   await new RelayCheckpoints(services.db).migrate();
   await migrateProjections(services.db, allPostgresProjections);
+  if (isAnalyticsServedHere(services.analytics)) {
+    for (const projection of allClickHouseProjections) await migrateClickHouseProjection(services.analytics, projection);
+  }
 }
 
 export function startRelay(services: Services): RunningRole {
