@@ -61,12 +61,29 @@ export class KafkaSubscription {
     return { ...this.current, topics: [...this.current.topics] };
   }
 
+  /**
+   * Joins the group. A broker that has just started (or just created the topics) answers some
+   * requests with retriable errors for a moment ("This server does not host this topic-partition"),
+   * so failed attempts are retried with backoff until joinTimeoutMs has passed.
+   */
   async start(): Promise<void> {
-    try {
-      await this.attach();
-    } catch (error) {
-      await this.stop();
-      throw error;
+    const deadline = Date.now() + this.settings.joinTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.attach();
+        break;
+      } catch (error) {
+        const dead = this.consumer;
+        this.consumer = undefined;
+        await dead?.disconnect().catch(() => undefined);
+        const delayMs = Math.min(this.settings.restartBackoffMs * 2 ** attempt, MAX_RESTART_BACKOFF_MS);
+        if (this.stopSignal.signal.aborted || Date.now() + delayMs >= deadline) {
+          await this.stop();
+          throw error;
+        }
+        this.logger.warn({ error: errorText(error), attempt: attempt + 1 }, 'consumer could not join yet; retrying');
+        await abortableDelay(delayMs, this.stopSignal.signal);
+      }
     }
     this.watchdog = setInterval(() => this.watch(), WATCHDOG_INTERVAL_MS);
     this.watchdog.unref();
