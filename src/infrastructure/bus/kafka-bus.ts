@@ -46,6 +46,15 @@ export interface KafkaMessageBusOptions {
 export const DEFAULT_KAFKA_SESSION_TIMEOUT_MS = 6_000;
 export const DEFAULT_KAFKA_HEARTBEAT_INTERVAL_MS = 1_000;
 export const DEFAULT_CONSUMER_RECOVERY_TIMEOUT_MS = 120_000;
+const ENSURE_TOPICS_TIMEOUT_MS = 30_000;
+
+/** kafkajs marks protocol errors a later attempt may not meet again (leader election, metadata lag). */
+function isRetriableKafkaError(error: unknown): boolean {
+  for (let cause: unknown = error; cause instanceof Error; cause = (cause as Error & { cause?: unknown }).cause) {
+    if ((cause as Error & { retriable?: boolean }).retriable === true) return true;
+  }
+  return false;
+}
 
 export class KafkaMessageBus implements MessageBus {
   private readonly kafka: Kafka;
@@ -65,23 +74,41 @@ export class KafkaMessageBus implements MessageBus {
     });
   }
 
+  /**
+   * A broker that has just started, or a topic just created, can answer metadata requests with
+   * retriable errors for a moment ("This server does not host this topic-partition" while the
+   * leaders are elected): those attempts are retried with backoff for up to 30 s.
+   */
   async ensureTopics(topics: string[]): Promise<void> {
+    const deadline = Date.now() + ENSURE_TOPICS_TIMEOUT_MS;
+    for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 3_000)) {
+      try {
+        await this.createMissingTopics(topics);
+        break;
+      } catch (error) {
+        if (!isRetriableKafkaError(error) || Date.now() + delayMs > deadline) throw error;
+        this.logger.warn({ error: errorText(error) }, 'topics not ready yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+    for (const topic of topics) this.knownTopics.add(topic);
+  }
+
+  private async createMissingTopics(topics: string[]): Promise<void> {
     const admin = await this.connectedAdmin();
     const existing = new Set(await admin.listTopics());
     const missing = [...new Set(topics)].filter((topic) => !existing.has(topic));
-    if (missing.length > 0) {
-      // Resolves false (no throw) when a concurrent creator won the race: that is success here.
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({
-          topic,
-          numPartitions: this.options.partitions ?? -1,
-          // Per topic, so a production broker with the 1 MiB default still accepts telemetry batches.
-          configEntries: [{ name: 'max.message.bytes', value: String(KAFKA_MAX_MESSAGE_BYTES) }],
-        })),
-      });
-    }
-    for (const topic of topics) this.knownTopics.add(topic);
+    if (missing.length === 0) return;
+    // Resolves false (no throw) when a concurrent creator won the race: that is success here.
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: this.options.partitions ?? -1,
+        // Per topic, so a production broker with the 1 MiB default still accepts telemetry batches.
+        configEntries: [{ name: 'max.message.bytes', value: String(KAFKA_MAX_MESSAGE_BYTES) }],
+      })),
+    });
   }
 
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
