@@ -26,7 +26,9 @@ describeWithEngine('kafka', kafkaJarsPresent(), `Kafka jars not found in ${KAFKA
 
     beforeAll(async () => {
       ensureBuilt();
+      const brokerStartedAt = Date.now();
       broker = await OwnKafkaBroker.start();
+      process.stdout.write(`own broker started in ${Date.now() - brokerStartedAt} ms\n`);
       const databaseUrl = await createTestDatabase('broker_restarts');
       db = knex({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 2 } });
       const port = await freePort();
@@ -43,8 +45,10 @@ describeWithEngine('kafka', kafkaJarsPresent(), `Kafka jars not found in ${KAFKA
         RATE_LIMIT_ENABLED: 'false',
         ARENA_MATCHMAKER_INTERVAL_SEC: '3600',
       });
-      await waitForReady(url, arena, 180_000);
-    }, 300_000);
+      const startedAt = Date.now();
+      await waitForReady(url, arena, 400_000);
+      process.stdout.write(`own broker at ${broker.brokers}; arena start ready after ${Date.now() - startedAt} ms\n`);
+    }, 600_000);
 
     afterAll(async () => {
       if (arena && arena.child.exitCode === null) {
