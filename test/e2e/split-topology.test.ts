@@ -109,13 +109,15 @@ describeWithEngine('kafka', brokers !== '', 'KAFKA_BROKERS not set')('the split 
       first.child.kill('SIGKILL');
       const killedAt = Date.now();
       await first.exited;
-      // Probe users written right after the kill, on different keys (so on different partitions):
-      // the read models moved again once every one of them is projected.
-      const probes: string[] = [];
-      for (let i = 0; i < 6; i++) {
-        const driver = await registerDriver(i % 2 === 0 ? apiA : apiB, `probe${i}`);
-        probes.push(driver.id);
-      }
+      // The broker evicts the dead member after the session timeout and the survivor takes its
+      // partitions: measured from the kill until the group has one member left.
+      const evicted = eventually('the dead member evicted', async () => (await consumerGroupMembers(brokers, topicPrefix))[usersGroup] === 1, 120_000, 250).then(
+        () => Date.now() - killedAt,
+      );
+      // Probe users written right after the kill, at once, on different keys (so on different
+      // partitions): the read models moved again once every one of them is projected.
+      const probes = (await Promise.all(Array.from({ length: 6 }, (_, i) => registerDriver(i % 2 === 0 ? apiA : apiB, `probe${i}`)))).map((driver) => driver.id);
+      const probesWrittenMs = Date.now() - killedAt;
       await eventually(
         'every probe user projected by the surviving projections process',
         async () => Number((await db('users').whereIn('id', probes).count<{ count: string }[]>({ count: '*' }))[0]!.count) === probes.length,
@@ -123,7 +125,10 @@ describeWithEngine('kafka', brokers !== '', 'KAFKA_BROKERS not set')('the split 
         100,
       );
       takeoverMs = Date.now() - killedAt;
-      process.stdout.write(`projections takeover after SIGKILL: read models moving again ${takeoverMs} ms after the kill\n`);
+      process.stdout.write(
+        `projections takeover after SIGKILL: dead member evicted after ${await evicted} ms; probes acknowledged after ` +
+          `${probesWrittenMs} ms; read models moving again (every probe projected) ${takeoverMs} ms after the kill\n`,
+      );
       expect(second.child.exitCode).toBeNull();
       workers.set('projections', second);
       await new Promise((resolve) => setTimeout(resolve, 3_000)); // more load on the survivor
