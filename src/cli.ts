@@ -12,6 +12,7 @@ import { startApiServer } from './runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, workerRoles, type RunningRole } from './runtime/background-roles';
 import { openServices } from './runtime/open-services';
 import { firstShutdownSignal, shutDown } from './runtime/process-lifecycle';
+import { missingSharedJwtSecret, opensAnalytics, type ProcessKind } from './runtime/process-roles';
 
 const USAGE = `usage: arena <command>
 
@@ -39,10 +40,37 @@ function reportQuarantined(quarantined: QuarantinedEvent[]): number {
 /** Exit status of a command refused because another process owns DATA_DIR (EX_TEMPFAIL). */
 const EXIT_DATA_DIR_IN_USE = 75;
 
-async function withServices<T>(config: Config, command: string, work: (services: Services, close: () => Promise<void>) => Promise<T>): Promise<T> {
+/** Resolves with the error once a part of the process failed for good (e.g. a bus consumer that could not recover). */
+let reportFatal: (error: Error) => void = () => undefined;
+const fatalFailure = new Promise<Error>((resolve) => (reportFatal = resolve));
+
+/** Runs until a shutdown signal (exit 0) or a fatal failure (exit 1, so a supervisor restarts the process). */
+async function runUntilStopped(shutdownSignal: Promise<NodeJS.Signals>, roles: RunningRole[], close: () => Promise<void>, services: Services): Promise<number> {
+  const ended = await Promise.race([shutdownSignal, fatalFailure]);
+  if (ended instanceof Error) {
+    services.logger.fatal({ err: ended }, 'a part of this process failed for good; exiting so that it is restarted');
+    await shutDown('fatal', roles, close, services.logger);
+    return 1;
+  }
+  await shutDown(ended, roles, close, services.logger);
+  return 0;
+}
+
+async function withServices<T>(
+  config: Config,
+  kind: ProcessKind,
+  commandLine: string,
+  work: (services: Services, close: () => Promise<void>) => Promise<T>,
+): Promise<T> {
+  const refusal = missingSharedJwtSecret(kind, config);
+  if (refusal) throw new ConfigError([{ variable: 'JWT_SECRET', message: refusal }]);
   const logger = createLogger({ level: config.LOG_LEVEL });
   installProcessErrorPolicy(logger);
-  const opened = await openServices(config, logger, { command });
+  const opened = await openServices(config, logger, {
+    analytics: opensAnalytics(kind, config),
+    onFatal: (error) => reportFatal(error),
+    command: commandLine,
+  });
   // One container wires the process; roles resolve what they need from it.
   const services = resolveServices(createContainer(opened.services));
   await migrateReadModels(services);
@@ -51,6 +79,7 @@ async function withServices<T>(config: Config, command: string, work: (services:
 
 async function main(argv: string[]): Promise<number> {
   const [command, argument] = argv;
+  const commandLine = [command, argument].filter(Boolean).join(' ');
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return command ? 0 : 2;
@@ -60,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start':
     case 'serve':
-      return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
+      return withServices(config, { command }, commandLine, async (services, close) => {
         const roles: RunningRole[] = [];
         if (command === 'start') {
           roles.push(startRelay(services), await startProjections(services));
@@ -71,8 +100,7 @@ async function main(argv: string[]): Promise<number> {
         const api = await startApiServer(services, { host: config.HOST, port: config.PORT });
         roles.push(api);
         services.logger.info({ url: api.url, roles: roles.map((r) => r.name) }, `lapxcel-arena listening on ${api.url}`);
-        await shutDown(await shutdownSignal, roles, close, services.logger);
-        return 0;
+        return runUntilStopped(shutdownSignal, roles, close, services);
       });
     case 'worker': {
       const start = argument ? workerRoles[argument] : undefined;
@@ -80,11 +108,10 @@ async function main(argv: string[]): Promise<number> {
         console.error(`arena worker: unknown role "${argument ?? ''}"; roles: ${Object.keys(workerRoles).join(', ')}`);
         return 2;
       }
-      return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
+      return withServices(config, { command: 'worker', role: argument ?? '' }, commandLine, async (services, close) => {
         const role = await start(services);
         services.logger.info({ role: role.name }, 'worker started');
-        await shutDown(await shutdownSignal, [role], close, services.logger);
-        return 0;
+        return runUntilStopped(shutdownSignal, [role], close, services);
       });
     }
     case 'replay': {
@@ -94,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
       }
       const analyticsReplay = clickHouseReplays[argument];
       if (analyticsReplay) {
-        return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
+        return withServices(config, { command: 'replay', analytics: true }, commandLine, async (services, close) => {
           try {
             const results = await analyticsReplay(services);
             console.table(results.map(({ quarantined, ...counts }) => ({ ...counts, events_quarantined: quarantined.length })));
@@ -105,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
         });
       }
       const projections = projectionsForReplay(argument);
-      return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
+      return withServices(config, { command: 'replay', analytics: false }, commandLine, async (services, close) => {
         try {
           const rows: { projection: string; events_applied: number; events_quarantined: number }[] = [];
           const quarantined: QuarantinedEvent[] = [];
@@ -122,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'migrate':
-      return withServices(config, [command, argument].filter(Boolean).join(' '), async (services, close) => {
+      return withServices(config, { command: 'migrate' }, commandLine, async (services, close) => {
         services.logger.info('schemas are up to date');
         await close();
         return 0;

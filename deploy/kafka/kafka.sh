@@ -6,22 +6,25 @@
 #                                       print KAFKA_BROKERS=127.0.0.1:<port>
 #   bash deploy/kafka/kafka.sh stop     stop the broker started by `start`
 #   bash deploy/kafka/kafka.sh status   exit 0 and print KAFKA_BROKERS when running, else exit 1
+#   bash deploy/kafka/kafka.sh kill     SIGKILL the broker (tests of a crashed broker)
 #
 # Environment:
 #   KAFKA_VERSION          broker version (default 3.9.1)
 #   KAFKA_HOME_DIR         where the jars go (default <project>/.cache/kafka/libs); may be shared
+#   KAFKA_STATE_DIR        data, config, pid and log (default <project>/.cache/kafka); a test that
+#                          restarts or kills a broker uses a state dir and ports of its own
 #   KAFKA_PORT             PLAINTEXT listener (default 19092)
 #   KAFKA_CONTROLLER_PORT  KRaft controller listener (default 19093)
 #   KAFKA_START_TIMEOUT    seconds to wait for readiness (default 60)
-# State (data, server.properties, pid, log) lives in <project>/.cache/kafka, which is gitignored.
+# State (data, server.properties, pid, log) lives in KAFKA_STATE_DIR, by default <project>/.cache/kafka (gitignored).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PROJECT_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
-STATE_DIR="$PROJECT_ROOT/.cache/kafka"
+STATE_DIR="${KAFKA_STATE_DIR:-$PROJECT_ROOT/.cache/kafka}"
 
 KAFKA_VERSION="${KAFKA_VERSION:-3.9.1}"
-LIBS_DIR="${KAFKA_HOME_DIR:-$STATE_DIR/libs}"
+LIBS_DIR="${KAFKA_HOME_DIR:-$PROJECT_ROOT/.cache/kafka/libs}"
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"
@@ -182,6 +185,18 @@ stop() {
   log "stopped"
 }
 
+kill_broker() {
+  local pid
+  if ! pid="$(running_pid)"; then
+    log "not running"
+    return 0
+  fi
+  kill -KILL "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+  rm -f "$PID_FILE"
+  log "killed (pid $pid)"
+}
+
 status() {
   local pid
   if pid="$(running_pid)" && port_answers "$KAFKA_PORT"; then
@@ -198,5 +213,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) die "usage: $0 fetch|start|stop|status" ;;
+  kill) kill_broker ;;
+  *) die "usage: $0 fetch|start|stop|status|kill" ;;
 esac

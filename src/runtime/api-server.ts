@@ -10,26 +10,13 @@ import { arenaStaticMounts } from '../infrastructure/artifacts/arena-storage';
 import type { Services } from '../infrastructure/container';
 import { containErrors } from '../infrastructure/errors/unexpected-errors';
 import type { RunningRole } from './background-roles';
+import { readinessChecks } from './readiness-checks';
 
 export interface RunningApi extends RunningRole {
   server: Server;
   /** http://host:port of the listening server. */
   url: string;
   gateway: WebSocketGateway;
-}
-
-export function readinessChecks(services: Services) {
-  return [
-    { name: 'event_store', check: () => services.store.ping() },
-    { name: 'bus', check: () => services.bus.ping() },
-    { name: 'read_model_database', check: async () => void (await services.db.raw('select 1')) },
-    {
-      name: 'analytics',
-      check: async () => {
-        if (!(await services.analytics.ping())) throw new Error('analytics store did not answer');
-      },
-    },
-  ];
 }
 
 export async function startApiServer(services: Services, listen: { host: string; port: number }): Promise<RunningApi> {

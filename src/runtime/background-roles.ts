@@ -5,7 +5,9 @@ import { RelayCheckpoints } from '../infrastructure/relay/relay-checkpoints';
 import { createProjectionQuarantineTable } from '../projections/projection-quarantine';
 import { allPostgresProjections } from '../projections/postgres/projection-catalog';
 import { migrateProjections, startProjection } from '../projections/postgres/projection-runner';
-import { startClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-runner';
+import { isAnalyticsServedHere } from '../infrastructure/analytics/analytics-not-served';
+import { allClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-catalog';
+import { migrateClickHouseProjection, startClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-runner';
 import { arenaWorkerRoles } from '../workers/arena-worker-roles';
 import { startTrainingWorker } from '../workers/training/training-worker';
 
@@ -18,7 +20,9 @@ export interface RunningRole {
 
 /**
  * Creates every table the read side needs (idempotent); the event store and bus migrate themselves
- * on open. Refuses to go on when the relay's checkpoint belongs to another event store.
+ * on open. Refuses to go on when the relay's checkpoint belongs to another event store. The
+ * analytics tables too, in a process that serves analytics, so its endpoints (and readiness) find
+ * them before the analytics projections first ran.
  */
 export async function migrateReadModels(services: Services): Promise<void> {
   const checkpoints = new RelayCheckpoints(services.db);
@@ -26,6 +30,9 @@ export async function migrateReadModels(services: Services): Promise<void> {
   await checkpoints.load(RELAY_NAME, await services.store.identity());
   await migrateProjections(services.db, allPostgresProjections);
   await createProjectionQuarantineTable(services.db);
+  if (isAnalyticsServedHere(services.analytics)) {
+    for (const projection of allClickHouseProjections) await migrateClickHouseProjection(services.analytics, projection);
+  }
 }
 
 export function startRelay(services: Services): RunningRole {

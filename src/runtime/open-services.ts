@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SessionGuard } from '../api/shared/auth/session-guard';
 import { TokenService } from '../api/shared/auth/token-service';
+import type { Analytics } from '../infrastructure/analytics/analytics';
+import { AnalyticsNotServedHere } from '../infrastructure/analytics/analytics-not-served';
 import { createAnalytics } from '../infrastructure/analytics/clickhouse-analytics';
 import { InProcessMessageBus } from '../infrastructure/bus/in-process-bus';
 import { KafkaMessageBus } from '../infrastructure/bus/kafka-bus';
@@ -28,11 +30,20 @@ export interface OpenedServices {
 
 const EMBEDDED_DATABASE = 'arena';
 
+export interface OpenServicesOptions {
+  /** Open the analytics engine (false: analytics answer 503 "not served here"). Default true. */
+  analytics?: boolean;
+  /** A part of the process failed for good (a bus consumer that cannot recover): exit non-zero. */
+  onFatal?: (error: Error) => void;
+  /** The command line that opens the services, named when DATA_DIR is owned by another process. */
+  command?: string;
+}
+
 /**
  * Opens every adapter the configuration selects: servers by URL, embedded defaults otherwise
  * (embedded PostgreSQL, the PostgreSQL event store, the in-process bus, chDB).
  */
-export async function openServices(config: Config, logger: Logger, options: { command?: string } = {}): Promise<OpenedServices> {
+export async function openServices(config: Config, logger: Logger, options: OpenServicesOptions = {}): Promise<OpenedServices> {
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const closer of closers.reverse()) {
@@ -87,6 +98,10 @@ export async function openServices(config: Config, logger: Logger, options: { co
         clientId: config.KAFKA_CLIENT_ID,
         groupNamespace: config.TOPIC_PREFIX,
         logger: logger.child({ component: 'bus' }),
+        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        heartbeatIntervalMs: config.KAFKA_HEARTBEAT_INTERVAL_MS,
+        consumerRecoveryTimeoutMs: config.BUS_CONSUMER_RECOVERY_TIMEOUT_SEC * 1000,
+        onConsumerFailed: (error) => options.onFatal?.(error),
       });
     } else {
       const inProcess = new InProcessMessageBus(db, logger.child({ component: 'bus' }), { groupNamespace: config.TOPIC_PREFIX });
@@ -95,12 +110,15 @@ export async function openServices(config: Config, logger: Logger, options: { co
     }
     closers.push(() => bus.close());
 
-    const analytics = await createAnalytics({
-      url: config.CLICKHOUSE_URL,
-      database: config.CLICKHOUSE_DATABASE,
-      dataDir: config.dataDir,
-      logger: logger.child({ component: 'analytics' }),
-    });
+    const analytics: Analytics =
+      (options.analytics ?? true)
+        ? await createAnalytics({
+            url: config.CLICKHOUSE_URL,
+            database: config.CLICKHOUSE_DATABASE,
+            dataDir: config.dataDir,
+            logger: logger.child({ component: 'analytics' }),
+          })
+        : new AnalyticsNotServedHere(config.CLICKHOUSE_DATABASE);
     closers.push(() => analytics.close());
 
     const tokens = new TokenService({

@@ -22,6 +22,8 @@ export interface TestSystemOptions {
   databaseUrl?: string;
   dataDir?: string;
   env?: Record<string, string>;
+  /** Open the analytics engine (false: this process answers analytics 503, "not served here"). Default true. */
+  analytics?: boolean;
   /** Which roles to run; default all. */
   roles?: { relay?: boolean; projections?: boolean; api?: boolean };
 }
@@ -51,7 +53,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     ...options.env,
   });
   const logger = createLogger({ level: config.LOG_LEVEL });
-  const opened = await openServices(config, logger);
+  const opened = await openServices(config, logger, { analytics: options.analytics ?? true });
   const services = opened.services;
   await migrateReadModels(services);
   const roles: RunningRole[] = [];

@@ -1,6 +1,7 @@
 import { createAgent, deleteAgent, updateAgent } from '../../commands/arena/agent-commands';
 import { agentAvailability } from '../../commands/arena/match-policy';
 import { agentStreamId } from '../../domain/arena/agent';
+import { INITIAL_RATING } from '../../domain/arena/elo';
 import { NotFoundError } from '../../domain/shared/errors';
 import { agentMatchLoad, findAgent, iso, isoOrNull, listAgents, opponentStats, type AgentRow } from '../../projections/postgres/arena/agent-queries';
 import { agentsProjection } from '../../projections/postgres/arena/agents-projection';
@@ -112,7 +113,7 @@ export function agentRoutes(deps: ArenaRouteDeps) {
       auth: 'required',
       request: { body: CreateAgentBody },
       responses: {
-        201: { description: 'Created; rating starts at 1200', schema: CreatedAgentResponse },
+        201: { description: 'Created; rating starts at 1200. Built from the appended event, so it holds even while the read model lags', schema: CreatedAgentResponse },
         409: { description: 'Agent name already exists for this user' },
       },
       handler: async (ctx) => {
@@ -123,19 +124,22 @@ export function agentRoutes(deps: ArenaRouteDeps) {
           description: body.description ?? null,
           environmentId: body.environment_id,
         });
-        await projected(deps.db, agentsProjection, agentStreamId(outcome.agentId), outcome.revision);
-        const row = await requireAgent(outcome.agentId);
+        await projected(deps, agentsProjection, agentStreamId(outcome.agentId), outcome.revision);
+        // From the appended event, not the read model: a lagging projection (or a bus outage) must
+        // not turn "created" into "not found".
+        const created = outcome.events.find((event) => event.type === 'AgentCreated');
+        if (created?.type !== 'AgentCreated') throw new Error('agent was not created');
         return {
           status: 201,
           body: {
-            id: row.id,
-            user_id: row.user_id,
-            name: row.name,
-            environment_id: row.environment_id,
-            description: row.description,
-            elo_rating: row.elo_rating,
-            total_matches: row.total_matches,
-            created_at: iso(row.created_at),
+            id: created.data.agentId,
+            user_id: created.data.ownerId,
+            name: created.data.name,
+            environment_id: created.data.environmentId,
+            description: created.data.description,
+            elo_rating: INITIAL_RATING,
+            total_matches: 0,
+            created_at: iso(created.data.createdAt),
           },
         };
       },
@@ -156,7 +160,13 @@ export function agentRoutes(deps: ArenaRouteDeps) {
       handler: async (ctx) => {
         const { params, body, user } = ctx;
         const outcome = await updateAgent(commandContextOf(deps, ctx), { agentId: params.id, userId: user.id, name: body.name, description: body.description });
-        await projected(deps.db, agentsProjection, agentStreamId(params.id), outcome.revision);
+        const caughtUp = await projected(deps, agentsProjection, agentStreamId(params.id), outcome.revision);
+        const updated = outcome.events.find((event) => event.type === 'AgentUpdated');
+        if (!caughtUp && outcome.state.status === 'active') {
+          // The read model is behind: answer with the state the command produced.
+          const updatedAt = updated?.type === 'AgentUpdated' ? updated.data.updatedAt : outcome.state.createdAt;
+          return { status: 200, body: { id: params.id, name: outcome.state.name, description: outcome.state.description, updated_at: iso(updatedAt) } };
+        }
         const row = await requireAgent(params.id);
         return { status: 200, body: { id: row.id, name: row.name, description: row.description, updated_at: iso(row.updated_at) } };
       },
@@ -171,7 +181,7 @@ export function agentRoutes(deps: ArenaRouteDeps) {
       responses: { 204: { description: 'Deleted' }, 403: { description: 'Not the owner' }, 404: { description: 'Agent not found' } },
       handler: async (ctx) => {
         const outcome = await deleteAgent(commandContextOf(deps, ctx), { agentId: ctx.params.id, userId: ctx.user.id });
-        await projected(deps.db, agentsProjection, agentStreamId(ctx.params.id), outcome.revision);
+        await projected(deps, agentsProjection, agentStreamId(ctx.params.id), outcome.revision);
         return { status: 204 };
       },
     }),

@@ -89,7 +89,7 @@ export function matchRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage }) {
           source: 'manual',
           requestedBy: user.id,
         });
-        await projected(deps.db, matchesProjection, matchStreamId(outcome.matchId), outcome.revision);
+        await projected(deps, matchesProjection, matchStreamId(outcome.matchId), outcome.revision);
         const requested = outcome.events[0]!.type === 'MatchRequested' ? outcome.events[0]!.data : undefined;
         if (!requested) throw new Error('match was not requested');
         return {

@@ -67,14 +67,22 @@ export function submissionRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage 
           { artifacts: deps.storage.artifacts, dailyQuota: deps.config.ARENA_SUBMISSIONS_PER_DAY },
           { agentId: upload.agentId, userId: ctx.user.id, archive: upload.archive },
         );
-        await projected(deps.db, submissionsProjection, submissionStreamId(outcome.submissionId), outcome.revision);
-        const row = await requireSubmission(outcome.submissionId);
-        // The answer describes the submission as this request created it ("queued"): by the time the
-        // read model is read, the build worker may already have moved it on.
-        const createdStatus = outcome.state.status === 'none' ? row.status : outcome.state.status;
+        await projected(deps, submissionsProjection, submissionStreamId(outcome.submissionId), outcome.revision);
+        // The answer describes the submission as this request created it ("queued"), from the appended
+        // event: the build worker may already have moved the read model on, or it may lag behind.
+        const received = outcome.events.find((event) => event.type === 'SubmissionReceived');
+        if (received?.type !== 'SubmissionReceived' || outcome.state.status === 'none') throw new Error('submission was not recorded');
+        const { data } = received;
         return {
           status: 201,
-          body: { id: row.id, agent_id: row.agent_id, version: row.version, status: createdStatus, code_path: codePath(row), created_at: iso(row.created_at) },
+          body: {
+            id: data.submissionId,
+            agent_id: data.agentId,
+            version: data.version,
+            status: outcome.state.status,
+            code_path: codePath({ content_hash: data.contentHash }),
+            created_at: iso(data.receivedAt),
+          },
         };
       },
     }),
@@ -186,7 +194,7 @@ export function submissionRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage 
           userId: ctx.user.id,
           now: deps.now().toISOString(),
         });
-        await projected(deps.db, submissionsProjection, submissionStreamId(ctx.params.id), outcome.revision);
+        await projected(deps, submissionsProjection, submissionStreamId(ctx.params.id), outcome.revision);
         return { status: 200, body: { id: ctx.params.id, status: 'queued' as const, message: 'Rebuild queued successfully' } };
       },
     }),

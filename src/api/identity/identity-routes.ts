@@ -10,6 +10,7 @@ import { NotFoundError, UnauthorizedError } from '../../domain/shared/errors';
 import type { EventStore } from '../../infrastructure/eventstore/event-store';
 import type { PasswordHasher } from '../../infrastructure/security/password-hasher';
 import { findUserById, userArenaStats, type UserRow } from '../../projections/postgres/identity/user-queries';
+import type { MessageBus } from '../../infrastructure/bus/message-bus';
 import { waitForProjection } from '../../projections/postgres/projection-runner';
 import { usersProjection } from '../../projections/postgres/identity/users-projection';
 import type { SessionGuard } from '../shared/auth/session-guard';
@@ -29,6 +30,8 @@ import {
 export interface IdentityRouteDeps {
   store: EventStore;
   db: Knex;
+  /** Read-your-writes stops waiting when the bus is known to be down. */
+  bus: MessageBus;
   hasher: PasswordHasher;
   tokens: TokenService;
   sessions: Pick<SessionGuard, 'markRevoked'>;
@@ -70,7 +73,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
   };
   /** Read-your-writes: the answer to a command reflects it in the read model the next GET reads. */
   const projected = (streamId: string, revision: bigint | null) =>
-    revision === null ? Promise.resolve(true) : waitForProjection(deps.db, usersProjection.name, streamId, revision);
+    revision === null ? Promise.resolve(true) : waitForProjection(deps.db, usersProjection.name, streamId, revision, { bus: deps.bus });
   const requireUserRow = async (userId: string): Promise<UserRow> => {
     const row = await findUserById(deps.db, userId);
     if (!row) throw new NotFoundError('User not found');

@@ -88,7 +88,7 @@ export function telemetryRoutes(services: Services, sessions: TelemetrySessionRe
   });
   /** Read-your-writes: the next GET of the session sees what the command changed. */
   const projected = (sessionId: string, revision: bigint | null) =>
-    revision === null ? Promise.resolve(true) : waitForProjection(services.db, telemetrySessionsProjection.name, sessionStreamId(sessionId), revision);
+    revision === null ? Promise.resolve(true) : waitForProjection(services.db, telemetrySessionsProjection.name, sessionStreamId(sessionId), revision, { bus: services.bus });
   const sessionRow = async (sessionId: string): Promise<TelemetrySessionRow> => {
     const row = await findTelemetrySession(services.db, sessionId);
     if (row === undefined) throw new NotFoundError('Session not found');

@@ -24,7 +24,7 @@ import {
   TrainingMetricsResponse,
 } from './training-schemas';
 
-export type TrainingRouteDeps = Pick<Services, 'store' | 'db' | 'config' | 'now' | 'newId'>;
+export type TrainingRouteDeps = Pick<Services, 'store' | 'db' | 'bus' | 'config' | 'now' | 'newId'>;
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
@@ -77,7 +77,7 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
   });
   /** Read-your-writes: the answer reflects the command in the read model the next GET reads. */
   const projected = async (jobId: string, revision: bigint | null) => {
-    if (revision !== null) await waitForProjection(deps.db, trainingJobsProjection.name, trainingJobStreamId(jobId), revision);
+    if (revision !== null) await waitForProjection(deps.db, trainingJobsProjection.name, trainingJobStreamId(jobId), revision, { bus: deps.bus });
   };
 
   return [
@@ -246,7 +246,7 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
         // Read-your-writes on the arena's own submission read model (whichever projection reads submission streams).
         const submissions = allPostgresProjections.find((projection) => projection.categories.includes('submission'));
         if (submissions && outcome.revision !== null) {
-          await waitForProjection(deps.db, submissions.name, submissionStreamId(outcome.submissionId), outcome.revision);
+          await waitForProjection(deps.db, submissions.name, submissionStreamId(outcome.submissionId), outcome.revision, { bus: deps.bus });
         }
         const received = outcome.events.find((event) => event.type === 'SubmissionReceived');
         if (received?.type !== 'SubmissionReceived') throw new Error('submission was not recorded');

@@ -10,10 +10,11 @@ import type { Logger } from '../../infrastructure/logging/logger';
 
 export interface ReadinessCheck {
   name: string;
-  check: () => Promise<void>;
+  /** Rejects when not ready; resolves `'not_served_here'` for a dependency this process does not use. */
+  check: () => Promise<void | 'not_served_here'>;
 }
 
-export type ReadinessResult = 'ok' | 'failed' | 'timed_out';
+export type ReadinessResult = 'ok' | 'failed' | 'timed_out' | 'not_served_here';
 
 export const DEFAULT_READINESS_TIMEOUT_MS = 2_000;
 
@@ -25,7 +26,7 @@ export function readinessHandler(checks: readonly ReadinessCheck[], timeoutMs: n
   return async (_req, res) => {
     const results = await Promise.all(checks.map(async (check) => [check.name, await runCheck(check, timeoutMs, logger)] as const));
     const byName = Object.fromEntries(results);
-    const failed = results.filter(([, result]) => result !== 'ok').map(([name]) => name);
+    const failed = results.filter(([, result]) => result === 'failed' || result === 'timed_out').map(([name]) => name);
     if (failed.length > 0) {
       // Failure reasons stay in the log: they can hold hosts, users or connection strings.
       throw new UnavailableError(`Not ready: ${failed.join(', ')}`, { failed, checks: byName });
@@ -43,7 +44,7 @@ async function runCheck(check: ReadinessCheck, timeoutMs: number, logger: Logger
   const checked = Promise.resolve()
     .then(() => check.check())
     .then(
-    (): ReadinessResult => 'ok',
+    (note): ReadinessResult => note ?? 'ok',
     (error: unknown): ReadinessResult => {
       logger.warn({ err: error, check: check.name }, 'readiness check failed');
       return 'failed';

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { Logger } from '../logging/logger';
 import { InProcessConsumer, PUBLISHED_EVENT, type ConsumerTiming } from './in-process-consumer';
+import type { ConsumerStatus } from './consumer-status';
 import type { Consumer, ConsumerOptions, MessageBus, OutgoingMessage } from './message-bus';
 
 export interface InProcessMessageBusOptions extends Partial<ConsumerTiming> {
@@ -188,6 +189,21 @@ export class InProcessMessageBus implements MessageBus {
         await consumer.stop();
       },
     };
+  }
+
+  consumerStatuses(): ConsumerStatus[] {
+    return [...this.consumers].map((consumer) => consumer.status());
+  }
+
+  async groupLag(groupId: string, topics: string[]): Promise<number> {
+    const result = await this.db.raw<{ rows: unknown[] }>(
+      `SELECT coalesce(sum(p.next_offset - coalesce(o.committed_offset, 0)), 0) AS lag
+       FROM bus.partitions p
+       LEFT JOIN bus.group_offsets o ON o.group_id = ? AND o.topic = p.topic AND o.partition = p.partition
+       WHERE p.topic IN (SELECT jsonb_array_elements_text(?::jsonb))`,
+      [`${this.groupNamespace}${groupId}`, JSON.stringify(topics)],
+    );
+    return z.object({ lag: z.coerce.number() }).parse(result.rows[0]).lag;
   }
 
   /**

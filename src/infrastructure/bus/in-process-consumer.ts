@@ -11,6 +11,7 @@ import type { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { Logger } from '../logging/logger';
+import type { ConsumerStatus } from './consumer-status';
 import { abortableDelay, deadLetterMessage, deliverWithRetries, errorText, retryPolicyOf, type RetryPolicy } from './delivery';
 import type { Consumer, ConsumerOptions, DeliveredMessage, OutgoingMessage } from './message-bus';
 
@@ -78,6 +79,9 @@ export class InProcessConsumer implements Consumer {
   private endWait: () => void = () => undefined;
   private stopping?: Promise<void>;
   private lastTrim = Date.now();
+  private readonly startedAt = new Date();
+  private lastHeartbeatAt?: Date;
+  private lastError?: string;
 
   constructor(
     private readonly options: ConsumerOptions,
@@ -163,11 +167,29 @@ export class InProcessConsumer implements Consumer {
     if (groupId === this.options.groupId && !this.stopSignal.signal.aborted) void this.heartbeat();
   };
 
+  /** Running while it is a member; a heartbeat that fails leaves lastSeenAliveAt behind (not live). */
+  status(): ConsumerStatus {
+    const stopped = this.stopSignal.signal.aborted;
+    return {
+      groupId: this.options.groupId,
+      topics: [...this.options.topics],
+      state: stopped ? 'stopped' : this.loop ? 'running' : 'starting',
+      stateSince: this.startedAt,
+      ...(this.lastHeartbeatAt ? { lastSeenAliveAt: this.lastHeartbeatAt } : {}),
+      restarts: 0,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
   /** Serialized: the timer, group changes and start() may all ask at once. */
   private heartbeat(): Promise<void> {
     this.heartbeatChain = this.heartbeatChain
       .then(() => this.rebalance())
-      .catch((error: unknown) => this.logger.warn({ error: errorText(error) }, 'bus heartbeat failed'));
+      .then(() => void (this.lastHeartbeatAt = new Date()))
+      .catch((error: unknown) => {
+        this.lastError = errorText(error);
+        this.logger.warn({ error: errorText(error) }, 'bus heartbeat failed');
+      });
     return this.heartbeatChain;
   }
 

@@ -2,13 +2,14 @@
  * MessageBus on Apache Kafka through kafkajs. Semantics are the port's (message-bus.ts); the
  * Kafka-specific choices are explained where they are made. docs/bus.md has the overview.
  */
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer as KafkaConsumer, type EachMessagePayload } from 'kafkajs';
-import type { IHeaders, LogEntry, Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
+import type { LogEntry, Producer } from 'kafkajs';
 import { UnavailableError } from '../../domain/shared/errors';
 import type { Logger } from '../logging/logger';
-import { deadLetterMessage, deliverWithRetries, errorText, retryPolicyOf } from './delivery';
-import type { DeliveryOutcome, RetryPolicy } from './delivery';
-import type { Consumer, ConsumerOptions, DeliveredMessage, MessageBus, OutgoingMessage } from './message-bus';
+import type { ConsumerFailedError, ConsumerStatus } from './consumer-status';
+import { errorText, retryPolicyOf } from './delivery';
+import { KafkaSubscription } from './kafka-subscription';
+import type { Consumer, ConsumerOptions, MessageBus, OutgoingMessage } from './message-bus';
 
 /** Telemetry batches travel as one message each; deploy/kafka sets the broker to the same limit. */
 export const KAFKA_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -25,11 +26,34 @@ export interface KafkaMessageBusOptions {
   partitions?: number;
   /** Lower = members joining or leaving a group rebalance sooner. Default 1000 ms. */
   heartbeatIntervalMs?: number;
+  /**
+   * How long the broker waits for a silent member (e.g. a SIGKILLed process) before it hands its
+   * partitions to the others. Default 6000 ms, the broker's default minimum (group.min.session.timeout.ms).
+   */
   sessionTimeoutMs?: number;
+  /** A consumer that shows no sign of life this long makes the process fail (onConsumerFailed). Default 120 s. */
+  consumerRecoveryTimeoutMs?: number;
+  /** First delay before a crashed consumer is recreated; doubles up to 10 s. Default 500 ms. */
+  consumerRestartBackoffMs?: number;
+  /** Called once per consumer that could not recover within consumerRecoveryTimeoutMs. */
+  onConsumerFailed?: (error: ConsumerFailedError) => void;
   /** Partitions one consumer handles at the same time (order stays per partition). Default 1. */
   partitionsConsumedConcurrently?: number;
   /** How long `subscribe` waits for the group join. Default 30 s. */
   joinTimeoutMs?: number;
+}
+
+export const DEFAULT_KAFKA_SESSION_TIMEOUT_MS = 6_000;
+export const DEFAULT_KAFKA_HEARTBEAT_INTERVAL_MS = 1_000;
+export const DEFAULT_CONSUMER_RECOVERY_TIMEOUT_MS = 120_000;
+const ENSURE_TOPICS_TIMEOUT_MS = 30_000;
+
+/** kafkajs marks protocol errors a later attempt may not meet again (leader election, metadata lag). */
+function isRetriableKafkaError(error: unknown): boolean {
+  for (let cause: unknown = error; cause instanceof Error; cause = (cause as Error & { cause?: unknown }).cause) {
+    if ((cause as Error & { retriable?: boolean }).retriable === true) return true;
+  }
+  return false;
 }
 
 export class KafkaMessageBus implements MessageBus {
@@ -50,23 +74,41 @@ export class KafkaMessageBus implements MessageBus {
     });
   }
 
+  /**
+   * A broker that has just started, or a topic just created, can answer metadata requests with
+   * retriable errors for a moment ("This server does not host this topic-partition" while the
+   * leaders are elected): those attempts are retried with backoff for up to 30 s.
+   */
   async ensureTopics(topics: string[]): Promise<void> {
+    const deadline = Date.now() + ENSURE_TOPICS_TIMEOUT_MS;
+    for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 3_000)) {
+      try {
+        await this.createMissingTopics(topics);
+        break;
+      } catch (error) {
+        if (!isRetriableKafkaError(error) || Date.now() + delayMs > deadline) throw error;
+        this.logger.warn({ error: errorText(error) }, 'topics not ready yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+    for (const topic of topics) this.knownTopics.add(topic);
+  }
+
+  private async createMissingTopics(topics: string[]): Promise<void> {
     const admin = await this.connectedAdmin();
     const existing = new Set(await admin.listTopics());
     const missing = [...new Set(topics)].filter((topic) => !existing.has(topic));
-    if (missing.length > 0) {
-      // Resolves false (no throw) when a concurrent creator won the race: that is success here.
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({
-          topic,
-          numPartitions: this.options.partitions ?? -1,
-          // Per topic, so a production broker with the 1 MiB default still accepts telemetry batches.
-          configEntries: [{ name: 'max.message.bytes', value: String(KAFKA_MAX_MESSAGE_BYTES) }],
-        })),
-      });
-    }
-    for (const topic of topics) this.knownTopics.add(topic);
+    if (missing.length === 0) return;
+    // Resolves false (no throw) when a concurrent creator won the race: that is success here.
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: this.options.partitions ?? -1,
+        // Per topic, so a production broker with the 1 MiB default still accepts telemetry batches.
+        configEntries: [{ name: 'max.message.bytes', value: String(KAFKA_MAX_MESSAGE_BYTES) }],
+      })),
+    });
   }
 
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
@@ -93,23 +135,38 @@ export class KafkaMessageBus implements MessageBus {
     const fromBeginning = options.fromBeginning ?? true;
     await this.ensureTopics([...options.topics, ...options.topics.map(policy.deadLetterTopic)]);
 
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      heartbeatInterval: this.options.heartbeatIntervalMs ?? 1000,
-      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
-      // A fetch must fit the largest message, or the partition stalls on it.
-      maxBytesPerPartition: KAFKA_MAX_MESSAGE_BYTES + 1024 * 1024,
-      maxBytes: 2 * KAFKA_MAX_MESSAGE_BYTES,
-      // The fetch long-poll also bounds how long stop() waits for an idle consumer.
-      maxWaitTimeInMs: 1000,
-      allowAutoTopicCreation: false,
-    });
-    const subscription = new KafkaSubscription(consumer, options, policy, {
-      producer: () => this.connectedProducer(),
-      admin: () => this.connectedAdmin(),
-      logger: this.logger,
-    });
-    await subscription.start(fromBeginning, this.options.partitionsConsumedConcurrently ?? 1, this.options.joinTimeoutMs ?? 30_000);
+    const sessionTimeoutMs = this.options.sessionTimeoutMs ?? DEFAULT_KAFKA_SESSION_TIMEOUT_MS;
+    const subscription = new KafkaSubscription(
+      options,
+      policy,
+      {
+        fromBeginning,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+        joinTimeoutMs: this.options.joinTimeoutMs ?? 30_000,
+        staleAfterMs: sessionTimeoutMs,
+        recoveryTimeoutMs: this.options.consumerRecoveryTimeoutMs ?? DEFAULT_CONSUMER_RECOVERY_TIMEOUT_MS,
+        restartBackoffMs: this.options.consumerRestartBackoffMs ?? 500,
+      },
+      {
+        createConsumer: () =>
+          this.kafka.consumer({
+            groupId: options.groupId,
+            heartbeatInterval: this.options.heartbeatIntervalMs ?? DEFAULT_KAFKA_HEARTBEAT_INTERVAL_MS,
+            sessionTimeout: sessionTimeoutMs,
+            // A fetch must fit the largest message, or the partition stalls on it.
+            maxBytesPerPartition: KAFKA_MAX_MESSAGE_BYTES + 1024 * 1024,
+            maxBytes: 2 * KAFKA_MAX_MESSAGE_BYTES,
+            // The fetch long-poll also bounds how long stop() waits for an idle consumer.
+            maxWaitTimeInMs: 1000,
+            allowAutoTopicCreation: false,
+          }),
+        producer: () => this.connectedProducer(),
+        admin: () => this.connectedAdmin(),
+        logger: this.logger,
+        onFailed: (error) => this.options.onConsumerFailed?.(error),
+      },
+    );
+    await subscription.start();
     this.subscriptions.add(subscription);
     return {
       stop: async () => {
@@ -126,6 +183,32 @@ export class KafkaMessageBus implements MessageBus {
       await (await this.connectedAdmin()).deleteGroups([groupId]);
     } catch (error) {
       this.logger.debug({ err: error, groupId }, 'ephemeral group not deleted');
+    }
+  }
+
+  consumerStatuses(): ConsumerStatus[] {
+    return [...this.subscriptions].map((subscription) => subscription.status());
+  }
+
+  async groupLag(requestedGroupId: string, topics: string[]): Promise<number> {
+    const groupId = `${this.options.groupNamespace ?? ''}${requestedGroupId}`;
+    try {
+      const admin = await this.connectedAdmin();
+      const committed = await admin.fetchOffsets({ groupId, topics });
+      let lag = 0n;
+      for (const { topic, partitions } of committed) {
+        const ends = new Map((await admin.fetchTopicOffsets(topic)).map((end) => [end.partition, end]));
+        for (const { partition, offset } of partitions) {
+          const end = ends.get(partition);
+          if (!end) continue;
+          // No committed offset yet (-1): everything still in the partition is ahead of the group.
+          const position = offset === '-1' ? BigInt(end.low) : BigInt(offset);
+          if (BigInt(end.high) > position) lag += BigInt(end.high) - position;
+        }
+      }
+      return Number(lag);
+    } catch (error) {
+      throw new UnavailableError('Kafka did not report the group lag', { groupId, cause: errorText(error) });
     }
   }
 
@@ -168,155 +251,6 @@ export class KafkaMessageBus implements MessageBus {
   }
 }
 
-/** One group member: delivers, retries, dead-letters, and commits offset + 1 after each message. */
-class KafkaSubscription {
-  private readonly stopSignal = new AbortController();
-  private readonly inFlight = new Set<Promise<void>>();
-  private stopping?: Promise<void>;
-  private readonly logger: Logger;
-
-  constructor(
-    private readonly consumer: KafkaConsumer,
-    private readonly options: ConsumerOptions,
-    private readonly policy: RetryPolicy,
-    private readonly clients: { producer(): Promise<Producer>; admin(): Promise<Admin>; logger: Logger },
-  ) {
-    this.logger = clients.logger;
-  }
-
-  async start(fromBeginning: boolean, partitionsConsumedConcurrently: number, joinTimeoutMs: number): Promise<void> {
-    const { groupId } = this.options;
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.logger.error({ groupId, error: errorText(payload.error), restart: payload.restart }, 'consumer crashed');
-    });
-    let removeJoinListener: () => void = () => undefined;
-    const joined = new Promise<void>((resolve, reject) => {
-      removeJoinListener = this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-        removeJoinListener();
-        if (fromBeginning) return resolve();
-        // Synchronously, before kafkajs' first fetch resolves "latest" (see pinStartOfNewGroup).
-        const topics = this.options.topics.map((topic) => ({ topic }));
-        this.consumer.pause(topics);
-        this.pinStartOfNewGroup(payload.memberAssignment).then(() => {
-          this.consumer.resume(topics);
-          resolve();
-        }, reject);
-      });
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), joinTimeoutMs)));
-    try {
-      await this.consumer.connect();
-      await this.consumer.subscribe({ topics: this.options.topics, fromBeginning });
-      await this.consumer.run({
-        autoCommit: false,
-        partitionsConsumedConcurrently,
-        eachMessage: (payload) => this.track(this.onMessage(payload)),
-      });
-      if ((await Promise.race([joined, timedOut])) === 'timeout') {
-        throw new UnavailableError('Kafka consumer did not join its group in time', { groupId, joinTimeoutMs });
-      }
-    } catch (error) {
-      await this.stop();
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      removeJoinListener();
-    }
-  }
-
-  /**
-   * kafkajs resolves "latest" for a partition without a committed offset at its first fetch, some
-   * time after the join `subscribe` waits for: a message published right after `subscribe` resolved
-   * could land before that point and be skipped. So the partitions stay paused while the current
-   * end offsets are committed (a restart then resumes there instead of at a later "latest").
-   */
-  private async pinStartOfNewGroup(assignment: Record<string, number[]>): Promise<void> {
-    const admin = await this.clients.admin();
-    const topics = Object.keys(assignment);
-    if (topics.length === 0) return;
-    const committed = await admin.fetchOffsets({ groupId: this.options.groupId, topics });
-    const starts: { topic: string; partition: number; offset: string }[] = [];
-    for (const { topic, partitions } of committed) {
-      const uncommitted = new Set(
-        partitions.filter((p) => p.offset === '-1' && assignment[topic]?.includes(p.partition)).map((p) => p.partition),
-      );
-      if (uncommitted.size === 0) continue;
-      for (const end of await admin.fetchTopicOffsets(topic)) {
-        if (uncommitted.has(end.partition)) starts.push({ topic, partition: end.partition, offset: end.high });
-      }
-    }
-    if (starts.length === 0) return;
-    await this.consumer.commitOffsets(starts);
-    for (const start of starts) this.consumer.seek(start);
-  }
-
-  stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      this.stopSignal.abort();
-      // Handlers finish and commit while the consumer still runs: kafkajs' commitOffsets silently
-      // does nothing once consumer.stop()/disconnect() has begun, which would redeliver them.
-      await Promise.allSettled([...this.inFlight]);
-      await this.consumer.disconnect();
-    })();
-    return this.stopping;
-  }
-
-  private async track(work: Promise<void>): Promise<void> {
-    this.inFlight.add(work);
-    try {
-      await work;
-    } finally {
-      this.inFlight.delete(work);
-    }
-  }
-
-  private async onMessage({ topic, partition, message, heartbeat, pause }: EachMessagePayload): Promise<void> {
-    if (this.stopSignal.signal.aborted) {
-      // Stopping: leave it uncommitted and stop fetching this partition until the consumer is gone.
-      pause();
-      return;
-    }
-    const delivered: DeliveredMessage = {
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key?.toString('utf8') ?? '',
-      value: message.value?.toString('utf8') ?? '',
-      headers: headersAsText(message.headers),
-    };
-    // A handler longer than the session timeout would otherwise get this member evicted mid-message.
-    const keepAlive = setInterval(() => heartbeat().catch(() => undefined), 1000);
-    let outcome: DeliveryOutcome;
-    try {
-      outcome = await deliverWithRetries(delivered, this.options.handler, this.policy, {
-        signal: this.stopSignal.signal,
-        beforeRetry: heartbeat,
-        onAttemptFailed: (error, attempt) =>
-          this.logger.warn(
-            { groupId: this.options.groupId, topic, partition, offset: message.offset, attempt, error: errorText(error) },
-            'message handler failed',
-          ),
-      });
-    } finally {
-      clearInterval(keepAlive);
-    }
-    // Stopping between attempts: nothing committed, so the group delivers the message again.
-    if (outcome.kind === 'abandoned') return;
-    if (outcome.kind === 'exhausted') {
-      const producer = await this.clients.producer();
-      await producer.send({
-        topic: this.policy.deadLetterTopic(topic),
-        acks: -1,
-        messages: [deadLetterMessage(delivered, outcome.attempts, outcome.lastError)],
-      });
-      this.logger.warn({ groupId: this.options.groupId, topic, partition, offset: message.offset }, 'message dead-lettered');
-    }
-    // Kafka's committed offset is the next one to read.
-    await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
-  }
-}
-
 function connectOnce<T extends { connect(): Promise<void> }>(client: T, forget: () => void): Promise<T> {
   return client.connect().then(
     () => client,
@@ -325,16 +259,6 @@ function connectOnce<T extends { connect(): Promise<void> }>(client: T, forget: 
       throw error;
     },
   );
-}
-
-function headersAsText(headers: IHeaders | undefined): Record<string, string> {
-  const text: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    // A header repeated by a foreign producer arrives as an array: the last one wins.
-    const last = Array.isArray(value) ? value[value.length - 1] : value;
-    if (last !== undefined) text[name] = typeof last === 'string' ? last : last.toString('utf8');
-  }
-  return text;
 }
 
 function chunksBySize(messages: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {

@@ -63,6 +63,8 @@ export const DEAD_LETTER_HEADERS = {
 
 export const defaultDeadLetterTopic = (topic: string): string => `${topic}.dlq`;
 
+import type { ConsumerStatus } from './consumer-status';
+
 export interface MessageBus {
   /** Creates topics that do not exist yet (idempotent). */
   ensureTopics(topics: string[]): Promise<void>;
@@ -70,6 +72,10 @@ export interface MessageBus {
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
   /** Resolves once the consumer joined its group and is receiving. */
   subscribe(options: ConsumerOptions): Promise<Consumer>;
+  /** The consumers this bus runs in this process, and how they are (readiness, metrics). */
+  consumerStatuses(): ConsumerStatus[];
+  /** Messages in `topics` that group `groupId` (without namespace) has not committed yet. */
+  groupLag(groupId: string, topics: string[]): Promise<number>;
   /** Resolves when the bus answers; used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -71,6 +71,12 @@ export const ConfigSchema = z.object({
   ESDB_URL: esdbConnectionString,
   KAFKA_BROKERS: brokerList,
   KAFKA_CLIENT_ID: z.string().trim().min(1).default('lapxcel-arena'),
+  // Kafka group timing and consumer healing (docs/bus.md, "Takeover and healing").
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).default(6000),
+  KAFKA_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
+  BUS_CONSUMER_RECOVERY_TIMEOUT_SEC: z.coerce.number().positive().default(120),
+  /** /readyz fails while a projection's consumer group is more than this many messages behind. */
+  READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(1000),
   TOPIC_PREFIX: z.string().trim().regex(/^[a-zA-Z0-9._-]*$/, 'letters, digits, . _ - only').default('arena.'),
   CLICKHOUSE_URL: optionalUrl(['http', 'https']),
   CLICKHOUSE_DATABASE: z.string().trim().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be an identifier').default('arena'),

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { busHealthOf } from '../../infrastructure/bus/bus-health';
 import type { Consumer, MessageBus } from '../../infrastructure/bus/message-bus';
 import { streamCategory } from '../../infrastructure/eventstore/event-store';
 import { decodeEnvelope, topicForCategory } from '../event-envelope';
@@ -52,24 +53,28 @@ export async function startProjection(
   });
 }
 
+export const DEFAULT_PROJECTION_WAIT_MS = 5_000;
+
 /**
  * Read-your-writes for the API: waits until the projection applied the stream up to `revision`.
- * Resolves false on timeout (the caller answers from what it has).
+ * Resolves false on timeout, or at once when `bus` is known to be down (the projection cannot
+ * move then): the caller answers from the command's own outcome, never from a missing row.
  */
 export async function waitForProjection(
   db: Knex,
   projectionName: string,
   streamId: string,
   revision: bigint,
-  timeoutMs = 5000,
+  options: { timeoutMs?: number; bus?: MessageBus } = {},
 ): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_PROJECTION_WAIT_MS);
+  const health = options.bus ? busHealthOf(options.bus) : undefined;
   for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
     const row = await db(PROJECTION_REVISIONS_TABLE)
       .where({ projection: projectionName, stream_id: streamId })
       .first<{ revision: string } | undefined>();
     if (row && BigInt(row.revision) >= revision) return true;
-    if (Date.now() >= deadline) return false;
+    if (Date.now() >= deadline || health?.knownDown()) return false;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import type { ReadinessCheck } from '../api/shared/health';
+import { isAnalyticsServedHere } from '../infrastructure/analytics/analytics-not-served';
+import { isConsumerLive } from '../infrastructure/bus/consumer-status';
+import type { Services } from '../infrastructure/container';
+import { allClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-catalog';
+import { clickHouseProjectionGroupId } from '../projections/clickhouse/clickhouse-projection-runner';
+import { topicForCategory } from '../projections/event-envelope';
+import { allPostgresProjections } from '../projections/postgres/projection-catalog';
+import { projectionGroupId } from '../projections/postgres/projection-runner';
+
+/** An in-process bus member renews its membership every second and loses it after 10 s. */
+const IN_PROCESS_STALE_AFTER_MS = 10_000;
+
+const existsRow = z.object({ result: z.coerce.number() });
+
+/**
+ * What /readyz asks: every engine answers, every bus consumer this process runs is a live member
+ * of its group, no projection is further behind than READY_MAX_PROJECTION_LAG messages, and the
+ * analytics tables the endpoints read exist (or analytics are not served by this process).
+ */
+export function readinessChecks(services: Services): ReadinessCheck[] {
+  const { config, bus, analytics } = services;
+  const staleAfterMs = config.KAFKA_BROKERS ? config.KAFKA_SESSION_TIMEOUT_MS : IN_PROCESS_STALE_AFTER_MS;
+  const projectionGroups = [
+    ...allPostgresProjections.map((p) => ({ groupId: projectionGroupId(p), categories: p.categories })),
+    ...(isAnalyticsServedHere(analytics) ? allClickHouseProjections.map((p) => ({ groupId: clickHouseProjectionGroupId(p), categories: p.categories })) : []),
+  ];
+  return [
+    { name: 'event_store', check: () => services.store.ping() },
+    { name: 'bus', check: () => bus.ping() },
+    { name: 'read_model_database', check: async () => void (await services.db.raw('select 1')) },
+    {
+      name: 'bus_consumers',
+      check: async () => {
+        const notLive = bus.consumerStatuses().filter((status) => !isConsumerLive(status, staleAfterMs));
+        if (notLive.length > 0) {
+          throw new Error(`consumers not live: ${notLive.map((s) => `${s.groupId} (${s.state}${s.lastError ? `: ${s.lastError}` : ''})`).join(', ')}`);
+        }
+      },
+    },
+    {
+      name: 'projection_lag',
+      check: async () => {
+        const lags = await Promise.all(
+          projectionGroups.map(async ({ groupId, categories }) => ({
+            groupId,
+            lag: await bus.groupLag(groupId, categories.map((category) => topicForCategory(config.TOPIC_PREFIX, category))),
+          })),
+        );
+        const behind = lags.filter(({ lag }) => lag > config.READY_MAX_PROJECTION_LAG);
+        if (behind.length > 0) {
+          throw new Error(`projections behind by more than ${config.READY_MAX_PROJECTION_LAG} messages: ${behind.map((b) => `${b.groupId}=${b.lag}`).join(', ')}`);
+        }
+      },
+    },
+    {
+      name: 'analytics',
+      check: async () => {
+        if (!isAnalyticsServedHere(analytics)) return 'not_served_here';
+        if (!(await analytics.ping())) throw new Error('analytics store did not answer');
+        const tables = allClickHouseProjections.flatMap((projection) => Object.keys(projection.tables));
+        for (const table of tables) {
+          const [row] = await analytics.query(`EXISTS TABLE {db}.${table}`, {}, existsRow);
+          if (row?.result !== 1) throw new Error(`analytics table ${table} does not exist`);
+        }
+      },
+    },
+  ];
+}
