@@ -3,11 +3,11 @@ import { ConfigError, loadConfig, type Config } from './infrastructure/config/co
 import { createContainer, resolveServices, type Services } from './infrastructure/container';
 import { createLogger } from './infrastructure/logging/logger';
 import { clickHouseReplays } from './projections/clickhouse/clickhouse-replay';
-import { projectionsForReplay } from './projections/postgres/projection-catalog';
-import { rebuildProjection } from './projections/postgres/projection-rebuild';
 import { startApiServer } from './runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, workerRoles, type RunningRole } from './runtime/background-roles';
 import { openServices } from './runtime/open-services';
+import { replayCommand, statusCommand } from './runtime/ops/ops-commands';
+import { startProcessOps } from './runtime/ops/process-ops';
 import { firstShutdownSignal, shutDown } from './runtime/process-lifecycle';
 
 const USAGE = `usage: arena <command>
@@ -18,6 +18,7 @@ const USAGE = `usage: arena <command>
   replay <projection>   rebuild a read model from the event store's full history and swap it in
                         (ClickHouse: ${Object.keys(clickHouseReplays).join(', ')})
   migrate               create or update every schema, then exit
+  status [--json]       projections, relay, consumer groups, processes; exit 1 when something is stuck
 
 Configuration comes from environment variables (see README.md).`;
 
@@ -51,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
         }
         const api = await startApiServer(services, { host: config.HOST, port: config.PORT });
         roles.push(api);
+        roles.unshift(await startProcessOps(services, roles.map((r) => r.name)));
         services.logger.info({ url: api.url, roles: roles.map((r) => r.name) }, `lapxcel-arena listening on ${api.url}`);
         await shutDown(await shutdownSignal, roles, close, services.logger);
         return 0;
@@ -63,8 +65,9 @@ async function main(argv: string[]): Promise<number> {
       }
       return withServices(config, async (services, close) => {
         const role = await start(services);
+        const ops = await startProcessOps(services, [role.name]);
         services.logger.info({ role: role.name }, 'worker started');
-        await shutDown(await shutdownSignal, [role], close, services.logger);
+        await shutDown(await shutdownSignal, [ops, role], close, services.logger);
         return 0;
       });
     }
@@ -73,32 +76,10 @@ async function main(argv: string[]): Promise<number> {
         console.error('arena replay: name a projection (or `all`)');
         return 2;
       }
-      const analyticsReplay = clickHouseReplays[argument];
-      if (analyticsReplay) {
-        return withServices(config, async (services, close) => {
-          try {
-            console.table(await analyticsReplay(services));
-            return 0;
-          } finally {
-            await close();
-          }
-        });
-      }
-      const projections = projectionsForReplay(argument);
-      return withServices(config, async (services, close) => {
-        try {
-          const rows: { projection: string; events_applied: number }[] = [];
-          for (const projection of projections) {
-            const result = await rebuildProjection(services.db, services.store, projection, { logger: services.logger });
-            rows.push({ projection: result.projection, events_applied: result.eventsApplied });
-          }
-          console.table(rows);
-          return 0;
-        } finally {
-          await close();
-        }
-      });
+      return replayCommand(config, argument, (work) => withServices(config, work));
     }
+    case 'status':
+      return statusCommand(config, argv.slice(1), (work) => withServices(config, work));
     case 'migrate':
       return withServices(config, async (services, close) => {
         services.logger.info('schemas are up to date');

@@ -7,7 +7,9 @@ import { WebSocketGateway } from '../api/shared/websocket/websocket-gateway';
 import { apiWebSocketChannels } from '../api/websocket-channels';
 import { arenaStaticMounts } from '../infrastructure/artifacts/arena-storage';
 import type { Services } from '../infrastructure/container';
+import { websocketConnections } from '../infrastructure/metrics/arena-metrics';
 import type { RunningRole } from './background-roles';
+import { statusMetricsRefresher } from './ops/status-metrics';
 
 export interface RunningApi extends RunningRole {
   server: Server;
@@ -31,6 +33,8 @@ export function readinessChecks(services: Services) {
 }
 
 export async function startApiServer(services: Services, listen: { host: string; port: number }): Promise<RunningApi> {
+  const refreshStatusMetrics = statusMetricsRefresher(services);
+  let gateway: WebSocketGateway | undefined;
   const app = createHttpApp({
     config: services.config,
     logger: services.logger,
@@ -38,11 +42,15 @@ export async function startApiServer(services: Services, listen: { host: string;
     readiness: readinessChecks(services),
     tokens: services.tokens,
     staticMounts: arenaStaticMounts(services.config),
+    beforeMetricsScrape: async () => {
+      websocketConnections.set(gateway?.openConnections ?? 0);
+      await refreshStatusMetrics();
+    },
   });
   // WebSocket channels and their live-event feed are ready before the port opens, so an answering
   // /readyz means the whole API (HTTP and WebSocket) is up.
   const server = createServer(app);
-  const gateway = new WebSocketGateway({ tokens: services.tokens, logger: services.logger.child({ component: 'ws' }), maxConnectionsPerUser: 10 });
+  gateway = new WebSocketGateway({ tokens: services.tokens, logger: services.logger.child({ component: 'ws' }), maxConnectionsPerUser: 10 });
   const live = new LiveEvents();
   for (const channel of apiWebSocketChannels({ services, live, gateway })) gateway.register(channel);
   gateway.attach(server);

@@ -15,6 +15,8 @@ import { EventStoreDbEventStore } from '../infrastructure/eventstore/esdb-event-
 import type { EventStore } from '../infrastructure/eventstore/event-store';
 import { PostgresEventStore } from '../infrastructure/eventstore/postgres-event-store';
 import { migrateEventStoreSchema } from '../infrastructure/eventstore/postgres-event-store-schema';
+import { InstrumentedMessageBus } from '../infrastructure/metrics/instrumented-bus';
+import { InstrumentedEventStore } from '../infrastructure/metrics/instrumented-event-store';
 import { resolveJwtSecret } from '../infrastructure/security/jwt-secret';
 import { ScryptPasswordHasher } from '../infrastructure/security/password-hasher';
 
@@ -66,6 +68,7 @@ export async function openServices(config: Config, logger: Logger): Promise<Open
       store = new PostgresEventStore(db, logger.child({ component: 'eventstore' }));
     }
     closers.push(() => store.close());
+    store = new InstrumentedEventStore(store);
 
     let bus: MessageBus;
     if (config.KAFKA_BROKERS) {
@@ -81,6 +84,7 @@ export async function openServices(config: Config, logger: Logger): Promise<Open
       bus = inProcess;
     }
     closers.push(() => bus.close());
+    bus = new InstrumentedMessageBus(bus);
 
     const analytics = await createAnalytics({
       url: config.CLICKHOUSE_URL,

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { opsConfigShape } from './ops-config';
 import { externalTrainersVariable } from './training-config';
 
 /**
@@ -76,6 +77,7 @@ export const ConfigSchema = z.object({
   TRAINING_SUPERVISOR_INTERVAL_SEC: z.coerce.number().positive().default(15),
   TRAINING_STALE_AFTER_SEC: z.coerce.number().positive().default(60),
   TRAINING_MAX_ATTEMPTS: positiveInt.default(3),
+  ...opsConfigShape,
 });
 
 type RawConfig = z.infer<typeof ConfigSchema>;

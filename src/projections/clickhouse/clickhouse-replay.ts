@@ -4,6 +4,7 @@ import type { Services } from '../../infrastructure/container';
 import { streamCategory, type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { allClickHouseProjections } from './clickhouse-projection-catalog';
 import type { ClickHouseProjection } from './clickhouse-projection';
+import type { ReplayProgress } from '../postgres/projection-rebuild';
 import { applyToClickHouse } from './clickhouse-projection-runner';
 
 export interface ClickHouseReplayResult {
@@ -27,13 +28,14 @@ export async function replayClickHouseProjection(
   analytics: Analytics,
   store: EventStore,
   projection: ClickHouseProjection,
-  options: { logger: Logger; pageSize?: number },
+  options: { logger: Logger; pageSize?: number; onProgress?: (progress: ReplayProgress) => void },
 ): Promise<ClickHouseReplayResult> {
   const tables = Object.keys(projection.tables);
   const rebuildName = (table: string) => `${table}${REBUILD_SUFFIX}`;
   const pageSize = options.pageSize ?? 50;
   let eventsApplied = 0;
   let rowsWritten = 0;
+  let eventsRead = 0;
   let after: GlobalPosition | undefined;
   const applyPages = async (tableName: (table: string) => string): Promise<void> => {
     for (;;) {
@@ -45,6 +47,8 @@ export async function replayClickHouseProjection(
         eventsApplied += 1;
       }
       after = events[events.length - 1]!.position;
+      eventsRead += events.length;
+      options.onProgress?.({ eventsRead, eventsApplied });
     }
   };
 

@@ -25,6 +25,11 @@ export class WebSocketGateway {
     private readonly options: { tokens: TokenService; logger: Logger; maxConnectionsPerUser: number },
   ) {}
 
+  /** Open connections (the arena_websocket_connections gauge). */
+  get openConnections(): number {
+    return this.connections.size;
+  }
+
   register(channel: AnyWebSocketChannel): void {
     this.channels.set(channel.path, channel);
   }
