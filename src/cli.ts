@@ -6,6 +6,7 @@ import { clickHouseReplays } from './projections/clickhouse/clickhouse-replay';
 import { startApiServer } from './runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, workerRoles, type RunningRole } from './runtime/background-roles';
 import { openServices } from './runtime/open-services';
+import { startAnalystSql } from './runtime/ops/analyst-sql-role';
 import { replayCommand, statusCommand } from './runtime/ops/ops-commands';
 import { startProcessOps } from './runtime/ops/process-ops';
 import { firstShutdownSignal, shutDown } from './runtime/process-lifecycle';
@@ -52,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
         }
         const api = await startApiServer(services, { host: config.HOST, port: config.PORT });
         roles.push(api);
+        const analystSql = await startAnalystSql(services);
+        if (analystSql) roles.push(analystSql);
         roles.unshift(await startProcessOps(services, roles.map((r) => r.name)));
         services.logger.info({ url: api.url, roles: roles.map((r) => r.name) }, `lapxcel-arena listening on ${api.url}`);
         await shutDown(await shutdownSignal, roles, close, services.logger);
