@@ -6,6 +6,7 @@ import { clickHouseReplays } from './projections/clickhouse/clickhouse-replay';
 import { startApiServer } from './runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, workerRoles, type RunningRole } from './runtime/background-roles';
 import { openServices } from './runtime/open-services';
+import { checkConfig } from './runtime/ops/config-check';
 import { startAnalystSql } from './runtime/ops/analyst-sql-role';
 import { replayCommand, statusCommand } from './runtime/ops/ops-commands';
 import { startProcessOps } from './runtime/ops/process-ops';
@@ -19,6 +20,7 @@ const USAGE = `usage: arena <command>
   replay <projection>   rebuild a read model from the event store's full history and swap it in
                         (ClickHouse: ${Object.keys(clickHouseReplays).join(', ')})
   migrate               create or update every schema, then exit
+  config check [--role <role>]  validate the environment (and what a split role needs); opens nothing
   status [--json]       projections, relay, consumer groups, processes; exit 1 when something is stuck
 
 Configuration comes from environment variables (see README.md).`;
@@ -37,6 +39,12 @@ async function main(argv: string[]): Promise<number> {
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return command ? 0 : 2;
+  }
+  if (command === 'config' && argument === 'check') {
+    const roleIndex = argv.indexOf('--role');
+    const result = checkConfig(process.env, roleIndex >= 0 ? argv[roleIndex + 1] : undefined, Object.keys(workerRoles));
+    console.log(result.ok ? 'configuration OK' : `configuration problems:\n${result.problems.map((p) => `  ${p}`).join('\n')}`);
+    return result.ok ? 0 : 2;
   }
   const config = loadConfig();
   const shutdownSignal = firstShutdownSignal();
