@@ -7,6 +7,7 @@ import { startApiServer } from './runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, workerRoles, type RunningRole } from './runtime/background-roles';
 import { openServices } from './runtime/open-services';
 import { checkConfig } from './runtime/ops/config-check';
+import { createKafkaTopics } from './runtime/ops/kafka-topics';
 import { startAnalystSql } from './runtime/ops/analyst-sql-role';
 import { replayCommand, statusCommand } from './runtime/ops/ops-commands';
 import { startProcessOps } from './runtime/ops/process-ops';
@@ -93,6 +94,8 @@ async function main(argv: string[]): Promise<number> {
       return statusCommand(config, argv.slice(1), (work) => withServices(config, work));
     case 'migrate':
       return withServices(config, async (services, close) => {
+        const topics = await createKafkaTopics(config);
+        if (topics.length > 0) services.logger.info({ topics }, 'Kafka topics created');
         services.logger.info('schemas are up to date');
         await close();
         return 0;

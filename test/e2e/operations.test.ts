@@ -67,7 +67,7 @@ describe('operating a running arena', () => {
       RATE_LIMIT_ENABLED: 'false',
     };
     app = runCli(['start'], env);
-    await waitForReady(baseUrl, app);
+    await waitForReady(baseUrl, app, 240_000);
   });
 
   afterAll(async () => {

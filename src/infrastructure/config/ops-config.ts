@@ -28,4 +28,10 @@ export const opsConfigShape = {
   ANALYTICS_MAX_EXECUTION_TIME_SEC: z.coerce.number().int().positive().default(30),
   ANALYTICS_MAX_MEMORY_BYTES: z.coerce.number().int().positive().default(1024 * 1024 * 1024),
   ANALYTICS_MAX_RESULT_ROWS: z.coerce.number().int().positive().default(1_000_000),
+  /** Topics `arena migrate` creates on Kafka (docs/operations.md, "Kafka topics"). */
+  KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().positive().max(1000).default(6),
+  /** -1 = the broker's default.replication.factor. */
+  KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(-1).max(16).refine((n) => n !== 0, 'must be -1 or positive').default(-1),
+  /** -1 = keep forever. The event store is the source of truth; the bus only carries recent events. */
+  KAFKA_TOPIC_RETENTION_MS: z.coerce.number().int().min(-1).default(7 * 24 * 3600 * 1000),
 };
