@@ -5,12 +5,15 @@ import { createContainer, resolveServices, type Services } from './infrastructur
 import { installProcessErrorPolicy } from './infrastructure/errors/unexpected-errors';
 import { createLogger } from './infrastructure/logging/logger';
 import { clickHouseReplays } from './projections/clickhouse/clickhouse-replay';
-import { PROJECTION_QUARANTINE_TABLE, type QuarantinedEvent } from './projections/projection-quarantine';
-import { projectionsForReplay } from './projections/postgres/projection-catalog';
-import { rebuildProjection } from './projections/postgres/projection-rebuild';
 import { startApiServer } from './runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, workerRoles, type RunningRole } from './runtime/background-roles';
 import { openServices } from './runtime/open-services';
+import { checkConfig } from './runtime/ops/config-check';
+import { createKafkaTopics } from './runtime/ops/kafka-topics';
+import { startAnalystSql } from './runtime/ops/analyst-sql-role';
+import { replayCommand, statusCommand } from './runtime/ops/ops-commands';
+import { clickHouseReplayNames } from './runtime/ops/replay-runner';
+import { startProcessOps } from './runtime/ops/process-ops';
 import { firstShutdownSignal, shutDown } from './runtime/process-lifecycle';
 import { missingSharedJwtSecret, opensAnalytics, type ProcessKind } from './runtime/process-roles';
 
@@ -22,20 +25,10 @@ const USAGE = `usage: arena <command>
   replay <projection>   rebuild a read model from the event store's full history and swap it in
                         (ClickHouse: ${Object.keys(clickHouseReplays).join(', ')})
   migrate               create or update every schema, then exit
+  config check [--role <role>]  validate the environment (and what a split role needs); opens nothing
+  status [--json]       projections, relay, consumer groups, processes; exit 1 when something is stuck
 
 Configuration comes from environment variables (see README.md).`;
-
-/** Exit status of a replay that finished but had to quarantine events (they are listed on stderr). */
-const EXIT_EVENTS_QUARANTINED = 3;
-
-function reportQuarantined(quarantined: QuarantinedEvent[]): number {
-  if (quarantined.length === 0) return 0;
-  console.error(`arena replay: ${quarantined.length} event(s) could not be applied and were quarantined (table ${PROJECTION_QUARANTINE_TABLE}):`);
-  for (const event of quarantined) {
-    console.error(`  ${event.projection}: ${event.eventType} ${event.streamId}@${event.revision} position ${event.position}: ${event.error}`);
-  }
-  return EXIT_EVENTS_QUARANTINED;
-}
 
 /** Exit status of a command refused because another process owns DATA_DIR (EX_TEMPFAIL). */
 const EXIT_DATA_DIR_IN_USE = 75;
@@ -84,6 +77,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
+  if (command === 'config' && argument === 'check') {
+    const roleIndex = argv.indexOf('--role');
+    const result = checkConfig(process.env, roleIndex >= 0 ? argv[roleIndex + 1] : undefined, Object.keys(workerRoles));
+    console.log(result.ok ? 'configuration OK' : `configuration problems:\n${result.problems.map((p) => `  ${p}`).join('\n')}`);
+    return result.ok ? 0 : 2;
+  }
   const config = loadConfig();
   const shutdownSignal = firstShutdownSignal();
   switch (command) {
@@ -99,6 +98,9 @@ async function main(argv: string[]): Promise<number> {
         }
         const api = await startApiServer(services, { host: config.HOST, port: config.PORT });
         roles.push(api);
+        const analystSql = await startAnalystSql(services);
+        if (analystSql) roles.push(analystSql);
+        roles.unshift(await startProcessOps(services, roles.map((r) => r.name)));
         services.logger.info({ url: api.url, roles: roles.map((r) => r.name) }, `lapxcel-arena listening on ${api.url}`);
         return runUntilStopped(shutdownSignal, roles, close, services);
       });
@@ -110,8 +112,9 @@ async function main(argv: string[]): Promise<number> {
       }
       return withServices(config, { command: 'worker', role: argument ?? '' }, commandLine, async (services, close) => {
         const role = await start(services);
+        const ops = await startProcessOps(services, [role.name]);
         services.logger.info({ role: role.name }, 'worker started');
-        return runUntilStopped(shutdownSignal, [role], close, services);
+        return runUntilStopped(shutdownSignal, [ops, role], close, services);
       });
     }
     case 'replay': {
@@ -119,37 +122,16 @@ async function main(argv: string[]): Promise<number> {
         console.error('arena replay: name a projection (or `all`)');
         return 2;
       }
-      const analyticsReplay = clickHouseReplays[argument];
-      if (analyticsReplay) {
-        return withServices(config, { command: 'replay', analytics: true }, commandLine, async (services, close) => {
-          try {
-            const results = await analyticsReplay(services);
-            console.table(results.map(({ quarantined, ...counts }) => ({ ...counts, events_quarantined: quarantined.length })));
-            return reportQuarantined(results.flatMap((result) => result.quarantined));
-          } finally {
-            await close();
-          }
-        });
-      }
-      const projections = projectionsForReplay(argument);
-      return withServices(config, { command: 'replay', analytics: false }, commandLine, async (services, close) => {
-        try {
-          const rows: { projection: string; events_applied: number; events_quarantined: number }[] = [];
-          const quarantined: QuarantinedEvent[] = [];
-          for (const projection of projections) {
-            const result = await rebuildProjection(services.db, services.store, projection, { logger: services.logger });
-            rows.push({ projection: result.projection, events_applied: result.eventsApplied, events_quarantined: result.quarantined.length });
-            quarantined.push(...result.quarantined);
-          }
-          console.table(rows);
-          return reportQuarantined(quarantined);
-        } finally {
-          await close();
-        }
-      });
+      return replayCommand(config, argument, (work) =>
+        withServices(config, { command: 'replay', analytics: clickHouseReplayNames.includes(argument) }, commandLine, work),
+      );
     }
+    case 'status':
+      return statusCommand(config, argv.slice(1), (work) => withServices(config, { command: 'status' }, commandLine, work));
     case 'migrate':
       return withServices(config, { command: 'migrate' }, commandLine, async (services, close) => {
+        const topics = await createKafkaTopics(config);
+        if (topics.length > 0) services.logger.info({ topics }, 'Kafka topics created');
         services.logger.info('schemas are up to date');
         await close();
         return 0;

@@ -6,6 +6,7 @@ import { createRequestAuthenticator } from './shared/auth/request-authentication
 import type { SessionCheck } from './shared/auth/session-guard';
 import type { TokenService } from './shared/auth/token-service';
 import { errorHandler, unknownRouteHandler } from './shared/error-handler';
+import { httpMetricsMiddleware, metricsHandler } from './shared/metrics-endpoint';
 import { DEFAULT_READINESS_TIMEOUT_MS, livenessHandler, readinessHandler, type ReadinessCheck } from './shared/health';
 import { API_BASE_PATH, buildOpenApiDocument } from './shared/openapi/openapi-document';
 import { createRateLimiters } from './shared/rate-limits';
@@ -29,6 +30,8 @@ export interface HttpAppOptions {
   staticMounts?: readonly { urlPath: string; dir: string }[];
   /** Defaults to 2000 ms. */
   readinessTimeoutMs?: number;
+  /** Refreshes scrape-time gauges (projection lag, queues) before /metrics answers. */
+  beforeMetricsScrape?: () => Promise<void>;
 }
 
 /**
@@ -48,6 +51,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     next();
   });
   app.use(requestLogging(logger));
+  app.use(httpMetricsMiddleware);
+  app.get('/metrics', metricsHandler({ token: config.METRICS_TOKEN, beforeScrape: options.beforeMetricsScrape }));
 
   app.get('/healthz', livenessHandler);
   app.get('/readyz', readinessHandler(options.readiness, options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS, logger));

@@ -9,7 +9,9 @@ import { apiWebSocketChannels } from '../api/websocket-channels';
 import { arenaStaticMounts } from '../infrastructure/artifacts/arena-storage';
 import type { Services } from '../infrastructure/container';
 import { containErrors } from '../infrastructure/errors/unexpected-errors';
+import { websocketConnections } from '../infrastructure/metrics/arena-metrics';
 import type { RunningRole } from './background-roles';
+import { statusMetricsRefresher } from './ops/status-metrics';
 import { readinessChecks } from './readiness-checks';
 
 export interface RunningApi extends RunningRole {
@@ -20,6 +22,8 @@ export interface RunningApi extends RunningRole {
 }
 
 export async function startApiServer(services: Services, listen: { host: string; port: number }): Promise<RunningApi> {
+  const refreshStatusMetrics = statusMetricsRefresher(services);
+  let gateway: WebSocketGateway | undefined;
   const app = createHttpApp({
     config: services.config,
     logger: services.logger,
@@ -28,12 +32,16 @@ export async function startApiServer(services: Services, listen: { host: string;
     tokens: services.tokens,
     sessions: services.sessions,
     staticMounts: arenaStaticMounts(services.config),
+    beforeMetricsScrape: async () => {
+      websocketConnections.set(gateway?.openConnections ?? 0);
+      await refreshStatusMetrics();
+    },
   });
   // WebSocket channels and their live-event feed are ready before the port opens, so an answering
   // /readyz means the whole API (HTTP and WebSocket) is up.
   const server = createServer(app);
   answerClientErrors(server, services.logger.child({ component: 'http' }));
-  const gateway = new WebSocketGateway({
+  gateway = new WebSocketGateway({
     tokens: services.tokens,
     sessions: services.sessions,
     logger: services.logger.child({ component: 'ws' }),

@@ -19,6 +19,8 @@ import { EventStoreDbEventStore } from '../infrastructure/eventstore/esdb-event-
 import type { EventStore } from '../infrastructure/eventstore/event-store';
 import { PostgresEventStore } from '../infrastructure/eventstore/postgres-event-store';
 import { migrateEventStoreSchema } from '../infrastructure/eventstore/postgres-event-store-schema';
+import { InstrumentedMessageBus } from '../infrastructure/metrics/instrumented-bus';
+import { InstrumentedEventStore } from '../infrastructure/metrics/instrumented-event-store';
 import { resolveJwtSecret } from '../infrastructure/security/jwt-secret';
 import { ScryptPasswordHasher } from '../infrastructure/security/password-hasher';
 
@@ -90,6 +92,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
       store = new PostgresEventStore(db, logger.child({ component: 'eventstore' }));
     }
     closers.push(() => store.close());
+    store = new InstrumentedEventStore(store);
 
     let bus: MessageBus;
     if (config.KAFKA_BROKERS) {
@@ -109,6 +112,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
       bus = inProcess;
     }
     closers.push(() => bus.close());
+    bus = new InstrumentedMessageBus(bus);
 
     const analytics: Analytics =
       (options.analytics ?? true)

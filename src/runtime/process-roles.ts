@@ -5,7 +5,7 @@ import type { Config } from '../infrastructure/config/config';
  * embedded analytics engine (chDB), which only one process can hold, and only the process that
  * runs the analytics projections has its data.
  */
-export type ProcessKind = { command: 'start' | 'serve' | 'migrate' } | { command: 'worker'; role: string } | { command: 'replay'; analytics: boolean };
+export type ProcessKind = { command: 'start' | 'serve' | 'migrate' | 'status' } | { command: 'worker'; role: string } | { command: 'replay'; analytics: boolean };
 
 /** Several processes share the system when the database or the bus is a server. */
 export function isSharedDeployment(config: Config): boolean {
@@ -25,6 +25,7 @@ export function opensAnalytics(kind: ProcessKind, config: Config): boolean {
     case 'replay':
       return kind.analytics;
     case 'migrate':
+    case 'status':
       return false;
   }
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseConnectionString } from '@eventstore/db-client/dist/Client/parseConnectionString';
 import { z } from 'zod';
+import { opsConfigShape } from './ops-config';
 import { externalTrainersVariable } from './training-config';
 
 /**
@@ -121,6 +122,7 @@ export const ConfigSchema = z.object({
   TRAINING_SUPERVISOR_INTERVAL_SEC: z.coerce.number().positive().default(15),
   TRAINING_STALE_AFTER_SEC: z.coerce.number().positive().default(60),
   TRAINING_MAX_ATTEMPTS: positiveInt.default(3),
+  ...opsConfigShape,
 });
 
 type RawConfig = z.infer<typeof ConfigSchema>;

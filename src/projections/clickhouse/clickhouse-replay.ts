@@ -6,6 +6,7 @@ import { streamCategory, type EventStore, type GlobalPosition, type RecordedEven
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type QuarantinedEvent } from '../projection-quarantine';
 import { allClickHouseProjections } from './clickhouse-projection-catalog';
 import type { ClickHouseProjection } from './clickhouse-projection';
+import type { ReplayProgress } from '../postgres/projection-rebuild';
 import { applyToClickHouse } from './clickhouse-projection-runner';
 
 export interface ClickHouseReplayResult {
@@ -31,7 +32,7 @@ export async function replayClickHouseProjection(
   analytics: Analytics,
   store: EventStore,
   projection: ClickHouseProjection,
-  options: { logger: Logger; pageSize?: number; quarantineDb?: Knex },
+  options: { logger: Logger; pageSize?: number; quarantineDb?: Knex; onProgress?: (progress: ReplayProgress) => void },
 ): Promise<ClickHouseReplayResult> {
   const tables = Object.keys(projection.tables);
   const rebuildName = (table: string) => `${table}${REBUILD_SUFFIX}`;
@@ -39,6 +40,7 @@ export async function replayClickHouseProjection(
   let eventsApplied = 0;
   let rowsWritten = 0;
   const quarantined: QuarantinedEvent[] = [];
+  let eventsRead = 0;
   let after: GlobalPosition | undefined;
   const applyPages = async (tableName: (table: string) => string): Promise<void> => {
     for (;;) {
@@ -58,6 +60,8 @@ export async function replayClickHouseProjection(
         }
       }
       after = events[events.length - 1]!.position;
+      eventsRead += events.length;
+      options.onProgress?.({ eventsRead, eventsApplied });
     }
   };
 

@@ -5,6 +5,12 @@ import { streamCategory, type EventStore, type GlobalPosition, type RecordedEven
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type QuarantinedEvent } from '../projection-quarantine';
 import { applyOnce, claimRevision, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
 
+/** After each page: events read from the store so far, and how many of them the projection applied. */
+export interface ReplayProgress {
+  eventsRead: number;
+  eventsApplied: number;
+}
+
 export interface RebuildResult {
   projection: string;
   eventsApplied: number;
@@ -24,7 +30,7 @@ export async function rebuildProjection(
   db: Knex,
   store: EventStore,
   projection: PostgresProjection,
-  options: { logger: Logger; batchSize?: number },
+  options: { logger: Logger; batchSize?: number; onProgress?: (progress: ReplayProgress) => void },
 ): Promise<RebuildResult> {
   const schema = `rebuild_${projection.name.replace(/\W/g, '_')}_${randomBytes(3).toString('hex')}`;
   // Pages hold whole events, and a telemetry batch event can be several hundred KiB: 200 keeps a
@@ -46,6 +52,7 @@ export async function rebuildProjection(
     let after: GlobalPosition | undefined;
     let eventsApplied = 0;
     const quarantined: QuarantinedEvent[] = [];
+    let eventsRead = 0;
     const applyBatch = async (trx: Knex.Transaction, events: RecordedEvent[]): Promise<void> => {
       for (const event of events) {
         if (!projection.categories.includes(streamCategory(event.streamId))) continue;
@@ -67,6 +74,8 @@ export async function rebuildProjection(
       if (events.length === 0) break;
       await db.transaction((trx) => inRebuildSchema(trx, () => applyBatch(trx, events)));
       after = events[events.length - 1].position;
+      eventsRead += events.length;
+      options.onProgress?.({ eventsRead, eventsApplied });
     }
     options.logger.info({ projection: projection.name, eventsApplied }, 'rebuild caught up; swapping in');
 
@@ -80,6 +89,8 @@ export async function rebuildProjection(
           if (events.length === 0) break;
           await applyBatch(trx, events);
           after = events[events.length - 1].position;
+          eventsRead += events.length;
+          options.onProgress?.({ eventsRead, eventsApplied });
         }
       });
       await trx.raw('SET LOCAL search_path TO public');

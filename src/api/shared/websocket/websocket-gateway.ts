@@ -35,6 +35,11 @@ export class WebSocketGateway {
     },
   ) {}
 
+  /** Open connections (the arena_websocket_connections gauge). */
+  get openConnections(): number {
+    return this.connections.size;
+  }
+
   register(channel: AnyWebSocketChannel): void {
     this.channels.set(channel.path, channel);
   }
