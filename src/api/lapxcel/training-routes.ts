@@ -11,6 +11,7 @@ import { waitForProjection } from '../../projections/postgres/projection-runner'
 import { trainingJobsProjection } from '../../projections/postgres/training/training-jobs-projection';
 import { findTrainingJob, listTrainingJobs, listTrainingMetrics, type TrainingJobRow } from '../../projections/postgres/training/training-queries';
 import { defineRoute, type RouteContext } from '../shared/route';
+import { trainingRunnerRoutes } from './training-runner-routes';
 import {
   ArenaSubmissionBody,
   ArenaSubmissionResponse,
@@ -268,5 +269,6 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
         };
       },
     }),
+    ...trainingRunnerRoutes(deps),
   ];
 }
