@@ -9,6 +9,7 @@ import { startApiServer } from './runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, workerRoles, type RunningRole } from './runtime/background-roles';
 import { openServices } from './runtime/open-services';
 import { firstShutdownSignal, shutDown } from './runtime/process-lifecycle';
+import { runRunnerCommand } from './workers/training/runner/runner-command-line';
 
 const USAGE = `usage: arena <command>
 
@@ -18,6 +19,8 @@ const USAGE = `usage: arena <command>
   replay <projection>   rebuild a read model from the event store's full history and swap it in
                         (ClickHouse: ${Object.keys(clickHouseReplays).join(', ')})
   migrate               create or update every schema, then exit
+  runner                a trainer runner: claims your training jobs from a server over HTTP and
+                        runs them with local trainers (arena runner --help)
 
 Configuration comes from environment variables (see README.md).`;
 
@@ -36,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
+  // A runner is a client of some server's HTTP API: it needs none of the server's configuration.
+  if (command === 'runner') return runRunnerCommand(argv.slice(1));
   const config = loadConfig();
   const shutdownSignal = firstShutdownSignal();
   switch (command) {

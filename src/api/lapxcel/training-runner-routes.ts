@@ -168,10 +168,11 @@ export function trainingRunnerRoutes(deps: TrainingRunnerRouteDeps) {
         let gone = false;
         ctx.res.once('close', () => (gone = true));
         for (;;) {
-          const candidates = await pendingRemoteTrainingJobs(deps.db, principal.ownerId, environments);
+          const serves = { environments, ...(ctx.body.algorithms !== undefined ? { algorithms: ctx.body.algorithms } : {}) };
+          const candidates = await pendingRemoteTrainingJobs(deps.db, principal.ownerId, serves);
           // A runner that hung up gets nothing: a claim it never hears of would hold the job until its lease ran out.
           if (gone) return 'handled';
-          const claimed = await claimRemoteTrainingJob(context, principal, { runnerName: ctx.body.runner_id, environments, leaseDurationMs }, candidates);
+          const claimed = await claimRemoteTrainingJob(context, principal, { runnerName: ctx.body.runner_id, ...serves, leaseDurationMs }, candidates);
           if (claimed) {
             const job = claimed.state;
             if (job.status === 'none' || job.lease === null) throw new Error('a claimed job has a lease');

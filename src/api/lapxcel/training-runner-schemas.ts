@@ -41,9 +41,10 @@ export const ClaimTrainingJobBody = z
   .object({
     runner_id: runnerId,
     environments: z.array(z.string().trim().min(1).max(128)).min(1).max(50).describe('Environments this runner can train'),
+    algorithms: z.array(z.string().trim().min(1).max(64)).min(1).max(50).optional().describe('Algorithms its trainers offer (case-insensitive); any when omitted'),
     wait_sec: z.number().int().min(0).max(30).default(0).describe('Long poll: wait up to this long for a job before answering 204'),
   })
-  .meta({ example: { runner_id: 'sim-rig/4242', environments: ['AssettoCorsaEnv-v1'], wait_sec: 20 } });
+  .meta({ example: { runner_id: 'sim-rig/4242', environments: ['AssettoCorsaEnv-v1'], algorithms: ['SAC'], wait_sec: 20 } });
 
 export const ClaimedTrainingJobResponse = z
   .object({

@@ -20,7 +20,7 @@ export const runnerWorkerId = (principal: RunnerPrincipal, runnerName: string): 
 export async function claimRemoteTrainingJob(
   ctx: CommandContext,
   principal: RunnerPrincipal,
-  claim: { runnerName: string; environments: readonly string[]; leaseDurationMs: number },
+  claim: { runnerName: string; environments: readonly string[]; algorithms?: readonly string[]; leaseDurationMs: number },
   candidateIds: readonly string[],
 ): Promise<(TrainingJobOutcome & { jobId: string }) | undefined> {
   for (const jobId of candidateIds) {
@@ -30,6 +30,7 @@ export async function claimRemoteTrainingJob(
         workerId: runnerWorkerId(principal, claim.runnerName),
         runnerOwnerId: principal.ownerId,
         environments: claim.environments,
+        ...(claim.algorithms !== undefined ? { algorithms: claim.algorithms } : {}),
         leaseDurationMs: claim.leaseDurationMs,
         now: ctx.now().toISOString(),
       });

@@ -139,9 +139,18 @@ export type TrainingJobCommand =
   | { type: 'StartTraining'; workerId: string; now: string }
   /**
    * A trainer runner claims a `remote` job for `leaseDurationMs`: only its owner's runner, only
-   * for an environment it serves. Every later report of the run renews the lease.
+   * for an environment (and, when it names them, an algorithm) it serves. Every later report of
+   * the run renews the lease.
    */
-  | { type: 'ClaimTrainingLease'; workerId: string; runnerOwnerId: string; environments: readonly string[]; leaseDurationMs: number; now: string }
+  | {
+      type: 'ClaimTrainingLease';
+      workerId: string;
+      runnerOwnerId: string;
+      environments: readonly string[];
+      algorithms?: readonly string[];
+      leaseDurationMs: number;
+      now: string;
+    }
   /** The supervisor's verdict on a leased run: requeued (or failed, or cancelled) once its lease has run out. */
   | { type: 'ExpireTrainingLease'; attempt: number; maxAttempts: number; now: string }
   | ({ type: 'RecordTrainingProgress' } & RunCommand &
@@ -258,6 +267,9 @@ export function decideTrainingJob(command: TrainingJobCommand, state: TrainingJo
         throw new InvalidStateError(`Training job needs ${state.environment}; this runner serves ${command.environments.join(', ') || 'nothing'}`, {
           environment: state.environment,
         });
+      }
+      if (command.algorithms !== undefined && !command.algorithms.some((name) => name.toLowerCase() === state.algorithm.toLowerCase())) {
+        throw new InvalidStateError(`Training job needs ${state.algorithm}; this runner offers ${command.algorithms.join(', ')}`, { algorithm: state.algorithm });
       }
       if (state.status !== 'pending') throw new InvalidStateError(`Training job is ${state.status}; only a pending job can be claimed`, { status: state.status });
       return [

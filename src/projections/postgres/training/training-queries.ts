@@ -106,10 +106,20 @@ export async function quietRunningTrainingJobs(
 }
 
 /** The owner's pending runner jobs for these environments, oldest first: what a runner may claim. */
-export async function pendingRemoteTrainingJobs(db: Knex, ownerId: string, environments: readonly string[], limit = 20): Promise<string[]> {
-  const rows: unknown[] = await db('training_jobs')
+export async function pendingRemoteTrainingJobs(
+  db: Knex,
+  ownerId: string,
+  serves: { environments: readonly string[]; algorithms?: readonly string[] },
+  limit = 20,
+): Promise<string[]> {
+  const query = db('training_jobs')
     .where({ status: 'pending', runner: 'remote', owner_id: ownerId })
-    .whereIn('environment', [...environments])
+    .whereIn('environment', [...serves.environments]);
+  if (serves.algorithms !== undefined) {
+    const names = serves.algorithms.map((name) => name.toLowerCase());
+    query.whereRaw(`lower(algorithm) in (${names.map(() => '?').join(', ')})`, names);
+  }
+  const rows: unknown[] = await query
     .select('id')
     .orderBy('created_at', 'asc')
     .limit(limit);
