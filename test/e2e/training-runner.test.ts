@@ -14,7 +14,8 @@ import { http, startTestSystem, type TestSystem } from '../support/test-system';
 import { connectWebSocket, type WebSocketTestClient } from '../support/ws-client';
 
 const ROOT = resolve(__dirname, '../..');
-const LEASE_SEC = 3;
+/** Short so the test is quick, long enough that a loaded machine's slow requests do not lose a live runner's lease. */
+const LEASE_SEC = 10;
 const TEST_TRAINERS = JSON.stringify({
   'AssettoCorsaEnv-v1': { command: [process.execPath, join(ROOT, 'test/support/protocol-test-trainer.js')], algorithms: ['SAC'] },
 });
@@ -135,11 +136,10 @@ describe('the document training example served by trainer runners', () => {
 
     first.child.kill('SIGKILL');
     await first.exited;
-    const killedAt = Date.now();
+    // A killed runner says nothing: the job stays running until its lease runs out.
+    expect((await api('GET', `/training/jobs/${jobId}`)).body).toMatchObject({ status: 'running', attempt: 1 });
     const requeued = await socket.next(forJob(jobId, 'training_requeued'));
     expect(requeued).toMatchObject({ status: 'pending', attempt: 2, reason: expect.stringMatching(/lease expired.*runner-a/) });
-    // Not before the lease could have run out.
-    expect(Date.now() - killedAt).toBeGreaterThan(LEASE_SEC * 1000 - 1500);
     expect((await api('GET', `/training/jobs/${jobId}`)).body).toMatchObject({ status: 'pending', status_reason: 'waiting_for_runner' });
 
     const second = startRunner(runnerToken, 'runner-b', 0);
@@ -162,7 +162,7 @@ describe('the document training example served by trainer runners', () => {
     // A runner stopped politely exits 0.
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  }, 120_000);
+  }, 180_000);
 
   it('a runner stopped with SIGTERM mid-job hands the job back at once', async () => {
     const created = await api('POST', '/training/jobs', { body: { ...DOCUMENT_EXAMPLE, description: 'released' } });
@@ -176,5 +176,5 @@ describe('the document training example served by trainer runners', () => {
     expect(code).toBe(0);
     expect(await socket.next(forJob(releasedJob, 'training_requeued'))).toMatchObject({ attempt: 2, reason: 'the worker running it stopped' });
     expect((await api('POST', `/training/jobs/${releasedJob}/cancel`)).body).toMatchObject({ status: 'cancelled' });
-  }, 60_000);
+  }, 90_000);
 });
