@@ -16,6 +16,7 @@ import { clickHouseReplayNames } from './runtime/ops/replay-runner';
 import { startProcessOps } from './runtime/ops/process-ops';
 import { firstShutdownSignal, shutDown } from './runtime/process-lifecycle';
 import { missingSharedJwtSecret, opensAnalytics, type ProcessKind } from './runtime/process-roles';
+import { runRunnerCommand } from './workers/training/runner/runner-command-line';
 
 const USAGE = `usage: arena <command>
 
@@ -27,6 +28,8 @@ const USAGE = `usage: arena <command>
   migrate               create or update every schema, then exit
   config check [--role <role>]  validate the environment (and what a split role needs); opens nothing
   status [--json]       projections, relay, consumer groups, processes; exit 1 when something is stuck
+  runner                a trainer runner: claims your training jobs from a server over HTTP and
+                        runs them with local trainers (arena runner --help)
 
 Configuration comes from environment variables (see README.md).`;
 
@@ -77,6 +80,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
+  // A runner is a client of some server's HTTP API: it needs none of the server's configuration.
+  if (command === 'runner') return runRunnerCommand(argv.slice(1));
   if (command === 'config' && argument === 'check') {
     const roleIndex = argv.indexOf('--role');
     const result = checkConfig(process.env, roleIndex >= 0 ? argv[roleIndex + 1] : undefined, Object.keys(workerRoles));

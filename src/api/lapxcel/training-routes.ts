@@ -11,6 +11,7 @@ import { waitForProjection } from '../../projections/postgres/projection-runner'
 import { trainingJobsProjection } from '../../projections/postgres/training/training-jobs-projection';
 import { findTrainingJob, listTrainingJobs, listTrainingMetrics, type TrainingJobRow } from '../../projections/postgres/training/training-queries';
 import { defineRoute, type RouteContext } from '../shared/route';
+import { trainingRunnerRoutes } from './training-runner-routes';
 import {
   ArenaSubmissionBody,
   ArenaSubmissionResponse,
@@ -25,6 +26,9 @@ import {
 } from './training-schemas';
 
 export type TrainingRouteDeps = Pick<Services, 'store' | 'db' | 'bus' | 'config' | 'now' | 'newId'>;
+
+/** The `status_reason` of a pending job that only a trainer runner can run (docs/training.md, Trainer runners). */
+export const WAITING_FOR_RUNNER = 'waiting_for_runner';
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
@@ -51,7 +55,8 @@ export function trainingJobBody(row: TrainingJobRow) {
     fps: row.fps,
     loss: row.loss,
     mean_return: row.mean_return,
-    status_reason: row.status_reason,
+    // A remote job waits for a trainer runner that serves its environment to claim it.
+    status_reason: row.status === 'pending' && row.runner === 'remote' ? WAITING_FOR_RUNNER : row.status_reason,
     artifact_available: row.artifact_key !== null,
     started_at: iso(row.started_at),
     finished_at: iso(row.finished_at),
@@ -107,7 +112,8 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
       },
       handler: async (ctx) => {
         const { body } = ctx;
-        const outcome = await createTrainingJob(commandContext(ctx), deps.config.TRAINING_EXTERNAL_TRAINERS, {
+        const trainers = { external: deps.config.TRAINING_EXTERNAL_TRAINERS, runnerEnvironments: deps.config.TRAINING_RUNNER_ENVIRONMENTS };
+        const outcome = await createTrainingJob(commandContext(ctx), trainers, {
           ownerId: ctx.user.id,
           algorithm: body.algorithm,
           environment: body.environment,
@@ -263,5 +269,6 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
         };
       },
     }),
+    ...trainingRunnerRoutes(deps),
   ];
 }

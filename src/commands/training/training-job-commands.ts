@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { resolveTrainingJob, type ExternalTrainers } from '../../domain/training/catalog';
+import { resolveTrainingJob, type ExternalTrainers, type RunnerEnvironments } from '../../domain/training/catalog';
 import {
   trainingJobDecider,
   trainingJobStreamId,
@@ -27,16 +27,18 @@ export interface CreateTrainingJobInput {
 
 /**
  * Validates the request against the catalog (400 naming the known environments / algorithms /
- * hyperparameters) and records the job; TrainingJobCreated queues it for a training worker.
+ * hyperparameters) and records the job; TrainingJobCreated queues it for a training worker, or,
+ * for a runner environment, for a trainer runner.
  */
 export async function createTrainingJob(
   ctx: CommandContext,
-  externalTrainers: ExternalTrainers,
+  trainers: { external: ExternalTrainers; runnerEnvironments: RunnerEnvironments },
   input: CreateTrainingJobInput,
 ): Promise<TrainingJobOutcome & { jobId: string }> {
   const resolved = resolveTrainingJob(
     { algorithm: input.algorithm, environment: input.environment, total_timesteps: input.totalTimesteps, hyperparameters: input.hyperparameters },
-    externalTrainers,
+    trainers.external,
+    trainers.runnerEnvironments,
   );
   const environmentOptions = input.environmentOptions ?? {};
   // Built-in environments check their options now rather than failing in the worker later.

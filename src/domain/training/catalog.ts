@@ -1,8 +1,9 @@
 /**
  * Which environments can be trained with which algorithms, and by whom: built-in environments
  * run in the server's own trainer process; any other environment (e.g. AssettoCorsaEnv-v1) is
- * served by an external trainer command configured per environment, speaking the same protocol
- * (docs/training.md). resolveTrainingJob is the one check a job request passes before it runs.
+ * served by an external trainer command configured per environment on the server, speaking the
+ * same protocol, or else by trainer runners (`arena runner`) that claim its jobs over the HTTP
+ * API (docs/training.md). resolveTrainingJob is the one check a job request passes before it runs.
  */
 import { z } from 'zod';
 import { ValidationError } from '../shared/errors';
@@ -46,6 +47,13 @@ export const externalTrainerSchema = z.strictObject({
 export const externalTrainersSchema = z.record(z.string().min(1), externalTrainerSchema);
 export type ExternalTrainers = z.infer<typeof externalTrainersSchema>;
 
+/** Environment id -> algorithms that trainer runners may serve (jobs wait, `pending`, for a runner). */
+export const runnerEnvironmentsSchema = z.record(z.string().min(1), z.array(z.string().min(1)).min(1));
+export type RunnerEnvironments = z.infer<typeof runnerEnvironmentsSchema>;
+
+/** Stable-Baselines3's algorithms, offered for runner environments unless configured otherwise. */
+export const DEFAULT_RUNNER_ENVIRONMENTS: RunnerEnvironments = { 'AssettoCorsaEnv-v1': ['SAC', 'TD3', 'DDPG', 'PPO', 'A2C', 'DQN'] };
+
 export const MAX_TOTAL_TIMESTEPS = 100_000_000;
 
 export const trainingJobRequestSchema = z.object({
@@ -65,7 +73,8 @@ export type ResolvedTrainingJob =
       totalTimesteps: number;
       hyperparameters: Record<string, unknown>;
       command: readonly string[];
-    };
+    }
+  | { runner: 'remote'; environment: string; algorithm: string; totalTimesteps: number; hyperparameters: Record<string, unknown> };
 
 /** Range checks for the common names when an external trainer runs an algorithm we do not know. */
 const externalHyperparametersSchema = z.looseObject({
@@ -76,25 +85,29 @@ const externalHyperparametersSchema = z.looseObject({
   tau: z.number().gt(0).lte(1).optional(),
 });
 
-export function knownTrainingEnvironments(externalTrainers: ExternalTrainers = {}): string[] {
+export function knownTrainingEnvironments(externalTrainers: ExternalTrainers = {}, runnerEnvironments: RunnerEnvironments = {}): string[] {
   const ids = BUILT_IN_TRAINING_ENVIRONMENTS.map((environment) => environment.id);
-  for (const id of Object.keys(externalTrainers)) if (!ids.includes(id)) ids.push(id);
+  for (const id of [...Object.keys(externalTrainers), ...Object.keys(runnerEnvironments)]) if (!ids.includes(id)) ids.push(id);
   return ids;
 }
 
-/** Algorithms offered for an environment, built-in first; matching is case-insensitive. */
-export function algorithmsFor(environment: string, externalTrainers: ExternalTrainers = {}): string[] {
+/**
+ * Algorithms offered for an environment, built-in first; matching is case-insensitive. A server
+ * trainer configured for an environment takes it over from runners entirely.
+ */
+export function algorithmsFor(environment: string, externalTrainers: ExternalTrainers = {}, runnerEnvironments: RunnerEnvironments = {}): string[] {
   const builtIn = BUILT_IN_TRAINING_ENVIRONMENTS.find((entry) => entry.id === environment)?.algorithms ?? [];
-  const external = externalTrainers[environment]?.algorithms ?? [];
+  const external = externalTrainers[environment]?.algorithms ?? (builtIn.length === 0 ? (runnerEnvironments[environment] ?? []) : []);
   return [...new Set([...builtIn, ...external])];
 }
 
 /**
  * Validates a job request and decides who runs it. A built-in environment with a built-in
  * algorithm runs in-house; otherwise an external trainer configured for the environment that
- * lists the algorithm runs it. Anything else is a ValidationError naming what is known.
+ * lists the algorithm runs it; otherwise a runner environment offering the algorithm makes it a
+ * `remote` job for trainer runners. Anything else is a ValidationError naming what is known.
  */
-export function resolveTrainingJob(input: unknown, externalTrainers: ExternalTrainers = {}): ResolvedTrainingJob {
+export function resolveTrainingJob(input: unknown, externalTrainers: ExternalTrainers = {}, runnerEnvironments: RunnerEnvironments = {}): ResolvedTrainingJob {
   const parsed = trainingJobRequestSchema.safeParse(input);
   if (!parsed.success) {
     throw new ValidationError(`invalid training job: ${z.prettifyError(parsed.error)}`, {
@@ -102,14 +115,14 @@ export function resolveTrainingJob(input: unknown, externalTrainers: ExternalTra
     });
   }
   const request = parsed.data;
-  const environments = knownTrainingEnvironments(externalTrainers);
+  const environments = knownTrainingEnvironments(externalTrainers, runnerEnvironments);
   if (!environments.includes(request.environment)) {
     throw new ValidationError(`unknown environment "${request.environment}"; known environments: ${environments.join(', ')}`, {
       environment: request.environment,
       knownEnvironments: environments,
     });
   }
-  const offered = algorithmsFor(request.environment, externalTrainers);
+  const offered = algorithmsFor(request.environment, externalTrainers, runnerEnvironments);
   const algorithm = offered.find((name) => name.toLowerCase() === request.algorithm.toLowerCase());
   if (!algorithm) {
     throw new ValidationError(
@@ -127,13 +140,15 @@ export function resolveTrainingJob(input: unknown, externalTrainers: ExternalTra
       ...validateHyperparameters(builtInAlgorithm, request.hyperparameters),
     };
   }
-  const trainer = externalTrainers[request.environment]!;
+  const hyperparameters = externalHyperparameters(algorithm, request.hyperparameters ?? {});
+  const trainer = externalTrainers[request.environment];
+  if (!trainer) return { runner: 'remote', environment: request.environment, algorithm, totalTimesteps: request.total_timesteps, hyperparameters };
   return {
     runner: 'external',
     environment: request.environment,
     algorithm,
     totalTimesteps: request.total_timesteps,
-    hyperparameters: externalHyperparameters(algorithm, request.hyperparameters ?? {}),
+    hyperparameters,
     command: trainer.command,
   };
 }

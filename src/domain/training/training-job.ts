@@ -14,7 +14,12 @@ export const trainingJobStreamId = (jobId: string): string => `${TRAINING_JOB_CA
 /** The contract's status values plus `cancelled`. A requeued job is `pending` again. */
 export type TrainingJobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
 export const TRAINING_JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
-export type TrainingRunner = 'built_in' | 'external';
+/**
+ * Who runs a job: the server's training worker (`built_in` trainer, or an `external` trainer
+ * command configured on the server), or a `remote` trainer runner (`arena runner`) that claims
+ * the job over the HTTP API on a lease.
+ */
+export type TrainingRunner = 'built_in' | 'external' | 'remote';
 
 interface JobRef {
   jobId: string;
@@ -41,7 +46,13 @@ export type TrainingJobCreated = DomainEvent<
     createdAt: string;
   }
 >;
-export type TrainingStarted = DomainEvent<'TrainingStarted', RunRef & { startedAt: string }>;
+/** A remote runner's claim: valid until `expiresAt`, renewed for `durationMs` by each report. */
+export interface TrainingLease {
+  durationMs: number;
+  expiresAt: string;
+}
+/** `lease` is set when a trainer runner claimed the job (ClaimTrainingLease); absent for server workers. */
+export type TrainingStarted = DomainEvent<'TrainingStarted', RunRef & { startedAt: string; lease?: TrainingLease }>;
 export type TrainingProgressed = DomainEvent<
   'TrainingProgressed',
   RunRef & {
@@ -55,10 +66,12 @@ export type TrainingProgressed = DomainEvent<
     /** Seconds, from the trainer's recent speed; null when it cannot be estimated. */
     estimatedTimeRemainingSec: number | null;
     reportedAt: string;
+    /** Leased runs only: the renewed lease's end. */
+    leaseExpiresAt?: string;
   }
 >;
 /** Appended by a worker when it has had nothing else to report for a while: the run is alive. */
-export type TrainingHeartbeat = DomainEvent<'TrainingHeartbeat', RunRef & { reportedAt: string }>;
+export type TrainingHeartbeat = DomainEvent<'TrainingHeartbeat', RunRef & { reportedAt: string; leaseExpiresAt?: string }>;
 export type TrainingCancelRequested = DomainEvent<'TrainingCancelRequested', JobRef & { requestedBy: string; requestedAt: string }>;
 export type TrainingCancelled = DomainEvent<
   'TrainingCancelled',
@@ -112,6 +125,8 @@ export interface TrainingJobDetails {
   timestep: number;
   /** Set once completed: where the trained policy is in the artifact store. */
   artifactKey: string | null;
+  /** The current run's lease when a trainer runner holds the job; null for server workers. */
+  lease: TrainingLease | null;
 }
 
 export type TrainingJob = { status: 'none' } | ({ status: TrainingJobStatus } & TrainingJobDetails);
@@ -122,6 +137,22 @@ export type TrainingJobCommand =
   | ({ type: 'CreateTrainingJob' } & Omit<TrainingJobCreated['data'], 'createdAt'> & { now: string })
   /** A worker claims the job; only a pending job can be claimed. */
   | { type: 'StartTraining'; workerId: string; now: string }
+  /**
+   * A trainer runner claims a `remote` job for `leaseDurationMs`: only its owner's runner, only
+   * for an environment (and, when it names them, an algorithm) it serves. Every later report of
+   * the run renews the lease.
+   */
+  | {
+      type: 'ClaimTrainingLease';
+      workerId: string;
+      runnerOwnerId: string;
+      environments: readonly string[];
+      algorithms?: readonly string[];
+      leaseDurationMs: number;
+      now: string;
+    }
+  /** The supervisor's verdict on a leased run: requeued (or failed, or cancelled) once its lease has run out. */
+  | { type: 'ExpireTrainingLease'; attempt: number; maxAttempts: number; now: string }
   | ({ type: 'RecordTrainingProgress' } & RunCommand &
       Pick<TrainingProgressed['data'], 'timestep' | 'episodeReward' | 'episodeLength' | 'fps' | 'loss' | 'estimatedTimeRemainingSec'>)
   | ({ type: 'RecordTrainingHeartbeat' } & RunCommand)
@@ -151,6 +182,7 @@ export function evolveTrainingJob(state: TrainingJob, event: TrainingJobEvent): 
       cancelRequested: false,
       timestep: 0,
       artifactKey: null,
+      lease: null,
     };
   }
   if (state.status === 'none') return state;
@@ -163,11 +195,12 @@ export function evolveTrainingJob(state: TrainingJob, event: TrainingJobEvent): 
         workerId: event.data.workerId,
         lastActivityAt: event.data.startedAt,
         timestep: 0,
+        lease: event.data.lease ?? null,
       };
     case 'TrainingProgressed':
-      return { ...state, timestep: event.data.timestep, lastActivityAt: event.data.reportedAt };
+      return { ...state, timestep: event.data.timestep, lastActivityAt: event.data.reportedAt, lease: renewed(state.lease, event.data.leaseExpiresAt) };
     case 'TrainingHeartbeat':
-      return { ...state, lastActivityAt: event.data.reportedAt };
+      return { ...state, lastActivityAt: event.data.reportedAt, lease: renewed(state.lease, event.data.leaseExpiresAt) };
     case 'TrainingCancelRequested':
       return { ...state, cancelRequested: true };
     case 'TrainingCancelled':
@@ -177,9 +210,14 @@ export function evolveTrainingJob(state: TrainingJob, event: TrainingJobEvent): 
     case 'TrainingFailed':
       return { ...state, status: 'failed' };
     case 'TrainingRequeued':
-      return { ...state, status: 'pending', workerId: null, timestep: 0 };
+      return { ...state, status: 'pending', workerId: null, timestep: 0, lease: null };
   }
 }
+
+const renewed = (lease: TrainingLease | null, expiresAt: string | undefined): TrainingLease | null =>
+  lease && expiresAt !== undefined ? { ...lease, expiresAt } : lease;
+
+const addMs = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
 
 const isFinished = (status: TrainingJobStatus): boolean => status === 'completed' || status === 'failed' || status === 'cancelled';
 
@@ -194,7 +232,19 @@ function requireCurrentRun(state: Extract<TrainingJob, { status: TrainingJobStat
       { status: state.status, attempt: state.attempt },
     );
   }
+  // A lease that ran out is lost even before the supervisor requeues the job: the runner must stop.
+  if (state.lease !== null && state.lease.expiresAt <= command.now) {
+    throw new ConflictError(`the lease of training run ${command.attempt} of job ${state.jobId} expired at ${state.lease.expiresAt}`, {
+      status: state.status,
+      attempt: state.attempt,
+      leaseExpiresAt: state.lease.expiresAt,
+    });
+  }
 }
+
+/** The end of the lease renewed by a report at `now`, for leased runs only. */
+const leaseRenewal = (state: TrainingJobDetails, now: string): { leaseExpiresAt?: string } =>
+  state.lease === null ? {} : { leaseExpiresAt: addMs(now, state.lease.durationMs) };
 
 export function decideTrainingJob(command: TrainingJobCommand, state: TrainingJob): TrainingJobEvent[] {
   if (command.type === 'CreateTrainingJob') {
@@ -208,7 +258,32 @@ export function decideTrainingJob(command: TrainingJobCommand, state: TrainingJo
   switch (command.type) {
     case 'StartTraining':
       if (state.status !== 'pending') throw new InvalidStateError(`Training job is ${state.status}; only a pending job can be started`, { status: state.status });
+      if (state.runner === 'remote') throw new InvalidStateError('Training job is served by trainer runners, not by server workers', { runner: state.runner });
       return [{ type: 'TrainingStarted', data: { jobId, workerId: command.workerId, attempt: state.attempt + 1, startedAt: command.now } }];
+    case 'ClaimTrainingLease':
+      if (state.ownerId !== command.runnerOwnerId) throw new ForbiddenError("A runner token serves only its owner's training jobs");
+      if (state.runner !== 'remote') throw new InvalidStateError(`Training job runs on the server (${state.runner}), not on trainer runners`, { runner: state.runner });
+      if (!command.environments.includes(state.environment)) {
+        throw new InvalidStateError(`Training job needs ${state.environment}; this runner serves ${command.environments.join(', ') || 'nothing'}`, {
+          environment: state.environment,
+        });
+      }
+      if (command.algorithms !== undefined && !command.algorithms.some((name) => name.toLowerCase() === state.algorithm.toLowerCase())) {
+        throw new InvalidStateError(`Training job needs ${state.algorithm}; this runner offers ${command.algorithms.join(', ')}`, { algorithm: state.algorithm });
+      }
+      if (state.status !== 'pending') throw new InvalidStateError(`Training job is ${state.status}; only a pending job can be claimed`, { status: state.status });
+      return [
+        {
+          type: 'TrainingStarted',
+          data: {
+            jobId,
+            workerId: command.workerId,
+            attempt: state.attempt + 1,
+            startedAt: command.now,
+            lease: { durationMs: command.leaseDurationMs, expiresAt: addMs(command.now, command.leaseDurationMs) },
+          },
+        },
+      ];
     case 'RecordTrainingProgress': {
       requireCurrentRun(state, command);
       const { workerId, attempt, timestep, episodeReward, episodeLength, fps, loss, estimatedTimeRemainingSec, now } = command;
@@ -220,13 +295,19 @@ export function decideTrainingJob(command: TrainingJobCommand, state: TrainingJo
             progressPercentage: progressPercentage(timestep, state.totalTimesteps),
             estimatedTimeRemainingSec,
             reportedAt: now,
+            ...leaseRenewal(state, now),
           },
         },
       ];
     }
     case 'RecordTrainingHeartbeat':
       requireCurrentRun(state, command);
-      return [{ type: 'TrainingHeartbeat', data: { jobId, workerId: command.workerId, attempt: command.attempt, reportedAt: command.now } }];
+      return [
+        {
+          type: 'TrainingHeartbeat',
+          data: { jobId, workerId: command.workerId, attempt: command.attempt, reportedAt: command.now, ...leaseRenewal(state, command.now) },
+        },
+      ];
     case 'RequestTrainingCancel':
       if (state.ownerId !== command.userId) throw new ForbiddenError('Not the owner of this training job');
       if (isFinished(state.status)) throw new InvalidStateError(`Training job is already ${state.status}`, { status: state.status });
@@ -262,29 +343,29 @@ export function decideTrainingJob(command: TrainingJobCommand, state: TrainingJo
           data: { jobId, attempt: state.attempt + 1, previousWorkerId: command.workerId, reason: command.reason, requeuedAt: command.now },
         },
       ];
-    case 'RequeueStaleTraining': {
+    case 'RequeueStaleTraining':
       if (state.status !== 'running' || state.attempt !== command.attempt) return [];
+      if (state.lease !== null) return []; // a leased run ends by its lease, not by the workers' stale limit
       if (state.lastActivityAt !== null && state.lastActivityAt > command.staleBefore) return [];
-      const lost = `${command.reason} (attempt ${state.attempt} on ${state.workerId ?? 'unknown worker'})`;
-      if (state.cancelRequested) {
-        return [{ type: 'TrainingCancelled', data: { jobId, attempt: state.attempt, timestep: state.timestep, reason: `cancelled by the owner; ${lost}`, cancelledAt: command.now } }];
-      }
-      if (state.attempt >= command.maxAttempts) {
-        return [
-          {
-            type: 'TrainingFailed',
-            data: { jobId, attempt: state.attempt, reason: `${lost}; gave up after ${state.attempt} attempt(s)`, failedAt: command.now },
-          },
-        ];
-      }
-      return [
-        {
-          type: 'TrainingRequeued',
-          data: { jobId, attempt: state.attempt + 1, previousWorkerId: state.workerId ?? '', reason: lost, requeuedAt: command.now },
-        },
-      ];
-    }
+      return lostRun(state, command.reason, command.maxAttempts, command.now);
+    case 'ExpireTrainingLease':
+      if (state.status !== 'running' || state.attempt !== command.attempt || state.lease === null) return [];
+      if (state.lease.expiresAt > command.now) return [];
+      return lostRun(state, `runner lost: its lease expired at ${state.lease.expiresAt}`, command.maxAttempts, command.now);
   }
+}
+
+/** A run nobody is doing any more: requeued, failed after `maxAttempts` lost runs, or cancelled if a cancel was pending. */
+function lostRun(state: TrainingJobDetails, reason: string, maxAttempts: number, now: string): TrainingJobEvent[] {
+  const { jobId } = state;
+  const lost = `${reason} (attempt ${state.attempt} on ${state.workerId ?? 'unknown worker'})`;
+  if (state.cancelRequested) {
+    return [{ type: 'TrainingCancelled', data: { jobId, attempt: state.attempt, timestep: state.timestep, reason: `cancelled by the owner; ${lost}`, cancelledAt: now } }];
+  }
+  if (state.attempt >= maxAttempts) {
+    return [{ type: 'TrainingFailed', data: { jobId, attempt: state.attempt, reason: `${lost}; gave up after ${state.attempt} attempt(s)`, failedAt: now } }];
+  }
+  return [{ type: 'TrainingRequeued', data: { jobId, attempt: state.attempt + 1, previousWorkerId: state.workerId ?? '', reason: lost, requeuedAt: now } }];
 }
 
 export const trainingJobDecider: Decider<TrainingJobCommand, TrainingJob, TrainingJobEvent> = {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseConnectionString } from '@eventstore/db-client/dist/Client/parseConnectionString';
 import { z } from 'zod';
 import { opsConfigShape } from './ops-config';
-import { externalTrainersVariable } from './training-config';
+import { externalTrainersVariable, runnerEnvironmentsVariable } from './training-config';
 
 /**
  * The whole configuration, from environment variables, validated once at start-up.
@@ -122,6 +122,8 @@ export const ConfigSchema = z.object({
   TRAINING_SUPERVISOR_INTERVAL_SEC: z.coerce.number().positive().default(15),
   TRAINING_STALE_AFTER_SEC: z.coerce.number().positive().default(60),
   TRAINING_MAX_ATTEMPTS: positiveInt.default(3),
+  TRAINING_RUNNER_ENVIRONMENTS: runnerEnvironmentsVariable,
+  TRAINING_RUNNER_LEASE_SEC: z.coerce.number().positive().default(60),
   ...opsConfigShape,
 });
 

@@ -9,10 +9,9 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
-import type { TrainingJobStream } from '../../commands/training/training-job-stream';
 import { ConflictError } from '../../domain/shared/errors';
 import { parseTrainerLine, type TrainerJobSpecInput, type TrainerLine, type TrainerProgressLine } from '../../domain/training/trainer-protocol';
-import type { TrainingJobCommand } from '../../domain/training/training-job';
+import type { TrainingJob, TrainingJobCommand } from '../../domain/training/training-job';
 import type { ArtifactStore } from '../../infrastructure/artifacts/artifact-store';
 import { trainerEnvironment } from './trainer-command';
 
@@ -27,15 +26,27 @@ export interface TrainingRunTiming {
   stopGraceMs: number;
 }
 
+/**
+ * Where a run records what happens and learns whether it is still current: the job's event
+ * stream on a server worker (TrainingJobStream), the runner routes for `arena runner`
+ * (RemoteTrainingJob). `execute` throws ConflictError when the run is no longer current.
+ */
+export interface TrainingRunStream {
+  readonly jobId: string;
+  readonly current: TrainingJob;
+  refresh(): Promise<unknown>;
+  execute(command: TrainingJobCommand): Promise<unknown>;
+}
+
 export interface TrainingRunOptions {
-  stream: TrainingJobStream;
+  stream: TrainingRunStream;
   workerId: string;
   attempt: number;
   totalTimesteps: number;
   /** argv of the trainer, or why there is none (the run then fails at once). */
   command: { command: string[] } | { problem: string };
   spec: TrainerJobSpecInput & { artifact_dir: string };
-  artifacts: ArtifactStore;
+  artifacts: Pick<ArtifactStore, 'put'>;
   timing: TrainingRunTiming;
   logger: Logger;
   now: () => Date;

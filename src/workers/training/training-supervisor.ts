@@ -13,6 +13,8 @@ export interface TrainingSupervisorOptions {
   /** Jobs this worker runs itself: alive by definition, never requeued by its own supervisor. */
   isRunningHere: (jobId: string) => boolean;
   staleAfterMs: number;
+  /** Trainer runners' lease length (TRAINING_RUNNER_LEASE_SEC): leased runs quiet this long are nominated. */
+  runnerLeaseMs: number;
   maxAttempts: number;
   intervalMs: number;
 }
@@ -21,7 +23,9 @@ export interface TrainingSupervisorOptions {
  * Finds runs whose worker went silent: running jobs whose last start/progress/heartbeat is older
  * than the stale limit. The read model only nominates them; the job's own stream decides
  * (RequeueStaleTraining), so a run that showed life meanwhile, or that another supervisor already
- * handled, is left alone. Every training worker runs one; they may race, the stream settles it.
+ * handled, is left alone. Runs held by trainer runners are judged by their lease instead
+ * (ExpireTrainingLease): a runner whose lease ran out has lost the job. Every training worker runs
+ * one; they may race, the stream settles it.
  */
 export class TrainingSupervisor {
   private timer?: NodeJS.Timeout;
@@ -47,6 +51,37 @@ export class TrainingSupervisor {
   }
 
   private async sweep(): Promise<void> {
+    await this.sweepQuietWorkers();
+    await this.sweepExpiredLeases();
+  }
+
+  private async sweepExpiredLeases(): Promise<void> {
+    const { db, store, logger, now, maxAttempts, workerId, runnerLeaseMs } = this.options;
+    let candidates;
+    try {
+      candidates = await quietRunningTrainingJobs(db, new Date(now().getTime() - runnerLeaseMs), { remote: true });
+    } catch (error) {
+      logger.warn({ err: error }, 'training supervisor could not read the leased jobs');
+      return;
+    }
+    for (const job of candidates) {
+      try {
+        const outcome = await handleTrainingJobCommand({ store, metadata: { causationId: `supervisor:${workerId}`, workerId } }, job.id, {
+          type: 'ExpireTrainingLease',
+          attempt: job.attempt,
+          maxAttempts,
+          now: now().toISOString(),
+        });
+        if (outcome.events.length > 0) {
+          logger.warn({ jobId: job.id, attempt: job.attempt, lostRunner: job.worker_id, events: outcome.events.map((e) => e.type) }, 'training runner lease expired');
+        }
+      } catch (error) {
+        logger.warn({ err: error, jobId: job.id }, 'training supervisor could not settle an expired lease');
+      }
+    }
+  }
+
+  private async sweepQuietWorkers(): Promise<void> {
     const { db, store, logger, now, staleAfterMs, maxAttempts, workerId } = this.options;
     const staleBefore = new Date(now().getTime() - staleAfterMs);
     let candidates;

@@ -31,6 +31,7 @@ export interface TrainingWorkerOptions {
   maxConcurrentJobs: number;
   externalTrainers: ExternalTrainers;
   staleAfterMs: number;
+  runnerLeaseMs: number;
   supervisorIntervalMs: number;
   maxAttempts: number;
   timing: TrainingRunTiming;
@@ -45,6 +46,7 @@ export function trainingWorkerOptions(config: Services['config']): TrainingWorke
     maxConcurrentJobs: config.TRAINING_MAX_CONCURRENT_JOBS,
     externalTrainers: config.TRAINING_EXTERNAL_TRAINERS,
     staleAfterMs,
+    runnerLeaseMs: config.TRAINING_RUNNER_LEASE_SEC * 1000,
     supervisorIntervalMs: config.TRAINING_SUPERVISOR_INTERVAL_SEC * 1000,
     maxAttempts: config.TRAINING_MAX_ATTEMPTS,
     timing: {
@@ -84,6 +86,7 @@ export class TrainingWorker {
       workerId: this.workerId,
       isRunningHere: (jobId) => this.runs.has(jobId),
       staleAfterMs: options.staleAfterMs,
+      runnerLeaseMs: options.runnerLeaseMs,
       maxAttempts: options.maxAttempts,
       intervalMs: options.supervisorIntervalMs,
     });
@@ -130,6 +133,7 @@ export class TrainingWorker {
     const metadata: EventMetadata = { correlationId: event.metadata.correlationId ?? event.id, causationId: event.id, workerId: this.workerId };
     const stream = await TrainingJobStream.open(this.services.store, jobId, metadata);
     if (stream.current.status !== 'pending') return; // claimed, finished or cancelled already: nothing to do
+    if (stream.current.runner === 'remote') return; // trainer runners claim these over the HTTP API
     await this.acquireSlot(); // at capacity, the partition waits here: that is the queue
     try {
       await stream.refresh();

@@ -358,8 +358,17 @@ describe('OpenAPI', () => {
     expect(res.status).toBe(200);
     const paths = Object.keys(res.body.paths as Record<string, unknown>).filter((path) => path.includes('/training/'));
     expect(paths.sort()).toEqual(
-      ['', '/{job_id}', '/{job_id}/arena-submission', '/{job_id}/artifact', '/{job_id}/cancel', '/{job_id}/metrics'].map((suffix) => `/training/jobs${suffix}`),
+      [
+        ...['', '/{job_id}', '/{job_id}/arena-submission', '/{job_id}/artifact', '/{job_id}/cancel', '/{job_id}/metrics'].map((suffix) => `/training/jobs${suffix}`),
+        ...['/claim', '/jobs/{job_id}/cancelled', '/jobs/{job_id}/complete', '/jobs/{job_id}/fail', '/jobs/{job_id}/heartbeat', '/jobs/{job_id}/progress', '/jobs/{job_id}/release', '/tokens', '/tokens/{token_id}'].map(
+          (suffix) => `/training/runners${suffix}`,
+        ),
+      ].sort(),
     );
+    // The runner routes carry request and response examples.
+    const claim = (res.body.paths as Record<string, Record<string, { requestBody: { content: Record<string, { schema: { example?: unknown } }> }; responses: Record<string, { content?: Record<string, { schema: { example?: unknown } }> }> }>>)['/training/runners/claim'].post;
+    expect(claim.requestBody.content['application/json'].schema.example).toMatchObject({ environments: ['AssettoCorsaEnv-v1'] });
+    expect(claim.responses['200'].content?.['application/json'].schema.example).toMatchObject({ job: { environment: 'AssettoCorsaEnv-v1' } });
   });
 });
 

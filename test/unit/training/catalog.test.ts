@@ -104,3 +104,34 @@ describe('training job resolution', () => {
     expect(createTrainingEnvironment('pong', { target_score: 2 }).id).toBe('pong');
   });
 });
+
+describe('runner environments', () => {
+  const runners = { 'AssettoCorsaEnv-v1': ['SAC', 'PPO'], 'LapSim-v1': ['PPO'] };
+  const example = {
+    algorithm: 'SAC',
+    environment: 'AssettoCorsaEnv-v1',
+    total_timesteps: 1000000,
+    hyperparameters: { learning_rate: 0.0003, buffer_size: 1000000, batch_size: 256 },
+  };
+
+  it("make the document's example a remote job when the server has no trainer for it", () => {
+    const job = resolveTrainingJob(example, {}, runners);
+    expect(job).toMatchObject({ runner: 'remote', algorithm: 'SAC', environment: 'AssettoCorsaEnv-v1', totalTimesteps: 1000000 });
+    expect(job.hyperparameters).toEqual({ ...SAC_DEFAULTS, learning_rate: 0.0003, buffer_size: 1000000, batch_size: 256 });
+    expect(knownTrainingEnvironments({}, runners)).toEqual(['LapSim-v1', 'pong', 'AssettoCorsaEnv-v1']);
+  });
+
+  it('leave the environment to a server-side external trainer when one is configured', () => {
+    expect(resolveTrainingJob(example, external, runners).runner).toBe('external');
+    expect(algorithmsFor('AssettoCorsaEnv-v1', external, runners)).toEqual(['SAC', 'PPO']);
+  });
+
+  it('validate as strictly as other jobs and never take over built-in environments', () => {
+    expect(validationMessage(() => resolveTrainingJob({ ...example, hyperparameters: { gamma: 2 } }, {}, runners))).toMatch(/invalid SAC hyperparameters/);
+    expect(validationMessage(() => resolveTrainingJob({ ...example, algorithm: 'TD3' }, {}, runners))).toBe(
+      'unknown algorithm "TD3" for AssettoCorsaEnv-v1; known algorithms: SAC, PPO',
+    );
+    expect(validationMessage(() => resolveTrainingJob({ ...example, environment: 'LapSim-v1', algorithm: 'PPO' }, {}, runners))).toMatch(/known algorithms: SAC$/);
+    expect(validationMessage(() => resolveTrainingJob(example))).toMatch(/unknown environment/);
+  });
+});

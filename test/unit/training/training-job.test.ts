@@ -177,4 +177,81 @@ describe('TrainingJob decider', () => {
       ]);
     });
   });
+
+  describe('trainer runner leases', () => {
+    const remoteCreated: TrainingJobEvent = { ...created, data: { ...(created.data as Extract<TrainingJobEvent, { type: 'TrainingJobCreated' }>['data']), environment: 'AssettoCorsaEnv-v1', runner: 'remote' } };
+    const RUNNER = 'runner:token-1:rig';
+    const LEASE_MS = 30_000;
+    const claim = (overrides: Partial<Extract<TrainingJobCommand, { type: 'ClaimTrainingLease' }>> = {}): TrainingJobCommand => ({
+      type: 'ClaimTrainingLease',
+      workerId: RUNNER,
+      runnerOwnerId: 'owner',
+      environments: ['AssettoCorsaEnv-v1'],
+      leaseDurationMs: LEASE_MS,
+      now: T1,
+      ...overrides,
+    });
+    // T1 + 30 s = T2
+    const leased = (attempt = 1): TrainingJobEvent => ({
+      type: 'TrainingStarted',
+      data: { jobId, workerId: RUNNER, attempt, startedAt: T1, lease: { durationMs: LEASE_MS, expiresAt: T2 } },
+    });
+    const runnerRun = { workerId: RUNNER, attempt: 1 };
+    const T1_30 = '2024-01-15T10:00:45.000Z';
+    const expire = (now: string, maxAttempts = 3): TrainingJobCommand => ({ type: 'ExpireTrainingLease', attempt: 1, maxAttempts, now });
+
+    it("lets the owner's runner claim a pending remote job for an environment it serves, on a lease", () => {
+      spec.given([remoteCreated]).when(claim()).then([leased()]);
+    });
+
+    it("refuses other owners' runners, other environments and algorithms, claimed jobs, and server workers", () => {
+      spec.given([remoteCreated]).when(claim({ runnerOwnerId: 'someone' })).thenThrows(ForbiddenError);
+      spec.given([remoteCreated]).when(claim({ environments: ['LapSim-v1'] })).thenThrows(InvalidStateError, /serves LapSim-v1/);
+      spec.given([remoteCreated]).when(claim({ algorithms: ['PPO'] })).thenThrows(InvalidStateError, /offers PPO/);
+      spec.given([remoteCreated]).when(claim({ algorithms: ['sac'] })).then([leased()]);
+      spec.given([remoteCreated, leased()]).when(claim({ workerId: 'runner:token-1:other' })).thenThrows(InvalidStateError);
+      spec.given([remoteCreated]).when({ type: 'StartTraining', workerId: 'w1', now: T1 }).thenThrows(InvalidStateError, /trainer runners/);
+      spec.given([created]).when(claim()).thenThrows(InvalidStateError, /runs on the server/);
+    });
+
+    it('renews the lease with every report of the current run', () => {
+      spec.given([remoteCreated, leased()]).when({ type: 'RecordTrainingHeartbeat', ...runnerRun, now: T1_30 }).then([
+        { type: 'TrainingHeartbeat', data: { jobId, ...runnerRun, reportedAt: T1_30, leaseExpiresAt: '2024-01-15T10:01:15.000Z' } },
+      ]);
+      const renewed: TrainingJobEvent = { type: 'TrainingHeartbeat', data: { jobId, ...runnerRun, reportedAt: T1_30, leaseExpiresAt: '2024-01-15T10:01:15.000Z' } };
+      // After the renewal, T2 is inside the lease.
+      spec.given([remoteCreated, leased(), renewed]).when(expire(T2)).then([]);
+    });
+
+    it('refuses reports once the lease has run out, even before the supervisor requeues', () => {
+      spec.given([remoteCreated, leased()]).when({ type: 'RecordTrainingHeartbeat', ...runnerRun, now: T2 }).thenThrows(ConflictError, /lease/);
+      spec.given([remoteCreated, leased()]).when({ type: 'CompleteTraining', ...runnerRun, now: T3, timestep: 5, artifactKey: 'k', artifactSizeBytes: 1, meanReturn: null }).thenThrows(ConflictError);
+    });
+
+    it('requeues a run whose lease expired, fails it after maxAttempts, cancels it if a cancel was pending', () => {
+      spec.given([remoteCreated, leased()]).when(expire(T1_30)).then([]);
+      spec.given([remoteCreated, leased()]).when(expire(T2)).then([
+        {
+          type: 'TrainingRequeued',
+          data: { jobId, attempt: 2, previousWorkerId: RUNNER, reason: `runner lost: its lease expired at ${T2} (attempt 1 on ${RUNNER})`, requeuedAt: T2 },
+        },
+      ]);
+      spec.given([remoteCreated, leased()]).when(expire(T3, 1)).then([
+        {
+          type: 'TrainingFailed',
+          data: { jobId, attempt: 1, reason: `runner lost: its lease expired at ${T2} (attempt 1 on ${RUNNER}); gave up after 1 attempt(s)`, failedAt: T3 },
+        },
+      ]);
+      spec.given([remoteCreated, leased(), cancelRequested]).when(expire(T3)).then([
+        {
+          type: 'TrainingCancelled',
+          data: { jobId, attempt: 1, timestep: 0, reason: `cancelled by the owner; runner lost: its lease expired at ${T2} (attempt 1 on ${RUNNER})`, cancelledAt: T3 },
+        },
+      ]);
+    });
+
+    it("does not apply the workers' stale limit to leased runs", () => {
+      spec.given([remoteCreated, leased()]).when(stale(1, 3, T3)).then([]);
+    });
+  });
 });

@@ -10,7 +10,7 @@ const TrainingJobRow = z.object({
   algorithm: z.string(),
   environment: z.string(),
   description: z.string().nullable(),
-  runner: z.enum(['built_in', 'external']),
+  runner: z.enum(['built_in', 'external', 'remote']),
   seed: count,
   hyperparameters: z.record(z.string(), z.unknown()),
   environment_options: z.record(z.string(), z.number()),
@@ -90,12 +90,38 @@ export async function listTrainingMetrics(
 }
 
 /** Running jobs whose run has shown no life since `before` (the supervisor's candidates). */
-export async function quietRunningTrainingJobs(db: Knex, before: Date, limit = 100): Promise<{ id: string; attempt: number; worker_id: string | null }[]> {
+export async function quietRunningTrainingJobs(
+  db: Knex,
+  before: Date,
+  options: { remote?: boolean; limit?: number } = {},
+): Promise<{ id: string; attempt: number; worker_id: string | null }[]> {
   const rows: unknown[] = await db('training_jobs')
     .where({ status: 'running' })
     .andWhere((q) => q.where('last_heartbeat_at', '<', before).orWhereNull('last_heartbeat_at'))
+    .andWhere((q) => (options.remote ? q.where('runner', 'remote') : q.whereNot('runner', 'remote')))
     .select('id', 'attempt', 'worker_id')
     .orderBy('last_heartbeat_at', 'asc')
-    .limit(limit);
+    .limit(options.limit ?? 100);
   return rows.map((row) => z.object({ id: z.string(), attempt: z.number(), worker_id: z.string().nullable() }).parse(row));
+}
+
+/** The owner's pending runner jobs for these environments, oldest first: what a runner may claim. */
+export async function pendingRemoteTrainingJobs(
+  db: Knex,
+  ownerId: string,
+  serves: { environments: readonly string[]; algorithms?: readonly string[] },
+  limit = 20,
+): Promise<string[]> {
+  const query = db('training_jobs')
+    .where({ status: 'pending', runner: 'remote', owner_id: ownerId })
+    .whereIn('environment', [...serves.environments]);
+  if (serves.algorithms !== undefined) {
+    const names = serves.algorithms.map((name) => name.toLowerCase());
+    query.whereRaw(`lower(algorithm) in (${names.map(() => '?').join(', ')})`, names);
+  }
+  const rows: unknown[] = await query
+    .select('id')
+    .orderBy('created_at', 'asc')
+    .limit(limit);
+  return rows.map((row) => z.object({ id: z.string() }).parse(row).id);
 }
