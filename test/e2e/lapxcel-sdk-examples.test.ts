@@ -41,7 +41,10 @@ const python = pythonWithRequests();
 function copied(file: string, baseUrl: string): string {
   const source = readFileSync(join(EXAMPLES, file), 'utf8');
   expect(source.split(DOCUMENT_HOST).length).toBe(3);
-  return source.split(DOCUMENT_HOST).join(baseUrl).replace(/(["'])password\1: (["'])password\2/, `$1password$1: $2${PASSWORD}$2`);
+  // Python quotes the key ("password": "password"), JavaScript does not (password: 'password').
+  const withPassword = source.replace(/(["']?)password\1: (["'])password\2/, `$1password$1: $2${PASSWORD}$2`);
+  expect(withPassword).not.toBe(source);
+  return withPassword.split(DOCUMENT_HOST).join(baseUrl);
 }
 
 function run(command: string, args: string[], cwd: string): Record<string, unknown> {
@@ -63,7 +66,8 @@ describe('the LapXcel document\'s SDK examples', () => {
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     running = runCli(['start'], {
-      DATA_DIR: join(workDir, 'data'),
+      // Its own directory, as cli-start.test.ts does: embedded PostgreSQL must reach it.
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'arena-sdk-examples-data-')),
       PORT: String(port),
       HOST: '127.0.0.1',
       EMBEDDED_POSTGRES_PORT: String(await freePort()),

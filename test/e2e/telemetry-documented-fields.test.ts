@@ -30,9 +30,12 @@ interface Run {
 const api = (method: string, path: string, body?: unknown) => http(system.url, method, `/api/v1${path}`, { token: driver.token, body });
 const data = (res: { body: Record<string, unknown> }) => res.body.data as Record<string, unknown>;
 
-async function drive(name: string, seed: number, driverSkill: number): Promise<Run> {
+function trace(seed: number, driverSkill: number): Omit<Run, 'sessionId'> {
   const generated = generateSession({ seed, laps: 6, hz: 20, driverSkill, start: 'pit', pitStopOnLap: 3 });
-  const points = documentedPoints(generated.points, { seed: seed + 100 });
+  return { generated, points: documentedPoints(generated.points, { seed: seed + 100 }) };
+}
+
+async function drive(name: string, { generated, points }: Omit<Run, 'sessionId'>): Promise<Run> {
   // The document's create body, nothing more (no track length).
   const created = await api('POST', '/telemetry/sessions', {
     session_name: name,
@@ -58,9 +61,13 @@ let slow: Run;
 beforeAll(async () => {
   system = await startTestSystem();
   analyticsRole = await startClickHouseProjections(system.services);
+  // Traces first: seconds of synchronous work between two requests can make the client reuse a
+  // keep-alive socket the in-process server is closing.
+  const fastTrace = trace(21, 0.95);
+  const slowTrace = trace(22, 0.6);
   driver = await registerDriver(system.url, 'docs_only');
-  fast = await drive('Monza Practice', 21, 0.95);
-  slow = await drive('Monza Warmup', 22, 0.6);
+  fast = await drive('Monza Practice', fastTrace);
+  slow = await drive('Monza Warmup', slowTrace);
 }, 300_000);
 afterAll(async () => {
   await analyticsRole?.stop();

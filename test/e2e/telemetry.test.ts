@@ -35,8 +35,7 @@ interface Uploaded {
   generated: GeneratedSession;
 }
 
-async function drive(driver: Driver, name: string, options: SessionOptions): Promise<Uploaded> {
-  const generated = generateSession({ hz: HZ, ...options });
+async function drive(driver: Driver, name: string, generated: GeneratedSession): Promise<Uploaded> {
   const sessionId = await createSession(system.url, driver, { session_name: name, track_name: TRACK, car_model: CAR, track_length_m: generated.trackLengthM });
   return { sessionId, generated };
 }
@@ -55,10 +54,16 @@ beforeAll(async () => {
   analyticsRole = await startClickHouseProjections(system.services);
   // A second API process on the same bus: WebSocket pushes must reach its sockets too.
   secondApi = await startApiServer(system.services, { host: '127.0.0.1', port: 0 });
+  // Generated before any request: seconds of synchronous work between two requests let the
+  // client reuse a keep-alive socket the in-process server is about to close (ECONNRESET).
+  const generate = (options: SessionOptions) => generateSession({ hz: HZ, ...options });
+  const fastTrace = generate({ seed: 1, laps: 5, driverSkill: 0.95, start: 'pit', cutOnLap: 4 });
+  const timidTrace = generate({ seed: 3, laps: 5, driverSkill: 0.95, start: 'rolling', sectorGripScale: [1, 0.9, 1] });
+  const slowTrace = generate({ seed: 2, laps: 5, driverSkill: 0.6, start: 'rolling' });
   [alice, bob] = await Promise.all([registerDriver(system.url, 'alice'), registerDriver(system.url, 'bob')]);
-  aliceFast = await drive(alice, 'Fast', { seed: 1, laps: 5, driverSkill: 0.95, start: 'pit', cutOnLap: 4 });
-  aliceTimid = await drive(alice, 'Timid', { seed: 3, laps: 5, driverSkill: 0.95, start: 'rolling', sectorGripScale: [1, 0.9, 1] });
-  bobSlow = await drive(bob, 'Slow', { seed: 2, laps: 5, driverSkill: 0.6, start: 'rolling' });
+  aliceFast = await drive(alice, 'Fast', fastTrace);
+  aliceTimid = await drive(alice, 'Timid', timidTrace);
+  bobSlow = await drive(bob, 'Slow', slowTrace);
 
   subscriber = await connectWebSocket(wsUrl(secondApi.url, alice));
   subscriber.ws.send(JSON.stringify({ type: 'subscribe', session_id: aliceFast.sessionId }));

@@ -39,8 +39,6 @@ export const initialLapEstimation = (): LapEstimationState => ({
 export const needsEstimation = (columns: TelemetryBatchColumns): boolean =>
   columns.normalizedCarPosition === undefined && columns.completedLaps === undefined;
 
-const TRIM_MARGIN_MS = 10_000;
-
 /** A batch was recorded: buffer it, and drop batches no future run can read. */
 export function estimationWithBatch(state: LapEstimationState, columns: TelemetryBatchColumns, config: LapEstimatorConfig): LapEstimationState {
   const last = columns.timestampMs[batchLength(columns) - 1]!;
@@ -60,15 +58,21 @@ export function estimationWithLap(state: LapEstimationState, lap: LapCompleted, 
   return trim({ ...state, boundariesMs: boundaries.slice(-(config.templateLaps + 1)), lapsEmitted: state.lapsEmitted + 1 }, config);
 }
 
+/**
+ * Drops the batches no later run reads, exactly (so a run sees the same window however the
+ * points were batched): once laps exist, runs start at the last point at or before the oldest
+ * kept boundary; before, at the first point of the latest `maxSearchHistoryMs`.
+ */
 function trim(state: LapEstimationState, config: LapEstimatorConfig): LapEstimationState {
-  const keepFromMs =
-    state.boundariesMs.length >= 2
-      ? state.boundariesMs[0]! - TRIM_MARGIN_MS
-      : (state.lastTimestampMs ?? 0) - config.maxSearchHistoryMs - TRIM_MARGIN_MS;
+  const locked = state.boundariesMs.length >= 2;
+  const oldestBoundaryMs = state.boundariesMs[0] ?? 0;
+  const searchFromMs = (state.lastTimestampMs ?? 0) - config.maxSearchHistoryMs;
   let drop = 0;
   while (drop < state.batches.length - 1) {
     const batch = state.batches[drop]!;
-    if (batch.timestampMs[batchLength(batch) - 1]! >= keepFromMs) break;
+    const next = state.batches[drop + 1]!;
+    const unread = locked ? next.timestampMs[0]! <= oldestBoundaryMs : batch.timestampMs[batchLength(batch) - 1]! < searchFromMs;
+    if (!unread) break;
     drop += 1;
   }
   return drop === 0 ? state : { ...state, batches: state.batches.slice(drop) };
