@@ -53,12 +53,22 @@ export async function rebuildProjection(
     let eventsApplied = 0;
     const quarantined: QuarantinedEvent[] = [];
     let eventsRead = 0;
-    const applyBatch = async (trx: Knex.Transaction, events: RecordedEvent[]): Promise<void> => {
+    /**
+     * Applies a page; returns how many events it applied. With `isolate`, each event runs in a
+     * savepoint, so one that cannot be applied rolls back alone and is quarantined; without it a
+     * page is one plain transaction (fast), and such an event aborts the page, which is then
+     * applied again isolated.
+     */
+    const applyBatch = async (trx: Knex.Transaction, events: RecordedEvent[], isolate: boolean): Promise<number> => {
+      let applied = 0;
       for (const event of events) {
         if (!projection.categories.includes(streamCategory(event.streamId))) continue;
+        if (!isolate) {
+          if (await applyOnce(projection, event, trx)) applied++;
+          continue;
+        }
         try {
-          // A savepoint per event: an event that cannot be applied rolls back alone.
-          if (await trx.transaction((savepoint) => applyOnce(projection, event, savepoint))) eventsApplied++;
+          if (await trx.transaction((savepoint) => applyOnce(projection, event, savepoint))) applied++;
         } catch (error) {
           if (!isUnapplicableEventError(error)) throw error;
           await claimRevision(projection, event.streamId, event.revision, trx);
@@ -67,12 +77,18 @@ export async function rebuildProjection(
           quarantined.push(entry);
         }
       }
+      return applied;
     };
     // Bulk phase: live writers keep going against the live tables.
     for (;;) {
       const events = await store.readAll({ after, maxCount: batchSize });
       if (events.length === 0) break;
-      await db.transaction((trx) => inRebuildSchema(trx, () => applyBatch(trx, events)));
+      try {
+        eventsApplied += await db.transaction((trx) => inRebuildSchema(trx, () => applyBatch(trx, events, false)));
+      } catch (error) {
+        if (!isUnapplicableEventError(error)) throw error;
+        eventsApplied += await db.transaction((trx) => inRebuildSchema(trx, () => applyBatch(trx, events, true)));
+      }
       after = events[events.length - 1].position;
       eventsRead += events.length;
       options.onProgress?.({ eventsRead, eventsApplied });
@@ -87,7 +103,7 @@ export async function rebuildProjection(
         for (;;) {
           const events = await store.readAll({ after, maxCount: batchSize });
           if (events.length === 0) break;
-          await applyBatch(trx, events);
+          eventsApplied += await applyBatch(trx, events, true);
           after = events[events.length - 1].position;
           eventsRead += events.length;
           options.onProgress?.({ eventsRead, eventsApplied });

@@ -5,6 +5,8 @@ import { startClickHouseProjections } from '../../../src/projections/clickhouse/
 import { replayClickHouseProjection } from '../../../src/projections/clickhouse/clickhouse-replay';
 import { telemetryAnalyticsProjection } from '../../../src/projections/clickhouse/racing/telemetry-analytics-projection';
 import { PROJECTION_QUARANTINE_TABLE } from '../../../src/projections/projection-quarantine';
+import { rebuildProjection } from '../../../src/projections/postgres/projection-rebuild';
+import { telemetrySessionsProjection } from '../../../src/projections/postgres/racing/telemetry-sessions-projection';
 import type { RunningRole } from '../../../src/runtime/background-roles';
 import { createSession, eventually, registerDriver, type Driver } from '../../support/racing';
 import { http, startTestSystem, type TestSystem } from '../../support/test-system';
@@ -181,7 +183,14 @@ describe('quarantine: an event no projection can apply', () => {
       [{ type: 'TelemetryBatchRecorded', data: { ...recorded.data, batchId: 'legacy', fingerprint: 'legacy', firstTimestampMs: 1705329006000.25, lastTimestampMs: 1705329006000.25, columns } as JsonObject }],
       { expectedRevision: history.at(-1)!.revision },
     );
-    // The projection goes on: a later batch of the same session arrives.
+    // And one that breaks the event schema itself (recordedAt must be a string): no projection,
+    // PostgreSQL or ClickHouse, can apply it.
+    const broken = await system.services.store.append(
+      stream,
+      [{ type: 'TelemetryBatchRecorded', data: { ...recorded.data, batchId: 'broken', fingerprint: 'broken', recordedAt: 42, firstTimestampMs: 1705329006500, lastTimestampMs: 1705329006500, columns: { ...columns, timestampMs: [1705329006500] } } as JsonObject }],
+      { expectedRevision: history.at(-1)!.revision + 1n },
+    );
+    // The projections go on: a later batch of the same session arrives.
     expect((await upload([{ ...good, timestamp: 1705329007000 }])).status).toBe(201);
     const rows = await eventually('the batch after the quarantined one', async () => {
       const found = await pointsInClickHouse(sessionId);
@@ -189,7 +198,7 @@ describe('quarantine: an event no projection can apply', () => {
     });
     expect(rows.map((row) => row.ts_ms)).toEqual([1705329005000, 1705329007000]);
     const [entry] = await eventually('the quarantine row', async () => {
-      const found = await system.services.db(PROJECTION_QUARANTINE_TABLE).where({ stream_id: stream });
+      const found = await system.services.db(PROJECTION_QUARANTINE_TABLE).where({ stream_id: stream, position: `${legacy.position.commit}:${legacy.position.prepare}` });
       return found.length > 0 ? found : undefined;
     });
     expect(entry).toMatchObject({
@@ -200,15 +209,30 @@ describe('quarantine: an event no projection can apply', () => {
       event_type: 'TelemetryBatchRecorded',
     });
     expect(entry.error).toContain('is not one the upload accepts');
+    const brokenPosition = `${broken.position.commit}:${broken.position.prepare}`;
+    const pgEntry = await eventually('the PostgreSQL projection quarantine row', async () => {
+      const [found] = await system.services.db(PROJECTION_QUARANTINE_TABLE).where({ stream_id: stream, projection: telemetrySessionsProjection.name });
+      return found as Record<string, unknown> | undefined;
+    });
+    expect(pgEntry).toMatchObject({ position: brokenPosition, event_type: 'TelemetryBatchRecorded', revision: String(history.at(-1)!.revision + 2n) });
+    expect(String(pgEntry.error)).toContain('recordedAt');
+    // Applied: the first batch, the fractional one (PostgreSQL can store it), the later one.
+    await eventually('the later batch in PostgreSQL', async () => ((await pointsInPostgres(sessionId)) === 3 ? true : undefined));
+    const rebuilt = await rebuildProjection(system.services.db, system.services.store, telemetrySessionsProjection, { logger: system.services.logger });
+    expect(rebuilt.quarantined).toEqual([expect.objectContaining({ streamId: stream, position: brokenPosition })]);
+    expect(await pointsInPostgres(sessionId)).toBe(3);
 
     // A replay is not stuck on it either: it rebuilds everything else and reports the event.
     const replay = await replayClickHouseProjection(system.services.analytics, system.services.store, telemetryAnalyticsProjection, {
       logger: system.services.logger,
       quarantineDb: system.services.db,
     });
-    expect(replay.quarantined).toEqual([expect.objectContaining({ streamId: stream, position: `${legacy.position.commit}:${legacy.position.prepare}` })]);
+    expect(replay.quarantined).toEqual([
+      expect.objectContaining({ streamId: stream, position: `${legacy.position.commit}:${legacy.position.prepare}` }),
+      expect.objectContaining({ streamId: stream, position: brokenPosition }),
+    ]);
     expect((await pointsInClickHouse(sessionId)).map((row) => row.ts_ms)).toEqual([1705329005000, 1705329007000]);
-    const [after] = await system.services.db(PROJECTION_QUARANTINE_TABLE).where({ stream_id: stream });
+    const [after] = await system.services.db(PROJECTION_QUARANTINE_TABLE).where({ stream_id: stream, event_id: entry.event_id });
     expect(after.occurrences).toBe(2);
   });
 });
