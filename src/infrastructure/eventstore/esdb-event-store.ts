@@ -64,6 +64,7 @@ function toEsdbExpectedRevision(expected: ExpectedRevision): AppendExpectedRevis
 
 /** What a $all read may cost at most per gRPC call: the server counts system events too. */
 const DEFAULT_READ_PAGE_SIZE = 500;
+const PING_DEADLINE_MS = 5_000;
 /** Ids of skipped foreign events remembered so that each is logged and counted once. */
 const REMEMBERED_FOREIGN_IDS = 10_000;
 
@@ -281,7 +282,8 @@ export class EventStoreDbEventStore implements EventStore {
    * access to system streams (admins by default); a user stream read would pass without it.
    */
   async ping(): Promise<void> {
-    const read = this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 });
+    // A deadline: readiness probes that time out must not leave calls behind.
+    const read = this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, deadline: PING_DEADLINE_MS });
     try {
       for await (const resolved of read) void resolved;
     } catch (error) {

@@ -119,7 +119,7 @@ describe('EventStoreDbEventStore against the EventStoreDB stand-in', () => {
         await db.destroy();
         await dropTestDatabase(database);
       }
-    }, 120_000);
+    }, 300_000);
   });
 
   describe('appends', () => {
