@@ -162,7 +162,7 @@ describe('the document training example served by trainer runners', () => {
     // A runner stopped politely exits 0.
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  }, 180_000);
+  }, 300_000);
 
   it('a runner stopped with SIGTERM mid-job hands the job back at once', async () => {
     const created = await api('POST', '/training/jobs', { body: { ...DOCUMENT_EXAMPLE, description: 'released' } });
@@ -176,5 +176,5 @@ describe('the document training example served by trainer runners', () => {
     expect(code).toBe(0);
     expect(await socket.next(forJob(releasedJob, 'training_requeued'))).toMatchObject({ attempt: 2, reason: 'the worker running it stopped' });
     expect((await api('POST', `/training/jobs/${releasedJob}/cancel`)).body).toMatchObject({ status: 'cancelled' });
-  }, 90_000);
+  }, 150_000);
 });
