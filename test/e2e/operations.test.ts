@@ -179,7 +179,7 @@ describe('operating a running arena', () => {
         const stuck = await status([]);
         expect(stuck.code).toBe(1);
         expect(stuck.output).toMatch(/group\s+projection\.ghost\s+\d+\s+1\s+(\d+|-)\s+.*STUCK/);
-        expect(stuck.output).toMatch(/consumer group projection\.ghost: 1 messages behind (for \d+s|, no consumer reporting progress)/);
+        expect(stuck.output).toMatch(/consumer group projection\.ghost: 1 messages behind( for \d+s|, no consumer reporting progress)/);
       } finally {
         await pg.query(`DELETE FROM bus.group_offsets WHERE group_id = 'arena.projection.ghost'`);
         await pg.end();
