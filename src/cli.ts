@@ -101,10 +101,11 @@ async function main(argv: string[]): Promise<number> {
             if (name !== 'relay' && name !== 'projections') roles.push(await start(services));
           }
         }
-        const api = await startApiServer(services, { host: config.HOST, port: config.PORT });
-        roles.push(api);
+        // Before the API: an answering /readyz means the analysts' port is open too.
         const analystSql = await startAnalystSql(services);
         if (analystSql) roles.push(analystSql);
+        const api = await startApiServer(services, { host: config.HOST, port: config.PORT });
+        roles.push(api);
         roles.unshift(await startProcessOps(services, roles.map((r) => r.name)));
         services.logger.info({ url: api.url, roles: roles.map((r) => r.name) }, `lapxcel-arena listening on ${api.url}`);
         return runUntilStopped(shutdownSignal, roles, close, services);

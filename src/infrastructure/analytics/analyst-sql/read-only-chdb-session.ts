@@ -45,6 +45,8 @@ export class ReadOnlyChdbSession {
     const chdb = require('chdb') as typeof Chdb;
     const session = new chdb.Session(resolve(dataDir, 'chdb'));
     const statements = [
+      // A ClickHouse server's default (chDB's is 0): clients and their JSON parsing expect it.
+      `SET output_format_json_quote_64bit_integers = 1`,
       `SET max_execution_time = ${limits.maxExecutionTimeSec}`,
       `SET timeout_overflow_mode = 'throw'`,
       `SET max_memory_usage = ${limits.maxMemoryBytes}`,
