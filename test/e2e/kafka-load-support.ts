@@ -66,14 +66,17 @@ export async function consumerGroupMembers(brokers: string, topicPrefix: string)
   }
 }
 
+/** Thrown by a probe to stop `eventually` at once (e.g. the process under test has exited). */
+export class StopWaiting extends Error {}
+
 /** Polls `probe` until it returns true; resolves how long that took, rejects after `timeoutMs`. */
 export async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<number> {
   const startedAt = Date.now();
   for (;;) {
     try {
       if (await probe()) return Date.now() - startedAt;
-    } catch {
-      // not yet
+    } catch (error) {
+      if (error instanceof StopWaiting) throw error;
     }
     if (Date.now() - startedAt > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

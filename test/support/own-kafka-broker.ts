@@ -62,9 +62,9 @@ export class OwnKafkaBroker {
         KAFKA_STATE_DIR: this.stateDir,
         KAFKA_PORT: String(this.port),
         KAFKA_CONTROLLER_PORT: String(this.controllerPort),
-        KAFKA_START_TIMEOUT: '120',
+        KAFKA_START_TIMEOUT: '300',
       },
-      timeout: 180_000,
+      timeout: 400_000,
     });
   }
 }
