@@ -68,6 +68,11 @@ describe('SIGKILL during a hostile-input run', () => {
       () => send('POST', '/api/v1/telemetry/sessions', '['.repeat(20_000) + ']'.repeat(20_000), token),
       () => send('POST', '/api/v1/agents', JSON.stringify({ name: 'n', environment_id: 'pong' }), 'not-a-token'),
     ];
+    let acknowledged = 0;
+    const count = <T extends { status: number }>(result: T): T => {
+      if (result.status === 201) acknowledged += 1;
+      return result;
+    };
     const registrations: Promise<{ status: number; username: string }>[] = [];
     const agents: Promise<{ status: number; id: string | null }>[] = [];
     const hostileResults: Promise<{ status: number }>[] = [];
@@ -78,18 +83,20 @@ describe('SIGKILL during a hostile-input run', () => {
         send('POST', '/api/v1/auth/register', JSON.stringify({ username, email: `${username}@example.com`, password: 'SecurePass123' })).then((r) => ({
           status: r.status,
           username,
-        })),
+        })).then(count),
       );
       agents.push(
         send('POST', '/api/v1/agents', JSON.stringify({ name: `Kill Agent ${i}`, environment_id: 'pong' }), token).then((r) => ({
           status: r.status,
           id: r.status === 201 ? String((JSON.parse(r.text) as { id: string }).id) : null,
-        })),
+        })).then(count),
       );
     }
-    // Kill once some writes were acknowledged; the rest are mid-flight.
-    await Promise.race([...registrations, ...agents]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Kill once a few writes were acknowledged; the rest are mid-flight.
+    const allSettled = Promise.all([...registrations, ...agents]);
+    let settled = false;
+    void allSettled.then(() => (settled = true));
+    while (acknowledged < 5 && !settled) await new Promise((resolve) => setTimeout(resolve, 20));
     victim.child.kill('SIGKILL');
     await victim.exited;
 
@@ -97,7 +104,8 @@ describe('SIGKILL during a hostile-input run', () => {
     for (const result of await Promise.all(hostileResults)) expect(result.status === 0 || (result.status >= 400 && result.status < 500)).toBe(true);
     const acknowledgedUsers = (await Promise.all(registrations)).filter((r) => r.status === 201);
     const acknowledgedAgents = (await Promise.all(agents)).filter((r) => r.status === 201);
-    expect(acknowledgedUsers.length + acknowledgedAgents.length).toBeGreaterThan(0);
+    const statuses = [...(await Promise.all(registrations)), ...(await Promise.all(agents))].map((r) => r.status);
+    expect({ acknowledged: acknowledgedUsers.length + acknowledgedAgents.length > 0, statuses }).toMatchObject({ acknowledged: true });
 
     await start();
     for (const { username } of acknowledgedUsers) {

@@ -393,7 +393,7 @@ describe('tokens (defect 8)', () => {
     expect((await http(system.url, 'GET', '/api/v1/auth/me', { token: String(reg.body.access_token) })).status).toBe(401);
 
     const { sid } = jwt.decode(first) as { sid: string };
-    const events = await system.services.store.readStream(`session-${sid}`);
+    const events = await system.services.store.readStream(`signin-${sid}`);
     expect(events.map((e) => e.type)).toEqual(['SessionStarted', 'SessionRefreshed', 'SessionRevoked']);
     expect(events[2]!.data).toMatchObject({ reason: 'refresh_token_reuse' });
     // Signing in again works: a new session.
