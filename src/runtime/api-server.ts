@@ -41,6 +41,10 @@ export async function startApiServer(services: Services, listen: { host: string;
   // /readyz means the whole API (HTTP and WebSocket) is up.
   const server = createServer(app);
   answerClientErrors(server, services.logger.child({ component: 'http' }));
+  // Idle keep-alive connections stay open longer than the clients' pools reuse them (Node's 5 s
+  // default raced clients: a reused socket closed under a request, seen by the fuzzer as a network error).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   gateway = new WebSocketGateway({
     tokens: services.tokens,
     sessions: services.sessions,

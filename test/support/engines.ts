@@ -3,7 +3,7 @@
  * `SKIPPED: <why>` and its tests are skipped, unless REQUIRE_ENGINES names the engine
  * (comma-separated, or `all`), as CI sets it: then the absence is a failure.
  */
-export type EngineName = 'kafka' | 'postgres' | 'chdb' | 'esdb' | 'python' | 'chromium' | 'sandbox';
+export type EngineName = 'kafka' | 'postgres' | 'chdb' | 'esdb' | 'python' | 'chromium' | 'sandbox' | 'schemathesis';
 
 export function engineRequired(engine: EngineName): boolean {
   const required = (process.env.REQUIRE_ENGINES ?? '').split(',').map((s) => s.trim().toLowerCase());

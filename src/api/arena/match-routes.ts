@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Request } from 'express';
 import { requestMatch } from '../../commands/arena/match-commands';
 import { matchRequestDeps } from '../../commands/arena/match-policy';
@@ -178,7 +179,11 @@ export function matchRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage }) {
       auth: 'none',
       request: { params: IdParams, query: ReplayQuery },
       responses: {
-        200: { description: 'The replay: JSON, or a self-contained HTML page', contentType: 'application/json' },
+        200: {
+          description: 'The replay: a JSON object (format=json), or a self-contained HTML page (format=html)',
+          schema: z.record(z.string(), z.unknown()),
+          alternatives: { 'text/html': undefined },
+        },
         404: { description: 'Match not found, or not completed' },
       },
       handler: async ({ params, query, res }) => {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { CommandContext } from '../../commands/command-context';
 import { enterPolicyInArena } from '../../commands/training/enter-policy-in-arena';
 import { createTrainingJob, requestTrainingCancel } from '../../commands/training/training-job-commands';
@@ -211,7 +212,11 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
       auth: 'required',
       request: { params: JobParams },
       responses: {
-        200: { description: 'The policy artefact', contentType: 'application/octet-stream' },
+        200: {
+          description: 'The policy artefact: lapxcel-policy JSON (built-in trainers) or opaque bytes (external trainers)',
+          schema: z.record(z.string(), z.unknown()),
+          alternatives: { 'application/octet-stream': undefined },
+        },
         403: { description: 'Not the owner' },
         404: { description: 'No such job, or no artefact (the job has not completed)' },
       },

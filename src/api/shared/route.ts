@@ -54,6 +54,8 @@ export interface RouteResponseDoc {
   schema?: z.ZodType;
   /** Defaults to application/json. */
   contentType?: string;
+  /** Other content types the same status may answer with; no schema documents a string (text, bytes). */
+  alternatives?: Record<string, z.ZodType | undefined>;
 }
 
 export interface RouteDefinition<

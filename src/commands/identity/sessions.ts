@@ -1,4 +1,4 @@
-import { sessionDecider, sessionStreamId } from '../../domain/identity/session';
+import { sessionDecider, signInSessionStreamId } from '../../domain/identity/session';
 import type { CommandContext } from '../command-context';
 import { handleCommand } from '../handle-command';
 
@@ -14,7 +14,7 @@ export async function startSession(ctx: CommandContext, userId: string): Promise
   const refreshTokenId = ctx.newId();
   await handleCommand(
     ctx.store,
-    sessionStreamId(sessionId),
+    signInSessionStreamId(sessionId),
     sessionDecider,
     { type: 'StartSession', sessionId, userId, refreshTokenId, now: ctx.now().toISOString() },
     { metadata: { ...ctx.metadata, userId } },
@@ -33,7 +33,7 @@ export async function refreshSession(
   const newRefreshTokenId = ctx.newId();
   const outcome = await handleCommand(
     ctx.store,
-    sessionStreamId(presented.sessionId),
+    signInSessionStreamId(presented.sessionId),
     sessionDecider,
     {
       type: 'RefreshSession',
@@ -52,7 +52,7 @@ export async function refreshSession(
 export async function revokeSession(ctx: CommandContext, userId: string, sessionId: string): Promise<void> {
   await handleCommand(
     ctx.store,
-    sessionStreamId(sessionId),
+    signInSessionStreamId(sessionId),
     sessionDecider,
     { type: 'RevokeSession', sessionId, userId, reason: 'logout', now: ctx.now().toISOString() },
     { metadata: { ...ctx.metadata, userId } },

@@ -7,7 +7,7 @@ import { ConflictError, ForbiddenError, UnauthorizedError } from '../shared/erro
  * token, or a replayed one) and revokes the whole family. Logout revokes it too. Access tokens name
  * their session, so a revoked session's access tokens stop working as well.
  */
-export const sessionStreamId = (sessionId: string): string => `session-${sessionId}`;
+export const signInSessionStreamId = (sessionId: string): string => `signin-${sessionId}`;
 
 export type SessionStarted = DomainEvent<'SessionStarted', { sessionId: string; userId: string; refreshTokenId: string; startedAt: string }>;
 export type SessionRefreshed = DomainEvent<

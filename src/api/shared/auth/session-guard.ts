@@ -1,5 +1,5 @@
 import { loadAggregate } from '../../../commands/handle-command';
-import { sessionDecider, sessionStreamId } from '../../../domain/identity/session';
+import { sessionDecider, signInSessionStreamId } from '../../../domain/identity/session';
 import { userStreamId } from '../../../domain/identity/user';
 import { UnauthorizedError } from '../../../domain/shared/errors';
 import type { EventStore } from '../../../infrastructure/eventstore/event-store';
@@ -64,7 +64,7 @@ export class SessionGuard implements SessionCheck {
   async #session(sessionId: string): Promise<{ userId: string; active: boolean } | undefined> {
     const cached = this.#sessions.get(sessionId);
     if (cached && (!cached.active || this.#now() - cached.checkedAt < this.#ttlMs)) return cached;
-    const { state } = await loadAggregate(this.store, sessionStreamId(sessionId), sessionDecider);
+    const { state } = await loadAggregate(this.store, signInSessionStreamId(sessionId), sessionDecider);
     if (state.status === 'none') return undefined;
     const entry = { userId: state.userId, active: state.status === 'active', checkedAt: this.#now() };
     this.#sessions.delete(sessionId);

@@ -83,6 +83,13 @@ function toRouteConfig(route: AnyRouteDefinition, errorBody: z.ZodType, rateLimi
       description: doc.description,
       ...(schema !== undefined ? { content: { [contentType]: { schema, ...responseExamples } } } : doc.contentType ? { content: { [contentType]: { schema: { type: 'string' }, ...responseExamples } } } : {}),
     };
+    // Further representations of the same answer (e.g. a replay as JSON or as an HTML page).
+    for (const [alternativeType, alternativeSchema] of Object.entries(doc.alternatives ?? {})) {
+      responses[status] = {
+        ...responses[status],
+        content: { ...responses[status]!.content, [alternativeType]: { schema: alternativeSchema ?? { type: 'string' } } },
+      };
+    }
   }
   // What the shared machinery itself can answer, unless the route documented it already.
   const implied: Array<[number, string, boolean]> = [
