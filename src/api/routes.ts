@@ -20,6 +20,8 @@ export function apiRoutes(services: Services): AnyRouteDefinition[] {
  */
 function underLapxcelLimits(routes: readonly AnyRouteDefinition[]): AnyRouteDefinition[] {
   return routes.map((route) => {
+    // Trainer runners are machines on a budget of their own (per runner token), not LapXcel clients.
+    if (route.rateLimit === 'runner') return route;
     const named: readonly RateLimitCategory[] = route.rateLimit === undefined ? [] : typeof route.rateLimit === 'string' ? [route.rateLimit] : route.rateLimit;
     return { ...route, rateLimit: [...named.filter((category) => category !== 'default'), 'lapxcel'] };
   });

@@ -144,6 +144,7 @@ export function trainingRunnerRoutes(deps: TrainingRunnerRouteDeps) {
     defineRoute({
       method: 'post',
       path: '/training/runners/claim',
+      rateLimit: 'runner',
       summary: "Runner: claim the oldest pending job of the token owner's for one of these environments, on a lease",
       tags: ['training', 'runners'],
       auth: 'none',
@@ -206,6 +207,7 @@ export function trainingRunnerRoutes(deps: TrainingRunnerRouteDeps) {
     defineRoute({
       method: 'post',
       path: '/training/runners/jobs/:job_id/heartbeat',
+      rateLimit: 'runner',
       summary: 'Runner: the run is alive; renews the lease and says whether a cancel was requested',
       tags: ['training', 'runners'],
       auth: 'none',
@@ -216,6 +218,7 @@ export function trainingRunnerRoutes(deps: TrainingRunnerRouteDeps) {
     defineRoute({
       method: 'post',
       path: '/training/runners/jobs/:job_id/progress',
+      rateLimit: 'runner',
       summary: "Runner: a progress report (a metrics row and a push on /ws/training); renews the lease",
       tags: ['training', 'runners'],
       auth: 'none',
@@ -235,6 +238,7 @@ export function trainingRunnerRoutes(deps: TrainingRunnerRouteDeps) {
     defineRoute({
       method: 'post',
       path: '/training/runners/jobs/:job_id/complete',
+      rateLimit: 'runner',
       summary: 'Runner: the run completed; the body is the trained policy artefact (any bytes), stored for GET /training/jobs/{job_id}/artifact',
       tags: ['training', 'runners'],
       auth: 'none',
@@ -266,6 +270,7 @@ export function trainingRunnerRoutes(deps: TrainingRunnerRouteDeps) {
     defineRoute({
       method: 'post',
       path: '/training/runners/jobs/:job_id/fail',
+      rateLimit: 'runner',
       summary: 'Runner: the run failed (the trainer said so, or crashed); the job fails with this reason',
       tags: ['training', 'runners'],
       auth: 'none',
@@ -276,6 +281,7 @@ export function trainingRunnerRoutes(deps: TrainingRunnerRouteDeps) {
     defineRoute({
       method: 'post',
       path: '/training/runners/jobs/:job_id/cancelled',
+      rateLimit: 'runner',
       summary: 'Runner: the trainer stopped after a cancel request; the job ends cancelled',
       tags: ['training', 'runners'],
       auth: 'none',
@@ -286,6 +292,7 @@ export function trainingRunnerRoutes(deps: TrainingRunnerRouteDeps) {
     defineRoute({
       method: 'post',
       path: '/training/runners/jobs/:job_id/release',
+      rateLimit: 'runner',
       summary: 'Runner: hand the job back (the runner is stopping); it is requeued for another runner',
       tags: ['training', 'runners'],
       auth: 'none',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { RateLimitedError } from '../../domain/shared/errors';
@@ -17,7 +18,7 @@ import type { RateLimitCategory } from './route';
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 export const LAPXCEL_RATE_LIMIT_WINDOW_MS = 3_600_000;
 
-type Budget = 'arena-auth' | 'arena-submissions' | 'arena-matches' | 'arena-default' | 'lapxcel' | 'lapxcel-auth';
+type Budget = 'arena-auth' | 'arena-submissions' | 'arena-matches' | 'arena-default' | 'lapxcel' | 'lapxcel-auth' | 'runner';
 
 /**
  * Which budgets a category draws from. Auth routes belong to both contracts, so both limits apply
@@ -30,6 +31,7 @@ const BUDGETS_OF: Record<RateLimitCategory, readonly Budget[]> = {
   matches: ['arena-matches'],
   default: ['arena-default'],
   lapxcel: ['lapxcel'],
+  runner: ['runner'],
 };
 
 export interface RateLimiters {
@@ -46,6 +48,7 @@ type RateLimitConfig = Pick<
   | 'RATE_LIMIT_DEFAULT_PER_MIN'
   | 'RATE_LIMIT_LAPXCEL_USER_PER_HOUR'
   | 'RATE_LIMIT_LAPXCEL_ANONYMOUS_PER_HOUR'
+  | 'RATE_LIMIT_RUNNER_PER_HOUR'
 >;
 
 interface BudgetPolicy {
@@ -91,6 +94,13 @@ function policies(config: RateLimitConfig): Record<Budget, BudgetPolicy> {
         authOutcomeOf(req).kind === 'authenticated' ? config.RATE_LIMIT_LAPXCEL_USER_PER_HOUR : config.RATE_LIMIT_LAPXCEL_ANONYMOUS_PER_HOUR,
       key: userOrClientAddressKey,
       category: 'lapxcel',
+    },
+    // Trainer runners report every few seconds for hours: a budget of their own, per runner token.
+    runner: {
+      windowMs: LAPXCEL_RATE_LIMIT_WINDOW_MS,
+      limit: () => config.RATE_LIMIT_RUNNER_PER_HOUR,
+      key: runnerTokenKey,
+      category: 'runner',
     },
     'lapxcel-auth': {
       windowMs: LAPXCEL_RATE_LIMIT_WINDOW_MS,
@@ -148,6 +158,13 @@ export function createRateLimiters(config: RateLimitConfig, logger: Logger): Rat
 }
 
 const stateProperty = (budget: Budget) => `rateLimit:${budget}`;
+
+/** A runner's budget follows its token (hashed: the secret never becomes a map key), else its address. */
+function runnerTokenKey(req: Request): string {
+  const header = req.headers.authorization;
+  if (typeof header === 'string' && header.length > 0) return `runner:${createHash('sha256').update(header).digest('hex')}`;
+  return clientAddressKey(req);
+}
 
 /** Sets the headers from the budget with the fewest requests left (on a tie, the one that resets last). */
 function describeBindingBudget(budgets: readonly Budget[]): RequestHandler {

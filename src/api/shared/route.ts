@@ -11,7 +11,7 @@ import type { Logger } from '../../infrastructure/logging/logger';
  * Which budget a route draws from (limits come from config, see docs/api-conventions.md): RL-Arena's
  * per-minute `auth`, `submissions`, `matches`, `default`, or LapXcel's hourly `lapxcel`.
  */
-export type RateLimitCategory = 'auth' | 'submissions' | 'matches' | 'default' | 'lapxcel';
+export type RateLimitCategory = 'auth' | 'submissions' | 'matches' | 'default' | 'lapxcel' | 'runner';
 
 export type AuthMode = 'required' | 'optional' | 'none';
 

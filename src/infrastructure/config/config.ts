@@ -105,6 +105,7 @@ export const ConfigSchema = z.object({
   RATE_LIMIT_DEFAULT_PER_MIN: positiveInt.default(60),
   RATE_LIMIT_LAPXCEL_USER_PER_HOUR: positiveInt.default(1000),
   RATE_LIMIT_LAPXCEL_ANONYMOUS_PER_HOUR: positiveInt.default(100),
+  RATE_LIMIT_RUNNER_PER_HOUR: positiveInt.default(7200),
   WS_MAX_CONNECTIONS_PER_USER: positiveInt.default(10),
   ARENA_SUBMISSIONS_PER_DAY: positiveInt.default(5),
   ARENA_MATCHES_PER_AGENT_PER_DAY: positiveInt.default(50),
