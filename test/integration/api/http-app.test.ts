@@ -272,7 +272,6 @@ describe('createHttpApp', () => {
   describe('errors', () => {
     it.each([
       ['GET', '/api/v1/nope'],
-      ['PUT', '/api/v1/things'],
       ['DELETE', '/somewhere/else'],
     ])('answers 404 with the contract body for %s %s', async (method, path) => {
       await expectErrorBody(await fetch(url(path), { method }), 404, 'NotFoundError', 'NOT_FOUND');
@@ -324,8 +323,14 @@ describe('createHttpApp', () => {
       await expectErrorBody(await fetch(url('/api/v1/things/1'), { headers: bearer(forger.issue(alice).access_token) }), 401, 'UnauthorizedError', 'UNAUTHORIZED');
     });
 
+    it('answers 405 with Allow and the contract body for a method a known path does not take', async () => {
+      const response = await fetch(url('/api/v1/things'), { method: 'PUT' });
+      expect(response.headers.get('allow')).toContain('POST');
+      await expectErrorBody(response, 405, 'MethodNotAllowedError', 'METHOD_NOT_ALLOWED');
+    });
+
     it('pins HS256: a token with another algorithm or none is rejected even with the right secret', async () => {
-      const claims = { sub: alice.id, username: alice.username, typ: 'access' };
+      const claims = { sub: alice.id, username: alice.username, typ: 'access', exp: Math.floor(Date.now() / 1000) + 60 };
       for (const forged of [jwt.sign(claims, SECRET, { algorithm: 'HS512' }), jwt.sign(claims, null, { algorithm: 'none' })]) {
         await expectErrorBody(await fetch(url('/api/v1/things/1'), { headers: bearer(forged) }), 401, 'UnauthorizedError', 'UNAUTHORIZED');
       }

@@ -45,10 +45,17 @@ const deps = { quotaPolicy: { matchesPerDay: 50, cooldownSec: 60 }, environmentO
 describe('match quota under concurrent requests', () => {
   it('lets exactly one of many simultaneous requests for the same agent through', async () => {
     const hot = await readyAgent('owner-a');
-    const opponents = await Promise.all(Array.from({ length: 10 }, (_, i) => readyAgent(`owner-${i}`)));
+    const ownerOf = new Map<string, string>();
+    const opponents = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const agentId = await readyAgent(`owner-${i}`);
+        ownerOf.set(agentId, `owner-${i}`);
+        return agentId;
+      }),
+    );
     const results = await Promise.allSettled(
       opponents.map((opponent) =>
-        requestMatch(ctx(), deps, { agent1Id: hot, agent2Id: opponent, environmentId: 'pong', source: 'manual', requestedBy: null }),
+        requestMatch(ctx(), deps, { agent1Id: hot, agent2Id: opponent, environmentId: 'pong', source: 'manual', requestedBy: 'owner-a' }),
       ),
     );
     const accepted = results.filter((r) => r.status === 'fulfilled');
@@ -66,7 +73,7 @@ describe('match quota under concurrent requests', () => {
     const released = [];
     for (const opponent of opponents) if (await holdsNoSlot(opponent)) released.push(opponent);
     expect(released).toHaveLength(9);
-    const freed = await requestMatch(ctx(), deps, { agent1Id: released[0]!, agent2Id: released[1]!, environmentId: 'pong', source: 'manual', requestedBy: null });
+    const freed = await requestMatch(ctx(), deps, { agent1Id: released[0]!, agent2Id: released[1]!, environmentId: 'pong', source: 'manual', requestedBy: ownerOf.get(released[0]!)! });
     expect(freed.events.map((e) => e.type)).toEqual(['MatchRequested']);
   });
 });

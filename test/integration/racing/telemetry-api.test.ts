@@ -66,11 +66,11 @@ describe('telemetry sessions', () => {
     expect((await api('POST', '/telemetry/sessions', undefined, { session_name: 'x', track_name: 'y', car_model: 'z' })).status).toBe(401);
   });
 
-  it("answers 404 for an unknown session, 403 for another user's, 400 for a malformed id", async () => {
+  it("answers 404 for an unknown session, 403 for another user's, 404 for a malformed id (an id of another shape is simply unknown)", async () => {
     const id = await createSession(system.url, alice);
     expect((await api('GET', `/telemetry/sessions/${id}`, bob)).status).toBe(403);
     expect((await api('GET', '/telemetry/sessions/00000000-0000-4000-8000-000000000000', alice)).status).toBe(404);
-    expect((await api('GET', '/telemetry/sessions/not-a-uuid', alice)).status).toBe(400);
+    expect((await api('GET', '/telemetry/sessions/not-a-uuid', alice)).status).toBe(404);
     const forbidden = await api('POST', `/telemetry/sessions/${id}/data`, bob, { data_points: points(0, 2) });
     expect(forbidden.status).toBe(403);
     expect(forbidden.body).toMatchObject({ status_code: 403, error_type: 'ForbiddenError' });

@@ -166,7 +166,7 @@ describe('GET /training/jobs/{id} and /metrics', () => {
       expect((await api(undefined, 'GET', path)).status).toBe(401);
       expect((await api(alice, 'GET', path.replace(jobId, UNKNOWN))).status).toBe(404);
     }
-    expect((await api(alice, 'GET', '/training/jobs/not-a-uuid')).status).toBe(400);
+    expect((await api(alice, 'GET', '/training/jobs/not-a-uuid')).status).toBe(404);
   });
 
   it('pages the metrics of the current run, oldest first', async () => {
