@@ -149,7 +149,8 @@ function table(): BadInput[] {
     for (const body of MALFORMED_JSON) cases.push({ name: `malformed JSON ${JSON.stringify(body)}`, method, path, body, status: 400 });
   }
   for (const template of UUID_PATHS) {
-    for (const id of TRAVERSAL_IDS) cases.push({ name: `bad id ${id.slice(0, 40)}`, method: 'GET', path: template.replace('%s', id), status: 400 });
+    // An id of another shape (traversal, injection, NUL, too long) names nothing: 404, never a lookup (issue 10 §6).
+    for (const id of TRAVERSAL_IDS) cases.push({ name: `bad id ${id.slice(0, 40)}`, method: 'GET', path: template.replace('%s', id), status: 404 });
   }
   for (const route of LIST_ROUTES) {
     for (const [name, value] of BAD_PAGING) cases.push({ name: `${name}=${value}`, method: 'GET', path: `${route}?${name}=${value}`, status: 400, field: name });
