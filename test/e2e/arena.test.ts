@@ -208,7 +208,9 @@ describeArena('RL-Arena end to end', () => {
     expect(stats.body).toMatchObject({
       agent_id: bob.agentId,
       total_matches: 2,
-      matches_today: 2,
+      // Today's matches against the agent's own quota: the matchmade one. Alice's challenge was
+      // received, and received challenges have their own budget (docs/arena.md).
+      matches_today: 1,
       can_match: true,
       next_match_available_at: null,
       opponent_stats: [{ opponent_id: alice.agentId, opponent_name: 'Tracker', matches_played: 2 }],

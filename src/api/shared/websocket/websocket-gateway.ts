@@ -93,6 +93,11 @@ export class WebSocketGateway {
       ws.send(JSON.stringify({ type: 'error', error, code, details: {} }));
       ws.close(closeCode, error);
     };
+    // Authentication is asynchronous (the session check): a client may send right after the
+    // upgrade, so what arrives meanwhile is held and handled, in order, once the connection is set up.
+    const early: RawData[] = [];
+    const holdEarly = (data: RawData) => early.push(data);
+    ws.on('message', holdEarly);
     let user;
     try {
       user = await authenticateWebSocketSession(this.options.tokens, this.options.sessions, webSocketTokenOf(request));
@@ -125,12 +130,14 @@ export class WebSocketGateway {
       this.connections.delete(connection);
       channel.onClose?.(connection);
     });
-    ws.on('message', (data: RawData) => void this.receive(channel, connection, data, log));
     try {
       await channel.onConnect?.(connection);
     } catch (error) {
       log.error({ err: error }, 'websocket onConnect failed');
     }
+    ws.off('message', holdEarly);
+    ws.on('message', (data: RawData) => void this.receive(channel, connection, data, log));
+    for (const data of early.splice(0)) void this.receive(channel, connection, data, log);
   }
 
   private async receive(channel: AnyWebSocketChannel, connection: WebSocketConnection, data: RawData, log: Logger): Promise<void> {
