@@ -5,13 +5,20 @@ import { startOfNextUtcDay, utcDay } from './utc-day';
 
 export const agentStreamId = (agentId: string): string => `agent-${agentId}`;
 
-/** Letters, digits, space, `_ . -`; what a leaderboard can show without escaping surprises. */
+const AGENT_NAME_CHARACTERS = /^[\p{L}\p{N}_. -]+$/u;
+
+/**
+ * Letters, digits, space, `_ . -`; what a leaderboard can show without escaping surprises. A
+ * refinement, not `.regex`: a Unicode property pattern in the OpenAPI document is unreadable to
+ * clients whose regex engines lack `\p{…}` (Python's `re`, so schemathesis and generated clients).
+ */
 export const agentNameSchema = z
   .string()
   .trim()
   .min(1, 'Name is required')
   .max(64, 'Name must be at most 64 characters')
-  .regex(/^[\p{L}\p{N}_. -]+$/u, 'Name may contain letters, digits, spaces and _ . -');
+  .refine((name) => AGENT_NAME_CHARACTERS.test(name), 'Name may contain letters, digits, spaces and _ . -')
+  .describe('Letters and digits of any script, spaces and _ . -');
 export const agentDescriptionSchema = z.string().trim().max(500, 'Description must be at most 500 characters');
 
 /**
