@@ -52,7 +52,7 @@ describe('one owner per DATA_DIR', () => {
     expect({ after, status: (await http(baseUrl, 'GET', '/api/v1/users/me', { token })).status }).toEqual({ after, status: 200 });
   };
 
-  it('refuses replay, migrate and a second start while the app runs, and the app stays ready', async () => {
+  it('refuses migrate and a second start while the app runs, replays through the app, and the app stays ready', async () => {
     await startApp();
     const registered = await http(baseUrl, 'POST', '/api/v1/auth/register', {
       body: { username: 'owner_check', email: 'owner@example.com', password: 'SecurePass123' },
@@ -61,10 +61,17 @@ describe('one owner per DATA_DIR', () => {
     const token = String(registered.body.access_token);
     const ownerPid = app!.child.pid;
 
+    // A replay next to the running app goes through the app's admin channel (docs/operations.md):
+    // it never opens the data dir itself, and the app stays ready.
+    for (const name of ['users', 'all', 'telemetry-analytics']) {
+      const replay = runCli(['replay', name], env);
+      const code = await replay.exited;
+      expect({ name, code }).toEqual({ name, code: 0 });
+      expect(replay.output()).toContain('replayed through the running app');
+      await expectAppServes(token, `replay ${name}`);
+    }
+
     const intruders: { args: string[]; env?: Record<string, string> }[] = [
-      { args: ['replay', 'users'] },
-      { args: ['replay', 'all'] },
-      { args: ['replay', 'telemetry-analytics'] },
       { args: ['migrate'] },
       { args: ['start'], env: { PORT: String(await freePort()) } },
     ];
