@@ -84,6 +84,16 @@ const testRoutes: AnyRouteDefinition[] = [
     handler: async () => ({ status: 204 }),
   }),
   defineRoute({
+    method: 'post',
+    path: '/runner-like',
+    summary: 'Trainer-runner route (a budget per runner token)',
+    tags: ['test'],
+    auth: 'none',
+    rateLimit: 'runner',
+    responses: { 204: { description: 'Reported' } },
+    handler: async () => ({ status: 204 }),
+  }),
+  defineRoute({
     method: 'get',
     path: '/laps-like',
     summary: 'LapXcel-family route (hourly budget)',
@@ -542,6 +552,7 @@ describe('createHttpApp rate limiting per contract', () => {
       RATE_LIMIT_SUBMISSIONS_PER_MIN: '2',
       RATE_LIMIT_LAPXCEL_USER_PER_HOUR: '6',
       RATE_LIMIT_LAPXCEL_ANONYMOUS_PER_HOUR: '3',
+      RATE_LIMIT_RUNNER_PER_HOUR: '2',
     });
     running = await listen(createHttpApp({ config, logger: pino({ level: 'silent' }), routes: testRoutes, tokens, sessions: everySessionActive, readiness: [] }));
   });
@@ -571,6 +582,15 @@ describe('createHttpApp rate limiting per contract', () => {
     expect(await expectErrorBody(limited, 429, 'RateLimitedError', 'RATE_LIMIT_EXCEEDED')).toEqual({ category: 'lapxcel', limit: 3, window_sec: 3600 });
     // The signed-in user's budget is their own, untouched by the anonymous flood from the same address.
     expect(headersOf(await fetch(`${running.baseUrl}/api/v1/laps-like`, { headers: carol }))).toMatchObject({ limit: '6', remaining: '4' });
+  });
+
+  it('gives trainer runners a budget per runner token, apart from the anonymous LapXcel budget', async () => {
+    const report = (token: string) => fetch(`${running.baseUrl}/api/v1/runner-like`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect([(await report('lxrt_a.1')).status, (await report('lxrt_a.1')).status]).toEqual([204, 204]);
+    const refused = await report('lxrt_a.1');
+    expect(await expectErrorBody(refused, 429, 'RateLimitedError', 'RATE_LIMIT_EXCEEDED')).toEqual({ category: 'runner', limit: 2, window_sec: 3600 });
+    // Another runner from the same address has its own budget.
+    expect((await report('lxrt_b.2')).status).toBe(204);
   });
 
   it('applies both contracts to a route in both, and the headers describe the budget that runs out first', async () => {
