@@ -3,6 +3,7 @@ import {
   OPTIONAL_NUMBER_CHANNELS,
   REQUIRED_CHANNELS,
   batchLength,
+  emptyColumns,
   type TelemetryBatchColumns,
 } from './telemetry-batch';
 
@@ -51,15 +52,7 @@ export function partEnd(columns: TelemetryBatchColumns, from: number, maxPartByt
 /** Points [from, to) of the batch, with the same channels present. */
 export function sliceColumns(columns: TelemetryBatchColumns, from: number, to: number): TelemetryBatchColumns {
   if (from === 0 && to === batchLength(columns)) return columns;
-  const part: TelemetryBatchColumns = {
-    timestampMs: [],
-    speedKmh: [],
-    throttleInput: [],
-    brakeInput: [],
-    steeringInput: [],
-    gear: [],
-    rpm: [],
-  };
+  const part = emptyColumns();
   for (const channel of REQUIRED_CHANNELS) part[channel] = columns[channel].slice(from, to);
   for (const channel of OPTIONAL_NUMBER_CHANNELS) {
     const column = columns[channel];

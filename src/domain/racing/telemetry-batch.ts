@@ -81,17 +81,14 @@ export type TelemetryBatchColumns = z.infer<typeof ColumnsShape>;
 
 export const batchLength = (batch: TelemetryBatchColumns): number => batch.timestampMs.length;
 
+/** A batch of no points: the required channels, empty. */
+export function emptyColumns(): TelemetryBatchColumns {
+  return { timestampMs: [], speedKmh: [], throttleInput: [], brakeInput: [], steeringInput: [], gear: [], rpm: [] };
+}
+
 /** Rows to columns. Optional channels that no sample carries are left out of the batch. */
 export function toColumns(samples: readonly TelemetrySample[]): TelemetryBatchColumns {
-  const batch: TelemetryBatchColumns = {
-    timestampMs: [],
-    speedKmh: [],
-    throttleInput: [],
-    brakeInput: [],
-    steeringInput: [],
-    gear: [],
-    rpm: [],
-  };
+  const batch = emptyColumns();
   for (const channel of REQUIRED_CHANNELS) batch[channel] = samples.map((sample) => sample[channel]);
   for (const channel of OPTIONAL_NUMBER_CHANNELS) {
     if (samples.some((sample) => sample[channel] !== null)) batch[channel] = samples.map((sample) => sample[channel]);
