@@ -7,6 +7,8 @@ import { clickHouseReplays } from './projections/clickhouse/clickhouse-replay';
 import { startApiServer } from './runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, workerRoles, type RunningRole } from './runtime/background-roles';
 import { openServices } from './runtime/open-services';
+import { backupCommand } from './runtime/ops/backup/backup-command';
+import { restoreCommand } from './runtime/ops/backup/restore-command';
 import { checkConfig } from './runtime/ops/config-check';
 import { createKafkaTopics } from './runtime/ops/kafka-topics';
 import { startAnalystSql } from './runtime/ops/analyst-sql-role';
@@ -27,6 +29,9 @@ const USAGE = `usage: arena <command>
   migrate               create or update every schema, then exit
   config check [--role <role>]  validate the environment (and what a split role needs); opens nothing
   status [--json]       projections, relay, consumer groups, processes; exit 1 when something is stuck
+  backup <dir>          copy the embedded state (event store, read models, chDB, stored files) with
+                        a checksummed manifest; the app must be stopped (docs/operations.md)
+  restore <dir> [--force]  verify a backup and restore it into DATA_DIR (empty, or --force)
   runner                a trainer runner: claims your training jobs from a server over HTTP and
                         runs them with local trainers (arena runner --help)
 
@@ -130,6 +135,10 @@ async function main(argv: string[], shutdownSignal: Promise<NodeJS.Signals>): Pr
         withServices(config, { command: 'replay', analytics: clickHouseReplayNames.includes(argument) }, commandLine, work),
       );
     }
+    case 'backup':
+      return backupCommand(config, argv.slice(1));
+    case 'restore':
+      return restoreCommand(config, argv.slice(1));
     case 'status':
       return statusCommand(config, argv.slice(1), (work) => withServices(config, { command: 'status' }, commandLine, work));
     case 'migrate':

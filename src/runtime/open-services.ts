@@ -30,7 +30,8 @@ export interface OpenedServices {
   close(): Promise<void>;
 }
 
-const EMBEDDED_DATABASE = 'arena';
+/** The database the app uses on its embedded PostgreSQL. */
+export const EMBEDDED_DATABASE = 'arena';
 
 export interface OpenServicesOptions {
   /** Open the analytics engine (false: analytics answer 503 "not served here"). Default true. */

@@ -88,7 +88,7 @@ const isAlive = (pid: number): boolean => {
  * that server is an orphan: shut it down (fast mode: SIGINT) and wait for it. Otherwise it may
  * belong to a running app, and it is left alone.
  */
-async function stopStalePostmaster(dataDir: string, owned: DataDirLock | null): Promise<void> {
+export async function stopStalePostmaster(dataDir: string, owned: DataDirLock | null): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
