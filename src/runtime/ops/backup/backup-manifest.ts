@@ -76,7 +76,26 @@ export async function readManifest(dir: string): Promise<BackupManifest> {
     const issue = parsed.error.issues[0];
     throw new NotABackupError(dir, `${MANIFEST_FILE} is not a manifest this version reads (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`);
   }
-  const outside = parsed.data.entries.find((entry) => !parsed.data.components.includes(entry.path.split('/')[0]!));
-  if (outside) throw new NotABackupError(dir, `${MANIFEST_FILE} lists ${outside.path}, outside its components`);
+  const misplaced = misplacedEntry(parsed.data);
+  if (misplaced) throw new NotABackupError(dir, `${MANIFEST_FILE} lists ${misplaced}`);
   return parsed.data;
+}
+
+/**
+ * Every entry must sit in a component, below a directory listed before it: so no entry is reached
+ * through a symbolic link (which could point outside DATA_DIR) and none is listed twice.
+ */
+function misplacedEntry(manifest: BackupManifest): string | null {
+  const dirs = new Set<string>();
+  const seen = new Set<string>();
+  for (const entry of manifest.entries) {
+    const slash = entry.path.lastIndexOf('/');
+    if (slash < 0 ? !manifest.components.includes(entry.path) : !dirs.has(entry.path.slice(0, slash))) {
+      return `${entry.path}, which is not inside a component directory it lists`;
+    }
+    if (seen.has(entry.path)) return `${entry.path} twice`;
+    seen.add(entry.path);
+    if (entry.type === 'dir') dirs.add(entry.path);
+  }
+  return null;
 }
