@@ -222,6 +222,18 @@ describe('arena backup / arena restore (embedded PostgreSQL + chDB)', () => {
     expect(forced.code).toBe(0);
     expect(readdirSync(restored).filter((name) => name.startsWith('.pre-restore-'))).toHaveLength(1);
 
+    // A restore killed (SIGKILL) while it copies leaves only its staging directory; the next one
+    // removes it and restores in full (checked by the answers below).
+    const staging = () => readdirSync(restored).filter((name) => name.startsWith('.restore-'));
+    const killed = runCli(['restore', backup, '--force'], { ...env, DATA_DIR: restored });
+    await eventually('the restore to start copying', async () => (staging().length > 0 ? true : undefined), 120_000);
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    expect(staging()).toHaveLength(1);
+    const again = await cli(['restore', backup, '--force'], restored);
+    expect({ code: again.code, output: again.output }).toMatchObject({ code: 0 });
+    expect(staging()).toEqual([]);
+
     // A replay of every model from the restored events gives the same answers.
     for (const projection of ['all', 'telemetry-analytics']) {
       const replay = await cli(['replay', projection], restored);

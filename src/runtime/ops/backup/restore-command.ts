@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Config } from '../../../infrastructure/config/config';
 import { acquireDataDirLock, DataDirInUseError, type DataDirLock } from '../../../infrastructure/database/data-dir-lock';
@@ -8,6 +8,8 @@ import { BackupExit, isInside, refusedInUse } from './backup-command';
 import { BACKUP_DATA_DIR, NotABackupError, readManifest, type BackupManifest } from './backup-manifest';
 import { presentComponents, readEmbeddedPostgresFacts, shippedPostgresMajor, stateComponents } from './embedded-state';
 import { DamagedBackupError, restoreTree, verifyTree } from './file-tree';
+
+const STAGING_PREFIX = '.restore-';
 
 /** Why a backup cannot go into this installation (another PostgreSQL major, a server configured instead). */
 function incompatibility(manifest: BackupManifest, config: Config): string | null {
@@ -92,7 +94,11 @@ export async function restoreCommand(config: Config, args: string[]): Promise<nu
       );
       return BackupExit.targetNotEmpty;
     }
-    const staging = join(config.dataDir, `.restore-${randomUUID()}`);
+    // A restore killed before it finished left its staging directory; we own DATA_DIR, so it is stale.
+    for (const name of await readdir(config.dataDir)) {
+      if (name.startsWith(STAGING_PREFIX)) await rm(join(config.dataDir, name), { recursive: true, force: true });
+    }
+    const staging = join(config.dataDir, `${STAGING_PREFIX}${randomUUID()}`);
     try {
       await restoreTree(join(dir, BACKUP_DATA_DIR), staging, manifest.entries);
     } catch (error) {
