@@ -55,21 +55,40 @@ function environmentAlone(steps: number): number {
   return steps / ((performance.now() - startedAt) / 1000);
 }
 
-/** utime + stime (ticks) and parent of every process, from /proc. */
-function processTable(): Map<number, { parent: number; ticks: number }> {
-  const table = new Map<number, { parent: number; ticks: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+/** utime + stime of a process, in clock ticks (0 once it is gone). */
+function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields after the command name start at field 3 (state); utime and stime are fields 14 and 15.
+    return Number(fields[14 - 3]) + Number(fields[15 - 3]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Every descendant of `pid`, from the kernel's children lists (cheap: no scan of all of /proc). */
+function descendants(pid: number, found: number[] = []): number[] {
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return found;
+  }
+  for (const task of tasks) {
+    let children = '';
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // Fields after the command name start at field 3 (state): ppid is field 4, utime and stime 14 and 15.
-      table.set(Number(entry), { parent: Number(fields[4 - 3]), ticks: Number(fields[14 - 3]) + Number(fields[15 - 3]) });
+      children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8');
     } catch {
-      // The process is gone already.
+      continue;
+    }
+    for (const child of children.split(' ')) {
+      if (child.trim() === '') continue;
+      found.push(Number(child));
+      descendants(Number(child), found);
     }
   }
-  return table;
+  return found;
 }
 
 /**
@@ -79,19 +98,12 @@ function processTable(): Map<number, { parent: number; ticks: number }> {
 function watchDescendants(): { stop: () => number } {
   const seen = new Map<number, number>();
   const sample = (): void => {
-    const table = processTable();
-    for (const [pid, { ticks }] of table) {
-      for (let ancestor = table.get(pid)?.parent; ancestor !== undefined && ancestor > 1; ancestor = table.get(ancestor)?.parent) {
-        if (ancestor === process.pid) {
-          seen.set(pid, Math.max(seen.get(pid) ?? 0, ticks));
-          break;
-        }
-      }
-    }
+    for (const pid of descendants(process.pid)) seen.set(pid, Math.max(seen.get(pid) ?? 0, cpuTicks(pid)));
   };
   const timer = setInterval(sample, 200);
   return {
     stop: () => {
+      sample();
       clearInterval(timer);
       return ([...seen.values()].reduce((sum, ticks) => sum + ticks, 0) * 1e6) / CLOCK_TICKS_PER_SECOND;
     },
