@@ -214,10 +214,18 @@ async function main(): Promise<void> {
       row({ measure: 'idle node CPU (app + bench process)', value: round(cpuPercent, 1), unit: '% of a core', reference: '-', ratio: null, target: '-', met: null });
     }
 
-    // Commands at c=32, then the same server's raw transactions at c=32.
+    // Commands at c=32, between two runs of the same server's raw transactions at c=32 (their mean is
+    // the reference: a burst of load on a shared machine then moves both sides alike).
+    const rawBefore = await measureRawPostgres(app.databaseUrl, COMMAND_CLIENTS, ms(SECONDS / 2));
     const created = checked('create session c=32', await runLoad({ baseUrl: app.url, requests: users.map(createSession), concurrency: COMMAND_CLIENTS, durationMs: ms(SECONDS) }));
     const updated = checked('update profile c=32', await runLoad({ baseUrl: app.url, requests: users.map(updateProfile), concurrency: COMMAND_CLIENTS, durationMs: ms(SECONDS) }));
-    const rawPg = await measureRawPostgres(app.databaseUrl, COMMAND_CLIENTS, ms(SECONDS));
+    const rawAfter = await measureRawPostgres(app.databaseUrl, COMMAND_CLIENTS, ms(SECONDS / 2));
+    const mean = (a: number, b: number) => (a + b) / 2;
+    const rawPg = {
+      append: { perSecond: mean(rawBefore.append.perSecond, rawAfter.append.perSecond) },
+      plainInsert: { perSecond: mean(rawBefore.plainInsert.perSecond, rawAfter.plainInsert.perSecond) },
+    };
+    log(`raw append before/after: ${round(rawBefore.append.perSecond)}/${round(rawAfter.append.perSecond)} tx/s`);
     log(`raw append c=32: ${round(rawPg.append.perSecond)}/s, plain INSERT c=32: ${round(rawPg.plainInsert.perSecond)}/s`);
     for (const [name, result] of [
       ['create session', created],
