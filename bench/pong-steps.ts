@@ -1,17 +1,39 @@
 /**
- * Pong throughput: the pure environment alone, then a full match with two sandboxed agent
- * processes (the example tracking and random agents) speaking the protocol every step.
+ * The agent protocol's cost per step: a full pong match with two sandboxed agent processes (the
+ * example tracking and random agents) speaking the protocol every step, next to the pure
+ * environment with in-process policies. `npm run bench:pong` (ts-node --transpile-only bench/pong-steps.ts).
+ *
+ * Two matches of different lengths are played and differenced, so starting the sandboxes does not
+ * count: wall µs per step = (wall(long) - wall(short)) / (long - short) - environment alone.
+ * CPU per step is measured the same way: this process (process.cpuUsage) and the agents (their
+ * CPU time sampled from /proc every 200 ms while they run, bubblewrap included), which holds up
+ * better than wall time on a loaded machine. Linux only.
  *
  *   npx ts-node --transpile-only bench/pong-steps.ts [envSteps] [matchSteps]
+ * Environment: BENCH_PONG_ENV_STEPS (default 300000), BENCH_PONG_STEPS (default 20000).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createPong, PONG_ACTIONS } from '../src/domain/arena/environments/pong';
 import { describeSandboxEngine, detectSandboxEngine } from '../src/infrastructure/sandbox/sandbox-engine';
 import { runMatch } from '../src/workers/matches/match-runner';
 
-const ENV_STEPS = Number(process.argv[2] ?? 1_000_000);
-const MATCH_STEPS = Number(process.argv[3] ?? 20_000);
 const EXAMPLES = resolve(__dirname, '..', 'runtime', 'python', 'examples');
+/** Linux USER_HZ: /proc reports CPU times in 1/100 s. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export interface AgentProtocolCost {
+  readonly engine: string;
+  /** Steps per second of the environment alone (both policies in-process). */
+  readonly environmentStepsPerSecond: number;
+  readonly matchSteps: number;
+  /** Wall-clock microseconds per step the protocol adds over the environment alone. */
+  readonly wallMicrosPerStep: number;
+  /** CPU microseconds per step in this process (host side of the protocol and the environment). */
+  readonly hostCpuMicrosPerStep: number;
+  /** CPU microseconds per step of both agent sandboxes together. */
+  readonly agentsCpuMicrosPerStep: number;
+}
 
 function track(ballY: number, ownY: number): number {
   if (ballY > ownY + 0.02) return PONG_ACTIONS.up;
@@ -33,7 +55,72 @@ function environmentAlone(steps: number): number {
   return steps / ((performance.now() - startedAt) / 1000);
 }
 
-async function withAgentProcesses(steps: number): Promise<{ stepsPerSecond: number; steps: number }> {
+/** utime + stime of a process, in clock ticks (0 once it is gone). */
+function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields after the command name start at field 3 (state); utime and stime are fields 14 and 15.
+    return Number(fields[14 - 3]) + Number(fields[15 - 3]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Every descendant of `pid`, from the kernel's children lists (cheap: no scan of all of /proc). */
+function descendants(pid: number, found: number[] = []): number[] {
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return found;
+  }
+  for (const task of tasks) {
+    let children = '';
+    try {
+      children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const child of children.split(' ')) {
+      if (child.trim() === '') continue;
+      found.push(Number(child));
+      descendants(Number(child), found);
+    }
+  }
+  return found;
+}
+
+/**
+ * CPU time of this process's descendants (the sandboxes: bubblewrap and the python agents), sampled
+ * from /proc while they run, since a sandbox killed at the end of a match is never accounted to us.
+ */
+function watchDescendants(): { stop: () => number } {
+  const seen = new Map<number, number>();
+  const sample = (): void => {
+    for (const pid of descendants(process.pid)) seen.set(pid, Math.max(seen.get(pid) ?? 0, cpuTicks(pid)));
+  };
+  const timer = setInterval(sample, 200);
+  return {
+    stop: () => {
+      sample();
+      clearInterval(timer);
+      return ([...seen.values()].reduce((sum, ticks) => sum + ticks, 0) * 1e6) / CLOCK_TICKS_PER_SECOND;
+    },
+  };
+}
+
+interface MatchCost {
+  steps: number;
+  wallMicros: number;
+  hostCpuMicros: number;
+  childCpuMicros: number;
+}
+
+async function playMatch(steps: number): Promise<MatchCost> {
+  const host = process.cpuUsage();
+  const children = watchDescendants();
+  const startedAt = performance.now();
   const result = await runMatch({
     environmentId: 'pong',
     // A target no one reaches, so the match runs to the step cap.
@@ -44,30 +131,53 @@ async function withAgentProcesses(steps: number): Promise<{ stepsPerSecond: numb
       { id: 'random', dir: join(EXAMPLES, 'random_agent') },
     ],
   });
+  const wallMicros = (performance.now() - startedAt) * 1000;
   if (result.forfeits.length > 0) throw new Error(`benchmark match forfeited: ${JSON.stringify(result.forfeits)}`);
-  return { stepsPerSecond: result.totalSteps / result.executionTimeSec, steps: result.totalSteps };
+  const childCpuMicros = children.stop();
+  const hostUsage = process.cpuUsage(host);
+  return { steps: result.totalSteps, wallMicros, hostCpuMicros: hostUsage.user + hostUsage.system, childCpuMicros };
+}
+
+export async function measureAgentProtocol(options: { environmentSteps?: number; matchSteps?: number } = {}): Promise<AgentProtocolCost | null> {
+  const environmentSteps = options.environmentSteps ?? Number(process.env.BENCH_PONG_ENV_STEPS ?? 300_000);
+  const matchSteps = options.matchSteps ?? Number(process.env.BENCH_PONG_STEPS ?? 20_000);
+  const engine = detectSandboxEngine();
+  if (engine.kind === 'none') return null;
+  const alone = environmentAlone(environmentSteps);
+  await playMatch(200); // warm-up: JIT, page cache of python and bubblewrap
+  const short = await playMatch(Math.max(100, Math.floor(matchSteps / 10)));
+  const long = await playMatch(matchSteps);
+  const steps = long.steps - short.steps;
+  const per = (longValue: number, shortValue: number) => (longValue - shortValue) / steps;
+  return {
+    engine: describeSandboxEngine(engine),
+    environmentStepsPerSecond: alone,
+    matchSteps: long.steps,
+    wallMicrosPerStep: per(long.wallMicros, short.wallMicros) - 1e6 / alone,
+    hostCpuMicrosPerStep: per(long.hostCpuMicros, short.hostCpuMicros),
+    agentsCpuMicrosPerStep: per(long.childCpuMicros, short.childCpuMicros),
+  };
 }
 
 async function main(): Promise<void> {
-  const engine = detectSandboxEngine();
-  const alone = environmentAlone(ENV_STEPS);
-  const withAgents = engine.kind === 'none' ? null : await withAgentProcesses(MATCH_STEPS);
-  const rows: [string, string, string][] = [
-    ['pong environment alone (in-process policies)', ENV_STEPS.toLocaleString('en'), Math.round(alone).toLocaleString('en')],
-    withAgents
-      ? ['pong with two sandboxed agent processes', withAgents.steps.toLocaleString('en'), Math.round(withAgents.stepsPerSecond).toLocaleString('en')]
-      : ['pong with two sandboxed agent processes', '-', 'no sandbox'],
-  ];
-  const widths = [0, 1, 2].map((column) => Math.max(...[['setup', 'steps', 'steps/s'], ...rows].map((row) => row[column]!.length)));
-  const line = (row: string[]): string => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  |  ');
-  console.log(`sandbox: ${describeSandboxEngine(engine)}`);
-  console.log(line(['setup', 'steps', 'steps/s']));
-  console.log(widths.map((width) => '-'.repeat(width)).join('--+--'));
-  rows.forEach((row) => console.log(line(row)));
-  if (withAgents) console.log(`the agent protocol costs ${(1e6 / withAgents.stepsPerSecond - 1e6 / alone).toFixed(1)} us per step`);
+  const environmentSteps = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
+  const matchSteps = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
+  const cost = await measureAgentProtocol({ ...(environmentSteps ? { environmentSteps } : {}), ...(matchSteps ? { matchSteps } : {}) });
+  if (cost === null) {
+    console.log('SKIPPED: no sandbox engine on this machine');
+    return;
+  }
+  console.log(`sandbox: ${cost.engine}`);
+  console.log(`pong environment alone (in-process policies): ${Math.round(cost.environmentStepsPerSecond).toLocaleString('en')} steps/s`);
+  console.log(`match of ${cost.matchSteps.toLocaleString('en')} steps with two sandboxed agents, differenced against a short one:`);
+  console.log(`  agent protocol, wall clock: ${cost.wallMicrosPerStep.toFixed(1)} us per step (over the environment alone)`);
+  console.log(`  CPU in this process:        ${cost.hostCpuMicrosPerStep.toFixed(1)} us per step`);
+  console.log(`  CPU of both agents:         ${cost.agentsCpuMicrosPerStep.toFixed(1)} us per step`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

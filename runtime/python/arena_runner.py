@@ -41,8 +41,8 @@ def take_protocol_channels():
     prints ends in the match log. os.dup() makes non-inheritable fds, so subprocesses the agent
     starts do not get the protocol channels either.
     """
-    protocol_in = os.fdopen(os.dup(0), "r", encoding="utf-8", newline="\n")
-    protocol_out = os.fdopen(os.dup(1), "w", encoding="utf-8", newline="\n")
+    protocol_in = os.fdopen(os.dup(0), "rb")
+    protocol_out = os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -53,13 +53,20 @@ def take_protocol_channels():
 
 
 class Channel:
-    def __init__(self, protocol_in, protocol_out):
+    """Reads lines (bytes) from the host and writes whole lines with one os.write each: no
+    buffered writer to flush, and nothing left waiting in a buffer once a line is sent."""
+
+    def __init__(self, protocol_in, protocol_out_fd):
         self.protocol_in = protocol_in
-        self.protocol_out = protocol_out
+        self.protocol_out_fd = protocol_out_fd
 
     def send(self, message):
-        self.protocol_out.write(json.dumps(message, allow_nan=False, separators=(",", ":")) + "\n")
-        self.protocol_out.flush()
+        self.send_line(json.dumps(message, allow_nan=False, separators=(",", ":")).encode("utf-8") + b"\n")
+
+    def send_line(self, data):
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.protocol_out_fd, view):]
 
     def fail(self, phase, message, with_traceback=False):
         detail = message
@@ -129,8 +136,17 @@ def to_json_action(action):
     """numpy scalars and arrays become plain numbers and lists; anything else is sent as is."""
     if hasattr(action, "tolist"):
         action = action.tolist()
-    json.dumps(action, allow_nan=False)  # raises if it cannot travel
     return action
+
+
+def action_line(step, action):
+    """The answer line, as json.dumps would write it; raises TypeError/ValueError if the action
+    cannot travel as JSON. A plain int (the usual discrete action) is formatted directly."""
+    if type(action) is int and type(step) is int:
+        return b'{"type":"action","step":%d,"action":%d}\n' % (step, action)
+    action = to_json_action(action)
+    text = json.dumps({"type": "action", "step": step, "action": action}, allow_nan=False, separators=(",", ":"))
+    return text.encode("utf-8") + b"\n"
 
 
 def serve(channel, agent_dir):
@@ -167,10 +183,10 @@ def serve(channel, agent_dir):
             except BaseException as error:  # noqa: BLE001
                 channel.fail("act", describe_exception(error), with_traceback=True)
             try:
-                action = to_json_action(action)
+                answer = action_line(step, action)
             except (TypeError, ValueError) as error:
                 channel.fail("action", "act() returned %.200r, which is not a JSON action (%s)" % (action, error))
-            channel.send({"type": "action", "step": step, "action": action})
+            channel.send_line(answer)
 
         elif kind == "close":
             close = getattr(agent, "close", None)

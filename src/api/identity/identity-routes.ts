@@ -62,14 +62,15 @@ export function identityRoutes(deps: IdentityRouteDeps) {
     newId: deps.newId,
     metadata: { correlationId: ctx.requestId, causationId: ctx.requestId, ...(ctx.user ? { userId: ctx.user.id } : {}) },
   });
+  /** The answer of register, login and refresh: the tokens of both contracts, for `user`. */
   const tokenBody = (
-    user: AuthenticatedUser,
+    user: { id: string; username: string; email: string; full_name: string | null; created_at?: string },
     session: SessionTokens,
-    publicUser: { id: string; username: string; email: string; full_name: string | null; created_at?: string },
   ) => {
-    const issued = deps.tokens.issue(user, session);
+    const signedIn: AuthenticatedUser = { id: user.id, username: user.username };
+    const issued = deps.tokens.issue(signedIn, session);
     // `access_token` (LapXcel, 1 h + refresh) and `token` (RL-Arena, 24 h, no refresh) differ only in lifetime.
-    return { ...issued, token: deps.tokens.issueArenaToken(user, session), user: publicUser };
+    return { ...issued, token: deps.tokens.issueArenaToken(signedIn, session), user };
   };
   /** Read-your-writes: the answer to a command reflects it in the read model the next GET reads. */
   const projected = (streamId: string, revision: bigint | null) =>
@@ -107,15 +108,8 @@ export function identityRoutes(deps: IdentityRouteDeps) {
         return {
           status: 201,
           body: tokenBody(
-            { id: outcome.userId, username: body.username },
+            { id: outcome.userId, username: body.username, email: body.email, full_name: body.full_name ?? null, created_at: registered?.registeredAt },
             session,
-            {
-              id: outcome.userId,
-              username: body.username,
-              email: body.email,
-              full_name: body.full_name ?? null,
-              created_at: registered?.registeredAt,
-            },
           ),
         };
       },
@@ -140,11 +134,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
         const session = await startSession(commandContext(ctx), user.userId);
         return {
           status: 200,
-          body: tokenBody(
-            { id: user.userId, username: user.username },
-            session,
-            { id: user.userId, username: user.username, email: user.email, full_name: user.fullName },
-          ),
+          body: tokenBody({ id: user.userId, username: user.username, email: user.email, full_name: user.fullName }, session),
         };
       },
     }),
@@ -172,11 +162,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
         }
         return {
           status: 200,
-          body: tokenBody(
-            { id: state.userId, username: state.username },
-            session,
-            { id: state.userId, username: state.username, email: state.email, full_name: state.fullName },
-          ),
+          body: tokenBody({ id: state.userId, username: state.username, email: state.email, full_name: state.fullName }, session),
         };
       },
     }),

@@ -50,6 +50,34 @@ export type AgentMessage = z.infer<typeof agentMessageSchema>;
 
 export type ParsedAgentLine = { readonly ok: true; readonly message: AgentMessage } | { readonly ok: false; readonly problem: string };
 
+/** The line of a step message, byte for byte what JSON.stringify({ type, step, observation }) writes. */
+export function stepLine(step: number, observation: readonly number[]): string {
+  return `{"type":"step","step":${step},"observation":${JSON.stringify(observation)}}`;
+}
+
+const ACTION_KEYS = 3;
+
+/**
+ * The answer of almost every step, `{"type":"action","step":N,"action":<number>}`, recognised
+ * without zod; it accepts exactly what the schema accepts for that shape. Anything else (other
+ * actions, other messages, extra keys) goes through the schema.
+ */
+function plainNumericAction(json: unknown): AgentMessage | null {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return null;
+  const candidate = json as { type?: unknown; step?: unknown; action?: unknown };
+  if (candidate.type !== 'action') return null;
+  const { step, action } = candidate;
+  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) return null;
+  if (typeof action !== 'number' || !Number.isFinite(action)) return null;
+  let keys = 0;
+  for (const key in json) {
+    if (!Object.prototype.hasOwnProperty.call(json, key)) continue;
+    if (key !== 'type' && key !== 'step' && key !== 'action') return null;
+    keys += 1;
+  }
+  return keys === ACTION_KEYS ? { type: 'action', step, action } : null;
+}
+
 export function parseAgentLine(line: string): ParsedAgentLine {
   let json: unknown;
   try {
@@ -57,6 +85,8 @@ export function parseAgentLine(line: string): ParsedAgentLine {
   } catch {
     return { ok: false, problem: `not JSON: ${JSON.stringify(line.slice(0, 120))}` };
   }
+  const action = plainNumericAction(json);
+  if (action !== null) return { ok: true, message: action };
   const parsed = agentMessageSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ForfeitReason } from '../../domain/arena/replay';
 import { UnavailableError } from '../../domain/shared/errors';
-import { parseAgentLine, type AgentMessage, type InitMessage } from './agent-protocol';
+import { parseAgentLine, stepLine, type AgentMessage, type InitMessage } from './agent-protocol';
 import { buildSandboxCommand, type ReadOnlyBind } from './sandbox-command';
 import type { SandboxEngine } from './sandbox-engine';
 import type { SandboxLimits } from './sandbox-limits';
@@ -134,7 +134,7 @@ export class AgentSession {
   /** Sends one observation and waits for the action, at most `deadlineMs`. */
   async act(step: number, observation: readonly number[], deadlineMs = this.limits.stepDeadlineMs): Promise<StepOutcome> {
     const startedAt = performance.now();
-    this.process.send(JSON.stringify({ type: 'step', step, observation }));
+    this.process.send(stepLine(step, observation));
     const answer = await this.receive(deadlineMs, `step ${step}`);
     const elapsedMs = performance.now() - startedAt;
     if (!answer.ok) return { ok: false, failure: answer.failure, elapsedMs };

@@ -41,7 +41,15 @@ export class SandboxedProcess {
   private failure: ChannelFailure | null = null;
   private exitFailure: ChannelFailure | null = null;
   private stdoutEnded = false;
-  private waiter: (() => void) | null = null;
+  /** The one `nextLine` call waiting for a line, with its deadline (Date.now() milliseconds). */
+  private waiter: { readonly resolve: (result: LineResult) => void; readonly deadline: number } | null = null;
+  /**
+   * One timer for every deadline instead of a timer per line: step after step the deadline moves
+   * later, so the timer fires about once per deadline length, finds the current waiter's
+   * deadline, and either times it out or re-arms for what is left.
+   */
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private deadlineTimerAt = 0;
   private readonly exited: Promise<void>;
 
   constructor(
@@ -84,24 +92,18 @@ export class SandboxedProcess {
     this.child.stdin.write(`${line}\n`);
   }
 
-  /** The next stdout line; `timeout` if none arrives within `deadlineMs`. */
-  async nextLine(deadlineMs: number): Promise<LineResult> {
+  /** The next stdout line; `timeout` if none arrives within `deadlineMs`. One call waits at a time. */
+  nextLine(deadlineMs: number): Promise<LineResult> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve({ kind: 'line', line });
+    if (this.failure) return Promise.resolve({ kind: 'failed', failure: this.failure });
+    if (deadlineMs <= 0) return Promise.resolve({ kind: 'timeout' });
     const deadline = Date.now() + deadlineMs;
-    for (;;) {
-      const line = this.lines.shift();
-      if (line !== undefined) return { kind: 'line', line };
-      if (this.failure) return { kind: 'failed', failure: this.failure };
-      const remainingMs = deadline - Date.now();
-      if (remainingMs <= 0) return { kind: 'timeout' };
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, remainingMs);
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.waiter = null;
-    }
+    return new Promise<LineResult>((resolve) => {
+      this.waiter = { resolve, deadline };
+      // A later deadline is found by the armed timer when it fires; only an earlier one re-arms it.
+      if (this.deadlineTimer === null || deadline < this.deadlineTimerAt) this.armDeadlineTimer(deadline);
+    });
   }
 
   /** SIGKILLs the sandbox (idempotent) and waits until the process is gone. */
@@ -110,6 +112,8 @@ export class SandboxedProcess {
       this.child.kill('SIGKILL');
     }
     await this.exited;
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
     this.child.stdout.destroy();
     this.child.stderr.destroy();
     this.child.stdin.destroy();
@@ -126,9 +130,39 @@ export class SandboxedProcess {
     return exited;
   }
 
+  /** Hands the waiting `nextLine` call the next line, or the failure, if there is one. */
   private wake(): void {
-    this.waiter?.();
+    const waiter = this.waiter;
+    if (waiter === null) return;
+    const line = this.lines.shift();
+    if (line !== undefined) {
+      this.waiter = null;
+      waiter.resolve({ kind: 'line', line });
+    } else if (this.failure) {
+      this.waiter = null;
+      waiter.resolve({ kind: 'failed', failure: this.failure });
+    }
   }
+
+  private armDeadlineTimer(deadline: number): void {
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineTimerAt = deadline;
+    // Unreferenced: while a line is awaited the child's pipes keep the process alive anyway.
+    this.deadlineTimer = setTimeout(this.onDeadlineTimer, Math.max(0, deadline - Date.now())).unref();
+  }
+
+  private readonly onDeadlineTimer = (): void => {
+    this.deadlineTimer = null;
+    const waiter = this.waiter;
+    if (waiter === null) return;
+    const remainingMs = waiter.deadline - Date.now();
+    if (remainingMs > 0) {
+      this.armDeadlineTimer(waiter.deadline);
+      return;
+    }
+    this.waiter = null;
+    waiter.resolve({ kind: 'timeout' });
+  };
 
   private fail(failure: ChannelFailure): void {
     if (this.failure) return;
@@ -146,11 +180,15 @@ export class SandboxedProcess {
     }
     let start = 0;
     for (let newline = chunk.indexOf(0x0a); newline !== -1; newline = chunk.indexOf(0x0a, start)) {
-      const piece = chunk.subarray(start, newline);
-      if (this.partialLineBytes + piece.length > this.caps.maxMessageBytes) break;
-      this.lines.push(Buffer.concat([...this.partialLine, piece]).toString('utf8'));
-      this.partialLine = [];
-      this.partialLineBytes = 0;
+      if (this.partialLineBytes + (newline - start) > this.caps.maxMessageBytes) break;
+      if (this.partialLineBytes === 0) {
+        // The usual case: a whole line inside one chunk, decoded without copying it first.
+        this.lines.push(chunk.toString('utf8', start, newline));
+      } else {
+        this.lines.push(Buffer.concat([...this.partialLine, chunk.subarray(start, newline)]).toString('utf8'));
+        this.partialLine = [];
+        this.partialLineBytes = 0;
+      }
       start = newline + 1;
     }
     const rest = chunk.subarray(start);

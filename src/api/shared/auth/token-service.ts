@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import { z } from 'zod';
@@ -78,7 +78,11 @@ export interface TokenSession {
 }
 
 export class TokenService {
-  readonly #secret: string;
+  /**
+   * The HMAC key, built once. Given a string, jsonwebtoken first tries to parse it as a PEM public
+   * key on every sign and verify, then builds a secret key from it: that was most of a token check.
+   */
+  readonly #key: KeyObject;
   readonly #accessTokenTtlSec: number;
   readonly #refreshTokenTtlSec: number;
   readonly #arenaTokenTtlSec: number;
@@ -88,7 +92,7 @@ export class TokenService {
     if (options.secret.length < MIN_SECRET_LENGTH) {
       throw new Error(`JWT secret must be at least ${MIN_SECRET_LENGTH} characters`);
     }
-    this.#secret = options.secret;
+    this.#key = createSecretKey(Buffer.from(options.secret, 'utf8'));
     this.#accessTokenTtlSec = options.accessTokenTtlSec;
     this.#refreshTokenTtlSec = options.refreshTokenTtlSec;
     this.#arenaTokenTtlSec = options.arenaTokenTtlSec ?? DEFAULT_ARENA_TOKEN_TTL_SEC;
@@ -101,7 +105,7 @@ export class TokenService {
     const accessToken = this.#signAccess(user, this.#accessTokenTtlSec, session);
     const refreshToken = jwt.sign(
       { sub: user.id, username: user.username, typ: 'refresh', jti: session?.refreshTokenId ?? randomUUID(), iat: issuedAtSec, ...sid },
-      this.#secret,
+      this.#key,
       { algorithm: JWT_ALGORITHM, expiresIn: this.#refreshTokenTtlSec },
     );
     return { access_token: accessToken, token_type: 'bearer', expires_in: this.#accessTokenTtlSec, refresh_token: refreshToken };
@@ -141,7 +145,9 @@ export class TokenService {
     return new JwtStrategy(
       {
         jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-        secretOrKey: this.#secret,
+        // passport-jwt hands the key to jsonwebtoken.verify untouched; its types only name string |
+        // Buffer, but jsonwebtoken takes a KeyObject (and skips re-parsing the secret on every request).
+        secretOrKey: this.#key as unknown as Buffer,
         algorithms: [JWT_ALGORITHM],
       },
       (payload: unknown, done: (error: null, user: AuthenticatedUser | false, info?: { message: string }) => void) => {
@@ -159,7 +165,7 @@ export class TokenService {
   #signAccess(user: AuthenticatedUser, ttlSec: number, session: TokenSession | undefined): string {
     const issuedAtSec = Math.floor(this.#now() / 1000);
     const sid = session === undefined ? {} : { sid: session.sessionId };
-    return jwt.sign({ sub: user.id, username: user.username, typ: 'access', iat: issuedAtSec, ...sid }, this.#secret, {
+    return jwt.sign({ sub: user.id, username: user.username, typ: 'access', iat: issuedAtSec, ...sid }, this.#key, {
       algorithm: JWT_ALGORITHM,
       expiresIn: ttlSec,
     });
@@ -167,7 +173,7 @@ export class TokenService {
 
   #verifySignature(token: string): unknown {
     try {
-      return jwt.verify(token, this.#secret, {
+      return jwt.verify(token, this.#key, {
         algorithms: [JWT_ALGORITHM],
         clockTimestamp: Math.floor(this.#now() / 1000),
       });

@@ -1,0 +1,350 @@
+/**
+ * One run of the system benchmarks against one bus (`npm run bench` runs it once per bus and prints
+ * the table; see bench/index.ts). Writes its rows as JSON to BENCH_RESULT_FILE.
+ *
+ *   BENCH_BUS=postgres|kafka  (kafka needs KAFKA_BROKERS)
+ *   BENCH_QUICK=1             small sizes and short runs
+ * Sizes (env): BENCH_SECONDS (per load run), BENCH_INGEST_POINTS, BENCH_MEMORY_POINTS, BENCH_IDLE_SECONDS.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
+import express from 'express';
+import pg from 'pg';
+import { clickHouseReplayNames } from '../src/runtime/ops/replay-runner';
+import { generateSession } from '../test/fixtures/telemetry/trace-generator';
+import { BENCH_DATABASE, startBenchApp, type BenchApp } from './lib/bench-app';
+import { runLoad, type LoadRequest, type LoadResult } from './lib/http-load';
+import { committedPerSecond, measureRawPostgres } from './lib/raw-postgres';
+import type { BenchRow } from './lib/bench-table';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const BUS = process.env.BENCH_BUS === 'kafka' ? 'kafka' : 'postgres';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 4 : 12));
+const INGEST_POINTS = Number(process.env.BENCH_INGEST_POINTS ?? (QUICK ? 100_000 : 400_000));
+const MEMORY_POINTS = Number(process.env.BENCH_MEMORY_POINTS ?? (QUICK ? 200_000 : 2_000_000));
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? (QUICK ? 5 : 10));
+const COMMAND_CLIENTS = 32;
+const READ_CLIENTS = 16;
+const UPLOAD_BATCH = 2_000;
+const UPLOAD_SESSIONS = 4;
+const POINTS_PER_SESSION = 50_000;
+const RAW_BLOCK_ROWS = 50_000;
+const HZ = 50;
+const CLI = resolve(__dirname, '..', 'dist', 'src', 'cli.js');
+
+const ms = (seconds: number) => seconds * 1000;
+const round = (value: number, digits = 0) => Number(value.toFixed(digits));
+const log = (message: string) => console.error(`[bench ${BUS}] ${message}`);
+
+function checked(what: string, result: LoadResult): LoadResult {
+  log(`${what}: ${round(result.perSecond, 1)}/s, p50 ${round(result.p50Ms, 1)} ms, ${result.errors} errors`);
+  if (result.requests === 0) throw new Error(`${what}: no request succeeded (${result.firstError ?? 'no error recorded'})`);
+  return result;
+}
+
+async function call(app: BenchApp, method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`${app.url}/api/v1${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const answer = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer).slice(0, 300)}`);
+  return answer;
+}
+
+interface BenchUser {
+  readonly id: string;
+  readonly token: string;
+}
+
+async function registerUsers(app: BenchApp, count: number): Promise<BenchUser[]> {
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const answer = await call(app, 'POST', '/auth/register', { username: `bench_user_${i}`, email: `bench${i}@bench.io`, password: 'BenchPass123' });
+      return { id: String((answer.user as { id: string }).id), token: String(answer.access_token) };
+    }),
+  );
+}
+
+const SESSION_BODY = JSON.stringify({ session_name: 'bench', track_name: 'Generated Ring', car_model: 'GT3', track_length_m: 4568.45 });
+const createSession = (user: BenchUser): LoadRequest => ({ method: 'POST', path: '/api/v1/telemetry/sessions', headers: { authorization: `Bearer ${user.token}` }, body: SESSION_BODY });
+const updateProfile = (user: BenchUser, i: number): LoadRequest => ({
+  method: 'PUT',
+  path: '/api/v1/users/me',
+  headers: { authorization: `Bearer ${user.token}` },
+  body: JSON.stringify({ full_name: `Bench Driver ${i}` }),
+});
+
+function chdbClient(path: string): ClickHouseClient {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createChdbConnection } = require('chdb/connection') as typeof import('chdb/connection');
+  return createClient({ connection: createChdbConnection({ path }) as unknown as NonNullable<ClickHouseClientConfigOptions['connection']> });
+}
+
+async function chCount(raw: ClickHouseClient, table: string): Promise<number> {
+  const rows = await (await raw.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' })).json<{ n: string | number }>();
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The ClickHouse table the app keeps `pattern` rows in (found by name, so the bench needs no schema). */
+async function findTable(raw: ClickHouseClient, database: string, pattern: string): Promise<string> {
+  const rows = await (
+    await raw.query({
+      query: `SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE {pattern:String} AND engine NOT LIKE '%View%' ORDER BY total_rows DESC`,
+      query_params: { db: database, pattern },
+      format: 'JSONEachRow',
+    })
+  ).json<{ name: string }>();
+  const name = rows[0]?.name;
+  if (!name) throw new Error(`no ClickHouse table like ${pattern} in ${database}`);
+  return `${database}.${name}`;
+}
+
+/** Uploads `total` generated points in sessions of POINTS_PER_SESSION, UPLOAD_SESSIONS at a time. */
+async function uploadPoints(app: BenchApp, user: BenchUser, total: number, seedBase: number): Promise<number> {
+  let uploaded = 0;
+  let seed = seedBase;
+  while (uploaded < total) {
+    const group = Array.from({ length: UPLOAD_SESSIONS }, () => {
+      const count = Math.min(POINTS_PER_SESSION, total - uploaded);
+      uploaded += Math.max(0, count);
+      return count;
+    }).filter((count) => count > 0);
+    await Promise.all(
+      group.map(async (count) => {
+        seed += 1;
+        const laps = Math.ceil(count / (HZ * 75)) + 1;
+        const points = generateSession({ seed, laps, hz: HZ, start: 'rolling' }).points.slice(0, count);
+        const session = await call(app, 'POST', '/telemetry/sessions', SESSION_BODY, user.token);
+        for (let start = 0; start < points.length; start += UPLOAD_BATCH) {
+          const body = JSON.stringify({ data_points: points.slice(start, start + UPLOAD_BATCH), batch_id: `bench-${seed}-${start}` });
+          await call(app, 'POST', `/telemetry/sessions/${String(session.id)}/data`, body, user.token);
+        }
+      }),
+    );
+  }
+  return uploaded;
+}
+
+async function waitForCount(raw: ClickHouseClient, table: string, atLeast: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await chCount(raw, table)) < atLeast) {
+    if (Date.now() > deadline) throw new Error(`${table}: fewer than ${atLeast} rows after ${timeoutMs} ms`);
+    await new Promise((done) => setTimeout(done, 20));
+  }
+}
+
+function rssMb(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage.rss() / 1024 / 1024;
+}
+
+async function helloWorld(): Promise<{ url: string; close: () => Promise<void> }> {
+  const app = express();
+  app.get('/', (_req, res) => {
+    res.send('Hello World!');
+  });
+  return new Promise((done) => {
+    const server = app.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      done({ url: `http://127.0.0.1:${port}`, close: () => new Promise((closed) => server.close(() => closed())) });
+    });
+  });
+}
+
+/** Runs the `arena` CLI on the app's data (the app stopped); returns wall seconds. */
+async function arena(app: BenchApp, args: string[]): Promise<{ seconds: number; stdout: string }> {
+  const startedAt = performance.now();
+  const { stdout } = await promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...process.env, ...app.env }, maxBuffer: 64 * 1024 * 1024 });
+  return { seconds: (performance.now() - startedAt) / 1000, stdout };
+}
+
+/** One pass over every stored event, page by page in position order, as a reader of the store would. */
+async function rawReadPass(databaseUrl: string): Promise<{ events: number; perSecond: number }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const startedAt = performance.now();
+    let events = 0;
+    let after = '0';
+    for (;;) {
+      const page = await client.query<{ global_position: string }>(
+        'SELECT global_position::text AS global_position, transaction_id::text, event_id, stream_id, revision::text, type, data, metadata, created_at FROM eventstore.events WHERE global_position > $1::bigint ORDER BY global_position LIMIT 5000',
+        [after],
+      );
+      if (page.rows.length === 0) break;
+      events += page.rows.length;
+      after = page.rows[page.rows.length - 1]!.global_position;
+    }
+    return { events, perSecond: events / ((performance.now() - startedAt) / 1000) };
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const rows: BenchRow[] = [];
+  const bus = BUS === 'kafka' ? 'Kafka bus' : 'in-process bus';
+  const row = (r: Omit<BenchRow, 'bus'>) => rows.push({ ...r, bus });
+  const kafkaBrokers = BUS === 'kafka' ? process.env.KAFKA_BROKERS : undefined;
+  if (BUS === 'kafka' && !kafkaBrokers) throw new Error('BENCH_BUS=kafka needs KAFKA_BROKERS');
+  const app = await startBenchApp({ ...(kafkaBrokers ? { kafkaBrokers } : {}) });
+  const raw = chdbClient(join(app.dataDir, 'chdb'));
+  const database = app.config.CLICKHOUSE_DATABASE;
+  try {
+    log(`app on ${app.url}`);
+    const users = await registerUsers(app, COMMAND_CLIENTS);
+    const driver = users[0]!;
+    await call(app, 'GET', '/telemetry/sessions', undefined, driver.token);
+    const rssAtStart = rssMb();
+
+    if (BUS === 'postgres') {
+      log(`idle for ${IDLE_SECONDS} s`);
+      await new Promise((done) => setTimeout(done, 2000));
+      const cpu = process.cpuUsage();
+      const idleCommits = await committedPerSecond(app.databaseUrl, BENCH_DATABASE, ms(IDLE_SECONDS));
+      const idleCpu = process.cpuUsage(cpu);
+      row({ measure: 'idle PostgreSQL transactions/s', value: round(idleCommits, 1), unit: 'tx/s', reference: '-', ratio: null, target: '≤ 5', met: idleCommits <= 5 });
+      const cpuPercent = ((idleCpu.user + idleCpu.system) / 1e6 / IDLE_SECONDS) * 100;
+      row({ measure: 'idle node CPU (app + bench process)', value: round(cpuPercent, 1), unit: '% of a core', reference: '-', ratio: null, target: '-', met: null });
+    }
+
+    // Commands at c=32, between two runs of the same server's raw transactions at c=32 (their mean is
+    // the reference: a burst of load on a shared machine then moves both sides alike).
+    const rawBefore = await measureRawPostgres(app.databaseUrl, COMMAND_CLIENTS, ms(SECONDS / 2));
+    const created = checked('create session c=32', await runLoad({ baseUrl: app.url, requests: users.map(createSession), concurrency: COMMAND_CLIENTS, durationMs: ms(SECONDS) }));
+    const updated = checked('update profile c=32', await runLoad({ baseUrl: app.url, requests: users.map(updateProfile), concurrency: COMMAND_CLIENTS, durationMs: ms(SECONDS) }));
+    const rawAfter = await measureRawPostgres(app.databaseUrl, COMMAND_CLIENTS, ms(SECONDS / 2));
+    const mean = (a: number, b: number) => (a + b) / 2;
+    const rawPg = {
+      append: { perSecond: mean(rawBefore.append.perSecond, rawAfter.append.perSecond) },
+      plainInsert: { perSecond: mean(rawBefore.plainInsert.perSecond, rawAfter.plainInsert.perSecond) },
+    };
+    log(`raw append before/after: ${round(rawBefore.append.perSecond)}/${round(rawAfter.append.perSecond)} tx/s`);
+    log(`raw append c=32: ${round(rawPg.append.perSecond)}/s, plain INSERT c=32: ${round(rawPg.plainInsert.perSecond)}/s`);
+    for (const [name, result] of [
+      ['create session', created],
+      ['update profile', updated],
+    ] as const) {
+      row({
+        measure: `command c=32 (${name}) / raw append tx`,
+        value: round(result.perSecond, 1),
+        unit: 'cmd/s',
+        reference: `${round(rawPg.append.perSecond)} tx/s`,
+        ratio: result.perSecond / rawPg.append.perSecond,
+        target: '≥ 0.5',
+        met: result.perSecond / rawPg.append.perSecond >= 0.5,
+      });
+      row({
+        measure: `command c=32 (${name}) / plain INSERT`,
+        value: round(result.perSecond, 1),
+        unit: 'cmd/s',
+        reference: `${round(rawPg.plainInsert.perSecond)} ins/s`,
+        ratio: result.perSecond / rawPg.plainInsert.perSecond,
+        target: '-',
+        met: null,
+      });
+    }
+
+    // One client: latency of a command, read-your-writes included (the routes wait for their read model).
+    for (const [name, request] of [
+      ['create session', createSession(driver)],
+      ['update profile', updateProfile(driver, 0)],
+    ] as const) {
+      const lone = checked(`${name} c=1`, await runLoad({ baseUrl: app.url, requests: [request], concurrency: 1, durationMs: ms(SECONDS / 2) }));
+      row({ measure: `command c=1 p50 (${name}), read-your-writes`, value: round(lone.p50Ms, 1), unit: 'ms', reference: '-', ratio: null, target: '≤ 10 ms', met: lone.p50Ms <= 10 });
+    }
+
+    // Telemetry ingest: upload -> rows queryable in ClickHouse; then the raw client inserting the same rows.
+    log(`ingesting ${INGEST_POINTS.toLocaleString('en')} points`);
+    const ingestStart = performance.now();
+    const ingested = await uploadPoints(app, driver, INGEST_POINTS, 100);
+    const pointsTable = await findTable(raw, database, '%point%');
+    await waitForCount(raw, pointsTable, ingested, ms(600));
+    const ingestPerSecond = ingested / ((performance.now() - ingestStart) / 1000);
+    const pointRows = await (await raw.query({ query: `SELECT * FROM ${pointsTable}`, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+    await raw.command({ query: `DROP TABLE IF EXISTS ${database}.bench_raw_points` });
+    await raw.command({ query: `CREATE TABLE ${database}.bench_raw_points AS ${pointsTable}` });
+    const rawStart = performance.now();
+    for (let start = 0; start < pointRows.length; start += RAW_BLOCK_ROWS) {
+      await raw.insert({ table: `${database}.bench_raw_points`, values: pointRows.slice(start, start + RAW_BLOCK_ROWS), format: 'JSONEachRow' });
+    }
+    const rawInsertPerSecond = pointRows.length / ((performance.now() - rawStart) / 1000);
+    await raw.command({ query: `DROP TABLE ${database}.bench_raw_points` });
+    log(`ingest ${round(ingestPerSecond)} points/s; raw insert ${round(rawInsertPerSecond)} rows/s`);
+    row({
+      measure: 'telemetry ingest / raw chDB insert (50k-row blocks)',
+      value: round(ingestPerSecond),
+      unit: 'points/s',
+      reference: `${round(rawInsertPerSecond)} rows/s`,
+      ratio: ingestPerSecond / rawInsertPerSecond,
+      target: '≥ 0.7',
+      met: ingestPerSecond / rawInsertPerSecond >= 0.7,
+    });
+
+    if (BUS === 'postgres') {
+      // List endpoint and express hello world, both at c=16 with the same load generator.
+      const list = checked('list c=16', await runLoad({ baseUrl: app.url, requests: [{ method: 'GET', path: '/api/v1/telemetry/sessions', headers: { authorization: `Bearer ${driver.token}` } }], concurrency: READ_CLIENTS, durationMs: ms(SECONDS) }));
+      const hello = await helloWorld();
+      const helloLoad = checked('hello world c=16', await runLoad({ baseUrl: hello.url, requests: [{ method: 'GET', path: '/' }], concurrency: READ_CLIENTS, durationMs: ms(SECONDS) }));
+      await hello.close();
+      row({ measure: 'list endpoint c=16 / express hello world', value: round(list.perSecond), unit: 'req/s', reference: `${round(helloLoad.perSecond)} req/s`, ratio: list.perSecond / helloLoad.perSecond, target: '≥ 0.4', met: list.perSecond / helloLoad.perSecond >= 0.4 });
+
+      // Analytics overview on the ingested points, and the laps query it runs, straight on chDB.
+      const overview = checked('overview c=16', await runLoad({ baseUrl: app.url, requests: [{ method: 'GET', path: '/api/v1/analytics/performance/overview?period=all_time', headers: { authorization: `Bearer ${driver.token}` } }], concurrency: READ_CLIENTS, durationMs: ms(SECONDS) }));
+      const lapsTable = await findTable(raw, database, '%lap%');
+      const lapsSql = `SELECT * FROM ${lapsTable} FINAL WHERE user_id = {userId:UUID} ORDER BY ended_at, session_id, lap_number`;
+      let direct = 0;
+      const directStart = performance.now();
+      await Promise.all(
+        Array.from({ length: READ_CLIENTS }, async () => {
+          while (performance.now() - directStart < ms(SECONDS)) {
+            await (await raw.query({ query: lapsSql, query_params: { userId: driver.id }, format: 'JSONEachRow' })).json();
+            direct += 1;
+          }
+        }),
+      );
+      const directPerSecond = direct / ((performance.now() - directStart) / 1000);
+      row({ measure: `analytics overview (${ingested.toLocaleString('en')} points) c=16 / its SQL on chDB`, value: round(overview.perSecond, 1), unit: 'req/s', reference: `${round(directPerSecond, 1)} q/s`, ratio: overview.perSecond / directPerSecond, target: '≥ 0.8', met: overview.perSecond / directPerSecond >= 0.8 });
+
+      // Memory: ingest up to MEMORY_POINTS, let the system go idle, compare RSS.
+      log(`ingesting up to ${MEMORY_POINTS.toLocaleString('en')} points for the memory row`);
+      const more = await uploadPoints(app, driver, Math.max(0, MEMORY_POINTS - ingested), 10_000);
+      await waitForCount(raw, pointsTable, ingested + more, ms(1800));
+      await new Promise((done) => setTimeout(done, ms(IDLE_SECONDS)));
+      const rssAfter = rssMb();
+      row({ measure: `RSS after ${(ingested + more).toLocaleString('en')} points, idle / at start`, value: round(rssAfter), unit: 'MB', reference: `${round(rssAtStart)} MB`, ratio: rssAfter / rssAtStart, target: '≤ 1.2', met: rssAfter / rssAtStart <= 1.2 });
+
+      // Replays through the CLI on the same data, the app stopped.
+      await raw.close();
+      await app.stopApp();
+      const readPass = await rawReadPass(app.databaseUrl);
+      const replayAll = await arena(app, ['replay', 'all']);
+      const replayPerSecond = readPass.events / replayAll.seconds;
+      row({ measure: `replay all (${readPass.events.toLocaleString('en')} events) / raw read pass`, value: round(replayPerSecond), unit: 'events/s', reference: `${round(readPass.perSecond)} events/s`, ratio: replayPerSecond / readPass.perSecond, target: '≥ 0.5', met: replayPerSecond / readPass.perSecond >= 0.5 });
+      const chName = clickHouseReplayNames.find((name) => name.includes('telemetry')) ?? clickHouseReplayNames[0]!;
+      const chReplay = await arena(app, ['replay', chName]);
+      const chRowsPerSecond = (ingested + more) / chReplay.seconds;
+      row({ measure: `ClickHouse replay (${chName}) / raw insert`, value: round(chRowsPerSecond), unit: 'rows/s', reference: `${round(rawInsertPerSecond)} rows/s`, ratio: chRowsPerSecond / rawInsertPerSecond, target: '≥ 0.7', met: chRowsPerSecond / rawInsertPerSecond >= 0.7 });
+    }
+  } finally {
+    await raw.close().catch(() => undefined);
+    await app.close();
+  }
+  const out = process.env.BENCH_RESULT_FILE;
+  if (out) writeFileSync(out, JSON.stringify(rows));
+  else console.log(JSON.stringify(rows, null, 2));
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
