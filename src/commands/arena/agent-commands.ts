@@ -25,7 +25,7 @@ async function claimHolder(ctx: CommandContext, agentId: string | null): Promise
 async function claimAgentName(ctx: CommandContext, ownerId: string, name: string, agentId: string): Promise<void> {
   const streamId = agentNameClaimStreamId(ownerId, name);
   const { state } = await loadAggregate(ctx.store, streamId, agentNameClaimDecider);
-  const currentHolder = state.agentId === agentId ? 'alive' : await claimHolder(ctx, state.agentId);
+  const currentHolder = state.holderId === agentId ? 'alive' : await claimHolder(ctx, state.holderId);
   await handleCommand(
     ctx.store,
     streamId,
