@@ -137,6 +137,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     await snapshots.migrate();
     const commandStates = createCommandStates(store, {
       snapshots,
+      snapshotEvery: config.SNAPSHOT_EVERY_EVENTS,
       onSnapshotError: (error, streamId) => logger.warn({ err: error, streamId }, 'snapshot unusable; reading the stream instead'),
     });
     const services: Services = {

@@ -22,8 +22,11 @@ const SnapshotRow = z.object({
 export class PostgresSnapshotStore implements SnapshotStore {
   constructor(private readonly db: Knex) {}
 
+  /** Idempotent, also when processes start together (CREATE TABLE IF NOT EXISTS alone races in PostgreSQL). */
   async migrate(): Promise<void> {
-    await this.db.raw(`CREATE TABLE IF NOT EXISTS ${TABLE} (
+    await this.db.transaction(async (trx) => {
+      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [TABLE]);
+      await trx.raw(`CREATE TABLE IF NOT EXISTS ${TABLE} (
       stream_id text PRIMARY KEY,
       revision bigint NOT NULL,
       event_id text NOT NULL,
@@ -32,6 +35,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
       state jsonb NOT NULL,
       saved_at timestamptz NOT NULL DEFAULT now()
     )`);
+    });
   }
 
   async load(streamId: string): Promise<StoredSnapshot | null> {
