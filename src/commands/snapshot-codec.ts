@@ -35,16 +35,23 @@ function encodeValue(value: unknown): JsonValue {
   if (typeof value === 'number') return Number.isFinite(value) ? value : { $number: String(value) };
   if (typeof value === 'bigint') return { $bigint: value.toString() };
   if (Array.isArray(value)) return value.map(encodeValue);
-  if (value instanceof Map) return { $map: [...value.entries()].map(([k, v]) => [encodeValue(k), encodeValue(v)]) };
-  if (value instanceof Set) return { $set: [...value].map(encodeValue) };
-  if (typeof value === 'object' && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
+  // By tag and prototype shape, not instanceof: values parsed by a driver may come from another realm.
+  const tag = Object.prototype.toString.call(value);
+  if (tag === '[object Map]') return { $map: [...(value as Map<unknown, unknown>).entries()].map(([k, v]) => [encodeValue(k), encodeValue(v)]) };
+  if (tag === '[object Set]') return { $set: [...(value as Set<unknown>)].map(encodeValue) };
+  if (typeof value === 'object' && tag === '[object Object]' && isPlainPrototype(Object.getPrototypeOf(value))) {
     const encoded: { [key: string]: JsonValue } = {};
     for (const [key, entry] of Object.entries(value)) encoded[key] = encodeValue(entry);
     const keys = Object.keys(encoded);
     // A plain object that looks like a tag is wrapped, so decoding cannot mistake it.
     return keys.length === 1 && (TAGS as readonly string[]).includes(keys[0]!) ? { $object: encoded } : encoded;
   }
-  throw new TypeError(`a snapshot cannot hold a ${Object.prototype.toString.call(value)}`);
+  throw new TypeError(`a snapshot cannot hold a ${tag} (${(Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'no constructor'})`);
+}
+
+/** null, or some realm's Object.prototype (whose own prototype is null): not a class instance. */
+function isPlainPrototype(prototype: unknown): boolean {
+  return prototype === null || Object.getPrototypeOf(prototype) === null;
 }
 
 function decodeValue(json: JsonValue): unknown {
