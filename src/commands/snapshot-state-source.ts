@@ -8,8 +8,8 @@ const DEFAULT_PROBE = 16;
 
 export interface SnapshotPolicy {
   /**
-   * Events read before a snapshot is looked up (16 unless said): a stream shorter than this is
-   * read whole, in one read, as without snapshots.
+   * Events read before a snapshot is looked up (16, or `every` when smaller, unless said): a stream
+   * shorter than this is read whole, in one read, as without snapshots.
    */
   probe?: number;
   /** A snapshot is saved each time a stream's length crosses a multiple of this many events. */
@@ -37,7 +37,8 @@ export class SnapshotStateSource<State, Event extends DomainEvent> implements St
   async load(streamId: string): Promise<LoadedState<State>> {
     // A stream shorter than the probe is read whole in the one read it costs without snapshots:
     // creating or changing a short stream never pays a snapshot lookup.
-    const probeSize = this.policy.probe ?? DEFAULT_PROBE;
+    // A stream shorter than `every` has no snapshot to look up.
+    const probeSize = this.policy.probe ?? Math.min(DEFAULT_PROBE, Number(this.policy.every));
     const probe = await this.store.readStream(streamId, { maxCount: probeSize });
     const head = foldRecorded(this.decider, emptyState(this.decider), probe).loaded;
     if (probe.length < probeSize) return head;
