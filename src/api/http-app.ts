@@ -14,7 +14,7 @@ import { answerUnsupportedMethods } from './shared/method-not-allowed';
 import { assignRequestId } from './shared/request-context';
 import { requestLogging } from './shared/request-logging';
 import type { AnyRouteDefinition } from './shared/route';
-import { mountRoutes } from './shared/route-mounting';
+import { mountRoutes, type RouteCommandServices } from './shared/route-mounting';
 
 export interface HttpAppOptions {
   config: Config;
@@ -30,6 +30,8 @@ export interface HttpAppOptions {
   staticMounts?: readonly { urlPath: string; dir: string }[];
   /** Defaults to 2000 ms. */
   readinessTimeoutMs?: number;
+  /** What routes issue commands with (store, clock, ids, read-your-writes); absent in apps whose routes issue none. */
+  commands?: RouteCommandServices;
   /** Refreshes scrape-time gauges (projection lag, queues) before /metrics answers. */
   beforeMetricsScrape?: () => Promise<void>;
 }
@@ -76,6 +78,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     authenticator: createRequestAuthenticator(options.tokens, options.sessions),
     rateLimiters,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    commands: options.commands,
   });
   app.use(API_BASE_PATH, api);
 

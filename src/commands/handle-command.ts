@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Decider, DomainEvent } from '../domain/shared/decider';
 import { WrongExpectedRevisionError } from '../infrastructure/eventstore/errors';
-import type { EventMetadata, EventStore, GlobalPosition, JsonObject, RecordedEvent } from '../infrastructure/eventstore/event-store';
+import type { EventMetadata, EventStore, GlobalPosition, JsonObject } from '../infrastructure/eventstore/event-store';
+import { WholeStreamSource, type Evolver, type LoadedState, type StateSource } from './state-source';
+
+export { toDomainEvent } from './state-source';
 
 export interface CommandOutcome<State, Event extends DomainEvent> {
   /** Events this command appended (empty when the decider decided nothing changes). */
@@ -12,6 +16,16 @@ export interface CommandOutcome<State, Event extends DomainEvent> {
   position: GlobalPosition | null;
 }
 
+export interface HandleCommandOptions<State, Event extends DomainEvent> {
+  metadata?: EventMetadata;
+  /** Attempts when concurrent writers keep winning; 5 unless said. */
+  maxAttempts?: number;
+  /** Where the current state comes from; the whole stream unless said (see StateSource). */
+  source?: StateSource<State>;
+  /** Ids for the decided events (deterministic ids make a retried append idempotent); random when absent. */
+  eventIds?: (events: Event[]) => string[];
+}
+
 /**
  * Domain event data is plain JSON by construction (strings, numbers, booleans, arrays, objects):
  * this is the one place the two type worlds meet.
@@ -20,48 +34,49 @@ export function toStoredData(event: DomainEvent): JsonObject {
   return event.data as JsonObject;
 }
 
-export function toDomainEvent<Event extends DomainEvent>(recorded: RecordedEvent): Event {
-  return { type: recorded.type, data: recorded.data } as unknown as Event;
-}
-
+/** The stream's current state outside a command (guards, answers): from `source`, else folded from its first event. */
 export async function loadAggregate<State, Event extends DomainEvent>(
   store: EventStore,
   streamId: string,
-  decider: Pick<Decider<unknown, State, Event>, 'initialState' | 'evolve'>,
+  decider: Evolver<State, Event>,
+  source?: StateSource<State>,
 ): Promise<{ state: State; revision: bigint | null }> {
-  const recorded = await store.readStream(streamId);
-  const state = recorded.map((r) => toDomainEvent<Event>(r)).reduce(decider.evolve, decider.initialState());
-  return { state, revision: recorded.length ? recorded[recorded.length - 1].revision : null };
+  const { state, revision } = await (source ?? new WholeStreamSource(store, decider)).load(streamId, { afterConflict: false });
+  return { state, revision };
 }
 
 /**
- * Load the stream, fold it, decide, append with the expected revision. A concurrent writer makes the
- * append fail; the command is then decided again on the fresh state, a bounded number of times.
+ * The command handler, the only one: load the state (from the source: whole stream, memory or
+ * snapshot), decide, append with the expected revision. A concurrent writer makes the append fail;
+ * the command is then decided again on fresh state, a bounded number of times.
  */
 export async function handleCommand<Command, State, Event extends DomainEvent>(
   store: EventStore,
   streamId: string,
   decider: Decider<Command, State, Event>,
   command: Command,
-  options: { metadata?: EventMetadata; maxAttempts?: number } = {},
+  options: HandleCommandOptions<State, Event> = {},
 ): Promise<CommandOutcome<State, Event>> {
   const maxAttempts = options.maxAttempts ?? 5;
+  const source = options.source ?? new WholeStreamSource(store, decider);
   for (let attempt = 1; ; attempt++) {
-    const { state, revision } = await loadAggregate(store, streamId, decider);
-    const events = decider.decide(command, state);
-    if (events.length === 0) return { events, state, revision, position: null };
+    const before = await source.load(streamId, { afterConflict: attempt > 1 });
+    const events = decider.decide(command, before.state);
+    if (events.length === 0) return { events, state: before.state, revision: before.revision, position: null };
+    const ids = options.eventIds?.(events) ?? events.map(() => randomUUID());
     try {
       const result = await store.append(
         streamId,
-        events.map((event) => ({ type: event.type, data: toStoredData(event), metadata: options.metadata })),
-        { expectedRevision: revision === null ? 'no_stream' : revision },
+        events.map((event, index) => ({ id: ids[index], type: event.type, data: toStoredData(event), metadata: options.metadata })),
+        { expectedRevision: before.revision === null ? 'no_stream' : before.revision },
       );
-      return {
-        events,
-        state: events.reduce(decider.evolve, state),
+      const after: LoadedState<State> = {
+        state: events.reduce(decider.evolve, before.state),
         revision: result.nextExpectedRevision,
-        position: result.position,
+        lastEventId: ids[ids.length - 1]!,
       };
+      await source.appended(streamId, before, after);
+      return { events, state: after.state, revision: after.revision, position: result.position };
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError && attempt < maxAttempts) continue;
       throw error;

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { SessionGuard } from '../api/shared/auth/session-guard';
 import type { TokenService } from '../api/shared/auth/token-service';
+import type { CommandStates } from '../commands/command-states';
 import type { Analytics } from './analytics/analytics';
 import type { MessageBus } from './bus/message-bus';
 import type { Config } from './config/config';
@@ -23,6 +24,7 @@ export const TOKENS = {
   SessionGuard: Symbol.for('SessionGuard'),
   Clock: Symbol.for('Clock'),
   IdGenerator: Symbol.for('IdGenerator'),
+  CommandStates: Symbol.for('CommandStates'),
 } as const;
 
 export interface Services {
@@ -38,6 +40,8 @@ export interface Services {
   sessions: SessionGuard;
   now: () => Date;
   newId: () => string;
+  /** Long streams' state sources (memory over snapshots), shared by every command of the process. */
+  commandStates: CommandStates;
 }
 
 export function createContainer(services: Services): Container {
@@ -53,6 +57,7 @@ export function createContainer(services: Services): Container {
   container.bind<SessionGuard>(TOKENS.SessionGuard).toConstantValue(services.sessions);
   container.bind<() => Date>(TOKENS.Clock).toConstantValue(services.now);
   container.bind<() => string>(TOKENS.IdGenerator).toConstantValue(services.newId);
+  container.bind<CommandStates>(TOKENS.CommandStates).toConstantValue(services.commandStates);
   return container;
 }
 
@@ -70,5 +75,6 @@ export function resolveServices(container: Container): Services {
     sessions: container.get<SessionGuard>(TOKENS.SessionGuard),
     now: container.get<() => Date>(TOKENS.Clock),
     newId: container.get<() => string>(TOKENS.IdGenerator),
+    commandStates: container.get<CommandStates>(TOKENS.CommandStates),
   };
 }

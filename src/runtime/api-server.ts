@@ -10,6 +10,7 @@ import { arenaStaticMounts } from '../infrastructure/artifacts/arena-storage';
 import type { Services } from '../infrastructure/container';
 import { containErrors } from '../infrastructure/errors/unexpected-errors';
 import { websocketConnections } from '../infrastructure/metrics/arena-metrics';
+import { waitForProjection } from '../projections/postgres/projection-runner';
 import type { RunningRole } from './background-roles';
 import { statusMetricsRefresher } from './ops/status-metrics';
 import { readinessChecks } from './readiness-checks';
@@ -28,6 +29,13 @@ export async function startApiServer(services: Services, listen: { host: string;
     config: services.config,
     logger: services.logger,
     routes: apiRoutes(services),
+    commands: {
+      store: services.store,
+      now: services.now,
+      newId: services.newId,
+      states: services.commandStates,
+      waitForProjection: (projectionName, streamId, revision) => waitForProjection(services.db, projectionName, streamId, revision, { bus: services.bus }),
+    },
     readiness: readinessChecks(services),
     tokens: services.tokens,
     sessions: services.sessions,

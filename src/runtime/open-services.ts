@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SessionGuard } from '../api/shared/auth/session-guard';
 import { TokenService } from '../api/shared/auth/token-service';
+import { createCommandStates } from '../commands/command-states';
 import type { Analytics } from '../infrastructure/analytics/analytics';
 import { AnalyticsNotServedHere } from '../infrastructure/analytics/analytics-not-served';
 import { createAnalytics } from '../infrastructure/analytics/clickhouse-analytics';
@@ -23,6 +24,7 @@ import { InstrumentedMessageBus } from '../infrastructure/metrics/instrumented-b
 import { InstrumentedEventStore } from '../infrastructure/metrics/instrumented-event-store';
 import { resolveJwtSecret } from '../infrastructure/security/jwt-secret';
 import { ScryptPasswordHasher } from '../infrastructure/security/password-hasher';
+import { PostgresSnapshotStore } from '../infrastructure/snapshots/postgres-snapshot-store';
 
 export interface OpenedServices {
   services: Services;
@@ -132,6 +134,13 @@ export async function openServices(config: Config, logger: Logger, options: Open
       refreshTokenTtlSec: config.REFRESH_TOKEN_TTL_SEC,
       arenaTokenTtlSec: config.ARENA_TOKEN_TTL_SEC,
     });
+    const snapshots = new PostgresSnapshotStore(db);
+    await snapshots.migrate();
+    const commandStates = createCommandStates(store, {
+      snapshots,
+      snapshotEvery: config.SNAPSHOT_EVERY_EVENTS,
+      onSnapshotError: (error, streamId) => logger.warn({ err: error, streamId }, 'snapshot unusable; reading the stream instead'),
+    });
     const services: Services = {
       config,
       logger,
@@ -144,6 +153,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
       sessions: new SessionGuard(store),
       now: () => new Date(),
       newId: randomUUID,
+      commandStates,
     };
     return { services, close };
   } catch (error) {

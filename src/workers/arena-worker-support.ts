@@ -11,6 +11,7 @@ export function workerCommandContext(services: Services, role: string, cause?: R
     store: services.store,
     now: services.now,
     newId: services.newId,
+    states: services.commandStates,
     metadata: {
       correlationId: cause?.metadata.correlationId ?? randomUUID(),
       causationId: cause?.id ?? randomUUID(),

@@ -7,7 +7,7 @@ import { agentMatchLoad, findAgent, iso, isoOrNull, listAgents, opponentStats, t
 import { agentsProjection } from '../../projections/postgres/arena/agents-projection';
 import { winRate } from '../../projections/postgres/arena/leaderboard-queries';
 import { defineRoute } from '../shared/route';
-import { commandContextOf, projected, type ArenaRouteDeps } from './arena-route-support';
+import type { ArenaRouteDeps } from './arena-route-support';
 import {
   AgentDetailResponse,
   AgentListResponse,
@@ -110,6 +110,7 @@ export function agentRoutes(deps: ArenaRouteDeps) {
       path: '/agents',
       summary: 'Create an agent',
       tags: ['agents'],
+      waitFor: agentsProjection,
       auth: 'required',
       request: { body: CreateAgentBody },
       responses: {
@@ -118,19 +119,19 @@ export function agentRoutes(deps: ArenaRouteDeps) {
       },
       handler: async (ctx) => {
         const { body, user } = ctx;
-        const outcome = await createAgent(commandContextOf(deps, ctx), {
+        const outcome = await createAgent(ctx.command, {
           ownerId: user.id,
           name: body.name,
           description: body.description ?? null,
           environmentId: body.environment_id,
         });
-        await projected(deps, agentsProjection, agentStreamId(outcome.agentId), outcome.revision);
         // From the appended event, not the read model: a lagging projection (or a bus outage) must
         // not turn "created" into "not found".
         const created = outcome.events.find((event) => event.type === 'AgentCreated');
         if (created?.type !== 'AgentCreated') throw new Error('agent was not created');
         return {
           status: 201,
+          written: { streamId: agentStreamId(outcome.agentId), revision: outcome.revision },
           body: {
             id: created.data.agentId,
             user_id: created.data.ownerId,
@@ -149,6 +150,7 @@ export function agentRoutes(deps: ArenaRouteDeps) {
       path: '/agents/:id',
       summary: 'Update an agent (owner only)',
       tags: ['agents'],
+      waitFor: agentsProjection,
       auth: 'required',
       request: { params: IdParams, body: UpdateAgentBody },
       responses: {
@@ -159,8 +161,8 @@ export function agentRoutes(deps: ArenaRouteDeps) {
       },
       handler: async (ctx) => {
         const { params, body, user } = ctx;
-        const outcome = await updateAgent(commandContextOf(deps, ctx), { agentId: params.id, userId: user.id, name: body.name, description: body.description });
-        const caughtUp = await projected(deps, agentsProjection, agentStreamId(params.id), outcome.revision);
+        const outcome = await updateAgent(ctx.command, { agentId: params.id, userId: user.id, name: body.name, description: body.description });
+        const caughtUp = await ctx.caughtUp({ streamId: agentStreamId(params.id), revision: outcome.revision });
         const updated = outcome.events.find((event) => event.type === 'AgentUpdated');
         if (!caughtUp && outcome.state.status === 'active') {
           // The read model is behind: answer with the state the command produced.
@@ -176,13 +178,13 @@ export function agentRoutes(deps: ArenaRouteDeps) {
       path: '/agents/:id',
       summary: 'Delete an agent (owner only)',
       tags: ['agents'],
+      waitFor: agentsProjection,
       auth: 'required',
       request: { params: IdParams },
       responses: { 204: { description: 'Deleted' }, 403: { description: 'Not the owner' }, 404: { description: 'Agent not found' } },
       handler: async (ctx) => {
-        const outcome = await deleteAgent(commandContextOf(deps, ctx), { agentId: ctx.params.id, userId: ctx.user.id });
-        await projected(deps, agentsProjection, agentStreamId(ctx.params.id), outcome.revision);
-        return { status: 204 };
+        const outcome = await deleteAgent(ctx.command, { agentId: ctx.params.id, userId: ctx.user.id });
+        return { status: 204, written: { streamId: agentStreamId(ctx.params.id), revision: outcome.revision } };
       },
     }),
   ];

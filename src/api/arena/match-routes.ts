@@ -10,7 +10,7 @@ import { findAgent, iso, isoOrNull } from '../../projections/postgres/arena/agen
 import { findMatch, listAgentMatches, listMatches, type AgentMatchRow, type MatchRow } from '../../projections/postgres/arena/match-queries';
 import { matchesProjection } from '../../projections/postgres/arena/matches-projection';
 import { defineRoute } from '../shared/route';
-import { commandContextOf, projected, type ArenaRouteDeps } from './arena-route-support';
+import type { ArenaRouteDeps } from './arena-route-support';
 import {
   AgentIdParams,
   AgentMatchListResponse,
@@ -73,6 +73,7 @@ export function matchRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage }) {
       path: '/matches',
       summary: "Create a match between two agents' active submissions",
       tags: ['matches'],
+      waitFor: matchesProjection,
       auth: 'required',
       rateLimit: 'matches',
       request: { body: CreateMatchBody },
@@ -83,18 +84,18 @@ export function matchRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage }) {
       },
       handler: async (ctx) => {
         const { body, user } = ctx;
-        const outcome = await requestMatch(commandContextOf(deps, ctx), matchRequestDeps(deps.config), {
+        const outcome = await requestMatch(ctx.command, matchRequestDeps(deps.config), {
           agent1Id: body.agent_1_id,
           agent2Id: body.agent_2_id,
           environmentId: body.environment_id,
           source: 'manual',
           requestedBy: user.id,
         });
-        await projected(deps, matchesProjection, matchStreamId(outcome.matchId), outcome.revision);
         const requested = outcome.events[0]!.type === 'MatchRequested' ? outcome.events[0]!.data : undefined;
         if (!requested) throw new Error('match was not requested');
         return {
           status: 201,
+          written: { streamId: matchStreamId(outcome.matchId), revision: outcome.revision },
           body: {
             id: outcome.matchId,
             environment_id: requested.environmentId,

@@ -8,7 +8,7 @@ import { findAgent, iso, isoOrNull } from '../../projections/postgres/arena/agen
 import { findSubmission, listAgentSubmissions, typicalBuildSeconds, type SubmissionRow } from '../../projections/postgres/arena/submission-queries';
 import { submissionsProjection } from '../../projections/postgres/arena/submissions-projection';
 import { defineRoute } from '../shared/route';
-import { commandContextOf, projected, type ArenaRouteDeps } from './arena-route-support';
+import type { ArenaRouteDeps } from './arena-route-support';
 import {
   AgentIdParams,
   BuildLogsResponse,
@@ -43,6 +43,7 @@ export function submissionRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage 
       path: '/submissions',
       summary: "Upload an agent's code (multipart: agent_id + code, a ZIP with agent.py and requirements.txt)",
       tags: ['submissions'],
+      waitFor: submissionsProjection,
       auth: 'required',
       rateLimit: 'submissions',
       documentedBody: {
@@ -63,11 +64,10 @@ export function submissionRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage 
       handler: async (ctx) => {
         const upload = await readSubmissionUpload(ctx.req, { maxArchiveBytes });
         const outcome = await submitAgentCode(
-          commandContextOf(deps, ctx),
+          ctx.command,
           { artifacts: deps.storage.artifacts, dailyQuota: deps.config.ARENA_SUBMISSIONS_PER_DAY },
           { agentId: upload.agentId, userId: ctx.user.id, archive: upload.archive },
         );
-        await projected(deps, submissionsProjection, submissionStreamId(outcome.submissionId), outcome.revision);
         // The answer describes the submission as this request created it ("queued"), from the appended
         // event: the build worker may already have moved the read model on, or it may lag behind.
         const received = outcome.events.find((event) => event.type === 'SubmissionReceived');
@@ -75,6 +75,7 @@ export function submissionRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage 
         const { data } = received;
         return {
           status: 201,
+          written: { streamId: submissionStreamId(outcome.submissionId), revision: outcome.revision },
           body: {
             id: data.submissionId,
             agent_id: data.agentId,
@@ -180,6 +181,7 @@ export function submissionRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage 
       path: '/submissions/:id/rebuild',
       summary: 'Retry a failed build (owner only)',
       tags: ['submissions'],
+      waitFor: submissionsProjection,
       auth: 'required',
       request: { params: IdParams },
       responses: {
@@ -189,13 +191,12 @@ export function submissionRoutes(deps: ArenaRouteDeps & { storage: ArenaStorage 
         404: { description: 'Submission not found' },
       },
       handler: async (ctx) => {
-        const outcome = await handleSubmissionCommand(commandContextOf(deps, ctx), ctx.params.id, {
+        const outcome = await handleSubmissionCommand(ctx.command, ctx.params.id, {
           type: 'RequestRebuild',
           userId: ctx.user.id,
           now: deps.now().toISOString(),
         });
-        await projected(deps, submissionsProjection, submissionStreamId(ctx.params.id), outcome.revision);
-        return { status: 200, body: { id: ctx.params.id, status: 'queued' as const, message: 'Rebuild queued successfully' } };
+        return { status: 200, written: { streamId: submissionStreamId(ctx.params.id), revision: outcome.revision }, body: { id: ctx.params.id, status: 'queued' as const, message: 'Rebuild queued successfully' } };
       },
     }),
   ];

@@ -3,7 +3,6 @@ import { logInUser } from '../../commands/identity/log-in-user';
 import { registerUser } from '../../commands/identity/register-user';
 import { refreshSession, revokeSession, startSession, type SessionTokens } from '../../commands/identity/sessions';
 import { updateProfile } from '../../commands/identity/update-profile';
-import type { CommandContext } from '../../commands/command-context';
 import { userDecider, userStreamId } from '../../domain/identity/user';
 import { loadAggregate } from '../../commands/handle-command';
 import { NotFoundError, UnauthorizedError } from '../../domain/shared/errors';
@@ -11,11 +10,10 @@ import type { EventStore } from '../../infrastructure/eventstore/event-store';
 import type { PasswordHasher } from '../../infrastructure/security/password-hasher';
 import { findUserById, userArenaStats, type UserRow } from '../../projections/postgres/identity/user-queries';
 import type { MessageBus } from '../../infrastructure/bus/message-bus';
-import { waitForProjection } from '../../projections/postgres/projection-runner';
 import { usersProjection } from '../../projections/postgres/identity/users-projection';
 import type { SessionGuard } from '../shared/auth/session-guard';
 import type { TokenService } from '../shared/auth/token-service';
-import { defineRoute, type AuthenticatedUser, type RouteContext } from '../shared/route';
+import { defineRoute, type AuthenticatedUser } from '../shared/route';
 import {
   LoginBody,
   MeResponse,
@@ -56,12 +54,6 @@ function meBody(row: UserRow) {
 }
 
 export function identityRoutes(deps: IdentityRouteDeps) {
-  const commandContext = (ctx: RouteContext<unknown, unknown, unknown>): CommandContext => ({
-    store: deps.store,
-    now: deps.now,
-    newId: deps.newId,
-    metadata: { correlationId: ctx.requestId, causationId: ctx.requestId, ...(ctx.user ? { userId: ctx.user.id } : {}) },
-  });
   /** The answer of register, login and refresh: the tokens of both contracts, for `user`. */
   const tokenBody = (
     user: { id: string; username: string; email: string; full_name: string | null; created_at?: string },
@@ -72,9 +64,6 @@ export function identityRoutes(deps: IdentityRouteDeps) {
     // `access_token` (LapXcel, 1 h + refresh) and `token` (RL-Arena, 24 h, no refresh) differ only in lifetime.
     return { ...issued, token: deps.tokens.issueArenaToken(signedIn, session), user };
   };
-  /** Read-your-writes: the answer to a command reflects it in the read model the next GET reads. */
-  const projected = (streamId: string, revision: bigint | null) =>
-    revision === null ? Promise.resolve(true) : waitForProjection(deps.db, usersProjection.name, streamId, revision, { bus: deps.bus });
   const requireUserRow = async (userId: string): Promise<UserRow> => {
     const row = await findUserById(deps.db, userId);
     if (!row) throw new NotFoundError('User not found');
@@ -87,6 +76,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
       path: '/auth/register',
       summary: 'Register a user',
       tags: ['auth'],
+      waitFor: usersProjection,
       auth: 'none',
       rateLimit: 'auth',
       request: { body: RegisterBody },
@@ -96,17 +86,17 @@ export function identityRoutes(deps: IdentityRouteDeps) {
       },
       handler: async (ctx) => {
         const { body } = ctx;
-        const outcome = await registerUser(commandContext(ctx), deps.hasher, {
+        const outcome = await registerUser(ctx.command, deps.hasher, {
           username: body.username,
           email: body.email,
           password: body.password,
           fullName: body.full_name ?? null,
         });
-        await projected(userStreamId(outcome.userId), outcome.revision);
         const registered = outcome.events[0].type === 'UserRegistered' ? outcome.events[0].data : undefined;
-        const session = await startSession(commandContext(ctx), outcome.userId);
+        const session = await startSession(ctx.command, outcome.userId);
         return {
           status: 201,
+          written: { streamId: userStreamId(outcome.userId), revision: outcome.revision },
           body: tokenBody(
             { id: outcome.userId, username: body.username, email: body.email, full_name: body.full_name ?? null, created_at: registered?.registeredAt },
             session,
@@ -119,6 +109,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
       path: '/auth/login',
       summary: 'Log in by email or username',
       tags: ['auth'],
+      waitFor: usersProjection,
       auth: 'none',
       rateLimit: 'auth',
       request: { body: LoginBody },
@@ -129,11 +120,11 @@ export function identityRoutes(deps: IdentityRouteDeps) {
       handler: async (ctx) => {
         const { body } = ctx;
         const identifier = body.email !== undefined ? { email: body.email } : { username: body.username ?? '' };
-        const { user, revision } = await logInUser(commandContext(ctx), deps.hasher, identifier, body.password);
-        await projected(userStreamId(user.userId), revision);
-        const session = await startSession(commandContext(ctx), user.userId);
+        const { user, revision } = await logInUser(ctx.command, deps.hasher, identifier, body.password);
+        const session = await startSession(ctx.command, user.userId);
         return {
           status: 200,
+          written: { streamId: userStreamId(user.userId), revision },
           body: tokenBody({ id: user.userId, username: user.username, email: user.email, full_name: user.fullName }, session),
         };
       },
@@ -155,7 +146,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
         const { state } = await loadAggregate(deps.store, userStreamId(claims.userId), userDecider);
         if (state.status !== 'registered' || claims.sessionId === undefined) throw new UnauthorizedError('Invalid refresh token');
         const presented = { userId: claims.userId, sessionId: claims.sessionId, refreshTokenId: claims.jti };
-        const session = await refreshSession(commandContext(ctx), presented);
+        const session = await refreshSession(ctx.command, presented);
         if ('revokedForReuse' in session) {
           deps.sessions.markRevoked(claims.sessionId);
           throw new UnauthorizedError('Refresh token was already used; the session is revoked, sign in again');
@@ -177,7 +168,7 @@ export function identityRoutes(deps: IdentityRouteDeps) {
       handler: async (ctx) => {
         const sessionId = ctx.user.sessionId;
         if (sessionId === undefined) throw new UnauthorizedError('Invalid access token: no session');
-        await revokeSession(commandContext(ctx), ctx.user.id, sessionId);
+        await revokeSession(ctx.command, ctx.user.id, sessionId);
         deps.sessions.markRevoked(sessionId);
         return { status: 204 };
       },
@@ -209,16 +200,17 @@ export function identityRoutes(deps: IdentityRouteDeps) {
       path: '/users/me',
       summary: "Update the authenticated user's email or full name",
       tags: ['users'],
+      waitFor: usersProjection,
       auth: 'required',
       request: { body: UpdateMeBody },
       responses: { 200: { description: 'Updated profile', schema: UpdateMeResponse } },
       handler: async (ctx) => {
         const userId = ctx.user.id;
-        const outcome = await updateProfile(commandContext(ctx), userId, {
+        const outcome = await updateProfile(ctx.command, userId, {
           email: ctx.body.email,
           fullName: ctx.body.full_name,
         });
-        await projected(userStreamId(userId), outcome.revision);
+        await ctx.caughtUp({ streamId: userStreamId(userId), revision: outcome.revision });
         const row = await requireUserRow(userId);
         return {
           status: 200,

@@ -5,6 +5,6 @@ import { telemetryRoutes } from './telemetry-routes';
 
 /** The Telemetry and Analytics routes of the LapXcel contract. */
 export function lapxcelRoutes(services: Services) {
-  const sessions = new TelemetrySessionRepository(services.store);
+  const sessions = new TelemetrySessionRepository(services.store, { source: services.commandStates.telemetrySessions });
   return [...telemetryRoutes(services, sessions), ...analyticsRoutes(services)];
 }

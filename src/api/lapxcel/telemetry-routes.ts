@@ -1,10 +1,8 @@
-import type { CommandContext } from '../../commands/command-context';
 import { completeSession, createSession, recordTelemetryBatch } from '../../commands/racing/telemetry-session-commands';
 import type { TelemetrySessionRepository } from '../../commands/racing/telemetry-session-repository';
 import { sessionStreamId, type SessionCreated } from '../../domain/racing/telemetry-session';
 import { NotFoundError, ValidationError } from '../../domain/shared/errors';
 import type { Services } from '../../infrastructure/container';
-import { waitForProjection } from '../../projections/postgres/projection-runner';
 import {
   findTelemetrySession,
   listTelemetrySessions,
@@ -80,15 +78,6 @@ function clientBatchId(ctx: RouteContext<{ batch_id?: string }, unknown, unknown
 }
 
 export function telemetryRoutes(services: Services, sessions: TelemetrySessionRepository) {
-  const commandContext = (ctx: RouteContext<unknown, unknown, unknown>): CommandContext => ({
-    store: services.store,
-    now: services.now,
-    newId: services.newId,
-    metadata: { correlationId: ctx.requestId, causationId: ctx.requestId, ...(ctx.user ? { userId: ctx.user.id } : {}) },
-  });
-  /** Read-your-writes: the next GET of the session sees what the command changed. */
-  const projected = (sessionId: string, revision: bigint | null) =>
-    revision === null ? Promise.resolve(true) : waitForProjection(services.db, telemetrySessionsProjection.name, sessionStreamId(sessionId), revision, { bus: services.bus });
   const sessionRow = async (sessionId: string): Promise<TelemetrySessionRow> => {
     const row = await findTelemetrySession(services.db, sessionId);
     if (row === undefined) throw new NotFoundError('Session not found');
@@ -120,12 +109,13 @@ export function telemetryRoutes(services: Services, sessions: TelemetrySessionRe
       path: '/telemetry/sessions',
       summary: 'Create a telemetry session',
       tags: ['telemetry'],
+      waitFor: telemetrySessionsProjection,
       auth: 'required',
       request: { body: CreateSessionBody },
       responses: { 201: { description: 'The session', schema: SessionResponse } },
       handler: async (ctx) => {
         const { body } = ctx;
-        const outcome = await createSession(commandContext(ctx), sessions, ctx.user.id, {
+        const outcome = await createSession(ctx.command, sessions, ctx.user.id, {
           sessionName: body.session_name,
           trackName: body.track_name,
           carModel: body.car_model,
@@ -134,11 +124,14 @@ export function telemetryRoutes(services: Services, sessions: TelemetrySessionRe
           airTemperatureC: body.air_temperature ?? null,
           trackLengthM: body.track_length_m ?? null,
         });
-        await projected(outcome.sessionId, outcome.revision);
         // From the event, not the read model: the answer does not depend on projection lag.
         const created = outcome.events[0]!;
         if (created.type !== 'SessionCreated') throw new Error(`expected SessionCreated, decided ${created.type}`);
-        return { status: 201, body: sessionBody(newSessionRow(created.data)) };
+        return {
+          status: 201,
+          written: { streamId: sessionStreamId(outcome.sessionId), revision: outcome.revision },
+          body: sessionBody(newSessionRow(created.data)),
+        };
       },
     }),
     defineRoute({
@@ -159,13 +152,14 @@ export function telemetryRoutes(services: Services, sessions: TelemetrySessionRe
       path: '/telemetry/sessions/:session_id/complete',
       summary: 'Mark a session complete: it accepts no more telemetry (idempotent)',
       tags: ['telemetry'],
+      waitFor: telemetrySessionsProjection,
       auth: 'required',
       request: { params: SessionParams },
       responses: { 200: { description: 'The completed session', schema: SessionResponse }, 403: { description: "Another user's session" } },
       handler: async (ctx) => {
         const sessionId = ctx.params.session_id;
-        const outcome = await completeSession(commandContext(ctx), sessions, { sessionId, userId: ctx.user.id });
-        await projected(sessionId, outcome.revision);
+        const outcome = await completeSession(ctx.command, sessions, { sessionId, userId: ctx.user.id });
+        await ctx.caughtUp({ streamId: sessionStreamId(sessionId), revision: outcome.revision });
         const row = await sessionRow(sessionId);
         const completed = outcome.events.find((event) => event.type === 'SessionCompleted');
         if (completed?.type === 'SessionCompleted') Object.assign(row, { is_complete: true, completed_at: new Date(completed.data.completedAt) });
@@ -177,6 +171,7 @@ export function telemetryRoutes(services: Services, sessions: TelemetrySessionRe
       path: '/telemetry/sessions/:session_id/data',
       summary: 'Upload a batch of telemetry points; laps and sectors are detected as they complete',
       tags: ['telemetry'],
+      waitFor: telemetrySessionsProjection,
       auth: 'required',
       request: { params: SessionParams, body: UploadTelemetryBody },
       responses: {
@@ -188,16 +183,16 @@ export function telemetryRoutes(services: Services, sessions: TelemetrySessionRe
       },
       handler: async (ctx) => {
         const sessionId = ctx.params.session_id;
-        const { outcome, batch, replayed } = await recordTelemetryBatch(commandContext(ctx), sessions, {
+        const { outcome, batch, replayed } = await recordTelemetryBatch(ctx.command, sessions, {
           sessionId,
           userId: ctx.user.id,
           batchId: clientBatchId(ctx),
           dataPoints: ctx.body.data_points,
           maxPartBytes: services.config.TELEMETRY_EVENT_MAX_BYTES,
         });
-        await projected(sessionId, outcome.revision);
         return {
           status: 201,
+          written: { streamId: sessionStreamId(sessionId), revision: outcome.revision },
           body: {
             message: replayed ? 'Telemetry batch already recorded' : 'Telemetry data uploaded successfully',
             points_created: batch.pointCount,

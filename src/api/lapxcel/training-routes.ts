@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { CommandContext } from '../../commands/command-context';
 import { enterPolicyInArena } from '../../commands/training/enter-policy-in-arena';
 import { createTrainingJob, requestTrainingCancel } from '../../commands/training/training-job-commands';
 import { submissionStreamId } from '../../domain/arena/submission';
@@ -7,11 +6,10 @@ import { ForbiddenError, NotFoundError } from '../../domain/shared/errors';
 import { trainingJobStreamId } from '../../domain/training/training-job';
 import { arenaStorage } from '../../infrastructure/artifacts/arena-storage';
 import type { Services } from '../../infrastructure/container';
-import { allPostgresProjections } from '../../projections/postgres/projection-catalog';
-import { waitForProjection } from '../../projections/postgres/projection-runner';
+import { submissionsProjection } from '../../projections/postgres/arena/submissions-projection';
 import { trainingJobsProjection } from '../../projections/postgres/training/training-jobs-projection';
 import { findTrainingJob, listTrainingJobs, listTrainingMetrics, type TrainingJobRow } from '../../projections/postgres/training/training-queries';
-import { defineRoute, type RouteContext } from '../shared/route';
+import { defineRoute } from '../shared/route';
 import { trainingRunnerRoutes } from './training-runner-routes';
 import {
   ArenaSubmissionBody,
@@ -75,16 +73,6 @@ export async function requireOwnTrainingJob(db: Services['db'], jobId: string, u
 
 export function trainingRoutes(deps: TrainingRouteDeps) {
   const artifacts = arenaStorage(deps.config).artifacts;
-  const commandContext = (ctx: RouteContext<unknown, unknown, unknown>): CommandContext => ({
-    store: deps.store,
-    now: deps.now,
-    newId: deps.newId,
-    metadata: { correlationId: ctx.requestId, causationId: ctx.requestId, ...(ctx.user ? { userId: ctx.user.id } : {}) },
-  });
-  /** Read-your-writes: the answer reflects the command in the read model the next GET reads. */
-  const projected = async (jobId: string, revision: bigint | null) => {
-    if (revision !== null) await waitForProjection(deps.db, trainingJobsProjection.name, trainingJobStreamId(jobId), revision, { bus: deps.bus });
-  };
 
   return [
     defineRoute({
@@ -105,6 +93,7 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
       path: '/training/jobs',
       summary: 'Create a training job; a training worker picks it up',
       tags: ['training'],
+      waitFor: trainingJobsProjection,
       auth: 'required',
       request: { body: CreateTrainingJobBody },
       responses: {
@@ -114,7 +103,7 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
       handler: async (ctx) => {
         const { body } = ctx;
         const trainers = { external: deps.config.TRAINING_EXTERNAL_TRAINERS, runnerEnvironments: deps.config.TRAINING_RUNNER_ENVIRONMENTS };
-        const outcome = await createTrainingJob(commandContext(ctx), trainers, {
+        const outcome = await createTrainingJob(ctx.command, trainers, {
           ownerId: ctx.user.id,
           algorithm: body.algorithm,
           environment: body.environment,
@@ -124,11 +113,11 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
           description: body.description ?? null,
           seed: body.seed,
         });
-        await projected(outcome.jobId, outcome.revision);
         const created = outcome.events[0];
         if (created?.type !== 'TrainingJobCreated') throw new Error('training job was not created');
         return {
           status: 201,
+          written: { streamId: trainingJobStreamId(outcome.jobId), revision: outcome.revision },
           body: {
             id: outcome.jobId,
             algorithm: created.data.algorithm,
@@ -188,6 +177,7 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
       path: '/training/jobs/:job_id/cancel',
       summary: 'Cancel a training job',
       tags: ['training'],
+      waitFor: trainingJobsProjection,
       auth: 'required',
       request: { params: JobParams },
       responses: {
@@ -199,8 +189,8 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
         403: { description: 'Not the owner' },
       },
       handler: async (ctx) => {
-        const outcome = await requestTrainingCancel(commandContext(ctx), ctx.params.job_id, ctx.user.id);
-        await projected(ctx.params.job_id, outcome.revision);
+        const outcome = await requestTrainingCancel(ctx.command, ctx.params.job_id, ctx.user.id);
+        await ctx.caughtUp({ streamId: trainingJobStreamId(ctx.params.job_id), revision: outcome.revision });
         return { status: 200, body: trainingJobBody(await requireOwnTrainingJob(deps.db, ctx.params.job_id, ctx.user.id)) };
       },
     }),
@@ -238,6 +228,7 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
       path: '/training/jobs/:job_id/arena-submission',
       summary: "Enter a completed pong DQN job's policy as a new submission of one of your pong agents",
       tags: ['training', 'submissions'],
+      waitFor: submissionsProjection,
       auth: 'required',
       rateLimit: 'submissions',
       request: { params: JobParams, body: ArenaSubmissionBody },
@@ -250,19 +241,16 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
       },
       handler: async (ctx) => {
         const outcome = await enterPolicyInArena(
-          commandContext(ctx),
+          ctx.command,
           { artifacts, dailyQuota: deps.config.ARENA_SUBMISSIONS_PER_DAY },
           { jobId: ctx.params.job_id, agentId: ctx.body.agent_id, userId: ctx.user.id },
         );
-        // Read-your-writes on the arena's own submission read model (whichever projection reads submission streams).
-        const submissions = allPostgresProjections.find((projection) => projection.categories.includes('submission'));
-        if (submissions && outcome.revision !== null) {
-          await waitForProjection(deps.db, submissions.name, submissionStreamId(outcome.submissionId), outcome.revision, { bus: deps.bus });
-        }
         const received = outcome.events.find((event) => event.type === 'SubmissionReceived');
         if (received?.type !== 'SubmissionReceived') throw new Error('submission was not recorded');
         return {
           status: 201,
+          // Read-your-writes on the arena's own submission read model.
+          written: { streamId: submissionStreamId(outcome.submissionId), revision: outcome.revision },
           body: {
             id: outcome.submissionId,
             agent_id: received.data.agentId,

@@ -83,10 +83,9 @@ async function readBody(req: Request, limitBytes: number): Promise<Buffer> {
 export function trainingRunnerRoutes(deps: TrainingRunnerRouteDeps) {
   const artifacts = arenaStorage(deps.config).artifacts;
   const leaseDurationMs = deps.config.TRAINING_RUNNER_LEASE_SEC * 1000;
+  /** The request's command context, on behalf of `actor` (a runner's worker id, or the signed-in user). */
   const commandContext = (ctx: RouteContext<unknown, unknown, unknown>, actor: Record<string, string>): CommandContext => ({
-    store: deps.store,
-    now: deps.now,
-    newId: deps.newId,
+    ...ctx.command,
     metadata: { correlationId: ctx.requestId, causationId: ctx.requestId, ...actor },
   });
   const report = async (

@@ -1,10 +1,11 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { CommandContext } from '../../commands/command-context';
 import type { RequestAuthenticator } from './auth/request-authentication';
 import { answerUnsupportedMethods, methodsByPath } from './method-not-allowed';
 import { authOutcomeOf, requestIdOf } from './request-context';
 import { validatePathParameters, validateRequestPart } from './request-validation';
 import type { RateLimiters } from './rate-limits';
-import type { AnyRouteDefinition, AuthenticatedUser, RouteResult } from './route';
+import type { AnyRouteDefinition, AuthenticatedUser, RouteResult, WrittenStream } from './route';
 
 /**
  * Turns RouteDefinitions into express routes. The order of the chain is the policy:
@@ -15,6 +16,14 @@ export interface RouteMountingDependencies {
   authenticator: RequestAuthenticator;
   rateLimiters: RateLimiters | undefined;
   bodyLimitBytes: number;
+  /** What routes issue commands with; routes of an app created without it cannot (ctx.command throws). */
+  commands?: RouteCommandServices;
+}
+
+/** The process's command side, as routes use it. */
+export interface RouteCommandServices extends Omit<CommandContext, 'metadata'> {
+  /** Resolves true once the projection has applied the stream's revision; false when the bounded wait gave up. */
+  waitForProjection(projectionName: string, streamId: string, revision: bigint): Promise<boolean>;
 }
 
 export function mountRoutes(router: Router, routes: readonly AnyRouteDefinition[], dependencies: RouteMountingDependencies): void {
@@ -26,7 +35,7 @@ export function mountRoutes(router: Router, routes: readonly AnyRouteDefinition[
     // Only a route that takes a JSON body reads one: elsewhere a stray body is ignored, so it cannot
     // turn a DELETE or a GET into a 400 or 413 that the route never declared.
     if (route.request?.body !== undefined) chain.push(parseJsonBody);
-    chain.push(invokeHandler(route));
+    chain.push(invokeHandler(route, dependencies.commands));
     router[route.method](route.path, ...chain);
   }
   for (const [path, methods] of methodsByPath(routes)) answerUnsupportedMethods(router, path, methods);
@@ -42,7 +51,7 @@ function enforceAuthentication(route: AnyRouteDefinition): RequestHandler {
   };
 }
 
-function invokeHandler(route: AnyRouteDefinition): RequestHandler {
+function invokeHandler(route: AnyRouteDefinition, commands: RouteCommandServices | undefined): RequestHandler {
   return async (req: Request, res: Response) => {
     const params = await validatePathParameters(route.request?.params, req.params, route.responses[404]?.description ?? 'Not found');
     const query = await validateRequestPart(route.request?.query, req.query, 'query');
@@ -50,17 +59,48 @@ function invokeHandler(route: AnyRouteDefinition): RequestHandler {
     const body = await validateRequestPart(route.request?.body, rawBody, 'body');
     const outcome = authOutcomeOf(req);
     const user: AuthenticatedUser | undefined = outcome.kind === 'authenticated' ? outcome.user : undefined;
+    const requestId = requestIdOf(req);
+    const readYourWrites = readYourWritesOf(route, commands);
     const result = await route.handler({
       body,
       query,
       params,
       user,
-      requestId: requestIdOf(req),
+      requestId,
       log: req.log,
       req,
       res,
+      get command(): CommandContext {
+        if (commands === undefined) throw new Error(`route ${route.method.toUpperCase()} ${route.path} issues commands, but the app has no command services`);
+        const { store, now, newId, states } = commands;
+        return { store, now, newId, states, metadata: { correlationId: requestId, causationId: requestId, ...(user ? { userId: user.id } : {}) } };
+      },
+      caughtUp: readYourWrites,
     });
-    if (result !== 'handled') sendResult(res, result);
+    if (result === 'handled') return;
+    if (result.written !== undefined) await readYourWrites(result.written);
+    sendResult(res, result);
+  };
+}
+
+/**
+ * The route's read-your-writes wait, once per written revision per request: a handler that asked
+ * (ctx.caughtUp) and then returns the same `written` does not wait twice.
+ */
+function readYourWritesOf(route: AnyRouteDefinition, commands: RouteCommandServices | undefined): (written: WrittenStream) => Promise<boolean> {
+  const waited = new Map<string, Promise<boolean>>();
+  return (written) => {
+    if (written.revision === null) return Promise.resolve(true);
+    if (route.waitFor === undefined || commands === undefined) {
+      throw new Error(`route ${route.method.toUpperCase()} ${route.path} reports a write but declares no read model to wait for (waitFor)`);
+    }
+    const key = `${written.streamId}@${written.revision}`;
+    let wait = waited.get(key);
+    if (wait === undefined) {
+      wait = commands.waitForProjection(route.waitFor.name, written.streamId, written.revision);
+      waited.set(key, wait);
+    }
+    return wait;
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
+import type { CommandContext } from '../../commands/command-context';
 import type { Logger } from '../../infrastructure/logging/logger';
 
 /**
@@ -25,6 +26,17 @@ export interface AuthenticatedUser {
 /** The schema type an omitted `request.body` / `query` / `params` stands for: handlers see `undefined`. */
 export type NoSchema = z.ZodUndefined;
 
+/** A read model by the name of the PostgreSQL projection that builds it (e.g. `usersProjection`). */
+export interface ReadModelRef {
+  readonly name: string;
+}
+
+/** What a command wrote: the stream and its revision after the command (null: nothing was ever written). */
+export interface WrittenStream {
+  streamId: string;
+  revision: bigint | null;
+}
+
 export interface RouteContext<B, Q, P, A extends AuthMode = AuthMode> {
   body: B;
   query: Q;
@@ -39,6 +51,18 @@ export interface RouteContext<B, Q, P, A extends AuthMode = AuthMode> {
   log: Logger;
   req: Request;
   res: Response;
+  /**
+   * The command context of this request: the store, the clock, ids, the process's state sources,
+   * and metadata naming the request (correlation and causation = request id) and the signed-in user.
+   */
+  command: CommandContext;
+  /**
+   * Read-your-writes on the route's `waitFor` read model: waits, boundedly (not at all while the bus
+   * is known to be down), until it has applied `written`. False when it has not: the answer must then
+   * come from the command's own outcome, never from that read model. Only for answers that depend on
+   * it; otherwise return `written` with the result.
+   */
+  caughtUp(written: WrittenStream): Promise<boolean>;
 }
 
 export interface RouteResult {
@@ -46,6 +70,11 @@ export interface RouteResult {
   /** Sent as JSON; omit for bodiless answers such as 204. */
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * What the command wrote: the answer is sent once the route's `waitFor` read model has applied it
+   * (or the bounded wait gave up), so the client's next GET sees its write.
+   */
+  written?: WrittenStream;
 }
 
 export interface RouteResponseDoc {
@@ -80,6 +109,12 @@ export interface RouteDefinition<
    */
   documentedBody?: { contentType: string; schema: z.ZodType; description?: string };
   responses: Record<number, RouteResponseDoc>;
+  /**
+   * Read-your-writes, declared: the read model the next GET of what this route changes reads. The
+   * answer waits for it to apply the result's `written` stream revision (see RouteResult.written,
+   * RouteContext.caughtUp).
+   */
+  waitFor?: ReadModelRef;
   /**
    * Returns the status and JSON body, or 'handled' when the handler wrote the response itself
    * (files, HTML, streams). Declared as a method so definitions with different schemas can share

@@ -12,8 +12,8 @@ import { handleCommand, loadAggregate, type CommandOutcome } from '../handle-com
 
 export type AgentOutcome = CommandOutcome<Agent, AgentEvent>;
 
-export async function loadAgent(ctx: Pick<CommandContext, 'store'>, agentId: string): Promise<Agent> {
-  return (await loadAggregate(ctx.store, agentStreamId(agentId), agentDecider)).state;
+export async function loadAgent(ctx: Pick<CommandContext, 'store' | 'states'>, agentId: string): Promise<Agent> {
+  return (await loadAggregate(ctx.store, agentStreamId(agentId), agentDecider, ctx.states?.agents)).state;
 }
 
 async function claimHolder(ctx: CommandContext, agentId: string | null): Promise<ClaimHolder> {
@@ -25,7 +25,7 @@ async function claimHolder(ctx: CommandContext, agentId: string | null): Promise
 async function claimAgentName(ctx: CommandContext, ownerId: string, name: string, agentId: string): Promise<void> {
   const streamId = agentNameClaimStreamId(ownerId, name);
   const { state } = await loadAggregate(ctx.store, streamId, agentNameClaimDecider);
-  const currentHolder = state.agentId === agentId ? 'alive' : await claimHolder(ctx, state.agentId);
+  const currentHolder = state.holderId === agentId ? 'alive' : await claimHolder(ctx, state.holderId);
   await handleCommand(
     ctx.store,
     streamId,
@@ -67,7 +67,7 @@ export async function createAgent(
       agentStreamId(agentId),
       agentDecider,
       { type: 'CreateAgent', agentId, ...input, now: ctx.now().toISOString() },
-      { metadata: ctx.metadata },
+      { metadata: ctx.metadata, source: ctx.states?.agents },
     );
     return { ...outcome, agentId };
   } catch (error) {
@@ -91,7 +91,7 @@ export async function updateAgent(
     agentStreamId(input.agentId),
     agentDecider,
     { type: 'UpdateAgent', ...input, now: ctx.now().toISOString() },
-    { metadata: ctx.metadata },
+    { metadata: ctx.metadata, source: ctx.states?.agents },
   );
   if (renamed) await releaseAgentName(ctx, agent.ownerId, agent.name, agent.agentId);
   return outcome;
@@ -103,7 +103,7 @@ export async function deleteAgent(ctx: CommandContext, input: { agentId: string;
     agentStreamId(input.agentId),
     agentDecider,
     { type: 'DeleteAgent', ...input, now: ctx.now().toISOString() },
-    { metadata: ctx.metadata },
+    { metadata: ctx.metadata, source: ctx.states?.agents },
   );
   const deleted = outcome.events.find((event) => event.type === 'AgentDeleted');
   if (deleted?.type === 'AgentDeleted') await releaseAgentName(ctx, deleted.data.ownerId, deleted.data.name, input.agentId);
@@ -117,6 +117,6 @@ export async function activateSubmission(ctx: CommandContext, agentId: string, s
     agentStreamId(agentId),
     agentDecider,
     { type: 'ActivateSubmission', agentId, submissionId, now: ctx.now().toISOString() },
-    { metadata: ctx.metadata },
+    { metadata: ctx.metadata, source: ctx.states?.agents },
   );
 }

@@ -49,7 +49,7 @@ export async function requestMatch(
     throw new ValidationError('An agent cannot play against itself', { fields: { agent_2_id: 'must differ from agent_1_id' } });
   }
   const [agent1, agent2] = await Promise.all(
-    [input.agent1Id, input.agent2Id].map(async (id) => (await loadAggregate(ctx.store, agentStreamId(id), agentDecider)).state),
+    [input.agent1Id, input.agent2Id].map(async (id) => (await loadAggregate(ctx.store, agentStreamId(id), agentDecider, ctx.states?.agents)).state),
   );
   const first = participant(agent1!, input.agent1Id, 'agent_1_id', input.environmentId);
   // Before any slot is reserved: a refused challenge must not touch anyone's quota.
@@ -72,7 +72,7 @@ export async function requestMatch(
         matchSlotsStreamId(agentId),
         matchSlotsDecider,
         { type: 'ReserveMatchSlot', agentId, matchId, kind, policy: deps.quotaPolicy, now },
-        { metadata: ctx.metadata },
+        { metadata: ctx.metadata, source: ctx.states?.matchSlots },
       );
       reserved.push(agentId);
     }
@@ -108,7 +108,7 @@ export async function releaseMatchSlot(ctx: CommandContext, agentId: string, mat
     matchSlotsStreamId(agentId),
     matchSlotsDecider,
     { type: 'ReleaseMatchSlot', agentId, matchId, now: ctx.now().toISOString() },
-    { metadata: ctx.metadata },
+    { metadata: ctx.metadata, source: ctx.states?.matchSlots },
   );
 }
 
@@ -125,5 +125,5 @@ export async function rateCompletedMatch(
   ctx: CommandContext,
   input: { matchId: string; environmentId: string; agent1Id: string; agent2Id: string; winner: MatchWinner; kFactor: number; completedAt: string },
 ): Promise<CommandOutcome<Ladder, LadderEvent>> {
-  return handleCommand(ctx.store, ladderStreamId(input.environmentId), ladderDecider, { type: 'RateMatch', ...input }, { metadata: ctx.metadata, maxAttempts: 20 });
+  return handleCommand(ctx.store, ladderStreamId(input.environmentId), ladderDecider, { type: 'RateMatch', ...input }, { metadata: ctx.metadata, maxAttempts: 20, source: ctx.states?.ladders });
 }

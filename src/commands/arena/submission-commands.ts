@@ -23,7 +23,7 @@ export async function submitAgentCode(
   deps: { artifacts: ArtifactStore; dailyQuota: number },
   input: { agentId: string; userId: string; archive: Buffer },
 ): Promise<SubmissionOutcome & { submissionId: string }> {
-  const { state: agent } = await loadAggregate(ctx.store, agentStreamId(input.agentId), agentDecider);
+  const { state: agent } = await loadAggregate(ctx.store, agentStreamId(input.agentId), agentDecider, ctx.states?.agents);
   if (agent.status !== 'active') throw new NotFoundError('Agent not found');
   if (agent.ownerId !== input.userId) throw new ForbiddenError('Not the owner of this agent');
   validateZip(input.archive);
@@ -32,7 +32,7 @@ export async function submitAgentCode(
   const accept = { type: 'AcceptSubmission', agentId: input.agentId, submissionId, userId: input.userId, dailyQuota: deps.dailyQuota, now: ctx.now().toISOString() } as const;
   agentDecider.decide(accept, agent); // a dry run: over the quota, nothing is stored
   const stored = await deps.artifacts.put(input.archive);
-  const accepted = await handleCommand(ctx.store, agentStreamId(input.agentId), agentDecider, accept, { metadata: ctx.metadata });
+  const accepted = await handleCommand(ctx.store, agentStreamId(input.agentId), agentDecider, accept, { metadata: ctx.metadata, source: ctx.states?.agents });
   const acceptance = accepted.events.find((event) => event.type === 'SubmissionAccepted');
   if (acceptance?.type !== 'SubmissionAccepted') throw new Error('submission was not accepted');
   const outcome = await handleCommand(

@@ -31,5 +31,5 @@ export async function releaseUniqueValue(ctx: CommandContext, kind: UniqueKind, 
 /** Strongly consistent lookup (the claim stream, not a read model): who owns this value now. */
 export async function ownerOfUniqueValue(ctx: Pick<CommandContext, 'store'>, kind: UniqueKind, value: string): Promise<string | null> {
   const { state } = await loadAggregate(ctx.store, uniqueClaimStreamId(kind, value), uniqueClaimDecider);
-  return state.ownerId;
+  return state.holderId;
 }

@@ -34,7 +34,7 @@ export async function enterPolicyInArena(
       environment: job.environment,
     });
   }
-  const { state: agent } = await loadAggregate(ctx.store, agentStreamId(input.agentId), agentDecider);
+  const { state: agent } = await loadAggregate(ctx.store, agentStreamId(input.agentId), agentDecider, ctx.states?.agents);
   if (agent.status !== 'active') throw new NotFoundError('Agent not found');
   if (agent.ownerId !== input.userId) throw new ForbiddenError('Not the owner of this agent');
   if (agent.environmentId !== ARENA_PONG_ENVIRONMENT_ID) {

@@ -62,7 +62,7 @@ export async function createTrainingJob(
       seed: input.seed ?? randomInt(0, 0x1_0000_0000),
       now: ctx.now().toISOString(),
     },
-    { metadata: ctx.metadata },
+    { metadata: ctx.metadata, source: ctx.states?.trainingJobs },
   );
   return { ...outcome, jobId };
 }
@@ -72,11 +72,15 @@ export async function requestTrainingCancel(ctx: CommandContext, jobId: string, 
   return handleTrainingJobCommand(ctx, jobId, { type: 'RequestTrainingCancel', userId, now: ctx.now().toISOString() });
 }
 
-export async function loadTrainingJob(ctx: Pick<CommandContext, 'store'>, jobId: string): Promise<TrainingJob> {
-  return (await loadAggregate(ctx.store, trainingJobStreamId(jobId), trainingJobDecider)).state;
+export async function loadTrainingJob(ctx: Pick<CommandContext, 'store' | 'states'>, jobId: string): Promise<TrainingJob> {
+  return (await loadAggregate(ctx.store, trainingJobStreamId(jobId), trainingJobDecider, ctx.states?.trainingJobs)).state;
 }
 
 /** Any other command, loaded fresh from the stream (the supervisor's requeue, a claim). */
-export async function handleTrainingJobCommand(ctx: Pick<CommandContext, 'store' | 'metadata'>, jobId: string, command: TrainingJobCommand): Promise<TrainingJobOutcome> {
-  return handleCommand(ctx.store, trainingJobStreamId(jobId), trainingJobDecider, command, { metadata: ctx.metadata });
+export async function handleTrainingJobCommand(
+  ctx: Pick<CommandContext, 'store' | 'metadata' | 'states'>,
+  jobId: string,
+  command: TrainingJobCommand,
+): Promise<TrainingJobOutcome> {
+  return handleCommand(ctx.store, trainingJobStreamId(jobId), trainingJobDecider, command, { metadata: ctx.metadata, source: ctx.states?.trainingJobs });
 }

@@ -1,10 +1,10 @@
-import type { Decider, DomainEvent } from '../shared/decider';
+import type { DomainEvent } from '../shared/decider';
 import { ConflictError } from '../shared/errors';
+import { ABANDONED_CLAIM_AFTER_MS, uniqueClaimDeciderOf, type ClaimHolder, type UniqueClaim } from '../shared/unique-claim';
 
 /**
- * Agent names are unique per owner, enforced like usernames (src/domain/identity/unique-claim.ts):
- * one stream per (owner, name), appended with optimistic concurrency, so two concurrent creations
- * of the same name cannot both win. Names compare case-insensitively.
+ * Agent names are unique per owner through the event store: one stream per (owner, name), decided
+ * by the shared claim rule (src/domain/shared/unique-claim.ts). Names compare case-insensitively.
  */
 export const normaliseAgentName = (name: string): string => name.trim().toLowerCase();
 
@@ -15,44 +15,24 @@ export type AgentNameClaimed = DomainEvent<'AgentNameClaimed', { ownerId: string
 export type AgentNameReleased = DomainEvent<'AgentNameReleased', { ownerId: string; name: string; agentId: string; at: string }>;
 export type AgentNameClaimEvent = AgentNameClaimed | AgentNameReleased;
 
-export type AgentNameClaim = { agentId: string | null; claimedAt: string | null };
+export type AgentNameClaim = UniqueClaim;
 
 /** A creation claims the name before it records the agent; a claim whose agent never appeared is free after this. */
-export const ABANDONED_AGENT_NAME_AFTER_MS = 60_000;
+export const ABANDONED_AGENT_NAME_AFTER_MS = ABANDONED_CLAIM_AFTER_MS;
 
-/** What the handler found about the agent holding the claim now. */
-export type ClaimHolder = 'alive' | 'deleted' | 'missing';
+export type { ClaimHolder };
 
 export type AgentNameClaimCommand =
   | { type: 'ClaimAgentName'; ownerId: string; name: string; agentId: string; now: string; currentHolder: ClaimHolder }
   | { type: 'ReleaseAgentName'; ownerId: string; name: string; agentId: string; now: string };
 
-function isFree(state: AgentNameClaim, holder: ClaimHolder, now: string): boolean {
-  if (state.agentId === null || holder === 'deleted') return true;
-  if (holder === 'alive' || state.claimedAt === null) return false;
-  return Date.parse(now) - Date.parse(state.claimedAt) > ABANDONED_AGENT_NAME_AFTER_MS;
-}
-
-export function decideAgentNameClaim(command: AgentNameClaimCommand, state: AgentNameClaim): AgentNameClaimEvent[] {
-  const { ownerId, name, agentId, now } = command;
-  switch (command.type) {
-    case 'ClaimAgentName':
-      if (state.agentId === agentId) return [];
-      if (!isFree(state, command.currentHolder, now)) {
-        throw new ConflictError('Agent name already exists for this user', { field: 'name' });
-      }
-      return [{ type: 'AgentNameClaimed', data: { ownerId, name, agentId, at: now } }];
-    case 'ReleaseAgentName':
-      if (state.agentId !== agentId) return [];
-      return [{ type: 'AgentNameReleased', data: { ownerId, name, agentId, at: now } }];
-  }
-}
-
-export const agentNameClaimDecider: Decider<AgentNameClaimCommand, AgentNameClaim, AgentNameClaimEvent> = {
-  initialState: () => ({ agentId: null, claimedAt: null }),
-  evolve: (state, event) => {
-    if (event.type === 'AgentNameClaimed') return { agentId: event.data.agentId, claimedAt: event.data.at };
-    return state.agentId === event.data.agentId ? { agentId: null, claimedAt: null } : state;
-  },
-  decide: decideAgentNameClaim,
-};
+export const agentNameClaimDecider = uniqueClaimDeciderOf<AgentNameClaimCommand, AgentNameClaimEvent>({
+  request: (command) =>
+    command.type === 'ClaimAgentName'
+      ? { kind: 'claim', holderId: command.agentId, now: command.now, currentHolder: command.currentHolder }
+      : { kind: 'release', holderId: command.agentId, now: command.now },
+  claimed: ({ ownerId, name, agentId, now }) => ({ type: 'AgentNameClaimed', data: { ownerId, name, agentId, at: now } }),
+  released: ({ ownerId, name, agentId, now }) => ({ type: 'AgentNameReleased', data: { ownerId, name, agentId, at: now } }),
+  change: (event) => ({ kind: event.type === 'AgentNameClaimed' ? 'claimed' : 'released', holderId: event.data.agentId, at: event.data.at }),
+  conflict: () => new ConflictError('Agent name already exists for this user', { field: 'name' }),
+});

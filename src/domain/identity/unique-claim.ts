@@ -1,9 +1,10 @@
-import type { Decider, DomainEvent } from '../shared/decider';
+import type { DomainEvent } from '../shared/decider';
 import { ConflictError } from '../shared/errors';
+import { ABANDONED_CLAIM_AFTER_MS, uniqueClaimDeciderOf, type UniqueClaim as HeldClaim } from '../shared/unique-claim';
 
 /**
- * Uniqueness (usernames, emails) enforced by the event store itself: one stream per claimed value,
- * appended with optimistic concurrency, so two concurrent registrations cannot both win.
+ * Usernames and emails, unique through the event store: one stream per claimed value
+ * (`unique-<kind>-<value>`), decided by the shared claim rule (src/domain/shared/unique-claim.ts).
  */
 export type UniqueKind = 'username' | 'email';
 
@@ -19,45 +20,23 @@ export type ValueClaimed = DomainEvent<'ValueClaimed', { kind: UniqueKind; value
 export type ValueReleased = DomainEvent<'ValueReleased', { kind: UniqueKind; value: string; ownerId: string; at: string }>;
 export type UniqueClaimEvent = ValueClaimed | ValueReleased;
 
-export type UniqueClaim = { ownerId: string | null; claimedAt: string | null };
+export type UniqueClaim = HeldClaim;
 
-/**
- * A registration claims its username and email before it records the user. A process killed in
- * between leaves a claim whose owner never came to exist; after this grace period (far longer
- * than any registration takes) such a claim is abandoned and can be taken over.
- */
-export const ABANDONED_CLAIM_AFTER_MS = 60_000;
+/** A registration that died between claiming and recording its user leaves a claim free after this. */
+export { ABANDONED_CLAIM_AFTER_MS };
 
 export type UniqueClaimCommand =
   /** `currentOwnerExists`: whether the current owner's account exists (looked up by the handler). */
   | { type: 'Claim'; kind: UniqueKind; value: string; ownerId: string; now: string; currentOwnerExists: boolean }
   | { type: 'Release'; kind: UniqueKind; value: string; ownerId: string; now: string };
 
-function isAbandoned(state: UniqueClaim, currentOwnerExists: boolean, now: string): boolean {
-  if (currentOwnerExists || state.claimedAt === null) return false;
-  return Date.parse(now) - Date.parse(state.claimedAt) > ABANDONED_CLAIM_AFTER_MS;
-}
-
-export function decideUniqueClaim(command: UniqueClaimCommand, state: UniqueClaim): UniqueClaimEvent[] {
-  const { kind, value, ownerId, now } = command;
-  switch (command.type) {
-    case 'Claim':
-      if (state.ownerId === ownerId) return [];
-      if (state.ownerId !== null && !isAbandoned(state, command.currentOwnerExists, now)) {
-        throw new ConflictError(`${kind === 'email' ? 'Email' : 'Username'} already exists`, { field: kind });
-      }
-      return [{ type: 'ValueClaimed', data: { kind, value, ownerId, at: now } }];
-    case 'Release':
-      if (state.ownerId !== ownerId) return [];
-      return [{ type: 'ValueReleased', data: { kind, value, ownerId, at: now } }];
-  }
-}
-
-export const uniqueClaimDecider: Decider<UniqueClaimCommand, UniqueClaim, UniqueClaimEvent> = {
-  initialState: () => ({ ownerId: null, claimedAt: null }),
-  evolve: (state, event) => {
-    if (event.type === 'ValueClaimed') return { ownerId: event.data.ownerId, claimedAt: event.data.at };
-    return state.ownerId === event.data.ownerId ? { ownerId: null, claimedAt: null } : state;
-  },
-  decide: decideUniqueClaim,
-};
+export const uniqueClaimDecider = uniqueClaimDeciderOf<UniqueClaimCommand, UniqueClaimEvent>({
+  request: (command) =>
+    command.type === 'Claim'
+      ? { kind: 'claim', holderId: command.ownerId, now: command.now, currentHolder: command.currentOwnerExists ? 'alive' : 'missing' }
+      : { kind: 'release', holderId: command.ownerId, now: command.now },
+  claimed: ({ kind, value, ownerId, now }) => ({ type: 'ValueClaimed', data: { kind, value, ownerId, at: now } }),
+  released: ({ kind, value, ownerId, now }) => ({ type: 'ValueReleased', data: { kind, value, ownerId, at: now } }),
+  change: (event) => ({ kind: event.type === 'ValueClaimed' ? 'claimed' : 'released', holderId: event.data.ownerId, at: event.data.at }),
+  conflict: (command) => new ConflictError(`${command.kind === 'email' ? 'Email' : 'Username'} already exists`, { field: command.kind }),
+});

@@ -95,6 +95,8 @@ export const ConfigSchema = z.object({
    * which also counts the part's envelope and the laps it completes.
    */
   TELEMETRY_EVENT_MAX_BYTES: z.coerce.number().int().min(4096).max(16 * 1024 * 1024).default(512 * 1024),
+  /** Long streams (telemetry sessions, training jobs, ladders, agents, match slots) get a snapshot every this many events. */
+  SNAPSHOT_EVERY_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(100),
   RATE_LIMIT_ENABLED: z
     .enum(['true', 'false'])
     .default('true')

@@ -131,7 +131,7 @@ export class TrainingWorker {
     const { jobId } = JobIdData.parse(event.data);
     if (this.runs.has(jobId)) return;
     const metadata: EventMetadata = { correlationId: event.metadata.correlationId ?? event.id, causationId: event.id, workerId: this.workerId };
-    const stream = await TrainingJobStream.open(this.services.store, jobId, metadata);
+    const stream = await TrainingJobStream.open(this.services.store, jobId, metadata, this.services.commandStates.trainingJobs);
     if (stream.current.status !== 'pending') return; // claimed, finished or cancelled already: nothing to do
     if (stream.current.runner === 'remote') return; // trainer runners claim these over the HTTP API
     await this.acquireSlot(); // at capacity, the partition waits here: that is the queue
