@@ -3,7 +3,7 @@ import type { CommandContext } from '../commands/command-context';
 import type { Consumer } from '../infrastructure/bus/message-bus';
 import type { Services } from '../infrastructure/container';
 import type { RecordedEvent } from '../infrastructure/eventstore/event-store';
-import { decodeEnvelope, topicForCategory } from '../projections/event-envelope';
+import { decodeEnvelope, topicForCategory } from '../infrastructure/bus/event-envelope';
 
 /** The command context of a worker reacting to `cause`: the correlation carries through. */
 export function workerCommandContext(services: Services, role: string, cause?: RecordedEvent): CommandContext {

@@ -17,7 +17,7 @@ import { arenaStorage } from '../../infrastructure/artifacts/arena-storage';
 import type { Consumer, DeliveredMessage } from '../../infrastructure/bus/message-bus';
 import type { Services } from '../../infrastructure/container';
 import type { EventMetadata } from '../../infrastructure/eventstore/event-store';
-import { decodeEnvelope, topicForCategory } from '../../projections/event-envelope';
+import { decodeEnvelope, topicForCategory } from '../../infrastructure/bus/event-envelope';
 import type { RunningRole } from '../../runtime/background-roles';
 import { progressIntervalFor, trainerCommandFor } from './trainer-command';
 import { TrainingRun, type TrainingRunTiming } from './training-run';
