@@ -1,4 +1,6 @@
-import type { Decider, DomainEvent } from '../shared/decider';
+import { z } from 'zod';
+import type { Decider } from '../shared/decider';
+import { defineEvent, type EventOf } from '../shared/event-schema';
 import { ConflictError } from '../shared/errors';
 
 /**
@@ -11,8 +13,11 @@ export const normaliseAgentName = (name: string): string => name.trim().toLowerC
 export const agentNameClaimStreamId = (ownerId: string, name: string): string =>
   `agentname-${ownerId}-${encodeURIComponent(normaliseAgentName(name))}`;
 
-export type AgentNameClaimed = DomainEvent<'AgentNameClaimed', { ownerId: string; name: string; agentId: string; at: string }>;
-export type AgentNameReleased = DomainEvent<'AgentNameReleased', { ownerId: string; name: string; agentId: string; at: string }>;
+const AgentNameData = z.object({ ownerId: z.string(), name: z.string(), agentId: z.string(), at: z.string() });
+export const AgentNameClaimed = defineEvent('AgentNameClaimed', { data: AgentNameData });
+export type AgentNameClaimed = EventOf<typeof AgentNameClaimed>;
+export const AgentNameReleased = defineEvent('AgentNameReleased', { data: AgentNameData });
+export type AgentNameReleased = EventOf<typeof AgentNameReleased>;
 export type AgentNameClaimEvent = AgentNameClaimed | AgentNameReleased;
 
 export type AgentNameClaim = { agentId: string | null; claimedAt: string | null };
