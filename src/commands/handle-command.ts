@@ -1,6 +1,7 @@
 import type { Decider, DomainEvent } from '../domain/shared/decider';
 import { WrongExpectedRevisionError } from '../infrastructure/eventstore/errors';
-import type { EventMetadata, EventStore, GlobalPosition, JsonObject, RecordedEvent } from '../infrastructure/eventstore/event-store';
+import { toNewEvent, upcastRecordedEvent } from '../infrastructure/eventstore/event-decoding';
+import type { EventMetadata, EventStore, GlobalPosition, RecordedEvent } from '../infrastructure/eventstore/event-store';
 
 export interface CommandOutcome<State, Event extends DomainEvent> {
   /** Events this command appended (empty when the decider decided nothing changes). */
@@ -12,16 +13,9 @@ export interface CommandOutcome<State, Event extends DomainEvent> {
   position: GlobalPosition | null;
 }
 
-/**
- * Domain event data is plain JSON by construction (strings, numbers, booleans, arrays, objects):
- * this is the one place the two type worlds meet.
- */
-export function toStoredData(event: DomainEvent): JsonObject {
-  return event.data as JsonObject;
-}
-
+/** A stored event as its decider folds it: upcast to its type's current schema version. */
 export function toDomainEvent<Event extends DomainEvent>(recorded: RecordedEvent): Event {
-  return { type: recorded.type, data: recorded.data } as unknown as Event;
+  return upcastRecordedEvent<Event>(recorded);
 }
 
 export async function loadAggregate<State, Event extends DomainEvent>(
@@ -53,7 +47,7 @@ export async function handleCommand<Command, State, Event extends DomainEvent>(
     try {
       const result = await store.append(
         streamId,
-        events.map((event) => ({ type: event.type, data: toStoredData(event), metadata: options.metadata })),
+        events.map((event) => toNewEvent(event, options.metadata)),
         { expectedRevision: revision === null ? 'no_stream' : revision },
       );
       return {

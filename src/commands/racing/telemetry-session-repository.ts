@@ -8,7 +8,8 @@ import {
 import { fold } from '../../domain/shared/decider';
 import { WrongExpectedRevisionError } from '../../infrastructure/eventstore/errors';
 import type { EventMetadata, EventStore } from '../../infrastructure/eventstore/event-store';
-import { toDomainEvent, toStoredData, type CommandOutcome } from '../handle-command';
+import { toNewEvent } from '../../infrastructure/eventstore/event-decoding';
+import { toDomainEvent, type CommandOutcome } from '../handle-command';
 
 interface Loaded {
   state: TelemetrySession;
@@ -65,7 +66,7 @@ export class TelemetrySessionRepository {
       try {
         const result = await this.store.append(
           streamId,
-          events.map((event, index) => ({ ...(ids ? { id: ids[index] } : {}), type: event.type, data: toStoredData(event), metadata: options.metadata })),
+          events.map((event, index) => toNewEvent(event, options.metadata, ids?.[index])),
           { expectedRevision: revision === null ? 'no_stream' : revision },
         );
         const next = { state: fold({ ...telemetrySessionDecider, initialState: () => state }, events), revision: result.nextExpectedRevision };

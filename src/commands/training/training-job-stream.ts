@@ -7,7 +7,8 @@ import {
 } from '../../domain/training/training-job';
 import { WrongExpectedRevisionError } from '../../infrastructure/eventstore/errors';
 import type { EventMetadata, EventStore } from '../../infrastructure/eventstore/event-store';
-import { toDomainEvent, toStoredData } from '../handle-command';
+import { toNewEvent } from '../../infrastructure/eventstore/event-decoding';
+import { toDomainEvent } from '../handle-command';
 
 const MAX_ATTEMPTS = 5;
 
@@ -53,7 +54,7 @@ export class TrainingJobStream {
         try {
           const result = await this.store.append(
             trainingJobStreamId(this.jobId),
-            events.map((event) => ({ type: event.type, data: toStoredData(event), metadata: this.metadata })),
+            events.map((event) => toNewEvent(event, this.metadata)),
             { expectedRevision: this.revision === null ? 'no_stream' : this.revision },
           );
           this.state = events.reduce(trainingJobDecider.evolve, this.state);
