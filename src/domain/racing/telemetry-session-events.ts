@@ -86,7 +86,15 @@ export const TelemetryBatchRecorded = defineEvent('TelemetryBatchRecorded', {
   }),
 });
 export type TelemetryBatchRecorded = EventOf<typeof TelemetryBatchRecorded>;
-export const LapCompleted = defineEvent('LapCompleted', { data: LapCompletedEventDataSchema });
+/**
+ * Version 2 (lap estimation): `estimated` is always written. Version 1 events may lack it: they are
+ * laps measured from positions, so the upcaster says `estimated: false`.
+ */
+export const LapCompleted = defineEvent('LapCompleted', {
+  version: 2,
+  data: LapCompletedEventDataSchema.extend({ estimated: z.boolean() }),
+  upcasters: { 1: (data) => ({ ...data, estimated: data.estimated ?? false }) },
+});
 export type LapCompleted = EventOf<typeof LapCompleted>;
 export const SectorCompleted = defineEvent('SectorCompleted', { data: SectorCompletedDataSchema });
 export type SectorCompleted = EventOf<typeof SectorCompleted>;
