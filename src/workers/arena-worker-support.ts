@@ -4,7 +4,7 @@ import type { Consumer } from '../infrastructure/bus/message-bus';
 import type { Services } from '../infrastructure/container';
 import type { StoredEventFields } from '../infrastructure/eventstore/event-store';
 import { decodeEnvelope, topicForCategory } from '../infrastructure/bus/event-envelope';
-import { eventDispatcher, type EventHandlers } from '../projections/event-handlers';
+import { eventDispatcher, type EventHandlers } from '../infrastructure/eventstore/event-handlers';
 
 /** The command context of a worker reacting to `cause`: the correlation carries through. */
 export function workerCommandContext(services: Services, role: string, cause?: Pick<StoredEventFields, 'id' | 'metadata'>): CommandContext {

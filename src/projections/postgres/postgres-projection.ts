@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
-import { eventDispatcher, handledTypes, type EventHandlers } from '../event-handlers';
+import { eventDispatcher, handledTypes, type EventHandlers } from '../../infrastructure/eventstore/event-handlers';
 
 /**
  * A read model in PostgreSQL. The projection says which stream categories it reads, which event
@@ -23,7 +23,7 @@ export interface PostgresProjection {
 /**
  * A projection from its typed handlers (`on: { MatchCompleted: async (event, trx) => … }`): `handles`
  * is derived from them, and `apply` decodes each event with the domain's schemas (upcasting old
- * versions) before its handler sees it (src/projections/event-handlers.ts).
+ * versions) before its handler sees it (src/infrastructure/eventstore/event-handlers.ts).
  */
 export function postgresProjection(
   definition: Omit<PostgresProjection, 'handles' | 'apply'> & { on: EventHandlers<Knex.Transaction> },

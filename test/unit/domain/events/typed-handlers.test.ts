@@ -1,7 +1,7 @@
 import { EventDataError } from '../../../../src/domain/shared/event-data-error';
 import type { JsonObject, RecordedEvent } from '../../../../src/infrastructure/eventstore/event-store';
 import { toNewEvent } from '../../../../src/infrastructure/eventstore/event-decoding';
-import { eventDispatcher, handledTypes, type EventHandlers } from '../../../../src/projections/event-handlers';
+import { eventDispatcher, handledTypes, type EventHandlers } from '../../../../src/infrastructure/eventstore/event-handlers';
 
 const recorded = (type: string, data: JsonObject, metadata: JsonObject = {}): RecordedEvent => ({
   id: 'e1',

@@ -1,6 +1,6 @@
-import type { DomainEventOfType, DomainEventType } from '../domain/domain-events';
-import { decodeRecordedEvent } from '../infrastructure/eventstore/event-decoding';
-import type { RecordedEvent } from '../infrastructure/eventstore/event-store';
+import type { DomainEventOfType, DomainEventType } from '../../domain/domain-events';
+import { decodeRecordedEvent } from './event-decoding';
+import type { RecordedEvent } from './event-store';
 
 /**
  * What a consumer does with each event type it handles, keyed by type name: the key is checked
@@ -20,7 +20,7 @@ export function handledTypes<Context>(handlers: EventHandlers<Context>): DomainE
 /**
  * Decodes a stored event (upcast, then checked against its schema) and calls its handler; an event
  * without a handler is ignored unread. Undecodable data throws EventDataError, which projections
- * quarantine (src/projections/projection-quarantine.ts).
+ * quarantine (src/projections/projection-quarantine.ts); workers leave it to the bus (retries, then the dead-letter topic).
  */
 export function eventDispatcher<Context>(handlers: EventHandlers<Context>): (recorded: RecordedEvent, context: Context) => Promise<void> {
   const byType = handlers as Partial<Record<string, (event: RecordedEvent<DomainEventOfType<DomainEventType>>, context: Context) => Promise<void>>>;
