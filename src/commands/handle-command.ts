@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Decider, DomainEvent } from '../domain/shared/decider';
 import { WrongExpectedRevisionError } from '../infrastructure/eventstore/errors';
-import type { EventMetadata, EventStore, GlobalPosition, JsonObject } from '../infrastructure/eventstore/event-store';
+import { toNewEvent } from '../infrastructure/eventstore/event-decoding';
+import type { EventMetadata, EventStore, GlobalPosition } from '../infrastructure/eventstore/event-store';
 import { WholeStreamSource, type Evolver, type LoadedState, type StateSource } from './state-source';
 
 export { toDomainEvent } from './state-source';
@@ -24,14 +25,6 @@ export interface HandleCommandOptions<State, Event extends DomainEvent> {
   source?: StateSource<State>;
   /** Ids for the decided events (deterministic ids make a retried append idempotent); random when absent. */
   eventIds?: (events: Event[]) => string[];
-}
-
-/**
- * Domain event data is plain JSON by construction (strings, numbers, booleans, arrays, objects):
- * this is the one place the two type worlds meet.
- */
-export function toStoredData(event: DomainEvent): JsonObject {
-  return event.data as JsonObject;
 }
 
 /** The stream's current state outside a command (guards, answers): from `source`, else folded from its first event. */
@@ -67,7 +60,7 @@ export async function handleCommand<Command, State, Event extends DomainEvent>(
     try {
       const result = await store.append(
         streamId,
-        events.map((event, index) => ({ id: ids[index], type: event.type, data: toStoredData(event), metadata: options.metadata })),
+        events.map((event, index) => toNewEvent(event, options.metadata, ids[index])),
         { expectedRevision: before.revision === null ? 'no_stream' : before.revision },
       );
       const after: LoadedState<State> = {

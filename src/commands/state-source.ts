@@ -1,4 +1,5 @@
 import type { Decider, DomainEvent } from '../domain/shared/decider';
+import { upcastRecordedEvent } from '../infrastructure/eventstore/event-decoding';
 import type { EventStore, RecordedEvent } from '../infrastructure/eventstore/event-store';
 
 /** A stream's folded state and where it stands. */
@@ -33,12 +34,9 @@ export const emptyState = <State>(decider: Pick<Decider<unknown, State, DomainEv
   lastEventId: null,
 });
 
-/**
- * Domain event data is plain JSON by construction (strings, numbers, booleans, arrays, objects):
- * this is the one place the two type worlds meet.
- */
+/** A stored event as its decider folds it: upcast to its type's current schema version. */
 export function toDomainEvent<Event extends DomainEvent>(recorded: RecordedEvent): Event {
-  return { type: recorded.type, data: recorded.data } as unknown as Event;
+  return upcastRecordedEvent<Event>(recorded);
 }
 
 /** Folds recorded events (in stream order) into a loaded state. */

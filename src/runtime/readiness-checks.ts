@@ -5,7 +5,7 @@ import { isConsumerLive } from '../infrastructure/bus/consumer-status';
 import type { Services } from '../infrastructure/container';
 import { allClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-catalog';
 import { clickHouseProjectionGroupId } from '../projections/clickhouse/clickhouse-projection-runner';
-import { topicForCategory } from '../projections/event-envelope';
+import { topicForCategory } from '../infrastructure/bus/event-envelope';
 import { allPostgresProjections } from '../projections/postgres/projection-catalog';
 import { projectionGroupId } from '../projections/postgres/projection-runner';
 

@@ -12,7 +12,7 @@ import { rebuildProjection } from '../../src/projections/postgres/projection-reb
 import { arenaLeaderboardProjectionNames } from '../../src/projections/postgres/arena/arena-projections';
 import { detectSandboxEngine, describeSandboxEngine } from '../../src/infrastructure/sandbox/sandbox-engine';
 import { runMatchmakingRound } from '../../src/workers/matches/matchmaker';
-import { encodeEnvelope, topicForStream } from '../../src/projections/event-envelope';
+import { encodeEnvelope, topicForStream } from '../../src/infrastructure/bus/event-envelope';
 import { describeWithEngine } from '../support/engines';
 import { http } from '../support/test-system';
 import { connectWebSocket, type WebSocketTestClient } from '../support/ws-client';

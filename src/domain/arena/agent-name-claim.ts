@@ -1,4 +1,5 @@
-import type { DomainEvent } from '../shared/decider';
+import { z } from 'zod';
+import { defineEvent, type EventOf } from '../shared/event-schema';
 import { ConflictError } from '../shared/errors';
 import { ABANDONED_CLAIM_AFTER_MS, uniqueClaimDeciderOf, type ClaimHolder, type UniqueClaim } from '../shared/unique-claim';
 
@@ -11,8 +12,11 @@ export const normaliseAgentName = (name: string): string => name.trim().toLowerC
 export const agentNameClaimStreamId = (ownerId: string, name: string): string =>
   `agentname-${ownerId}-${encodeURIComponent(normaliseAgentName(name))}`;
 
-export type AgentNameClaimed = DomainEvent<'AgentNameClaimed', { ownerId: string; name: string; agentId: string; at: string }>;
-export type AgentNameReleased = DomainEvent<'AgentNameReleased', { ownerId: string; name: string; agentId: string; at: string }>;
+const AgentNameData = z.object({ ownerId: z.string(), name: z.string(), agentId: z.string(), at: z.string() });
+export const AgentNameClaimed = defineEvent('AgentNameClaimed', { data: AgentNameData });
+export type AgentNameClaimed = EventOf<typeof AgentNameClaimed>;
+export const AgentNameReleased = defineEvent('AgentNameReleased', { data: AgentNameData });
+export type AgentNameReleased = EventOf<typeof AgentNameReleased>;
 export type AgentNameClaimEvent = AgentNameClaimed | AgentNameReleased;
 
 export type AgentNameClaim = UniqueClaim;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Decider, DomainEvent } from '../shared/decider';
+import type { Decider } from '../shared/decider';
+import { defineEvent, type EventOf } from '../shared/event-schema';
 import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError, ValidationError } from '../shared/errors';
 import { startOfNextUtcDay, utcDay } from './utc-day';
 
@@ -27,21 +28,40 @@ export const agentDescriptionSchema = z.string().trim().max(500, 'Description mu
  */
 export const submissionVersion = (sequence: number): string => `1.0.${sequence}`;
 
-export type AgentCreated = DomainEvent<
-  'AgentCreated',
-  { agentId: string; ownerId: string; name: string; description: string | null; environmentId: string; createdAt: string }
->;
-export type AgentUpdated = DomainEvent<'AgentUpdated', { agentId: string; name?: string; description?: string | null; updatedAt: string }>;
-export type AgentDeleted = DomainEvent<'AgentDeleted', { agentId: string; ownerId: string; name: string; deletedAt: string }>;
+export const AgentCreated = defineEvent('AgentCreated', {
+  data: z.object({
+    agentId: z.string(),
+    ownerId: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    environmentId: z.string(),
+    createdAt: z.string(),
+  }),
+});
+export type AgentCreated = EventOf<typeof AgentCreated>;
+export const AgentUpdated = defineEvent('AgentUpdated', {
+  data: z.object({ agentId: z.string(), name: z.string().optional(), description: z.string().nullable().optional(), updatedAt: z.string() }),
+});
+export type AgentUpdated = EventOf<typeof AgentUpdated>;
+export const AgentDeleted = defineEvent('AgentDeleted', {
+  data: z.object({ agentId: z.string(), ownerId: z.string(), name: z.string(), deletedAt: z.string() }),
+});
+export type AgentDeleted = EventOf<typeof AgentDeleted>;
 /** A submission got its version; counted against the agent's daily submission quota. */
-export type SubmissionAccepted = DomainEvent<
-  'SubmissionAccepted',
-  { agentId: string; submissionId: string; sequence: number; version: string; acceptedAt: string }
->;
-export type ActiveSubmissionChanged = DomainEvent<
-  'ActiveSubmissionChanged',
-  { agentId: string; submissionId: string; previousSubmissionId: string | null; version: string; changedAt: string }
->;
+export const SubmissionAccepted = defineEvent('SubmissionAccepted', {
+  data: z.object({ agentId: z.string(), submissionId: z.string(), sequence: z.number(), version: z.string(), acceptedAt: z.string() }),
+});
+export type SubmissionAccepted = EventOf<typeof SubmissionAccepted>;
+export const ActiveSubmissionChanged = defineEvent('ActiveSubmissionChanged', {
+  data: z.object({
+    agentId: z.string(),
+    submissionId: z.string(),
+    previousSubmissionId: z.string().nullable(),
+    version: z.string(),
+    changedAt: z.string(),
+  }),
+});
+export type ActiveSubmissionChanged = EventOf<typeof ActiveSubmissionChanged>;
 export type AgentEvent = AgentCreated | AgentUpdated | AgentDeleted | SubmissionAccepted | ActiveSubmissionChanged;
 
 export interface AgentDetails {

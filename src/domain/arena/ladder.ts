@@ -1,30 +1,28 @@
-import type { Decider, DomainEvent } from '../shared/decider';
+import { z } from 'zod';
+import type { Decider } from '../shared/decider';
+import { defineEvent, type EventOf } from '../shared/event-schema';
 import { INITIAL_RATING, rateMatch, type EloOutcome } from './elo';
 import type { MatchWinner } from './replay';
 
 /** One ladder (Elo ratings) per environment. */
 export const ladderStreamId = (environmentId: string): string => `ladder-${environmentId}`;
 
-export interface SideRating {
-  agentId: string;
-  before: number;
-  after: number;
-  change: number;
-}
+const SideRatingSchema = z.object({ agentId: z.string(), before: z.number(), after: z.number(), change: z.number() });
+export type SideRating = z.infer<typeof SideRatingSchema>;
 
-export type MatchRated = DomainEvent<
-  'MatchRated',
-  {
-    matchId: string;
-    environmentId: string;
-    agent1: SideRating;
-    agent2: SideRating;
-    winner: MatchWinner;
-    kFactor: number;
+export const MatchRated = defineEvent('MatchRated', {
+  data: z.object({
+    matchId: z.string(),
+    environmentId: z.string(),
+    agent1: SideRatingSchema,
+    agent2: SideRatingSchema,
+    winner: z.enum(['agent_1', 'agent_2', 'draw']) satisfies z.ZodType<MatchWinner>,
+    kFactor: z.number(),
     /** The match's completion time, so the event carries no clock of the rater. */
-    ratedAt: string;
-  }
->;
+    ratedAt: z.string(),
+  }),
+});
+export type MatchRated = EventOf<typeof MatchRated>;
 export type LadderEvent = MatchRated;
 
 export interface Ladder {

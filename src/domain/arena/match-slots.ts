@@ -1,4 +1,6 @@
-import type { Decider, DomainEvent } from '../shared/decider';
+import { z } from 'zod';
+import type { Decider } from '../shared/decider';
+import { defineEvent, type EventOf } from '../shared/event-schema';
 import { RateLimitedError } from '../shared/errors';
 import { matchAvailability, type MatchQuotaPolicy } from './match-quota';
 import { startOfUtcDay } from './utc-day';
@@ -20,11 +22,12 @@ export const matchSlotsStreamId = (agentId: string): string => `matchslots-${age
  */
 export type MatchSlotKind = 'own' | 'challenge_received';
 
-export type MatchSlotReserved = DomainEvent<
-  'MatchSlotReserved',
-  { agentId: string; matchId: string; reservedAt: string; kind?: MatchSlotKind }
->;
-export type MatchSlotReleased = DomainEvent<'MatchSlotReleased', { agentId: string; matchId: string; releasedAt: string }>;
+export const MatchSlotReserved = defineEvent('MatchSlotReserved', {
+  data: z.object({ agentId: z.string(), matchId: z.string(), reservedAt: z.string(), kind: z.enum(['own', 'challenge_received']).optional() }),
+});
+export type MatchSlotReserved = EventOf<typeof MatchSlotReserved>;
+export const MatchSlotReleased = defineEvent('MatchSlotReleased', { data: z.object({ agentId: z.string(), matchId: z.string(), releasedAt: z.string() }) });
+export type MatchSlotReleased = EventOf<typeof MatchSlotReleased>;
 export type MatchSlotEvent = MatchSlotReserved | MatchSlotReleased;
 
 /** Reservations still held, from the previous UTC day on (all the quota and cooldown need). */

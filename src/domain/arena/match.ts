@@ -1,4 +1,6 @@
-import type { Decider, DomainEvent } from '../shared/decider';
+import { z } from 'zod';
+import type { Decider } from '../shared/decider';
+import { defineEvent, type EventOf } from '../shared/event-schema';
 import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError, ValidationError } from '../shared/errors';
 import type { Forfeit, MatchWinner } from './replay';
 
@@ -7,51 +9,64 @@ export const matchStreamId = (matchId: string): string => `match-${matchId}`;
 /** The contract's status values. */
 export type MatchStatus = 'queued' | 'running' | 'completed' | 'failed';
 
-export interface MatchParticipant {
-  agentId: string;
+const MatchParticipantSchema = z.object({
+  agentId: z.string(),
   /** The agent's active submission when the match was requested: the code that plays. */
-  submissionId: string;
-  ownerId: string;
-}
+  submissionId: z.string(),
+  ownerId: z.string(),
+});
+export type MatchParticipant = z.infer<typeof MatchParticipantSchema>;
 
-export type MatchRequested = DomainEvent<
-  'MatchRequested',
-  {
-    matchId: string;
-    environmentId: string;
-    environmentOptions: Record<string, number>;
-    seed: number;
-    agent1: MatchParticipant;
-    agent2: MatchParticipant;
-    source: 'manual' | 'matchmaker';
+const MATCH_SIDES = ['agent_1', 'agent_2'] as const;
+const MatchWinnerSchema = z.enum([...MATCH_SIDES, 'draw']) satisfies z.ZodType<MatchWinner>;
+const FORFEIT_REASONS = ['crashed', 'timeout', 'match_timeout', 'invalid_action', 'protocol_error', 'output_limit', 'sandbox_error'] as const;
+const ForfeitSchema = z.object({
+  agent: z.enum(MATCH_SIDES),
+  reason: z.enum(FORFEIT_REASONS),
+  detail: z.string(),
+  step: z.number(),
+}) satisfies z.ZodType<Forfeit>;
+
+export const MatchRequested = defineEvent('MatchRequested', {
+  data: z.object({
+    matchId: z.string(),
+    environmentId: z.string(),
+    environmentOptions: z.record(z.string(), z.number()),
+    seed: z.number(),
+    agent1: MatchParticipantSchema,
+    agent2: MatchParticipantSchema,
+    source: z.enum(['manual', 'matchmaker']),
     /** The user who asked (manual matches); null for the matchmaker. */
-    requestedBy: string | null;
-    requestedAt: string;
-  }
->;
-export type MatchStarted = DomainEvent<'MatchStarted', { matchId: string; startedAt: string }>;
-export type MatchCompleted = DomainEvent<
-  'MatchCompleted',
-  {
-    matchId: string;
-    environmentId: string;
-    agent1Id: string;
-    agent2Id: string;
-    winner: MatchWinner;
+    requestedBy: z.string().nullable(),
+    requestedAt: z.string(),
+  }),
+});
+export type MatchRequested = EventOf<typeof MatchRequested>;
+export const MatchStarted = defineEvent('MatchStarted', { data: z.object({ matchId: z.string(), startedAt: z.string() }) });
+export type MatchStarted = EventOf<typeof MatchStarted>;
+export const MatchCompleted = defineEvent('MatchCompleted', {
+  data: z.object({
+    matchId: z.string(),
+    environmentId: z.string(),
+    agent1Id: z.string(),
+    agent2Id: z.string(),
+    winner: MatchWinnerSchema,
     /** The winning agent's id; null for a draw. */
-    winnerId: string | null;
-    score1: number;
-    score2: number;
-    totalSteps: number;
-    executionTimeSec: number;
-    forfeits: Forfeit[];
-    replayJsonKey: string;
-    replayHtmlKey: string;
-    completedAt: string;
-  }
->;
+    winnerId: z.string().nullable(),
+    score1: z.number(),
+    score2: z.number(),
+    totalSteps: z.number(),
+    executionTimeSec: z.number(),
+    forfeits: z.array(ForfeitSchema),
+    replayJsonKey: z.string(),
+    replayHtmlKey: z.string(),
+    completedAt: z.string(),
+  }),
+});
+export type MatchCompleted = EventOf<typeof MatchCompleted>;
 /** Not the agents' fault (no sandbox, a missing build): the match is not rated. */
-export type MatchFailed = DomainEvent<'MatchFailed', { matchId: string; reason: string; failedAt: string }>;
+export const MatchFailed = defineEvent('MatchFailed', { data: z.object({ matchId: z.string(), reason: z.string(), failedAt: z.string() }) });
+export type MatchFailed = EventOf<typeof MatchFailed>;
 export type MatchEvent = MatchRequested | MatchStarted | MatchCompleted | MatchFailed;
 
 export type Match =

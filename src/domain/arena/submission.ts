@@ -1,4 +1,6 @@
-import type { Decider, DomainEvent } from '../shared/decider';
+import { z } from 'zod';
+import type { Decider } from '../shared/decider';
+import { defineEvent, type EventOf } from '../shared/event-schema';
 import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError } from '../shared/errors';
 
 export const submissionStreamId = (submissionId: string): string => `submission-${submissionId}`;
@@ -7,46 +9,47 @@ export const submissionStreamId = (submissionId: string): string => `submission-
 export type SubmissionStatus = 'queued' | 'building' | 'success' | 'failed';
 
 /** Every event names the agent and its owner, so consumers (WebSocket pushes, activation) need no lookup. */
-interface SubmissionRef {
-  submissionId: string;
-  agentId: string;
-  ownerId: string;
-}
+const SubmissionRefSchema = z.object({ submissionId: z.string(), agentId: z.string(), ownerId: z.string() });
+type SubmissionRef = z.infer<typeof SubmissionRefSchema>;
 
-export type SubmissionReceived = DomainEvent<
-  'SubmissionReceived',
-  SubmissionRef & {
-    environmentId: string;
-    sequence: number;
-    version: string;
+export const SubmissionReceived = defineEvent('SubmissionReceived', {
+  data: SubmissionRefSchema.extend({
+    environmentId: z.string(),
+    sequence: z.number(),
+    version: z.string(),
     /** sha256 of the archive, hex. */
-    contentHash: string;
+    contentHash: z.string(),
     /** Where the archive is in the artifact store. */
-    artifactKey: string;
-    sizeBytes: number;
-    receivedAt: string;
-  }
->;
-export type BuildStarted = DomainEvent<'BuildStarted', SubmissionRef & { attempt: number; startedAt: string }>;
-export type BuildSucceeded = DomainEvent<
-  'BuildSucceeded',
-  SubmissionRef & {
-    attempt: number;
+    artifactKey: z.string(),
+    sizeBytes: z.number(),
+    receivedAt: z.string(),
+  }),
+});
+export type SubmissionReceived = EventOf<typeof SubmissionReceived>;
+export const BuildStarted = defineEvent('BuildStarted', { data: SubmissionRefSchema.extend({ attempt: z.number(), startedAt: z.string() }) });
+export type BuildStarted = EventOf<typeof BuildStarted>;
+export const BuildSucceeded = defineEvent('BuildSucceeded', {
+  data: SubmissionRefSchema.extend({
+    attempt: z.number(),
     /** The built environment's reference (the contract's `docker_image`), e.g. `venv:builds/<id>`. */
-    environmentRef: string;
+    environmentRef: z.string(),
     /** Where the extracted agent and its interpreter are on the build machine. */
-    agentDir: string;
-    pythonExecutable: string;
+    agentDir: z.string(),
+    pythonExecutable: z.string(),
     /** The end of the build log (capped). */
-    log: string;
-    completedAt: string;
-  }
->;
-export type BuildFailed = DomainEvent<
-  'BuildFailed',
-  SubmissionRef & { attempt: number; reason: string; log: string; completedAt: string }
->;
-export type RebuildRequested = DomainEvent<'RebuildRequested', SubmissionRef & { requestedBy: string; requestedAt: string }>;
+    log: z.string(),
+    completedAt: z.string(),
+  }),
+});
+export type BuildSucceeded = EventOf<typeof BuildSucceeded>;
+export const BuildFailed = defineEvent('BuildFailed', {
+  data: SubmissionRefSchema.extend({ attempt: z.number(), reason: z.string(), log: z.string(), completedAt: z.string() }),
+});
+export type BuildFailed = EventOf<typeof BuildFailed>;
+export const RebuildRequested = defineEvent('RebuildRequested', {
+  data: SubmissionRefSchema.extend({ requestedBy: z.string(), requestedAt: z.string() }),
+});
+export type RebuildRequested = EventOf<typeof RebuildRequested>;
 export type SubmissionEvent = SubmissionReceived | BuildStarted | BuildSucceeded | BuildFailed | RebuildRequested;
 
 export type Submission =

@@ -1,4 +1,6 @@
-import type { Decider, DomainEvent } from '../shared/decider';
+import { z } from 'zod';
+import type { Decider } from '../shared/decider';
+import { defineEvent, type EventOf } from '../shared/event-schema';
 import { ConflictError, ForbiddenError, UnauthorizedError } from '../shared/errors';
 
 /**
@@ -9,16 +11,25 @@ import { ConflictError, ForbiddenError, UnauthorizedError } from '../shared/erro
  */
 export const signInSessionStreamId = (sessionId: string): string => `signin-${sessionId}`;
 
-export type SessionStarted = DomainEvent<'SessionStarted', { sessionId: string; userId: string; refreshTokenId: string; startedAt: string }>;
-export type SessionRefreshed = DomainEvent<
-  'SessionRefreshed',
-  { sessionId: string; userId: string; previousRefreshTokenId: string; refreshTokenId: string; refreshedAt: string }
->;
+export const SessionStarted = defineEvent('SessionStarted', {
+  data: z.object({ sessionId: z.string(), userId: z.string(), refreshTokenId: z.string(), startedAt: z.string() }),
+});
+export type SessionStarted = EventOf<typeof SessionStarted>;
+export const SessionRefreshed = defineEvent('SessionRefreshed', {
+  data: z.object({ sessionId: z.string(), userId: z.string(), previousRefreshTokenId: z.string(), refreshTokenId: z.string(), refreshedAt: z.string() }),
+});
+export type SessionRefreshed = EventOf<typeof SessionRefreshed>;
 export type SessionRevocationReason = 'logout' | 'refresh_token_reuse';
-export type SessionRevoked = DomainEvent<
-  'SessionRevoked',
-  { sessionId: string; userId: string; reason: SessionRevocationReason; presentedRefreshTokenId: string | null; revokedAt: string }
->;
+export const SessionRevoked = defineEvent('SessionRevoked', {
+  data: z.object({
+    sessionId: z.string(),
+    userId: z.string(),
+    reason: z.enum(['logout', 'refresh_token_reuse']),
+    presentedRefreshTokenId: z.string().nullable(),
+    revokedAt: z.string(),
+  }),
+});
+export type SessionRevoked = EventOf<typeof SessionRevoked>;
 export type SessionEvent = SessionStarted | SessionRefreshed | SessionRevoked;
 
 export type Session =

@@ -1,4 +1,5 @@
-import type { DomainEvent } from '../shared/decider';
+import { z } from 'zod';
+import { defineEvent, type EventOf } from '../shared/event-schema';
 import { ConflictError } from '../shared/errors';
 import { ABANDONED_CLAIM_AFTER_MS, uniqueClaimDeciderOf, type UniqueClaim as HeldClaim } from '../shared/unique-claim';
 
@@ -16,8 +17,11 @@ export function normaliseUniqueValue(kind: UniqueKind, value: string): string {
 export const uniqueClaimStreamId = (kind: UniqueKind, value: string): string =>
   `unique-${kind}-${normaliseUniqueValue(kind, value)}`;
 
-export type ValueClaimed = DomainEvent<'ValueClaimed', { kind: UniqueKind; value: string; ownerId: string; at: string }>;
-export type ValueReleased = DomainEvent<'ValueReleased', { kind: UniqueKind; value: string; ownerId: string; at: string }>;
+const UniqueValueData = z.object({ kind: z.enum(['username', 'email']), value: z.string(), ownerId: z.string(), at: z.string() });
+export const ValueClaimed = defineEvent('ValueClaimed', { data: UniqueValueData });
+export type ValueClaimed = EventOf<typeof ValueClaimed>;
+export const ValueReleased = defineEvent('ValueReleased', { data: UniqueValueData });
+export type ValueReleased = EventOf<typeof ValueReleased>;
 export type UniqueClaimEvent = ValueClaimed | ValueReleased;
 
 export type UniqueClaim = HeldClaim;

@@ -1,24 +1,27 @@
-import type { Decider, DomainEvent } from '../shared/decider';
+import { z } from 'zod';
+import type { Decider } from '../shared/decider';
+import { defineEvent, type EventOf } from '../shared/event-schema';
 import { ConflictError, NotFoundError, UnauthorizedError } from '../shared/errors';
 
 export const userStreamId = (userId: string): string => `user-${userId}`;
 
-export type UserRegistered = DomainEvent<
-  'UserRegistered',
-  {
-    userId: string;
-    username: string;
-    email: string;
-    passwordHash: string;
-    fullName: string | null;
-    registeredAt: string;
-  }
->;
-export type UserLoggedIn = DomainEvent<'UserLoggedIn', { userId: string; loggedInAt: string }>;
-export type UserProfileUpdated = DomainEvent<
-  'UserProfileUpdated',
-  { userId: string; email?: string; fullName?: string | null; updatedAt: string }
->;
+export const UserRegistered = defineEvent('UserRegistered', {
+  data: z.object({
+    userId: z.string(),
+    username: z.string(),
+    email: z.string(),
+    passwordHash: z.string(),
+    fullName: z.string().nullable(),
+    registeredAt: z.string(),
+  }),
+});
+export type UserRegistered = EventOf<typeof UserRegistered>;
+export const UserLoggedIn = defineEvent('UserLoggedIn', { data: z.object({ userId: z.string(), loggedInAt: z.string() }) });
+export type UserLoggedIn = EventOf<typeof UserLoggedIn>;
+export const UserProfileUpdated = defineEvent('UserProfileUpdated', {
+  data: z.object({ userId: z.string(), email: z.string().optional(), fullName: z.string().nullable().optional(), updatedAt: z.string() }),
+});
+export type UserProfileUpdated = EventOf<typeof UserProfileUpdated>;
 export type UserEvent = UserRegistered | UserLoggedIn | UserProfileUpdated;
 
 export type User =

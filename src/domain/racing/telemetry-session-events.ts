@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { DomainEvent } from '../shared/decider';
+import { defineEvent, type EventOf } from '../shared/event-schema';
 import { EventDataError } from '../shared/event-data-error';
-import { LapCompletedDataSchema, type LapCompleted as LapCompletedData } from './lap-events';
+import { LapCompletedDataSchema } from './lap-events';
 import {
   OPTIONAL_BOOLEAN_CHANNELS,
   OPTIONAL_NUMBER_CHANNELS,
@@ -73,14 +73,33 @@ export const SectorCompletedDataSchema = SessionContextSchema.extend({
 
 export const SessionCompletedDataSchema = SessionContextSchema.extend({ completedAt: z.string() });
 
-export type SessionCreated = DomainEvent<'SessionCreated', z.infer<typeof SessionCreatedDataSchema>>;
-export type TelemetryBatchRecorded = DomainEvent<
-  'TelemetryBatchRecorded',
-  Omit<z.infer<typeof TelemetryBatchRecordedDataSchema>, 'columns'> & { columns: TelemetryBatchColumns }
->;
-export type LapCompleted = DomainEvent<'LapCompleted', SessionContext & LapCompletedData>;
-export type SectorCompleted = DomainEvent<'SectorCompleted', z.infer<typeof SectorCompletedDataSchema>>;
-export type SessionCompleted = DomainEvent<'SessionCompleted', z.infer<typeof SessionCompletedDataSchema>>;
+export const SessionCreated = defineEvent('SessionCreated', { data: SessionCreatedDataSchema });
+export type SessionCreated = EventOf<typeof SessionCreated>;
+/**
+ * The registry's schema of a batch checks the envelope fields and only that `columns` is an
+ * object: the points are checked on the hot path by readTelemetryBatchRecorded (shape, and with
+ * `checkPoints` the upload's rule), and their encoding is the telemetry payload's own concern.
+ */
+export const TelemetryBatchRecorded = defineEvent('TelemetryBatchRecorded', {
+  data: TelemetryBatchSummarySchema.extend({
+    columns: z.custom<TelemetryBatchColumns>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'columns must be an object'),
+  }),
+});
+export type TelemetryBatchRecorded = EventOf<typeof TelemetryBatchRecorded>;
+/**
+ * Version 2 (lap estimation): `estimated` is always written. Version 1 events may lack it: they are
+ * laps measured from positions, so the upcaster says `estimated: false`.
+ */
+export const LapCompleted = defineEvent('LapCompleted', {
+  version: 2,
+  data: LapCompletedEventDataSchema.extend({ estimated: z.boolean() }),
+  upcasters: { 1: (data) => ({ ...data, estimated: data.estimated ?? false }) },
+});
+export type LapCompleted = EventOf<typeof LapCompleted>;
+export const SectorCompleted = defineEvent('SectorCompleted', { data: SectorCompletedDataSchema });
+export type SectorCompleted = EventOf<typeof SectorCompleted>;
+export const SessionCompleted = defineEvent('SessionCompleted', { data: SessionCompletedDataSchema });
+export type SessionCompleted = EventOf<typeof SessionCompleted>;
 
 export type TelemetrySessionEvent = SessionCreated | TelemetryBatchRecorded | LapCompleted | SectorCompleted | SessionCompleted;
 

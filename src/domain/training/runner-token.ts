@@ -4,17 +4,20 @@
  * on the runner routes; normal routes do not accept it, and it never grants a user session. The
  * secret itself is never stored: only its SHA-256, which the command layer computes and compares.
  */
-import type { Decider, DomainEvent } from '../shared/decider';
+import { z } from 'zod';
+import type { Decider } from '../shared/decider';
+import { defineEvent, type EventOf } from '../shared/event-schema';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../shared/errors';
 
 export const RUNNER_TOKEN_CATEGORY = 'trainingrunnertoken';
 export const runnerTokenStreamId = (tokenId: string): string => `${RUNNER_TOKEN_CATEGORY}-${tokenId}`;
 
-export type RunnerTokenIssued = DomainEvent<
-  'RunnerTokenIssued',
-  { tokenId: string; ownerId: string; name: string; secretSha256: string; issuedAt: string }
->;
-export type RunnerTokenRevoked = DomainEvent<'RunnerTokenRevoked', { tokenId: string; revokedBy: string; revokedAt: string }>;
+export const RunnerTokenIssued = defineEvent('RunnerTokenIssued', {
+  data: z.object({ tokenId: z.string(), ownerId: z.string(), name: z.string(), secretSha256: z.string(), issuedAt: z.string() }),
+});
+export type RunnerTokenIssued = EventOf<typeof RunnerTokenIssued>;
+export const RunnerTokenRevoked = defineEvent('RunnerTokenRevoked', { data: z.object({ tokenId: z.string(), revokedBy: z.string(), revokedAt: z.string() }) });
+export type RunnerTokenRevoked = EventOf<typeof RunnerTokenRevoked>;
 export type RunnerTokenEvent = RunnerTokenIssued | RunnerTokenRevoked;
 
 export type RunnerToken =

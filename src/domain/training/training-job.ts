@@ -5,7 +5,9 @@
  * timestep 0) or failed. Every command that comes from a worker names its run (`workerId`,
  * `attempt`): a run that was given up on cannot report into the next one.
  */
-import type { Decider, DomainEvent } from '../shared/decider';
+import { z } from 'zod';
+import type { Decider } from '../shared/decider';
+import { defineEvent, type EventOf } from '../shared/event-schema';
 import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError } from '../shared/errors';
 
 export const TRAINING_JOB_CATEGORY = 'trainingjob';
@@ -21,79 +23,84 @@ export const TRAINING_JOB_STATUSES = ['pending', 'running', 'completed', 'failed
  */
 export type TrainingRunner = 'built_in' | 'external' | 'remote';
 
-interface JobRef {
-  jobId: string;
-}
+const JobRefSchema = z.object({ jobId: z.string() });
 /** Identifies one run of a job: the worker running it and the attempt number (1, 2, ...). */
-interface RunRef extends JobRef {
-  workerId: string;
-  attempt: number;
-}
+const RunRefSchema = JobRefSchema.extend({ workerId: z.string(), attempt: z.number() });
 
-export type TrainingJobCreated = DomainEvent<
-  'TrainingJobCreated',
-  JobRef & {
-    ownerId: string;
-    algorithm: string;
-    environment: string;
-    totalTimesteps: number;
+export const TrainingJobCreated = defineEvent('TrainingJobCreated', {
+  data: JobRefSchema.extend({
+    ownerId: z.string(),
+    algorithm: z.string(),
+    environment: z.string(),
+    totalTimesteps: z.number(),
     /** Resolved: defaults filled in for SAC and DQN. */
-    hyperparameters: Record<string, unknown>;
-    environmentOptions: Record<string, number>;
-    description: string | null;
-    runner: TrainingRunner;
-    seed: number;
-    createdAt: string;
-  }
->;
+    hyperparameters: z.record(z.string(), z.unknown()),
+    environmentOptions: z.record(z.string(), z.number()),
+    description: z.string().nullable(),
+    runner: z.enum(['built_in', 'external', 'remote']) satisfies z.ZodType<TrainingRunner>,
+    seed: z.number(),
+    createdAt: z.string(),
+  }),
+});
+export type TrainingJobCreated = EventOf<typeof TrainingJobCreated>;
 /** A remote runner's claim: valid until `expiresAt`, renewed for `durationMs` by each report. */
-export interface TrainingLease {
-  durationMs: number;
-  expiresAt: string;
-}
+const TrainingLeaseSchema = z.object({ durationMs: z.number(), expiresAt: z.string() });
+export type TrainingLease = z.infer<typeof TrainingLeaseSchema>;
 /** `lease` is set when a trainer runner claimed the job (ClaimTrainingLease); absent for server workers. */
-export type TrainingStarted = DomainEvent<'TrainingStarted', RunRef & { startedAt: string; lease?: TrainingLease }>;
-export type TrainingProgressed = DomainEvent<
-  'TrainingProgressed',
-  RunRef & {
-    timestep: number;
-    totalTimesteps: number;
-    episodeReward: number | null;
-    episodeLength: number | null;
-    fps: number;
-    loss: number | null;
-    progressPercentage: number;
+export const TrainingStarted = defineEvent('TrainingStarted', {
+  data: RunRefSchema.extend({ startedAt: z.string(), lease: TrainingLeaseSchema.optional() }),
+});
+export type TrainingStarted = EventOf<typeof TrainingStarted>;
+export const TrainingProgressed = defineEvent('TrainingProgressed', {
+  data: RunRefSchema.extend({
+    timestep: z.number(),
+    totalTimesteps: z.number(),
+    episodeReward: z.number().nullable(),
+    episodeLength: z.number().nullable(),
+    fps: z.number(),
+    loss: z.number().nullable(),
+    progressPercentage: z.number(),
     /** Seconds, from the trainer's recent speed; null when it cannot be estimated. */
-    estimatedTimeRemainingSec: number | null;
-    reportedAt: string;
+    estimatedTimeRemainingSec: z.number().nullable(),
+    reportedAt: z.string(),
     /** Leased runs only: the renewed lease's end. */
-    leaseExpiresAt?: string;
-  }
->;
+    leaseExpiresAt: z.string().optional(),
+  }),
+});
+export type TrainingProgressed = EventOf<typeof TrainingProgressed>;
 /** Appended by a worker when it has had nothing else to report for a while: the run is alive. */
-export type TrainingHeartbeat = DomainEvent<'TrainingHeartbeat', RunRef & { reportedAt: string; leaseExpiresAt?: string }>;
-export type TrainingCancelRequested = DomainEvent<'TrainingCancelRequested', JobRef & { requestedBy: string; requestedAt: string }>;
-export type TrainingCancelled = DomainEvent<
-  'TrainingCancelled',
-  JobRef & { attempt: number; timestep: number; reason: string; cancelledAt: string }
->;
-export type TrainingCompleted = DomainEvent<
-  'TrainingCompleted',
-  RunRef & {
-    timestep: number;
+export const TrainingHeartbeat = defineEvent('TrainingHeartbeat', {
+  data: RunRefSchema.extend({ reportedAt: z.string(), leaseExpiresAt: z.string().optional() }),
+});
+export type TrainingHeartbeat = EventOf<typeof TrainingHeartbeat>;
+export const TrainingCancelRequested = defineEvent('TrainingCancelRequested', {
+  data: JobRefSchema.extend({ requestedBy: z.string(), requestedAt: z.string() }),
+});
+export type TrainingCancelRequested = EventOf<typeof TrainingCancelRequested>;
+export const TrainingCancelled = defineEvent('TrainingCancelled', {
+  data: JobRefSchema.extend({ attempt: z.number(), timestep: z.number(), reason: z.string(), cancelledAt: z.string() }),
+});
+export type TrainingCancelled = EventOf<typeof TrainingCancelled>;
+export const TrainingCompleted = defineEvent('TrainingCompleted', {
+  data: RunRefSchema.extend({
+    timestep: z.number(),
     /** Where the policy is in the artifact store. */
-    artifactKey: string;
-    artifactSizeBytes: number;
-    meanReturn: number | null;
-    completedAt: string;
-  }
->;
-export type TrainingFailed = DomainEvent<'TrainingFailed', JobRef & { attempt: number; reason: string; failedAt: string }>;
+    artifactKey: z.string(),
+    artifactSizeBytes: z.number(),
+    meanReturn: z.number().nullable(),
+    completedAt: z.string(),
+  }),
+});
+export type TrainingCompleted = EventOf<typeof TrainingCompleted>;
+export const TrainingFailed = defineEvent('TrainingFailed', {
+  data: JobRefSchema.extend({ attempt: z.number(), reason: z.string(), failedAt: z.string() }),
+});
+export type TrainingFailed = EventOf<typeof TrainingFailed>;
 /** The run was lost or its worker stopped; `attempt` is the number the next run will have. */
-export type TrainingRequeued = DomainEvent<
-  'TrainingRequeued',
-  JobRef & { attempt: number; previousWorkerId: string; reason: string; requeuedAt: string }
->;
+export const TrainingRequeued = defineEvent('TrainingRequeued', {
+  data: JobRefSchema.extend({ attempt: z.number(), previousWorkerId: z.string(), reason: z.string(), requeuedAt: z.string() }),
+});
+export type TrainingRequeued = EventOf<typeof TrainingRequeued>;
 
 export type TrainingJobEvent =
   | TrainingJobCreated

@@ -11,6 +11,8 @@ export interface EventMetadata {
   correlationId?: string;
   causationId?: string;
   userId?: string;
+  /** The schema version the event's data was written with; absent means 1 (docs/event-versioning.md). */
+  schemaVersion?: number;
   [key: string]: JsonValue | undefined;
 }
 
@@ -35,17 +37,25 @@ export interface GlobalPosition {
   prepare: bigint;
 }
 
-export interface RecordedEvent {
+/** Where and when an event was stored: what a recorded event adds to the domain event. */
+export interface StoredEventFields {
   id: string;
   streamId: string;
-  type: string;
-  data: JsonObject;
   metadata: EventMetadata;
   /** 0-based revision of the event in its stream. */
   revision: bigint;
   position: GlobalPosition;
   createdAt: Date;
 }
+
+/**
+ * An event as stored. Without a type argument its data is untyped JSON (what the stores and the
+ * bus carry); `RecordedEvent<MatchCompleted>` (or a union of events) is a decoded one, with the
+ * data of its type: src/infrastructure/eventstore/event-decoding.ts.
+ */
+export type RecordedEvent<Event extends { type: string; data: object } = { type: string; data: JsonObject }> = Event extends unknown
+  ? StoredEventFields & { type: Event['type']; data: Event['data'] }
+  : never;
 
 export interface AppendResult {
   /** Revision of the last appended event: pass it as the expected revision of the next append. */

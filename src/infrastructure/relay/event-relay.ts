@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { encodeEnvelope, topicForStream } from '../../projections/event-envelope';
+import { encodeEnvelope, topicForStream } from '../bus/event-envelope';
 import type { MessageBus, OutgoingMessage } from '../bus/message-bus';
 import type { EventStore, StoreIdentity } from '../eventstore/event-store';
 import { CheckpointStoreMismatchError, type RelayCheckpoints } from './relay-checkpoints';

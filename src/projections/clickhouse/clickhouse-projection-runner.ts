@@ -5,7 +5,7 @@ import type { Consumer, MessageBus } from '../../infrastructure/bus/message-bus'
 import type { Services } from '../../infrastructure/container';
 import { streamCategory, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import type { RunningRole } from '../../runtime/background-roles';
-import { decodeEnvelope, topicForCategory } from '../event-envelope';
+import { decodeEnvelope, topicForCategory } from '../../infrastructure/bus/event-envelope';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine } from '../projection-quarantine';
 import { allClickHouseProjections } from './clickhouse-projection-catalog';
 import type { ClickHouseProjection } from './clickhouse-projection';

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
+import { eventDispatcher, handledTypes, type EventHandlers } from '../../infrastructure/eventstore/event-handlers';
 
 /**
  * A read model in PostgreSQL. The projection says which stream categories it reads, which event
@@ -19,8 +20,16 @@ export interface PostgresProjection {
   apply(event: RecordedEvent, trx: Knex.Transaction): Promise<void>;
 }
 
-export function postgresProjection(definition: PostgresProjection): PostgresProjection {
-  return definition;
+/**
+ * A projection from its typed handlers (`on: { MatchCompleted: async (event, trx) => … }`): `handles`
+ * is derived from them, and `apply` decodes each event with the domain's schemas (upcasting old
+ * versions) before its handler sees it (src/infrastructure/eventstore/event-handlers.ts).
+ */
+export function postgresProjection(
+  definition: Omit<PostgresProjection, 'handles' | 'apply'> & { on: EventHandlers<Knex.Transaction> },
+): PostgresProjection {
+  const { on, ...rest } = definition;
+  return { ...rest, handles: handledTypes(on), apply: eventDispatcher(on) };
 }
 
 export const PROJECTION_REVISIONS_TABLE = 'projection_revisions';

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { busHealthOf } from '../../infrastructure/bus/bus-health';
 import type { Consumer, MessageBus } from '../../infrastructure/bus/message-bus';
 import { streamCategory } from '../../infrastructure/eventstore/event-store';
-import { decodeEnvelope, topicForCategory } from '../event-envelope';
+import { decodeEnvelope, topicForCategory } from '../../infrastructure/bus/event-envelope';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine } from '../projection-quarantine';
 import { applyOnce, claimRevision, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
 

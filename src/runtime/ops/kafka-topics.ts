@@ -4,7 +4,7 @@ import { SESSION_CATEGORY } from '../../domain/racing/telemetry-session-events';
 import { KAFKA_MAX_MESSAGE_BYTES } from '../../infrastructure/bus/kafka-bus';
 import type { Config } from '../../infrastructure/config/config';
 import { allClickHouseProjections } from '../../projections/clickhouse/clickhouse-projection-catalog';
-import { topicForCategory } from '../../projections/event-envelope';
+import { topicForCategory } from '../../infrastructure/bus/event-envelope';
 import { allPostgresProjections } from '../../projections/postgres/projection-catalog';
 
 /**

@@ -2,7 +2,7 @@ import { activateSubmission } from '../../commands/arena/agent-commands';
 import { handleSubmissionCommand, loadSubmission } from '../../commands/arena/submission-commands';
 import { arenaStorage, type ArenaStorage } from '../../infrastructure/artifacts/arena-storage';
 import type { Services } from '../../infrastructure/container';
-import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
+import type { StoredEventFields } from '../../infrastructure/eventstore/event-store';
 import type { SandboxEngine } from '../../infrastructure/sandbox/sandbox-engine';
 import type { UidPool } from '../../infrastructure/sandbox/uid-pool';
 import type { RunningRole } from '../../runtime/background-roles';
@@ -25,7 +25,7 @@ export async function startBuildWorker(services: Services, options: BuildWorkerO
   const storage = options.storage ?? arenaStorage(services.config);
   const logger = services.logger.child({ role: 'builds' });
 
-  const build = async (cause: RecordedEvent, submissionId: string) => {
+  const build = async (cause: StoredEventFields, submissionId: string) => {
     const ctx = workerCommandContext(services, 'builds', cause);
     const submission = await loadSubmission(ctx, submissionId);
     if (submission.status !== 'queued' && submission.status !== 'building') return;
@@ -62,20 +62,12 @@ export async function startBuildWorker(services: Services, options: BuildWorkerO
     logger.info({ submissionId, attempt, ok: outcome.ok, ...(outcome.ok ? {} : { reason: outcome.reason }) }, 'build finished');
   };
 
-  const consumer = await consumeEvents(services, 'builds', ['submission'], async (event) => {
-    const submissionId = typeof event.data.submissionId === 'string' ? event.data.submissionId : undefined;
-    if (submissionId === undefined) return;
-    switch (event.type) {
-      case 'SubmissionReceived':
-      case 'RebuildRequested':
-        await build(event, submissionId);
-        return;
-      case 'BuildSucceeded':
-        if (typeof event.data.agentId === 'string') {
-          await activateSubmission(workerCommandContext(services, 'builds', event), event.data.agentId, submissionId);
-        }
-        return;
-    }
+  const consumer = await consumeEvents(services, 'builds', ['submission'], {
+    SubmissionReceived: (event) => build(event, event.data.submissionId),
+    RebuildRequested: (event) => build(event, event.data.submissionId),
+    async BuildSucceeded(event) {
+      await activateSubmission(workerCommandContext(services, 'builds', event), event.data.agentId, event.data.submissionId);
+    },
   });
   return { name: 'builds', stop: () => consumer.stop() };
 }

@@ -4,7 +4,7 @@ import { loadSubmission } from '../../commands/arena/submission-commands';
 import type { MatchParticipant } from '../../domain/arena/match';
 import { arenaStorage, type ArenaStorage } from '../../infrastructure/artifacts/arena-storage';
 import type { Services } from '../../infrastructure/container';
-import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
+import type { StoredEventFields } from '../../infrastructure/eventstore/event-store';
 import type { SandboxEngine } from '../../infrastructure/sandbox/sandbox-engine';
 import type { UidPool } from '../../infrastructure/sandbox/uid-pool';
 import type { RunningRole } from '../../runtime/background-roles';
@@ -43,7 +43,7 @@ export async function startMatchWorker(services: Services, options: MatchWorkerO
     return { id: participant.agentId, dir: agentDir, pythonExecutable };
   };
 
-  const play = async (cause: RecordedEvent, matchId: string) => {
+  const play = async (cause: StoredEventFields, matchId: string) => {
     const ctx = workerCommandContext(services, 'matches', cause);
     const match = await loadMatch(ctx, matchId);
     if (match.status !== 'queued' && match.status !== 'running') return;
@@ -84,8 +84,8 @@ export async function startMatchWorker(services: Services, options: MatchWorkerO
     }
   };
 
-  const consumer = await consumeEvents(services, 'matches', ['match'], async (event) => {
-    if (event.type === 'MatchRequested' && typeof event.data.matchId === 'string') await play(event, event.data.matchId);
+  const consumer = await consumeEvents(services, 'matches', ['match'], {
+    MatchRequested: (event) => play(event, event.data.matchId),
   });
   return { name: 'matches', stop: () => consumer.stop() };
 }

@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { TrainingJobStream } from '../../commands/training/training-job-stream';
 import { InvalidStateError } from '../../domain/shared/errors';
 import type { ExternalTrainers } from '../../domain/training/catalog';
@@ -17,15 +16,15 @@ import { arenaStorage } from '../../infrastructure/artifacts/arena-storage';
 import type { Consumer, DeliveredMessage } from '../../infrastructure/bus/message-bus';
 import type { Services } from '../../infrastructure/container';
 import type { EventMetadata } from '../../infrastructure/eventstore/event-store';
-import { decodeEnvelope, topicForCategory } from '../../projections/event-envelope';
+import { decodeEnvelope, topicForCategory } from '../../infrastructure/bus/event-envelope';
+import { decodeRecordedEventOf } from '../../infrastructure/eventstore/event-decoding';
 import type { RunningRole } from '../../runtime/background-roles';
 import { progressIntervalFor, trainerCommandFor } from './trainer-command';
 import { TrainingRun, type TrainingRunTiming } from './training-run';
 import { TrainingSupervisor } from './training-supervisor';
 
 export const TRAINING_WORKER_GROUP = 'worker.training';
-const QUEUEING_EVENTS = new Set(['TrainingJobCreated', 'TrainingRequeued']);
-const JobIdData = z.object({ jobId: z.string().min(1) });
+const QUEUEING_EVENTS = ['TrainingJobCreated', 'TrainingRequeued'] as const;
 
 export interface TrainingWorkerOptions {
   maxConcurrentJobs: number;
@@ -126,9 +125,9 @@ export class TrainingWorker {
   }
 
   private async handle(message: DeliveredMessage): Promise<void> {
-    const event = decodeEnvelope(message.value);
-    if (!QUEUEING_EVENTS.has(event.type)) return;
-    const { jobId } = JobIdData.parse(event.data);
+    const event = decodeRecordedEventOf(decodeEnvelope(message.value), QUEUEING_EVENTS);
+    if (event === undefined) return;
+    const { jobId } = event.data;
     if (this.runs.has(jobId)) return;
     const metadata: EventMetadata = { correlationId: event.metadata.correlationId ?? event.id, causationId: event.id, workerId: this.workerId };
     const stream = await TrainingJobStream.open(this.services.store, jobId, metadata, this.services.commandStates.trainingJobs);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WrongExpectedRevisionError } from '../../../src/infrastructure/eventstore/errors';
+import { decodeRecordedEvent, toNewEvent } from '../../../src/infrastructure/eventstore/event-decoding';
 import type { EventStore, ExpectedRevision } from '../../../src/infrastructure/eventstore/event-store';
 import { subscriptionContract } from './event-store-subscription.contract';
 import { assertStrictlyIncreasing, newEvent, readAllOf, uniqueStream } from './event-store-test-helpers';
@@ -87,6 +88,44 @@ export function eventStoreContract(name: string, factory: () => Promise<EventSto
         expect(first.nextExpectedRevision).toBe(0n);
         expect(second.nextExpectedRevision).toBe(2n);
         expect((await store.readStream(streamId)).map((event) => event.type)).toEqual(['A', 'B', 'C']);
+      });
+
+      it('reads back the schema version written on append; an event without one decodes as version 1', async () => {
+        const streamId = uniqueStream('session');
+        const context = { sessionId: 's1', ownerId: 'u1', trackName: 'Monza', carModel: 'GT3' };
+        const lap = {
+          ...context,
+          lapNumber: 2,
+          lapTimeMs: 91_000,
+          sectorTimesMs: [30_000, 31_000, 30_000],
+          valid: true,
+          invalidReasons: [],
+          invalidDetails: [],
+          isVerified: true,
+          startedAtMs: 0,
+          endedAtMs: 91_000,
+          sampleCount: 100,
+          maxSpeedKmh: 300,
+          meanSpeedKmh: 200,
+          distanceM: 5800,
+          fullThrottleFraction: 0.6,
+          brakingFraction: 0.2,
+          coastingFraction: 0.2,
+        };
+        // Version 1 as written before versions existed (no `estimated`, no version), then the current version.
+        await store.append(streamId, [newEvent('LapCompleted', lap, { metadata: { correlationId: 'c' } })], { expectedRevision: 'no_stream' });
+        await store.append(streamId, [toNewEvent({ type: 'LapCompleted', data: { ...lap, lapNumber: 3, estimated: true } }, { correlationId: 'c' })], {
+          expectedRevision: 0n,
+        });
+        const stored = await store.readStream(streamId);
+        expect(stored.map((event) => event.metadata)).toEqual([{ correlationId: 'c' }, { correlationId: 'c', schemaVersion: 2 }]);
+        const fromAll = (await store.readAll()).filter((event) => event.streamId === streamId);
+        expect(fromAll.map((event) => event.metadata.schemaVersion)).toEqual([undefined, 2]);
+        const decoded = stored.map(decodeRecordedEvent);
+        expect(decoded.map((event) => (event.type === 'LapCompleted' ? [event.data.lapNumber, event.data.estimated] : null))).toEqual([
+          [2, false],
+          [3, true],
+        ]);
       });
 
       it('round-trips ids, metadata and creation time; generates UUIDs when ids are absent', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Consumer, MessageBus } from '../../../infrastructure/bus/message-bus';
 import { streamCategory, type RecordedEvent } from '../../../infrastructure/eventstore/event-store';
-import { decodeEnvelope, topicForCategory } from '../../../projections/event-envelope';
+import { decodeEnvelope, topicForCategory } from '../../../infrastructure/bus/event-envelope';
 
 export type LiveEventListener = (event: RecordedEvent) => void | Promise<void>;
 

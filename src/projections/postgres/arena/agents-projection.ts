@@ -1,29 +1,7 @@
 import type { Knex } from 'knex';
-import { z } from 'zod';
 import { INITIAL_RATING } from '../../../domain/arena/elo';
 import { postgresProjection } from '../postgres-projection';
 
-const Created = z.object({
-  agentId: z.string(),
-  ownerId: z.string(),
-  name: z.string(),
-  description: z.string().nullable(),
-  environmentId: z.string(),
-  createdAt: z.string(),
-});
-const Updated = z.object({ agentId: z.string(), name: z.string().optional(), description: z.string().nullable().optional(), updatedAt: z.string() });
-const Deleted = z.object({ agentId: z.string(), deletedAt: z.string() });
-const ActiveChanged = z.object({ agentId: z.string(), submissionId: z.string(), version: z.string(), changedAt: z.string() });
-const Side = z.object({ agentId: z.string(), before: z.number(), after: z.number(), change: z.number() });
-export const MatchRatedData = z.object({
-  matchId: z.string(),
-  environmentId: z.string(),
-  agent1: Side,
-  agent2: Side,
-  winner: z.enum(['agent_1', 'agent_2', 'draw']),
-  kFactor: z.number(),
-  ratedAt: z.string(),
-});
 
 /**
  * The `agents` read model: one row per agent with its rating and record. It reads two categories
@@ -35,7 +13,6 @@ export const MatchRatedData = z.object({
 export const agentsProjection = postgresProjection({
   name: 'arena_agents',
   categories: ['agent', 'ladder'],
-  handles: ['AgentCreated', 'AgentUpdated', 'AgentDeleted', 'ActiveSubmissionChanged', 'MatchRated'],
   tables: ['agents'],
   async createTables(db: Knex | Knex.Transaction) {
     if (await db.schema.hasTable('agents')) return;
@@ -60,73 +37,66 @@ export const agentsProjection = postgresProjection({
       table.index(['environment_id', 'elo_rating']);
     });
   },
-  async apply(event, trx) {
-    switch (event.type) {
-      case 'AgentCreated': {
-        const data = Created.parse(event.data);
-        const row = {
-          id: data.agentId,
-          user_id: data.ownerId,
-          name: data.name,
-          description: data.description,
-          environment_id: data.environmentId,
-          created_at: data.createdAt,
-          updated_at: data.createdAt,
-        };
-        await trx('agents').insert(row).onConflict('id').merge(['user_id', 'name', 'description', 'environment_id', 'created_at', 'updated_at']);
-        return;
-      }
-      case 'AgentUpdated': {
-        const data = Updated.parse(event.data);
-        const changes: Record<string, string | null> = { updated_at: data.updatedAt };
-        if (data.name !== undefined) changes.name = data.name;
-        if (data.description !== undefined) changes.description = data.description;
-        await trx('agents').where({ id: data.agentId }).update(changes);
-        return;
-      }
-      case 'AgentDeleted': {
-        const data = Deleted.parse(event.data);
-        await trx('agents').insert({ id: data.agentId, deleted_at: data.deletedAt }).onConflict('id').merge(['deleted_at']);
-        return;
-      }
-      case 'ActiveSubmissionChanged': {
-        const data = ActiveChanged.parse(event.data);
+  on: {
+    async AgentCreated(event, trx) {
+      const { data } = event;
+      const row = {
+        id: data.agentId,
+        user_id: data.ownerId,
+        name: data.name,
+        description: data.description,
+        environment_id: data.environmentId,
+        created_at: data.createdAt,
+        updated_at: data.createdAt,
+      };
+      await trx('agents').insert(row).onConflict('id').merge(['user_id', 'name', 'description', 'environment_id', 'created_at', 'updated_at']);
+    },
+    async AgentUpdated(event, trx) {
+      const { data } = event;
+      const changes: Record<string, string | null> = { updated_at: data.updatedAt };
+      if (data.name !== undefined) changes.name = data.name;
+      if (data.description !== undefined) changes.description = data.description;
+      await trx('agents').where({ id: data.agentId }).update(changes);
+    },
+    async AgentDeleted(event, trx) {
+      const { data } = event;
+      await trx('agents').insert({ id: data.agentId, deleted_at: data.deletedAt }).onConflict('id').merge(['deleted_at']);
+    },
+    async ActiveSubmissionChanged(event, trx) {
+      const { data } = event;
+      await trx('agents')
+        .insert({ id: data.agentId, active_submission_id: data.submissionId, active_version: data.version })
+        .onConflict('id')
+        .merge(['active_submission_id', 'active_version']);
+    },
+    async MatchRated(event, trx) {
+      const { data } = event;
+      const sides = [
+        { side: data.agent1, won: data.winner === 'agent_1', lost: data.winner === 'agent_2' },
+        { side: data.agent2, won: data.winner === 'agent_2', lost: data.winner === 'agent_1' },
+      ];
+      for (const { side, won, lost } of sides) {
+        const draw = data.winner === 'draw';
         await trx('agents')
-          .insert({ id: data.agentId, active_submission_id: data.submissionId, active_version: data.version })
+          .insert({
+            id: side.agentId,
+            elo_rating: side.after,
+            total_matches: 1,
+            wins: won ? 1 : 0,
+            losses: lost ? 1 : 0,
+            draws: draw ? 1 : 0,
+            last_match_at: data.ratedAt,
+          })
           .onConflict('id')
-          .merge(['active_submission_id', 'active_version']);
-        return;
+          .merge({
+            elo_rating: side.after,
+            total_matches: trx.raw('agents.total_matches + 1'),
+            wins: trx.raw(`agents.wins + ${won ? 1 : 0}`),
+            losses: trx.raw(`agents.losses + ${lost ? 1 : 0}`),
+            draws: trx.raw(`agents.draws + ${draw ? 1 : 0}`),
+            last_match_at: trx.raw('greatest(agents.last_match_at, excluded.last_match_at)'),
+          });
       }
-      case 'MatchRated': {
-        const data = MatchRatedData.parse(event.data);
-        const sides = [
-          { side: data.agent1, won: data.winner === 'agent_1', lost: data.winner === 'agent_2' },
-          { side: data.agent2, won: data.winner === 'agent_2', lost: data.winner === 'agent_1' },
-        ];
-        for (const { side, won, lost } of sides) {
-          const draw = data.winner === 'draw';
-          await trx('agents')
-            .insert({
-              id: side.agentId,
-              elo_rating: side.after,
-              total_matches: 1,
-              wins: won ? 1 : 0,
-              losses: lost ? 1 : 0,
-              draws: draw ? 1 : 0,
-              last_match_at: data.ratedAt,
-            })
-            .onConflict('id')
-            .merge({
-              elo_rating: side.after,
-              total_matches: trx.raw('agents.total_matches + 1'),
-              wins: trx.raw(`agents.wins + ${won ? 1 : 0}`),
-              losses: trx.raw(`agents.losses + ${lost ? 1 : 0}`),
-              draws: trx.raw(`agents.draws + ${draw ? 1 : 0}`),
-              last_match_at: trx.raw('greatest(agents.last_match_at, excluded.last_match_at)'),
-            });
-        }
-        return;
-      }
-    }
+    },
   },
 });

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import { postgresProjection } from '../postgres-projection';
-import { MatchRatedData } from './agents-projection';
 
 /**
  * `arena_match_ratings`: each rated match with both agents' ratings before and after (the
@@ -9,7 +8,6 @@ import { MatchRatedData } from './agents-projection';
 export const ladderProjection = postgresProjection({
   name: 'arena_ladder',
   categories: ['ladder'],
-  handles: ['MatchRated'],
   tables: ['arena_match_ratings'],
   async createTables(db: Knex | Knex.Transaction) {
     if (await db.schema.hasTable('arena_match_ratings')) return;
@@ -31,25 +29,26 @@ export const ladderProjection = postgresProjection({
       table.index(['agent_2_id']);
     });
   },
-  async apply(event, trx) {
-    const data = MatchRatedData.parse(event.data);
-    await trx('arena_match_ratings')
-      .insert({
-        match_id: data.matchId,
-        environment_id: data.environmentId,
-        agent_1_id: data.agent1.agentId,
-        rating_1_before: data.agent1.before,
-        rating_1_after: data.agent1.after,
-        change_1: data.agent1.change,
-        agent_2_id: data.agent2.agentId,
-        rating_2_before: data.agent2.before,
-        rating_2_after: data.agent2.after,
-        change_2: data.agent2.change,
-        winner: data.winner,
-        k_factor: data.kFactor,
-        rated_at: data.ratedAt,
-      })
-      .onConflict('match_id')
-      .ignore();
+  on: {
+    async MatchRated({ data }, trx) {
+      await trx('arena_match_ratings')
+        .insert({
+          match_id: data.matchId,
+          environment_id: data.environmentId,
+          agent_1_id: data.agent1.agentId,
+          rating_1_before: data.agent1.before,
+          rating_1_after: data.agent1.after,
+          change_1: data.agent1.change,
+          agent_2_id: data.agent2.agentId,
+          rating_2_before: data.agent2.before,
+          rating_2_after: data.agent2.after,
+          change_2: data.agent2.change,
+          winner: data.winner,
+          k_factor: data.kFactor,
+          rated_at: data.ratedAt,
+        })
+        .onConflict('match_id')
+        .ignore();
+    },
   },
 });

@@ -1,37 +1,11 @@
 import type { Knex } from 'knex';
-import { z } from 'zod';
 import { postgresProjection } from '../postgres-projection';
 
-const Participant = z.object({ agentId: z.string(), submissionId: z.string(), ownerId: z.string() });
-const Requested = z.object({
-  matchId: z.string(),
-  environmentId: z.string(),
-  seed: z.number(),
-  agent1: Participant,
-  agent2: Participant,
-  source: z.enum(['manual', 'matchmaker']),
-  requestedBy: z.string().nullable(),
-  requestedAt: z.string(),
-});
-const Started = z.object({ matchId: z.string(), startedAt: z.string() });
-const Completed = z.object({
-  matchId: z.string(),
-  winner: z.enum(['agent_1', 'agent_2', 'draw']),
-  winnerId: z.string().nullable(),
-  score1: z.number(),
-  score2: z.number(),
-  totalSteps: z.number(),
-  executionTimeSec: z.number(),
-  forfeits: z.array(z.unknown()),
-  completedAt: z.string(),
-});
-const Failed = z.object({ matchId: z.string(), reason: z.string(), failedAt: z.string() });
 
 /** `arena_matches`: one row per match, its participants, status and result. */
 export const matchesProjection = postgresProjection({
   name: 'arena_matches',
   categories: ['match'],
-  handles: ['MatchRequested', 'MatchStarted', 'MatchCompleted', 'MatchFailed'],
   tables: ['arena_matches'],
   async createTables(db: Knex | Knex.Transaction) {
     if (await db.schema.hasTable('arena_matches')) return;
@@ -65,56 +39,50 @@ export const matchesProjection = postgresProjection({
       table.index(['status']);
     });
   },
-  async apply(event, trx) {
-    switch (event.type) {
-      case 'MatchRequested': {
-        const data = Requested.parse(event.data);
-        await trx('arena_matches')
-          .insert({
-            id: data.matchId,
-            environment_id: data.environmentId,
-            agent_1_id: data.agent1.agentId,
-            agent_2_id: data.agent2.agentId,
-            submission_1_id: data.agent1.submissionId,
-            submission_2_id: data.agent2.submissionId,
-            owner_1_id: data.agent1.ownerId,
-            owner_2_id: data.agent2.ownerId,
-            seed: data.seed,
-            source: data.source,
-            requested_by: data.requestedBy,
-            status: 'queued',
-            created_at: data.requestedAt,
-          })
-          .onConflict('id')
-          .ignore();
-        return;
-      }
-      case 'MatchStarted': {
-        const data = Started.parse(event.data);
-        await trx('arena_matches').where({ id: data.matchId }).update({ status: 'running', started_at: data.startedAt });
-        return;
-      }
-      case 'MatchCompleted': {
-        const data = Completed.parse(event.data);
-        await trx('arena_matches').where({ id: data.matchId }).update({
-          status: 'completed',
-          winner: data.winner,
-          winner_id: data.winnerId,
-          score_1: data.score1,
-          score_2: data.score2,
-          total_steps: data.totalSteps,
-          execution_time_sec: data.executionTimeSec,
-          forfeits: JSON.stringify(data.forfeits),
-          completed_at: data.completedAt,
-        });
-        return;
-      }
-      case 'MatchFailed': {
-        const data = Failed.parse(event.data);
-        await trx('arena_matches').where({ id: data.matchId }).update({ status: 'failed', failure_reason: data.reason, completed_at: data.failedAt });
-        return;
-      }
-    }
+  on: {
+    async MatchRequested(event, trx) {
+      const { data } = event;
+      await trx('arena_matches')
+        .insert({
+          id: data.matchId,
+          environment_id: data.environmentId,
+          agent_1_id: data.agent1.agentId,
+          agent_2_id: data.agent2.agentId,
+          submission_1_id: data.agent1.submissionId,
+          submission_2_id: data.agent2.submissionId,
+          owner_1_id: data.agent1.ownerId,
+          owner_2_id: data.agent2.ownerId,
+          seed: data.seed,
+          source: data.source,
+          requested_by: data.requestedBy,
+          status: 'queued',
+          created_at: data.requestedAt,
+        })
+        .onConflict('id')
+        .ignore();
+    },
+    async MatchStarted(event, trx) {
+      const { data } = event;
+      await trx('arena_matches').where({ id: data.matchId }).update({ status: 'running', started_at: data.startedAt });
+    },
+    async MatchCompleted(event, trx) {
+      const { data } = event;
+      await trx('arena_matches').where({ id: data.matchId }).update({
+        status: 'completed',
+        winner: data.winner,
+        winner_id: data.winnerId,
+        score_1: data.score1,
+        score_2: data.score2,
+        total_steps: data.totalSteps,
+        execution_time_sec: data.executionTimeSec,
+        forfeits: JSON.stringify(data.forfeits),
+        completed_at: data.completedAt,
+      });
+    },
+    async MatchFailed(event, trx) {
+      const { data } = event;
+      await trx('arena_matches').where({ id: data.matchId }).update({ status: 'failed', failure_reason: data.reason, completed_at: data.failedAt });
+    },
   },
 });
 

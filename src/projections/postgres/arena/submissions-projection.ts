@@ -1,29 +1,11 @@
 import type { Knex } from 'knex';
-import { z } from 'zod';
 import { postgresProjection } from '../postgres-projection';
 
-const Received = z.object({
-  submissionId: z.string(),
-  agentId: z.string(),
-  ownerId: z.string(),
-  environmentId: z.string(),
-  sequence: z.number(),
-  version: z.string(),
-  contentHash: z.string(),
-  artifactKey: z.string(),
-  sizeBytes: z.number(),
-  receivedAt: z.string(),
-});
-const Started = z.object({ submissionId: z.string(), attempt: z.number(), startedAt: z.string() });
-const Succeeded = z.object({ submissionId: z.string(), environmentRef: z.string(), log: z.string(), completedAt: z.string() });
-const Failed = z.object({ submissionId: z.string(), reason: z.string(), log: z.string(), completedAt: z.string() });
-const Rebuild = z.object({ submissionId: z.string(), requestedAt: z.string() });
 
 /** `arena_submissions`: one row per submission with its build status and the latest build's log. */
 export const submissionsProjection = postgresProjection({
   name: 'arena_submissions',
   categories: ['submission'],
-  handles: ['SubmissionReceived', 'BuildStarted', 'BuildSucceeded', 'BuildFailed', 'RebuildRequested'],
   tables: ['arena_submissions'],
   async createTables(db: Knex | Knex.Transaction) {
     if (await db.schema.hasTable('arena_submissions')) return;
@@ -49,75 +31,68 @@ export const submissionsProjection = postgresProjection({
       table.index(['agent_id', 'sequence']);
     });
   },
-  async apply(event, trx) {
-    switch (event.type) {
-      case 'SubmissionReceived': {
-        const data = Received.parse(event.data);
-        await trx('arena_submissions')
-          .insert({
-            id: data.submissionId,
-            agent_id: data.agentId,
-            user_id: data.ownerId,
-            environment_id: data.environmentId,
-            sequence: data.sequence,
-            version: data.version,
-            status: 'queued',
-            content_hash: data.contentHash,
-            artifact_key: data.artifactKey,
-            size_bytes: data.sizeBytes,
-            created_at: data.receivedAt,
-            updated_at: data.receivedAt,
-          })
-          .onConflict('id')
-          .ignore();
-        return;
-      }
-      case 'BuildStarted': {
-        const data = Started.parse(event.data);
-        await trx('arena_submissions').where({ id: data.submissionId }).update({
-          status: 'building',
-          build_attempt: data.attempt,
-          build_started_at: data.startedAt,
-          build_completed_at: null,
-          docker_image: null,
-          failure_reason: null,
-          updated_at: data.startedAt,
-        });
-        return;
-      }
-      case 'BuildSucceeded': {
-        const data = Succeeded.parse(event.data);
-        await trx('arena_submissions').where({ id: data.submissionId }).update({
-          status: 'success',
-          docker_image: data.environmentRef,
-          build_completed_at: data.completedAt,
-          build_logs: data.log,
-          updated_at: data.completedAt,
-        });
-        return;
-      }
-      case 'BuildFailed': {
-        const data = Failed.parse(event.data);
-        await trx('arena_submissions').where({ id: data.submissionId }).update({
-          status: 'failed',
-          failure_reason: data.reason,
-          build_completed_at: data.completedAt,
-          build_logs: data.log,
-          updated_at: data.completedAt,
-        });
-        return;
-      }
-      case 'RebuildRequested': {
-        const data = Rebuild.parse(event.data);
-        await trx('arena_submissions').where({ id: data.submissionId }).update({
+  on: {
+    async SubmissionReceived(event, trx) {
+      const { data } = event;
+      await trx('arena_submissions')
+        .insert({
+          id: data.submissionId,
+          agent_id: data.agentId,
+          user_id: data.ownerId,
+          environment_id: data.environmentId,
+          sequence: data.sequence,
+          version: data.version,
           status: 'queued',
-          docker_image: null,
-          build_started_at: null,
-          build_completed_at: null,
-          updated_at: data.requestedAt,
-        });
-        return;
-      }
-    }
+          content_hash: data.contentHash,
+          artifact_key: data.artifactKey,
+          size_bytes: data.sizeBytes,
+          created_at: data.receivedAt,
+          updated_at: data.receivedAt,
+        })
+        .onConflict('id')
+        .ignore();
+    },
+    async BuildStarted(event, trx) {
+      const { data } = event;
+      await trx('arena_submissions').where({ id: data.submissionId }).update({
+        status: 'building',
+        build_attempt: data.attempt,
+        build_started_at: data.startedAt,
+        build_completed_at: null,
+        docker_image: null,
+        failure_reason: null,
+        updated_at: data.startedAt,
+      });
+    },
+    async BuildSucceeded(event, trx) {
+      const { data } = event;
+      await trx('arena_submissions').where({ id: data.submissionId }).update({
+        status: 'success',
+        docker_image: data.environmentRef,
+        build_completed_at: data.completedAt,
+        build_logs: data.log,
+        updated_at: data.completedAt,
+      });
+    },
+    async BuildFailed(event, trx) {
+      const { data } = event;
+      await trx('arena_submissions').where({ id: data.submissionId }).update({
+        status: 'failed',
+        failure_reason: data.reason,
+        build_completed_at: data.completedAt,
+        build_logs: data.log,
+        updated_at: data.completedAt,
+      });
+    },
+    async RebuildRequested(event, trx) {
+      const { data } = event;
+      await trx('arena_submissions').where({ id: data.submissionId }).update({
+        status: 'queued',
+        docker_image: null,
+        build_started_at: null,
+        build_completed_at: null,
+        updated_at: data.requestedAt,
+      });
+    },
   },
 });

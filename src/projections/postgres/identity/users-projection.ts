@@ -1,27 +1,11 @@
 import type { Knex } from 'knex';
-import { z } from 'zod';
 import { postgresProjection } from '../postgres-projection';
 
-const Registered = z.object({
-  userId: z.string(),
-  username: z.string(),
-  email: z.string(),
-  fullName: z.string().nullable(),
-  registeredAt: z.string(),
-});
-const LoggedIn = z.object({ userId: z.string(), loggedInAt: z.string() });
-const ProfileUpdated = z.object({
-  userId: z.string(),
-  email: z.string().optional(),
-  fullName: z.string().nullable().optional(),
-  updatedAt: z.string(),
-});
 
 /** The `users` read model: one row per registered user (never the password hash). */
 export const usersProjection = postgresProjection({
   name: 'users',
   categories: ['user'],
-  handles: ['UserRegistered', 'UserLoggedIn', 'UserProfileUpdated'],
   tables: ['users'],
   async createTables(db: Knex | Knex.Transaction) {
     if (await db.schema.hasTable('users')) return;
@@ -37,36 +21,31 @@ export const usersProjection = postgresProjection({
       table.timestamp('last_login', { useTz: true });
     });
   },
-  async apply(event, trx) {
-    switch (event.type) {
-      case 'UserRegistered': {
-        const data = Registered.parse(event.data);
-        await trx('users')
-          .insert({
-            id: data.userId,
-            username: data.username,
-            email: data.email,
-            full_name: data.fullName,
-            created_at: data.registeredAt,
-            updated_at: data.registeredAt,
-          })
-          .onConflict('id')
-          .ignore();
-        return;
-      }
-      case 'UserLoggedIn': {
-        const data = LoggedIn.parse(event.data);
-        await trx('users').where({ id: data.userId }).update({ last_login: data.loggedInAt });
-        return;
-      }
-      case 'UserProfileUpdated': {
-        const data = ProfileUpdated.parse(event.data);
-        const changes: Record<string, string | null> = { updated_at: data.updatedAt };
-        if (data.email !== undefined) changes.email = data.email;
-        if (data.fullName !== undefined) changes.full_name = data.fullName;
-        await trx('users').where({ id: data.userId }).update(changes);
-        return;
-      }
-    }
+  on: {
+    async UserRegistered(event, trx) {
+      const { data } = event;
+      await trx('users')
+        .insert({
+          id: data.userId,
+          username: data.username,
+          email: data.email,
+          full_name: data.fullName,
+          created_at: data.registeredAt,
+          updated_at: data.registeredAt,
+        })
+        .onConflict('id')
+        .ignore();
+    },
+    async UserLoggedIn(event, trx) {
+      const { data } = event;
+      await trx('users').where({ id: data.userId }).update({ last_login: data.loggedInAt });
+    },
+    async UserProfileUpdated(event, trx) {
+      const { data } = event;
+      const changes: Record<string, string | null> = { updated_at: data.updatedAt };
+      if (data.email !== undefined) changes.email = data.email;
+      if (data.fullName !== undefined) changes.full_name = data.fullName;
+      await trx('users').where({ id: data.userId }).update(changes);
+    },
   },
 });

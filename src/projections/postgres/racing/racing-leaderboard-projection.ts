@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { consistency } from '../../../domain/racing/lap-statistics';
-import { LapCompletedEventDataSchema, SESSION_CATEGORY } from '../../../domain/racing/telemetry-session-events';
+import { SESSION_CATEGORY } from '../../../domain/racing/telemetry-session-events';
 import { postgresProjection } from '../postgres-projection';
 
 export const LAP_TIMES_TABLE = 'racing_lap_times';
@@ -22,7 +22,6 @@ export const LEADERBOARD_WITH_ESTIMATED_TABLE = 'racing_leaderboard_with_estimat
 export const racingLeaderboardProjection = postgresProjection({
   name: 'racing_leaderboards',
   categories: [SESSION_CATEGORY],
-  handles: ['LapCompleted'],
   tables: [LAP_TIMES_TABLE, LEADERBOARD_TABLE, LEADERBOARD_WITH_ESTIMATED_TABLE],
   async createTables(db: Knex | Knex.Transaction) {
     if (!(await db.schema.hasTable(LAP_TIMES_TABLE))) {
@@ -49,29 +48,30 @@ export const racingLeaderboardProjection = postgresProjection({
     }
     for (const board of [LEADERBOARD_TABLE, LEADERBOARD_WITH_ESTIMATED_TABLE]) await createBoard(db, board);
   },
-  async apply(event, trx) {
-    const lap = LapCompletedEventDataSchema.parse(event.data);
-    await trx(LAP_TIMES_TABLE)
-      .insert({
-        session_id: lap.sessionId,
-        lap_number: lap.lapNumber,
-        user_id: lap.ownerId,
-        track_name: lap.trackName,
-        car_model: lap.carModel,
-        lap_time_ms: lap.lapTimeMs,
-        sector_times_ms: JSON.stringify(lap.sectorTimesMs),
-        valid: lap.valid,
-        is_verified: lap.isVerified,
-        started_at: new Date(lap.startedAtMs).toISOString(),
-        ended_at: new Date(lap.endedAtMs).toISOString(),
-        estimated: lap.estimated,
-      })
-      .onConflict(['session_id', 'lap_number'])
-      .ignore();
-    // Invalid laps change neither a best time nor the consistency of valid laps.
-    if (!lap.valid) return;
-    if (!lap.estimated) await recomputeEntries(trx, LEADERBOARD_TABLE, false, lap.ownerId, lap.trackName, lap.carModel);
-    await recomputeEntries(trx, LEADERBOARD_WITH_ESTIMATED_TABLE, true, lap.ownerId, lap.trackName, lap.carModel);
+  on: {
+    async LapCompleted({ data: lap }, trx) {
+      await trx(LAP_TIMES_TABLE)
+        .insert({
+          session_id: lap.sessionId,
+          lap_number: lap.lapNumber,
+          user_id: lap.ownerId,
+          track_name: lap.trackName,
+          car_model: lap.carModel,
+          lap_time_ms: lap.lapTimeMs,
+          sector_times_ms: JSON.stringify(lap.sectorTimesMs),
+          valid: lap.valid,
+          is_verified: lap.isVerified,
+          started_at: new Date(lap.startedAtMs).toISOString(),
+          ended_at: new Date(lap.endedAtMs).toISOString(),
+          estimated: lap.estimated,
+        })
+        .onConflict(['session_id', 'lap_number'])
+        .ignore();
+      // Invalid laps change neither a best time nor the consistency of valid laps.
+      if (!lap.valid) return;
+      if (!lap.estimated) await recomputeEntries(trx, LEADERBOARD_TABLE, false, lap.ownerId, lap.trackName, lap.carModel);
+      await recomputeEntries(trx, LEADERBOARD_WITH_ESTIMATED_TABLE, true, lap.ownerId, lap.trackName, lap.carModel);
+    },
   },
 });
 

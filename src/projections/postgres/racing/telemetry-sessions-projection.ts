@@ -1,11 +1,5 @@
 import type { Knex } from 'knex';
-import {
-  LapCompletedEventDataSchema,
-  SESSION_CATEGORY,
-  SessionCompletedDataSchema,
-  SessionCreatedDataSchema,
-  TelemetryBatchSummarySchema,
-} from '../../../domain/racing/telemetry-session-events';
+import { SESSION_CATEGORY } from '../../../domain/racing/telemetry-session-events';
 import type { SessionCreated } from '../../../domain/racing/telemetry-session-events';
 import { postgresProjection } from '../postgres-projection';
 
@@ -34,7 +28,6 @@ export function sessionCreatedColumns(data: SessionCreated['data']) {
 export const telemetrySessionsProjection = postgresProjection({
   name: 'telemetry_sessions',
   categories: [SESSION_CATEGORY],
-  handles: ['SessionCreated', 'TelemetryBatchRecorded', 'LapCompleted', 'SessionCompleted'],
   tables: [TELEMETRY_SESSIONS_TABLE],
   async createTables(db: Knex | Knex.Transaction) {
     if (await db.schema.hasTable(TELEMETRY_SESSIONS_TABLE)) return;
@@ -62,45 +55,39 @@ export const telemetrySessionsProjection = postgresProjection({
       table.index(['owner_id', 'created_at']);
     });
   },
-  async apply(event, trx) {
-    switch (event.type) {
-      case 'SessionCreated': {
-        const data = SessionCreatedDataSchema.parse(event.data);
-        await trx(TELEMETRY_SESSIONS_TABLE)
-          .insert(sessionCreatedColumns(data))
-          .onConflict('id')
-          .ignore();
-        return;
-      }
-      case 'TelemetryBatchRecorded': {
-        const data = TelemetryBatchSummarySchema.parse(event.data);
-        await trx(TELEMETRY_SESSIONS_TABLE)
-          .where({ id: data.sessionId })
-          .update({
-            data_points: trx.raw('data_points + ?', [data.pointCount]),
-            batches: trx.raw('batches + 1'),
-            session_start: trx.raw('coalesce(session_start, ?)', [new Date(data.firstTimestampMs).toISOString()]),
-            last_point_at: new Date(data.lastTimestampMs).toISOString(),
-          });
-        return;
-      }
-      case 'LapCompleted': {
-        const data = LapCompletedEventDataSchema.parse(event.data);
-        await trx(TELEMETRY_SESSIONS_TABLE)
-          .where({ id: data.sessionId })
-          .update({
-            total_laps: trx.raw('total_laps + 1'),
-            ...(data.valid
-              ? { valid_laps: trx.raw('valid_laps + 1'), best_lap_time_ms: trx.raw('least(best_lap_time_ms, ?)', [data.lapTimeMs]) }
-              : {}),
-          });
-        return;
-      }
-      case 'SessionCompleted': {
-        const data = SessionCompletedDataSchema.parse(event.data);
-        await trx(TELEMETRY_SESSIONS_TABLE).where({ id: data.sessionId }).update({ is_complete: true, completed_at: data.completedAt });
-        return;
-      }
-    }
+  on: {
+    async SessionCreated(event, trx) {
+      const { data } = event;
+      await trx(TELEMETRY_SESSIONS_TABLE)
+        .insert(sessionCreatedColumns(data))
+        .onConflict('id')
+        .ignore();
+    },
+    async TelemetryBatchRecorded(event, trx) {
+      const { data } = event;
+      await trx(TELEMETRY_SESSIONS_TABLE)
+        .where({ id: data.sessionId })
+        .update({
+          data_points: trx.raw('data_points + ?', [data.pointCount]),
+          batches: trx.raw('batches + 1'),
+          session_start: trx.raw('coalesce(session_start, ?)', [new Date(data.firstTimestampMs).toISOString()]),
+          last_point_at: new Date(data.lastTimestampMs).toISOString(),
+        });
+    },
+    async LapCompleted(event, trx) {
+      const { data } = event;
+      await trx(TELEMETRY_SESSIONS_TABLE)
+        .where({ id: data.sessionId })
+        .update({
+          total_laps: trx.raw('total_laps + 1'),
+          ...(data.valid
+            ? { valid_laps: trx.raw('valid_laps + 1'), best_lap_time_ms: trx.raw('least(best_lap_time_ms, ?)', [data.lapTimeMs]) }
+            : {}),
+        });
+    },
+    async SessionCompleted(event, trx) {
+      const { data } = event;
+      await trx(TELEMETRY_SESSIONS_TABLE).where({ id: data.sessionId }).update({ is_complete: true, completed_at: data.completedAt });
+    },
   },
 });

@@ -1,47 +1,7 @@
 import type { Knex } from 'knex';
-import { z } from 'zod';
 import { TRAINING_JOB_CATEGORY } from '../../../domain/training/training-job';
 import { postgresProjection } from '../postgres-projection';
 
-const nullableNumber = z.number().nullable();
-const Created = z.object({
-  jobId: z.string(),
-  ownerId: z.string(),
-  algorithm: z.string(),
-  environment: z.string(),
-  totalTimesteps: z.number(),
-  hyperparameters: z.record(z.string(), z.unknown()),
-  environmentOptions: z.record(z.string(), z.number()),
-  description: z.string().nullable(),
-  runner: z.string(),
-  seed: z.number(),
-  createdAt: z.string(),
-});
-const Started = z.object({ jobId: z.string(), workerId: z.string(), attempt: z.number(), startedAt: z.string() });
-const Progressed = z.object({
-  jobId: z.string(),
-  timestep: z.number(),
-  episodeReward: nullableNumber,
-  episodeLength: nullableNumber,
-  fps: z.number(),
-  loss: nullableNumber,
-  progressPercentage: z.number(),
-  estimatedTimeRemainingSec: nullableNumber,
-  reportedAt: z.string(),
-});
-const Heartbeat = z.object({ jobId: z.string(), reportedAt: z.string() });
-const CancelRequested = z.object({ jobId: z.string(), requestedAt: z.string() });
-const Cancelled = z.object({ jobId: z.string(), timestep: z.number(), reason: z.string(), cancelledAt: z.string() });
-const Completed = z.object({
-  jobId: z.string(),
-  timestep: z.number(),
-  artifactKey: z.string(),
-  artifactSizeBytes: z.number(),
-  meanReturn: nullableNumber,
-  completedAt: z.string(),
-});
-const Failed = z.object({ jobId: z.string(), reason: z.string(), failedAt: z.string() });
-const Requeued = z.object({ jobId: z.string(), attempt: z.number(), reason: z.string(), requeuedAt: z.string() });
 
 /**
  * `training_jobs`: one row per job, what the list/get routes and the WebSocket subscribe check
@@ -51,17 +11,6 @@ const Requeued = z.object({ jobId: z.string(), attempt: z.number(), reason: z.st
 export const trainingJobsProjection = postgresProjection({
   name: 'training_jobs',
   categories: [TRAINING_JOB_CATEGORY],
-  handles: [
-    'TrainingJobCreated',
-    'TrainingStarted',
-    'TrainingProgressed',
-    'TrainingHeartbeat',
-    'TrainingCancelRequested',
-    'TrainingCancelled',
-    'TrainingCompleted',
-    'TrainingFailed',
-    'TrainingRequeued',
-  ],
   tables: ['training_jobs'],
   async createTables(db: Knex | Knex.Transaction) {
     if (await db.schema.hasTable('training_jobs')) return;
@@ -100,122 +49,112 @@ export const trainingJobsProjection = postgresProjection({
       table.index(['status', 'last_heartbeat_at'], 'training_jobs_by_status');
     });
   },
-  async apply(event, trx) {
-    const row = (jobId: string) => trx('training_jobs').where({ id: jobId });
-    switch (event.type) {
-      case 'TrainingJobCreated': {
-        const data = Created.parse(event.data);
-        await trx('training_jobs')
-          .insert({
-            id: data.jobId,
-            owner_id: data.ownerId,
-            algorithm: data.algorithm,
-            environment: data.environment,
-            description: data.description,
-            runner: data.runner,
-            seed: data.seed,
-            hyperparameters: JSON.stringify(data.hyperparameters),
-            environment_options: JSON.stringify(data.environmentOptions),
-            status: 'pending',
-            total_timesteps: data.totalTimesteps,
-            created_at: data.createdAt,
-            updated_at: data.createdAt,
-          })
-          .onConflict('id')
-          .ignore();
-        return;
-      }
-      case 'TrainingStarted': {
-        const data = Started.parse(event.data);
-        await row(data.jobId).update({
-          status: 'running',
-          attempt: data.attempt,
-          worker_id: data.workerId,
-          started_at: data.startedAt,
-          last_heartbeat_at: data.startedAt,
-          updated_at: data.startedAt,
-          ...restartedRun,
-        });
-        return;
-      }
-      case 'TrainingProgressed': {
-        const data = Progressed.parse(event.data);
-        await row(data.jobId).update({
-          current_timestep: data.timestep,
-          progress_percentage: data.progressPercentage,
-          episode_reward: data.episodeReward,
-          episode_length: data.episodeLength,
-          fps: data.fps,
-          loss: data.loss,
-          estimated_time_remaining: data.estimatedTimeRemainingSec,
-          last_heartbeat_at: data.reportedAt,
-          updated_at: data.reportedAt,
-        });
-        return;
-      }
-      case 'TrainingHeartbeat': {
-        const data = Heartbeat.parse(event.data);
-        await row(data.jobId).update({ last_heartbeat_at: data.reportedAt, updated_at: data.reportedAt });
-        return;
-      }
-      case 'TrainingCancelRequested': {
-        const data = CancelRequested.parse(event.data);
-        await row(data.jobId).update({ cancel_requested: true, updated_at: data.requestedAt });
-        return;
-      }
-      case 'TrainingCancelled': {
-        const data = Cancelled.parse(event.data);
-        await row(data.jobId).update({
-          status: 'cancelled',
-          current_timestep: data.timestep,
-          status_reason: data.reason,
-          estimated_time_remaining: null,
-          finished_at: data.cancelledAt,
-          updated_at: data.cancelledAt,
-        });
-        return;
-      }
-      case 'TrainingCompleted': {
-        const data = Completed.parse(event.data);
-        await row(data.jobId).update({
-          status: 'completed',
-          current_timestep: data.timestep,
-          progress_percentage: 100,
-          estimated_time_remaining: 0,
-          status_reason: null,
-          artifact_key: data.artifactKey,
-          artifact_size_bytes: data.artifactSizeBytes,
-          mean_return: data.meanReturn,
-          finished_at: data.completedAt,
-          updated_at: data.completedAt,
-        });
-        return;
-      }
-      case 'TrainingFailed': {
-        const data = Failed.parse(event.data);
-        await row(data.jobId).update({
-          status: 'failed',
-          status_reason: data.reason,
-          estimated_time_remaining: null,
-          finished_at: data.failedAt,
-          updated_at: data.failedAt,
-        });
-        return;
-      }
-      case 'TrainingRequeued': {
-        const data = Requeued.parse(event.data);
-        await row(data.jobId).update({
+  on: {
+    async TrainingJobCreated(event, trx) {
+      const { data } = event;
+      await trx('training_jobs')
+        .insert({
+          id: data.jobId,
+          owner_id: data.ownerId,
+          algorithm: data.algorithm,
+          environment: data.environment,
+          description: data.description,
+          runner: data.runner,
+          seed: data.seed,
+          hyperparameters: JSON.stringify(data.hyperparameters),
+          environment_options: JSON.stringify(data.environmentOptions),
           status: 'pending',
-          worker_id: null,
-          status_reason: data.reason,
-          updated_at: data.requeuedAt,
-          ...restartedRun,
-        });
-        return;
-      }
-    }
+          total_timesteps: data.totalTimesteps,
+          created_at: data.createdAt,
+          updated_at: data.createdAt,
+        })
+        .onConflict('id')
+        .ignore();
+    },
+    async TrainingStarted(event, trx) {
+      const { data } = event;
+      await jobRow(trx, data.jobId).update({
+        status: 'running',
+        attempt: data.attempt,
+        worker_id: data.workerId,
+        started_at: data.startedAt,
+        last_heartbeat_at: data.startedAt,
+        updated_at: data.startedAt,
+        ...restartedRun,
+      });
+    },
+    async TrainingProgressed(event, trx) {
+      const { data } = event;
+      await jobRow(trx, data.jobId).update({
+        current_timestep: data.timestep,
+        progress_percentage: data.progressPercentage,
+        episode_reward: data.episodeReward,
+        episode_length: data.episodeLength,
+        fps: data.fps,
+        loss: data.loss,
+        estimated_time_remaining: data.estimatedTimeRemainingSec,
+        last_heartbeat_at: data.reportedAt,
+        updated_at: data.reportedAt,
+      });
+    },
+    async TrainingHeartbeat(event, trx) {
+      const { data } = event;
+      await jobRow(trx, data.jobId).update({ last_heartbeat_at: data.reportedAt, updated_at: data.reportedAt });
+    },
+    async TrainingCancelRequested(event, trx) {
+      const { data } = event;
+      await jobRow(trx, data.jobId).update({ cancel_requested: true, updated_at: data.requestedAt });
+    },
+    async TrainingCancelled(event, trx) {
+      const { data } = event;
+      await jobRow(trx, data.jobId).update({
+        status: 'cancelled',
+        current_timestep: data.timestep,
+        status_reason: data.reason,
+        estimated_time_remaining: null,
+        finished_at: data.cancelledAt,
+        updated_at: data.cancelledAt,
+      });
+    },
+    async TrainingCompleted(event, trx) {
+      const { data } = event;
+      await jobRow(trx, data.jobId).update({
+        status: 'completed',
+        current_timestep: data.timestep,
+        progress_percentage: 100,
+        estimated_time_remaining: 0,
+        status_reason: null,
+        artifact_key: data.artifactKey,
+        artifact_size_bytes: data.artifactSizeBytes,
+        mean_return: data.meanReturn,
+        finished_at: data.completedAt,
+        updated_at: data.completedAt,
+      });
+    },
+    async TrainingFailed(event, trx) {
+      const { data } = event;
+      await jobRow(trx, data.jobId).update({
+        status: 'failed',
+        status_reason: data.reason,
+        estimated_time_remaining: null,
+        finished_at: data.failedAt,
+        updated_at: data.failedAt,
+      });
+    },
+    async TrainingRequeued(event, trx) {
+      const { data } = event;
+      await jobRow(trx, data.jobId).update({
+        status: 'pending',
+        worker_id: null,
+        status_reason: data.reason,
+        updated_at: data.requeuedAt,
+        ...restartedRun,
+      });
+    },
   },
 });
+
+const jobRow = (trx: Knex.Transaction, jobId: string) => trx('training_jobs').where({ id: jobId });
 
 /** A new run starts from timestep 0 ("resume" restarts, docs/training.md). */
 const restartedRun = {

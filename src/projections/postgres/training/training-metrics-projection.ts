@@ -1,19 +1,7 @@
 import type { Knex } from 'knex';
-import { z } from 'zod';
 import { TRAINING_JOB_CATEGORY } from '../../../domain/training/training-job';
 import { postgresProjection } from '../postgres-projection';
 
-const Progressed = z.object({
-  jobId: z.string(),
-  attempt: z.number(),
-  timestep: z.number(),
-  episodeReward: z.number().nullable(),
-  episodeLength: z.number().nullable(),
-  fps: z.number(),
-  loss: z.number().nullable(),
-  progressPercentage: z.number(),
-  reportedAt: z.string(),
-});
 
 /**
  * `training_metrics`: one row per TrainingProgressed, keyed by the event's stream revision (so a
@@ -23,7 +11,6 @@ const Progressed = z.object({
 export const trainingMetricsProjection = postgresProjection({
   name: 'training_metrics',
   categories: [TRAINING_JOB_CATEGORY],
-  handles: ['TrainingProgressed'],
   tables: ['training_metrics'],
   async createTables(db: Knex | Knex.Transaction) {
     if (await db.schema.hasTable('training_metrics')) return;
@@ -42,23 +29,24 @@ export const trainingMetricsProjection = postgresProjection({
       table.index(['job_id', 'attempt', 'revision'], 'training_metrics_by_attempt');
     });
   },
-  async apply(event, trx) {
-    if (event.type !== 'TrainingProgressed') return;
-    const data = Progressed.parse(event.data);
-    await trx('training_metrics')
-      .insert({
-        job_id: data.jobId,
-        revision: event.revision.toString(),
-        attempt: data.attempt,
-        timestep: data.timestep,
-        episode_reward: data.episodeReward,
-        episode_length: data.episodeLength,
-        fps: data.fps,
-        loss: data.loss,
-        progress_percentage: data.progressPercentage,
-        reported_at: data.reportedAt,
-      })
-      .onConflict(['job_id', 'revision'])
-      .ignore();
+  on: {
+    async TrainingProgressed(event, trx) {
+      const { data } = event;
+      await trx('training_metrics')
+        .insert({
+          job_id: data.jobId,
+          revision: event.revision.toString(),
+          attempt: data.attempt,
+          timestep: data.timestep,
+          episode_reward: data.episodeReward,
+          episode_length: data.episodeLength,
+          fps: data.fps,
+          loss: data.loss,
+          progress_percentage: data.progressPercentage,
+          reported_at: data.reportedAt,
+        })
+        .onConflict(['job_id', 'revision'])
+        .ignore();
+    },
   },
 });

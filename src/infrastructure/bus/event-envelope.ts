@@ -6,7 +6,7 @@ import {
   type EventMetadata,
   type JsonObject,
   type RecordedEvent,
-} from '../infrastructure/eventstore/event-store';
+} from '../eventstore/event-store';
 
 /**
  * How a stored event travels on the bus: JSON, bigints as decimal strings, keyed by stream id on the

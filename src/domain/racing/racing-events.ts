@@ -1,0 +1,5 @@
+import { EventRegistry } from '../shared/event-registry';
+import { LapCompleted, SectorCompleted, SessionCompleted, SessionCreated, TelemetryBatchRecorded } from './telemetry-session-events';
+
+/** Every event of the racing context (telemetry sessions), by type name. */
+export const racingEvents = new EventRegistry([SessionCreated, TelemetryBatchRecorded, LapCompleted, SectorCompleted, SessionCompleted]);
