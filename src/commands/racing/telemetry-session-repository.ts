@@ -7,8 +7,21 @@ import {
 } from '../../domain/racing/telemetry-session';
 import { fold } from '../../domain/shared/decider';
 import { WrongExpectedRevisionError } from '../../infrastructure/eventstore/errors';
-import type { EventMetadata, EventStore } from '../../infrastructure/eventstore/event-store';
+import type { EventMetadata, EventStore, RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { toDomainEvent, toStoredData, type CommandOutcome } from '../handle-command';
+import type { JsonObject } from '../../infrastructure/eventstore/event-store';
+import { readTelemetryBatchRecorded, toStoredTelemetryBatch } from '../../domain/racing/telemetry-session-events';
+
+/** Telemetry batches are stored packed (format 2, telemetry-batch-packing.ts); every other event as it is. */
+function toStoredSessionData(event: TelemetrySessionEvent): JsonObject {
+  return event.type === 'TelemetryBatchRecorded' ? (toStoredTelemetryBatch(event.data) as unknown as JsonObject) : toStoredData(event);
+}
+
+/** Reads both stored formats of a batch back into the domain event (columns as arrays). */
+function toSessionEvent(recorded: RecordedEvent): TelemetrySessionEvent {
+  if (recorded.type === 'TelemetryBatchRecorded') return { type: 'TelemetryBatchRecorded', data: readTelemetryBatchRecorded(recorded.data) };
+  return toDomainEvent<TelemetrySessionEvent>(recorded);
+}
 
 interface Loaded {
   state: TelemetrySession;
@@ -38,7 +51,7 @@ export class TelemetrySessionRepository {
     const recorded = await this.store.readStream(streamId, { fromRevision });
     const start = cached ?? { state: telemetrySessionDecider.initialState(), revision: null };
     if (recorded.length === 0) return start;
-    const events = recorded.map((r) => toDomainEvent<TelemetrySessionEvent>(r));
+    const events = recorded.map(toSessionEvent);
     const loaded = { state: events.reduce(telemetrySessionDecider.evolve, start.state), revision: recorded[recorded.length - 1]!.revision };
     this.remember(streamId, loaded);
     return loaded;
@@ -65,7 +78,7 @@ export class TelemetrySessionRepository {
       try {
         const result = await this.store.append(
           streamId,
-          events.map((event, index) => ({ ...(ids ? { id: ids[index] } : {}), type: event.type, data: toStoredData(event), metadata: options.metadata })),
+          events.map((event, index) => ({ ...(ids ? { id: ids[index] } : {}), type: event.type, data: toStoredSessionData(event), metadata: options.metadata })),
           { expectedRevision: revision === null ? 'no_stream' : revision },
         );
         const next = { state: fold({ ...telemetrySessionDecider, initialState: () => state }, events), revision: result.nextExpectedRevision };

@@ -11,6 +11,7 @@ import {
   type TelemetryBatchColumns,
 } from './telemetry-batch';
 import { firstUnacceptablePoint, sampleAsUploadedPoint } from './telemetry-acceptance';
+import { packColumnsReporting, unpackColumns } from './telemetry-batch-packing';
 
 /**
  * Events of the TelemetrySession aggregate (stream `session-<id>`). Every event after
@@ -59,8 +60,36 @@ export const TelemetryBatchRecordedDataSchema = SessionContextSchema.extend({
   batchPointCount: z.number().int().positive().optional(),
 });
 
-/** The envelope fields without the points: what consumers that only count read. */
+/** The envelope fields without the points: what consumers that only count read (both stored formats). */
 export const TelemetryBatchSummarySchema = TelemetryBatchRecordedDataSchema.omit({ columns: true });
+
+/**
+ * Stored formats of TelemetryBatchRecorded data (the version marker an upcaster can key on):
+ * - 1 (no `batchFormat` field): `columns`, one JSON array per channel — events written before format 2;
+ * - 2: `batchFormat: 2` and `packedColumns`, the columns packed into one base64 string
+ *   (telemetry-batch-packing.ts). What the command handler writes now.
+ * Both read back to the same domain event, columns as number arrays.
+ */
+export const TELEMETRY_BATCH_FORMAT = 2;
+
+export type StoredTelemetryBatchRecorded =
+  | (Omit<TelemetryBatchRecorded['data'], 'columns'> & { batchFormat: 2; packedColumns: string })
+  | TelemetryBatchRecorded['data'];
+
+/** Packed batches above this size are compared with their JSON when a column needed float64. */
+const PACKED_SIZE_CHECK_CHARS = 64 * 1024;
+
+/**
+ * The domain event's data in its stored form: format 2 (packed). Parts are cut by the JSON size of
+ * their columns (telemetry-batch-parts.ts), so an event must never store larger than that JSON: in
+ * the rare case where full-precision tiny values make the packing larger, format 1 is stored.
+ */
+export function toStoredTelemetryBatch(data: TelemetryBatchRecorded['data']): StoredTelemetryBatchRecorded {
+  const { columns, ...summary } = data;
+  const { packed, usedFloat64 } = packColumnsReporting(columns);
+  if (usedFloat64 && packed.length > PACKED_SIZE_CHECK_CHARS && JSON.stringify(columns).length < packed.length) return data;
+  return { ...summary, batchFormat: TELEMETRY_BATCH_FORMAT, packedColumns: packed };
+}
 
 export const LapCompletedEventDataSchema = SessionContextSchema.extend(LapCompletedDataSchema.shape);
 
@@ -84,6 +113,18 @@ export type SessionCompleted = DomainEvent<'SessionCompleted', z.infer<typeof Se
 
 export type TelemetrySessionEvent = SessionCreated | TelemetryBatchRecorded | LapCompleted | SectorCompleted | SessionCompleted;
 
+/** The columns of either stored format (unchecked beyond the packing itself). */
+function storedColumns(data: { batchFormat?: unknown; packedColumns?: unknown; columns?: unknown }): unknown {
+  if (data.batchFormat === undefined) return data.columns;
+  if (data.batchFormat !== TELEMETRY_BATCH_FORMAT) throw new EventDataError('TelemetryBatchRecorded', `unknown batchFormat ${String(data.batchFormat)}`);
+  if (typeof data.packedColumns !== 'string') throw new EventDataError('TelemetryBatchRecorded', 'packedColumns is not a string');
+  try {
+    return unpackColumns(data.packedColumns);
+  } catch (error) {
+    throw new EventDataError('TelemetryBatchRecorded', `packedColumns: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 const REQUIRED_COLUMNS = new Set<string>(REQUIRED_CHANNELS);
 const COLUMN_NAMES = [...REQUIRED_CHANNELS, ...OPTIONAL_NUMBER_CHANNELS, ...OPTIONAL_BOOLEAN_CHANNELS];
 
@@ -98,7 +139,7 @@ export function readTelemetryBatchRecorded(data: unknown, options: { checkPoints
   const parsed = TelemetryBatchSummarySchema.safeParse(data);
   if (!parsed.success) throw new EventDataError('TelemetryBatchRecorded', parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
   const summary = parsed.data;
-  const columns = (data as { columns?: unknown }).columns;
+  const columns = storedColumns(data as { batchFormat?: unknown; packedColumns?: unknown; columns?: unknown });
   if (typeof columns !== 'object' || columns === null) throw new EventDataError('TelemetryBatchRecorded', 'no columns');
   for (const name of COLUMN_NAMES) {
     const column = (columns as Record<string, unknown>)[name];
