@@ -10,7 +10,7 @@ import { WrongExpectedRevisionError } from '../../infrastructure/eventstore/erro
 import type { EventMetadata, EventStore, RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { toDomainEvent, toStoredData, type CommandOutcome } from '../handle-command';
 import type { JsonObject } from '../../infrastructure/eventstore/event-store';
-import { readTelemetryBatchRecorded, toStoredTelemetryBatch } from '../../domain/racing/telemetry-session-events';
+import { toStoredTelemetryBatch, unpackStoredTelemetryBatch } from '../../domain/racing/telemetry-session-events';
 
 /** Telemetry batches are stored packed (format 2, telemetry-batch-packing.ts); every other event as it is. */
 function toStoredSessionData(event: TelemetrySessionEvent): JsonObject {
@@ -19,7 +19,7 @@ function toStoredSessionData(event: TelemetrySessionEvent): JsonObject {
 
 /** Reads both stored formats of a batch back into the domain event (columns as arrays). */
 function toSessionEvent(recorded: RecordedEvent): TelemetrySessionEvent {
-  if (recorded.type === 'TelemetryBatchRecorded') return { type: 'TelemetryBatchRecorded', data: readTelemetryBatchRecorded(recorded.data) };
+  if (recorded.type === 'TelemetryBatchRecorded') return { type: 'TelemetryBatchRecorded', data: unpackStoredTelemetryBatch(recorded.data) };
   return toDomainEvent<TelemetrySessionEvent>(recorded);
 }
 

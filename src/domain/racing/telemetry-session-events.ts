@@ -113,6 +113,17 @@ export type SessionCompleted = DomainEvent<'SessionCompleted', z.infer<typeof Se
 
 export type TelemetrySessionEvent = SessionCreated | TelemetryBatchRecorded | LapCompleted | SectorCompleted | SessionCompleted;
 
+/**
+ * The stored data as the aggregate folds it: packed columns unpacked, nothing else checked (an
+ * aggregate folds what its stream holds, as it always has; consumers check with
+ * {@link readTelemetryBatchRecorded}).
+ */
+export function unpackStoredTelemetryBatch(data: Record<string, unknown>): TelemetryBatchRecorded['data'] {
+  if (data.batchFormat === undefined) return data as unknown as TelemetryBatchRecorded['data'];
+  const { batchFormat: _format, packedColumns: _packed, ...rest } = data;
+  return { ...rest, columns: storedColumns(data) } as unknown as TelemetryBatchRecorded['data'];
+}
+
 /** The columns of either stored format (unchecked beyond the packing itself). */
 function storedColumns(data: { batchFormat?: unknown; packedColumns?: unknown; columns?: unknown }): unknown {
   if (data.batchFormat === undefined) return data.columns;
