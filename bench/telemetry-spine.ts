@@ -173,7 +173,7 @@ async function main(): Promise<void> {
     console.log(`2,000-point batch event data: ${Math.round(packedBytes / SESSIONS)} bytes stored (format 2) vs ${Math.round(jsonBytes / SESSIONS)} bytes of JSON columns (format 1)`);
 
     // 3. replay all (PostgreSQL) vs one raw read pass
-    const eventsInStore = Number((await services.db.raw('SELECT count(*)::bigint AS n FROM events')).rows[0].n);
+    const eventsInStore = Number((await services.db.raw('SELECT count(*)::bigint AS n FROM eventstore.events')).rows[0].n);
     let readStarted = performance.now();
     let after: GlobalPosition | undefined;
     let read = 0;
