@@ -20,13 +20,15 @@ import { CHANNEL_NAMES, OPTIONAL_BOOLEAN_CHANNELS, type Channel, type TelemetryB
  *     3  deltas: float64 first value, uint8 width w, then n−1 signed integer differences
  *        (timestamps in whole ms: 2–4 bytes a point instead of 8)
  *     4  booleans: one byte a point, 0 false, 1 true, 2 null
+ *     5  float32 × n, when every value is exactly a float32 (what sims such as Assetto Corsa
+ *        produce: their shared memory holds float32, which a logger prints as a 17-digit double)
  *   numeric tags of optional channels are preceded by a null bitmap flag (uint8 0/1) and, when 1,
  *   ⌈n/8⌉ bytes with bit i set where point i is null (its value slot holds 0).
  */
 
 export const PACKED_COLUMNS_FORMAT = 1;
 
-const TAG = { absent: 0, float64: 1, scaled: 2, deltas: 3, booleans: 4 } as const;
+const TAG = { absent: 0, float64: 1, scaled: 2, deltas: 3, booleans: 4, float32: 5 } as const;
 const MAX_SCALE = 6;
 const BOOLEAN = new Set<Channel>(OPTIONAL_BOOLEAN_CHANNELS);
 const REQUIRED = new Set<Channel>(['timestampMs', 'speedKmh', 'throttleInput', 'brakeInput', 'steeringInput', 'gear', 'rpm']);
@@ -53,6 +55,11 @@ class Writer {
   u32(value: number): void {
     this.reserve(4);
     this.view.setUint32(this.length, value, true);
+    this.length += 4;
+  }
+  f32(value: number): void {
+    this.reserve(4);
+    this.view.setFloat32(this.length, value, true);
     this.length += 4;
   }
   f64(value: number): void {
@@ -88,6 +95,12 @@ class Reader {
   u32(): number {
     this.need(4);
     const value = this.view.getUint32(this.offset, true);
+    this.offset += 4;
+    return value;
+  }
+  f32(): number {
+    this.need(4);
+    const value = this.view.getFloat32(this.offset, true);
     this.offset += 4;
     return value;
   }
@@ -179,6 +192,11 @@ function packNumbers(writer: Writer, values: ReadonlyArray<number | null>, nulla
     for (const value of values) writer.int(value === null ? 0 : Math.round(value * factor), scaled.width);
     return false;
   }
+  if (values.every((value) => value === null || Math.fround(value) === value)) {
+    writer.u8(TAG.float32);
+    for (const value of values) writer.f32(value ?? 0);
+    return false;
+  }
   writer.u8(TAG.float64);
   for (const value of values) writer.f64(value ?? 0);
   return true;
@@ -239,6 +257,8 @@ function unpackNumbers(reader: Reader, length: number, nullable: boolean): Array
     const factor = 10 ** reader.u8();
     const width = reader.u8();
     for (let i = 0; i < length; i += 1) values[i] = reader.int(width) / factor;
+  } else if (tag === TAG.float32) {
+    for (let i = 0; i < length; i += 1) values[i] = reader.f32();
   } else if (tag === TAG.float64) {
     for (let i = 0; i < length; i += 1) values[i] = reader.f64();
   } else {

@@ -45,8 +45,6 @@ export async function replayClickHouseProjection(
     blockRows?: number;
     quarantineDb?: Knex;
     onProgress?: (progress: ReplayProgress) => void;
-    /** Events already read by a caller that feeds several rebuilds from one read (replay-runner). */
-    source?: AsyncIterable<RecordedEvent[]>;
   },
 ): Promise<ClickHouseReplayResult> {
   const tables = Object.keys(projection.tables);
@@ -117,7 +115,7 @@ export async function replayClickHouseProjection(
   // The live tables may not exist yet (replay before the first start): EXCHANGE needs both.
   await analytics.ensureSchema(tables.flatMap((table) => projection.tables[table]!(table)));
   try {
-    for await (const events of options.source ?? pages()) {
+    for await (const events of pages()) {
       for (const event of events) {
         if (!clickHouseProjectionHandles(projection, event)) continue;
         const rows = await rowsOf(event);
@@ -126,7 +124,6 @@ export async function replayClickHouseProjection(
         eventsApplied += 1;
         if (buffer.full) await flush();
       }
-      if (options.source !== undefined) after = events.at(-1)?.position ?? after;
       eventsRead += events.length;
       options.onProgress?.({ eventsRead, eventsApplied });
     }

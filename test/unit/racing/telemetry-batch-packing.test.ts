@@ -58,6 +58,13 @@ describe('packed telemetry columns', () => {
     expect(Object.keys(roundTrip(columns)).sort()).toEqual(Object.keys(columns).sort());
   });
 
+  it('keep float32 values (what sims export) exact in 4 bytes', () => {
+    const samples = Array.from({ length: 1000 }, (_, i) => sample(i, { speedKmh: Math.fround(100 + i / 7), rpm: Math.fround(7000 + i / 3), worldX: i % 2 ? null : Math.fround(i / 9) }));
+    const columns = toColumns(samples);
+    expect(roundTrip(columns)).toEqual(columns);
+    expect(packColumns(columns).length * 2.5).toBeLessThan(JSON.stringify(columns).length);
+  });
+
   it('keep absent optional channels absent and handle a single point', () => {
     const columns = toColumns([sample(0)]);
     expect(columns.worldX).toBeUndefined();
