@@ -128,14 +128,14 @@ function progressPrinter(): ((report: ReplayProgressReport) => void) & { finish(
     const total = report.eventsTotal;
     const percent = total ? ` (${Math.min(100, (100 * report.eventsRead) / total).toFixed(1)}%)` : '';
     const eta = total && rate > 0 ? `, ETA ${formatSeconds(Math.max(0, total - report.eventsRead) / rate)}` : '';
+    const line = `[${report.step}/${report.steps}] ${report.projection}: ${report.eventsRead} of ${total ?? '?'} events${percent}, ${Math.round(rate)} events/s${eta}, ${report.eventsApplied} applied`;
     if (tty) {
-      const line = `[${report.step}/${report.steps}] ${report.projection}: ${report.eventsRead} of ${total ?? '?'} events${percent}, ${Math.round(rate)} events/s${eta}, ${report.eventsApplied} applied`;
       process.stderr.write(`\r\x1b[2K${line}`);
       drawn = true;
     } else {
-      // Not a terminal (a log collector, CI): one structured line a second.
+      // Not a terminal (a log collector, CI): one structured line a second, the readable line as `msg`.
       const etaSeconds = total && rate > 0 ? Math.round(Math.max(0, total - report.eventsRead) / rate) : null;
-      const fields = { msg: 'replay progress', projection: report.projection, step: report.step, steps: report.steps, events_done: report.eventsRead, events_total: total, events_per_s: Math.round(rate), eta_s: etaSeconds, events_applied: report.eventsApplied };
+      const fields = { msg: line, projection: report.projection, step: report.step, steps: report.steps, events_done: report.eventsRead, events_total: total, events_per_s: Math.round(rate), eta_s: etaSeconds, events_applied: report.eventsApplied };
       process.stderr.write(`${JSON.stringify(fields)}\n`);
     }
   };
