@@ -22,7 +22,7 @@ import { loadConfig } from '../src/infrastructure/config/config';
 import { startEmbeddedPostgres } from '../src/infrastructure/database/embedded-postgres';
 import { createLogger } from '../src/infrastructure/logging/logger';
 import { startClickHouseProjections } from '../src/projections/clickhouse/clickhouse-projection-runner';
-import { pointRows, telemetryAnalyticsProjection, TELEMETRY_POINTS_TABLE, type TelemetryPointRow } from '../src/projections/clickhouse/racing/telemetry-analytics-projection';
+import { pointRows, telemetryAnalyticsProjection, TELEMETRY_POINT_COLUMNS, TELEMETRY_POINTS_TABLE } from '../src/projections/clickhouse/racing/telemetry-analytics-projection';
 import { startApiServer } from '../src/runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, type RunningRole } from '../src/runtime/background-roles';
 import { openServices } from '../src/runtime/open-services';
@@ -131,11 +131,11 @@ async function main(): Promise<void> {
     const queried = await countInClickHouse();
 
     // The raw client on the same chDB data dir and engine, into a table of the same schema.
-    const rows: TelemetryPointRow[] = [];
+    const rows: unknown[][] = [];
     for (const [i, points] of sessions.entries()) {
       const validated = validateTelemetryBatch(points, { maxPoints: Number.MAX_SAFE_INTEGER });
       if (!validated.ok) throw validated.error;
-      rows.push(...pointRows({ sessionId: uploads[i]!.sessionId, ownerId: String((user.user as { id: string }).id), trackName: 'Generated Ring', carModel: 'GT3' }, validated.batch));
+      rows.push(...pointRows({ sessionId: uploads[i]!.sessionId, ownerId: String((user.user as { id: string }).id), trackName: 'Generated Ring', carModel: 'GT3' }, validated.batch).rows);
     }
     const raw = rawClient(join(config.dataDir, 'chdb'));
     const rawInsert = async (table: string, chunkRows: number): Promise<number> => {
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       for (const statement of [telemetryAnalyticsProjection.tables[TELEMETRY_POINTS_TABLE]!(table)].flat()) await raw.command({ query: statement.replace('{db}', config.CLICKHOUSE_DATABASE) });
       const started = performance.now();
       for (let start = 0; start < rows.length; start += chunkRows) {
-        await raw.insert({ table: `${config.CLICKHOUSE_DATABASE}.${table}`, values: rows.slice(start, start + chunkRows), format: 'JSONEachRow' });
+        await raw.insert({ table: `${config.CLICKHOUSE_DATABASE}.${table}`, values: rows.slice(start, start + chunkRows), columns: [...TELEMETRY_POINT_COLUMNS] as [string, ...string[]], format: 'JSONCompactEachRow' });
       }
       return performance.now() - started;
     };

@@ -1,4 +1,4 @@
-import { batchLength, sampleAt, type TelemetryBatchColumns, type TelemetrySample } from './telemetry-batch';
+import { CHANNEL_NAMES, batchLength, sampleAt, type TelemetryBatchColumns, type TelemetrySample } from './telemetry-batch';
 import { fastSample } from './telemetry-point';
 
 /**
@@ -13,25 +13,9 @@ import { fastSample } from './telemetry-point';
 
 /** A stored sample in the JSON shape clients upload (snake_case, epoch-ms timestamp). */
 export function sampleAsUploadedPoint(sample: TelemetrySample): Record<string, unknown> {
-  return {
-    timestamp: sample.timestampMs,
-    speed_kmh: sample.speedKmh,
-    throttle_input: sample.throttleInput,
-    brake_input: sample.brakeInput,
-    steering_input: sample.steeringInput,
-    gear: sample.gear,
-    rpm: sample.rpm,
-    completed_laps: sample.completedLaps,
-    normalized_car_position: sample.normalizedCarPosition,
-    current_lap_time_ms: sample.currentLapTimeMs,
-    current_sector_index: sample.currentSectorIndex,
-    is_in_pit: sample.isInPit,
-    is_in_pit_lane: sample.isInPitLane,
-    is_valid_lap: sample.isValidLap,
-    world_x: sample.worldX,
-    world_y: sample.worldY,
-    world_z: sample.worldZ,
-  };
+  const point: Record<string, unknown> = {};
+  for (const { name, field } of CHANNEL_NAMES) point[field] = sample[name];
+  return point;
 }
 
 /** The index of the first point of a stored batch that the upload would not accept, or null. */

@@ -33,6 +33,37 @@ export const OPTIONAL_NUMBER_CHANNELS = [
 export const OPTIONAL_BOOLEAN_CHANNELS = ['isInPit', 'isInPitLane', 'isValidLap'] as const;
 
 export type RequiredChannel = (typeof REQUIRED_CHANNELS)[number];
+export type Channel = RequiredChannel | OptionalNumberChannel | OptionalBooleanChannel;
+
+/**
+ * The one table of channel names: the columnar batch's name, the upload's JSON field and the
+ * ClickHouse column. Every mapping between columns and rows (a sample, an uploaded point, a
+ * `telemetry_points` row) is derived from it, so a channel is named in exactly one place.
+ */
+export const CHANNEL_NAMES: ReadonlyArray<{ name: Channel; field: string; column: string }> = [
+  { name: 'timestampMs', field: 'timestamp', column: 'ts' },
+  { name: 'speedKmh', field: 'speed_kmh', column: 'speed_kmh' },
+  { name: 'throttleInput', field: 'throttle_input', column: 'throttle_input' },
+  { name: 'brakeInput', field: 'brake_input', column: 'brake_input' },
+  { name: 'steeringInput', field: 'steering_input', column: 'steering_input' },
+  { name: 'gear', field: 'gear', column: 'gear' },
+  { name: 'rpm', field: 'rpm', column: 'rpm' },
+  { name: 'completedLaps', field: 'completed_laps', column: 'completed_laps' },
+  { name: 'normalizedCarPosition', field: 'normalized_car_position', column: 'normalized_car_position' },
+  { name: 'currentLapTimeMs', field: 'current_lap_time_ms', column: 'current_lap_time_ms' },
+  { name: 'currentSectorIndex', field: 'current_sector_index', column: 'current_sector_index' },
+  { name: 'isInPit', field: 'is_in_pit', column: 'is_in_pit' },
+  { name: 'isInPitLane', field: 'is_in_pit_lane', column: 'is_in_pit_lane' },
+  { name: 'isValidLap', field: 'is_valid_lap', column: 'is_valid_lap' },
+  { name: 'worldX', field: 'world_x', column: 'world_x' },
+  { name: 'worldY', field: 'world_y', column: 'world_y' },
+  { name: 'worldZ', field: 'world_z', column: 'world_z' },
+];
+
+/** Channel i of point `index` (null where an optional channel is absent from the batch). */
+export function channelValue(batch: TelemetryBatchColumns, channel: Channel, index: number): number | boolean | null {
+  return batch[channel]?.[index] ?? null;
+}
 export type OptionalNumberChannel = (typeof OPTIONAL_NUMBER_CHANNELS)[number];
 export type OptionalBooleanChannel = (typeof OPTIONAL_BOOLEAN_CHANNELS)[number];
 
@@ -99,29 +130,11 @@ export function toColumns(samples: readonly TelemetrySample[]): TelemetryBatchCo
   return batch;
 }
 
-/** Point i of a batch in row form (what projections insert and the lap detector walks). */
+/** Point i of a batch in row form (what the lap detector walks). */
 export function sampleAt(batch: TelemetryBatchColumns, index: number): TelemetrySample {
-  const optionalNumber = (channel: OptionalNumberChannel): number | null => batch[channel]?.[index] ?? null;
-  const optionalBoolean = (channel: OptionalBooleanChannel): boolean | null => batch[channel]?.[index] ?? null;
-  return {
-    timestampMs: batch.timestampMs[index]!,
-    speedKmh: batch.speedKmh[index]!,
-    throttleInput: batch.throttleInput[index]!,
-    brakeInput: batch.brakeInput[index]!,
-    steeringInput: batch.steeringInput[index]!,
-    gear: batch.gear[index]!,
-    rpm: batch.rpm[index]!,
-    completedLaps: optionalNumber('completedLaps'),
-    normalizedCarPosition: optionalNumber('normalizedCarPosition'),
-    currentLapTimeMs: optionalNumber('currentLapTimeMs'),
-    currentSectorIndex: optionalNumber('currentSectorIndex'),
-    worldX: optionalNumber('worldX'),
-    worldY: optionalNumber('worldY'),
-    worldZ: optionalNumber('worldZ'),
-    isInPit: optionalBoolean('isInPit'),
-    isInPitLane: optionalBoolean('isInPitLane'),
-    isValidLap: optionalBoolean('isValidLap'),
-  };
+  const sample: Record<string, number | boolean | null> = {};
+  for (const { name } of CHANNEL_NAMES) sample[name] = channelValue(batch, name, index);
+  return sample as TelemetrySample;
 }
 
 /** Columns to rows, in upload order. */

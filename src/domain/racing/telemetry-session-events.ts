@@ -11,6 +11,7 @@ import {
   type TelemetryBatchColumns,
 } from './telemetry-batch';
 import { firstUnacceptablePoint, sampleAsUploadedPoint } from './telemetry-acceptance';
+import { packColumnsReporting, unpackColumns } from './telemetry-batch-packing';
 
 /**
  * Events of the TelemetrySession aggregate (stream `session-<id>`). Every event after
@@ -59,8 +60,46 @@ export const TelemetryBatchRecordedDataSchema = SessionContextSchema.extend({
   batchPointCount: z.number().int().positive().optional(),
 });
 
-/** The envelope fields without the points: what consumers that only count read. */
+/** The envelope fields without the points: what consumers that only count read (both stored formats). */
 export const TelemetryBatchSummarySchema = TelemetryBatchRecordedDataSchema.omit({ columns: true });
+
+/**
+ * The registry's schema of a batch checks the envelope fields and only that `columns` is an
+ * object: the points are checked on the hot path by readTelemetryBatchRecorded (shape, and with
+ * `checkPoints` the upload's rule), and their encoding is the telemetry payload's own concern.
+ */
+const TelemetryBatchRecordedEventDataSchema = TelemetryBatchSummarySchema.extend({
+  columns: z.custom<TelemetryBatchColumns>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'columns must be an object'),
+});
+type TelemetryBatchRecordedData = z.output<typeof TelemetryBatchRecordedEventDataSchema>;
+
+/**
+ * Stored formats of TelemetryBatchRecorded data (the version marker an upcaster can key on):
+ * - 1 (no `batchFormat` field): `columns`, one JSON array per channel — events written before format 2;
+ * - 2: `batchFormat: 2` and `packedColumns`, the columns packed into one base64 string
+ *   (telemetry-batch-packing.ts). What the command handler writes now.
+ * Both read back to the same domain event, columns as number arrays.
+ */
+export const TELEMETRY_BATCH_FORMAT = 2;
+
+export type StoredTelemetryBatchRecorded =
+  | (Omit<TelemetryBatchRecordedData, 'columns'> & { batchFormat: 2; packedColumns: string })
+  | TelemetryBatchRecordedData;
+
+/** Packed batches above this size are compared with their JSON when a column needed float64. */
+const PACKED_SIZE_CHECK_CHARS = 64 * 1024;
+
+/**
+ * The domain event's data in its stored form: format 2 (packed). Parts are cut by the JSON size of
+ * their columns (telemetry-batch-parts.ts), so an event must never store larger than that JSON: in
+ * the rare case where full-precision tiny values make the packing larger, format 1 is stored.
+ */
+export function toStoredTelemetryBatch(data: TelemetryBatchRecordedData): StoredTelemetryBatchRecorded {
+  const { columns, ...summary } = data;
+  const { packed, usedFloat64 } = packColumnsReporting(columns);
+  if (usedFloat64 && packed.length > PACKED_SIZE_CHECK_CHARS && JSON.stringify(columns).length < packed.length) return data;
+  return { ...summary, batchFormat: TELEMETRY_BATCH_FORMAT, packedColumns: packed };
+}
 
 export const LapCompletedEventDataSchema = SessionContextSchema.extend(LapCompletedDataSchema.shape);
 
@@ -75,15 +114,10 @@ export const SessionCompletedDataSchema = SessionContextSchema.extend({ complete
 
 export const SessionCreated = defineEvent('SessionCreated', { data: SessionCreatedDataSchema });
 export type SessionCreated = EventOf<typeof SessionCreated>;
-/**
- * The registry's schema of a batch checks the envelope fields and only that `columns` is an
- * object: the points are checked on the hot path by readTelemetryBatchRecorded (shape, and with
- * `checkPoints` the upload's rule), and their encoding is the telemetry payload's own concern.
- */
 export const TelemetryBatchRecorded = defineEvent('TelemetryBatchRecorded', {
-  data: TelemetryBatchSummarySchema.extend({
-    columns: z.custom<TelemetryBatchColumns>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'columns must be an object'),
-  }),
+  data: TelemetryBatchRecordedEventDataSchema,
+  // Stored packed (format 2); both stored formats read back with columns as arrays.
+  storage: { toStored: (data) => toStoredTelemetryBatch(data), fromStored: (stored) => unpackStoredTelemetryBatch(stored) },
 });
 export type TelemetryBatchRecorded = EventOf<typeof TelemetryBatchRecorded>;
 /**
@@ -103,6 +137,29 @@ export type SessionCompleted = EventOf<typeof SessionCompleted>;
 
 export type TelemetrySessionEvent = SessionCreated | TelemetryBatchRecorded | LapCompleted | SectorCompleted | SessionCompleted;
 
+/**
+ * The stored data as the aggregate folds it: packed columns unpacked, nothing else checked (an
+ * aggregate folds what its stream holds, as it always has; consumers check with
+ * {@link readTelemetryBatchRecorded}).
+ */
+export function unpackStoredTelemetryBatch(data: Readonly<Record<string, unknown>>): TelemetryBatchRecordedData {
+  if (data.batchFormat === undefined) return data as unknown as TelemetryBatchRecordedData;
+  const { batchFormat: _format, packedColumns: _packed, ...rest } = data;
+  return { ...rest, columns: storedColumns(data) } as unknown as TelemetryBatchRecordedData;
+}
+
+/** The columns of either stored format (unchecked beyond the packing itself). */
+function storedColumns(data: { batchFormat?: unknown; packedColumns?: unknown; columns?: unknown }): unknown {
+  if (data.batchFormat === undefined) return data.columns;
+  if (data.batchFormat !== TELEMETRY_BATCH_FORMAT) throw new EventDataError('TelemetryBatchRecorded', `unknown batchFormat ${String(data.batchFormat)}`);
+  if (typeof data.packedColumns !== 'string') throw new EventDataError('TelemetryBatchRecorded', 'packedColumns is not a string');
+  try {
+    return unpackColumns(data.packedColumns);
+  } catch (error) {
+    throw new EventDataError('TelemetryBatchRecorded', `packedColumns: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 const REQUIRED_COLUMNS = new Set<string>(REQUIRED_CHANNELS);
 const COLUMN_NAMES = [...REQUIRED_CHANNELS, ...OPTIONAL_NUMBER_CHANNELS, ...OPTIONAL_BOOLEAN_CHANNELS];
 
@@ -117,7 +174,7 @@ export function readTelemetryBatchRecorded(data: unknown, options: { checkPoints
   const parsed = TelemetryBatchSummarySchema.safeParse(data);
   if (!parsed.success) throw new EventDataError('TelemetryBatchRecorded', parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
   const summary = parsed.data;
-  const columns = (data as { columns?: unknown }).columns;
+  const columns = storedColumns(data as { batchFormat?: unknown; packedColumns?: unknown; columns?: unknown });
   if (typeof columns !== 'object' || columns === null) throw new EventDataError('TelemetryBatchRecorded', 'no columns');
   for (const name of COLUMN_NAMES) {
     const column = (columns as Record<string, unknown>)[name];

@@ -1,5 +1,5 @@
 import { EventDataError } from './event-data-error';
-import type { EventDefinition, EventOf } from './event-schema';
+import type { EventDefinition, EventOf, EventStorage } from './event-schema';
 
 /** The domain events of a registry, as one union discriminated by `type`. */
 export type RegisteredEvent<Registry> = Registry extends EventRegistry<infer Definition> ? EventOf<Definition> : never;
@@ -42,8 +42,15 @@ export class EventRegistry<Definition extends EventDefinition = EventDefinition>
     return this.required(type).version;
   }
 
+  /** The data of a new event as it is stored (the definition's storage form, if it has one). */
+  toStored(type: string, data: object): Record<string, unknown> {
+    const storage = this.required(type).storage as EventStorage | undefined;
+    return storage ? storage.toStored(data) : (data as Record<string, unknown>);
+  }
+
   /**
-   * Stored data of `version` as data of the current version, through each upcaster in turn. Data
+   * Stored data of `version` as data of the current version, through each upcaster in turn, then out
+   * of the definition's storage form if it has one. Data
    * newer than the code (written by a later release) cannot be read by this one: EventDataError.
    */
   upcast(type: string, version: number, data: Readonly<Record<string, unknown>>): Record<string, unknown> {
@@ -53,7 +60,7 @@ export class EventRegistry<Definition extends EventDefinition = EventDefinition>
     }
     let current: Record<string, unknown> = { ...data };
     for (let from = version; from < definition.version; from++) current = definition.upcasters[from](current);
-    return current;
+    return definition.storage ? definition.storage.fromStored(current) : current;
   }
 
   /** Upcasts, then checks the data against the current schema: a typed domain event, or EventDataError. */

@@ -16,6 +16,19 @@ export interface EventDefinition<Type extends string = string, Data extends obje
   readonly data: z.ZodType<Data>;
   /** `upcasters[n]` turns the data of version n into version n + 1, for every n below `version`. */
   readonly upcasters: Readonly<Record<number, EventUpcaster>>;
+  /** How the data is stored when that differs from the domain's form (e.g. packed telemetry columns). */
+  readonly storage?: EventStorage<Data>;
+}
+
+/**
+ * A stored form of an event's data other than the domain's own JSON: `toStored` is applied when the
+ * event is appended, `fromStored` when it is read back (after upcasting), so deciders, projections
+ * and workers only ever see the domain's form. `fromStored` must also read data stored before the
+ * codec existed (the domain's form): a storage change needs no version bump, a schema change does.
+ */
+export interface EventStorage<Data extends object = object> {
+  toStored(data: Data): Record<string, unknown>;
+  fromStored(stored: Readonly<Record<string, unknown>>): Record<string, unknown>;
 }
 
 /** Data of one version in, data of the next version out. Pure; the input is not modified. */
@@ -26,7 +39,7 @@ export type EventOf<Definition> = Definition extends EventDefinition<infer Type,
 
 export function defineEvent<const Type extends string, Schema extends z.ZodType<object>>(
   type: Type,
-  definition: { data: Schema; version?: number; upcasters?: Record<number, EventUpcaster> },
+  definition: { data: Schema; version?: number; upcasters?: Record<number, EventUpcaster>; storage?: EventStorage<z.output<Schema>> },
 ): EventDefinition<Type, z.output<Schema>> {
   const version = definition.version ?? 1;
   if (!Number.isInteger(version) || version < 1) throw new Error(`${type}: the schema version must be an integer from 1, not ${version}`);
@@ -37,7 +50,13 @@ export function defineEvent<const Type extends string, Schema extends z.ZodType<
   for (const from of Object.keys(upcasters).map(Number)) {
     if (!(from >= 1 && from < version)) throw new Error(`${type}: an upcaster from version ${from} does not lead to version ${version}`);
   }
-  return { type, version, data: definition.data as unknown as z.ZodType<z.output<Schema>>, upcasters };
+  return {
+    type,
+    version,
+    data: definition.data as unknown as z.ZodType<z.output<Schema>>,
+    upcasters,
+    ...(definition.storage ? { storage: definition.storage } : {}),
+  };
 }
 
 /** Metadata key of the schema version an event was written with (docs/event-versioning.md). */

@@ -34,6 +34,12 @@ export interface Analytics {
   insert<Row extends object>(table: string, rows: readonly Row[], options?: InsertOptions): Promise<void>;
 
   /**
+   * The same insert with rows in compact form: the column names once, each row an array of
+   * values in that order (sent as JSONCompactEachRow). Same chunks and deduplication tokens.
+   */
+  insertCompact(table: string, block: CompactRows, options?: InsertOptions): Promise<void>;
+
+  /**
    * Runs a SELECT with ClickHouse query parameters and validates every row against
    * `rowSchema`; a row of the wrong shape rejects with {@link AnalyticsRowValidationError}.
    * 64-bit integers (e.g. `count()`) arrive as JSON strings on every backend, so schemas use
@@ -49,6 +55,12 @@ export interface Analytics {
 
   /** Waits for operations in flight, then releases the connection. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Rows in compact form: column names once, then one array of values per row, in that order. */
+export interface CompactRows {
+  columns: readonly string[];
+  rows: ReadonlyArray<readonly unknown[]>;
 }
 
 export interface InsertOptions {

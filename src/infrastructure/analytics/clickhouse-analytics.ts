@@ -16,6 +16,7 @@ import {
   parseRows,
   qualifySql,
   type Analytics,
+  type CompactRows,
   type InsertOptions,
 } from './analytics';
 
@@ -37,34 +38,63 @@ export interface CreateAnalyticsOptions {
   logger: Logger;
   /** Rows per INSERT statement. Changing it changes dedup tokens of re-inserted batches. */
   insertChunkRows?: number;
+  /** Embedded chDB only: sessions that serve reads beside the write session (default 2). */
+  chdbReadSessions?: number;
 }
 
 /**
  * Sent with every query so both backends answer in the same shape: the server quotes 64-bit
- * integers in JSON by default, chDB does not. Quoted is the lossless choice.
+ * integers in JSON by default, chDB does not. Quoted is the lossless choice. On chDB this becomes
+ * a `SET` on the read session, always to the same value, so it cannot leak into other work.
  */
 const QUERY_SETTINGS: ClickHouseSettings = { output_format_json_quote_64bit_integers: 1 };
 
+/** Read sessions of embedded chDB: reads run beside the insert session and beside each other. */
+export const DEFAULT_CHDB_READ_SESSIONS = 2;
+
+type ChdbConnection = ReturnType<typeof ChdbConnectionModule.createChdbConnection>;
+
+/** One chDB session (a connection of its own) and the work queued on it. */
+interface ChdbLane {
+  client: ClickHouseClient;
+  connection: ChdbConnection;
+  tail: Promise<unknown>;
+  pending: number;
+}
+
+/** The engines behind the port: a server (concurrent HTTP requests), or chDB sessions in this process. */
+export type AnalyticsEngine =
+  | { backend: 'server'; client: ClickHouseClient }
+  | { backend: 'chdb'; writer: { client: ClickHouseClient; connection: ChdbConnection }; readers: Array<{ client: ClickHouseClient; connection: ChdbConnection }> };
+
 export class ClickHouseAnalytics implements Analytics {
   /**
-   * chDB only: every operation runs after the previous one settles. chdb/connection turns
-   * `clickhouse_settings` into `SET …;` statements on one shared engine session, where they
-   * outlive the statement; serialising keeps each operation's settings its own. It also makes
-   * `close()` wait for work in flight: closing a chDB connection mid-operation aborts the
-   * engine for the rest of the process.
+   * chDB only. One chDB session runs one statement at a time (measured: a `SELECT 1` waits for a
+   * running query on the same session, and runs at once on another session of the same engine:
+   * bench/telemetry-ingest/chdb-concurrency.js). So inserts and DDL go to the write session and
+   * reads to read sessions of their own, each a FIFO: a read never waits behind an insert.
+   * Inserts carry their settings in the statement (`INSERT … SETTINGS insert_deduplication_token`),
+   * never as a session `SET`, so nothing of one insert outlives it. The queues also make `close()`
+   * wait for work in flight: closing a chDB session mid-operation aborts the engine for the rest of
+   * the process.
    */
-  private queueTail: Promise<unknown> = Promise.resolve();
+  private readonly writeLane: ChdbLane | null;
+  private readonly readLanes: ChdbLane[];
   private closed = false;
+  readonly backend: AnalyticsBackend;
 
   constructor(
-    private readonly client: ClickHouseClient,
+    private readonly engine: AnalyticsEngine,
     readonly database: string,
-    readonly backend: AnalyticsBackend,
     private readonly logger: Logger,
     private readonly insertChunkRows: number = DEFAULT_INSERT_CHUNK_ROWS,
   ) {
     assertIdentifier('database', database);
     chunkRows([], insertChunkRows); // validates the chunk size up front
+    this.backend = engine.backend;
+    const lane = (session: { client: ClickHouseClient; connection: ChdbConnection }): ChdbLane => ({ ...session, tail: Promise.resolve(), pending: 0 });
+    this.writeLane = engine.backend === 'chdb' ? lane(engine.writer) : null;
+    this.readLanes = engine.backend === 'chdb' ? engine.readers.map(lane) : [];
   }
 
   async ensureSchema(statements: readonly string[]): Promise<void> {
@@ -82,6 +112,20 @@ export class ClickHouseAnalytics implements Analytics {
   }
 
   async insert<Row extends object>(table: string, rows: readonly Row[], options: InsertOptions = {}): Promise<void> {
+    await this.insertChunks(table, null, rows, options);
+  }
+
+  /**
+   * Like {@link insert}, with rows as arrays of values in `columns` order, sent as
+   * JSONCompactEachRow (no key repeated per row). Same chunks, same deduplication tokens.
+   */
+  async insertCompact(table: string, block: CompactRows, options: InsertOptions = {}): Promise<void> {
+    if (block.columns.length === 0) throw new Error('analytics insert: a compact block names its columns');
+    for (const column of block.columns) assertIdentifier('column', column);
+    await this.insertChunks(table, block.columns, block.rows, options);
+  }
+
+  private async insertChunks(table: string, columns: readonly string[] | null, rows: readonly object[], options: InsertOptions): Promise<void> {
     this.assertOpen();
     const qualifiedTable = `${this.database}.${assertIdentifier('table', table)}`;
     const { deduplicationToken } = options;
@@ -92,17 +136,9 @@ export class ClickHouseAnalytics implements Analytics {
     const chunks = chunkRows(rows, this.insertChunkRows);
     const startedAt = Date.now();
     for (const [index, chunk] of chunks.entries()) {
-      // Always sent, '' when absent: on chDB a token from an earlier insert would otherwise
-      // still be set on the session and make this insert a silent duplicate of that one.
-      const insertDeduplicationToken = deduplicationToken === undefined ? '' : `${deduplicationToken}:${index}`;
-      await this.run(() =>
-        this.client.insert({
-          table: qualifiedTable,
-          values: chunk,
-          format: 'JSONEachRow',
-          clickhouse_settings: { insert_deduplication_token: insertDeduplicationToken },
-        }),
-      );
+      // Always sent, '' when absent: an insert never inherits anything from another one.
+      const token = deduplicationToken === undefined ? '' : `${deduplicationToken}:${index}`;
+      await this.insertChunk(qualifiedTable, columns, chunk, token);
     }
     this.logger.debug(
       { table: qualifiedTable, rows: rows.length, chunks: chunks.length, ms: Date.now() - startedAt },
@@ -110,11 +146,39 @@ export class ClickHouseAnalytics implements Analytics {
     );
   }
 
+  private async insertChunk(qualifiedTable: string, columns: readonly string[] | null, chunk: readonly object[], token: string): Promise<void> {
+    const format = columns === null ? 'JSONEachRow' : 'JSONCompactEachRow';
+    const settings = { insert_deduplication_token: token };
+    if (this.engine.backend === 'server') {
+      await this.engine.client.insert({
+        table: qualifiedTable,
+        values: chunk as object[],
+        format,
+        ...(columns === null ? {} : { columns: columns as [string, ...string[]] }),
+        clickhouse_settings: settings,
+      });
+      return;
+    }
+    // chDB: the body goes to the engine as bytes, parsed by its own (multithreaded) parser.
+    let body = '';
+    for (const row of chunk) body += `${JSON.stringify(row)}\n`;
+    const payload = Buffer.from(body);
+    await this.onLane(this.writeLane!, () =>
+      this.writeLane!.connection.chdb.rawInsert({
+        table: qualifiedTable,
+        ...(columns === null ? {} : { columns: [...columns] }),
+        settings,
+        format,
+        values: payload,
+      }),
+    );
+  }
+
   async query<Row>(sql: string, params: Readonly<Record<string, unknown>>, rowSchema: z.ZodType<Row>): Promise<Row[]> {
     this.assertOpen();
     const qualifiedSql = qualifySql(sql, this.database);
-    const rows = await this.run(async () => {
-      const resultSet = await this.client.query({
+    const rows = await this.onReader(async (client) => {
+      const resultSet = await client.query({
         query: qualifiedSql,
         query_params: { ...params },
         format: 'JSONEachRow',
@@ -128,27 +192,50 @@ export class ClickHouseAnalytics implements Analytics {
   async command(sql: string, params: Readonly<Record<string, unknown>> = {}): Promise<void> {
     this.assertOpen();
     const qualifiedSql = qualifySql(sql, this.database);
-    await this.run(() => this.client.command({ query: qualifiedSql, query_params: { ...params } }));
+    await this.onWriter((client) => client.command({ query: qualifiedSql, query_params: { ...params } }));
   }
 
   async ping(): Promise<boolean> {
     if (this.closed) return false;
-    const result = await this.run(() => this.client.ping({ select: true }));
+    const result = await this.onReader((client) => client.ping({ select: true }));
     if (!result.success) this.logger.warn({ err: result.error, backend: this.backend }, 'analytics ping failed');
     return result.success;
+  }
+
+  /** Operations waiting or running per chDB session (write first); empty for a server. */
+  queueDepths(): { write: number; read: number[] } {
+    return { write: this.writeLane?.pending ?? 0, read: this.readLanes.map((lane) => lane.pending) };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.run(() => this.client.close());
+    if (this.engine.backend === 'server') {
+      await this.engine.client.close();
+      return;
+    }
+    await Promise.all([this.writeLane!, ...this.readLanes].map((lane) => this.onLane(lane, () => lane.client.close())));
   }
 
-  private run<T>(operation: () => Promise<T>): Promise<T> {
-    if (this.backend === 'server') return operation();
-    const result = this.queueTail.then(operation);
-    this.queueTail = result.catch(() => undefined);
-    return result;
+  private onWriter<T>(operation: (client: ClickHouseClient) => Promise<T>): Promise<T> {
+    if (this.engine.backend === 'server') return operation(this.engine.client);
+    return this.onLane(this.writeLane!, () => operation(this.writeLane!.client));
+  }
+
+  /** A read runs on the least busy read session (the first one on a tie). */
+  private onReader<T>(operation: (client: ClickHouseClient) => Promise<T>): Promise<T> {
+    if (this.engine.backend === 'server') return operation(this.engine.client);
+    const lane = this.readLanes.reduce((best, candidate) => (candidate.pending < best.pending ? candidate : best));
+    return this.onLane(lane, () => operation(lane.client));
+  }
+
+  private onLane<T>(lane: ChdbLane, operation: () => Promise<T>): Promise<T> {
+    lane.pending += 1;
+    const result = lane.tail.then(operation);
+    lane.tail = result.catch(() => undefined);
+    return result.finally(() => {
+      lane.pending -= 1;
+    });
   }
 
   private assertOpen(): void {
@@ -157,46 +244,52 @@ export class ClickHouseAnalytics implements Analytics {
 }
 
 /** Opens the analytics store (server when `url` is set, else embedded chDB) and creates the database. */
-export async function createAnalytics(options: CreateAnalyticsOptions): Promise<Analytics> {
+export async function createAnalytics(options: CreateAnalyticsOptions): Promise<ClickHouseAnalytics> {
   const database = assertIdentifier('database', options.database);
-  const opened = options.url ? openServer(options.url) : openEmbedded(options.dataDir);
-  const analytics = new ClickHouseAnalytics(opened.client, database, opened.backend, options.logger, options.insertChunkRows);
+  const opened = options.url ? openServer(options.url) : openEmbedded(options.dataDir, options.chdbReadSessions ?? DEFAULT_CHDB_READ_SESSIONS);
+  const analytics = new ClickHouseAnalytics(opened.engine, database, options.logger, options.insertChunkRows);
   try {
     await analytics.command(`CREATE DATABASE IF NOT EXISTS ${database}`);
   } catch (error) {
     await analytics.close();
     throw error;
   }
-  options.logger.info({ backend: opened.backend, database, location: opened.location }, 'analytics store ready');
+  options.logger.info({ backend: opened.engine.backend, database, location: opened.location }, 'analytics store ready');
   return analytics;
 }
 
 type ChdbClientConnection = NonNullable<ClickHouseClientConfigOptions['connection']>;
 
-interface OpenedClient {
-  client: ClickHouseClient;
-  backend: AnalyticsBackend;
+interface OpenedEngine {
+  engine: AnalyticsEngine;
   /** Where the data lives, safe to log (no credentials). */
   location: string;
 }
 
-function openServer(url: string): OpenedClient {
+function openServer(url: string): OpenedEngine {
   const parsed = new URL(url);
   // No `database` here: every statement names `{db}` explicitly, and the database may not exist yet.
   const client = createClient({ url, application: 'lapxcel-arena' });
-  return { client, backend: 'server', location: `${parsed.protocol}//${parsed.host}` };
+  return { engine: { backend: 'server', client }, location: `${parsed.protocol}//${parsed.host}` };
 }
 
-function openEmbedded(dataDir: string): OpenedClient {
+function openEmbedded(dataDir: string, readSessions: number): OpenedEngine {
+  if (!Number.isInteger(readSessions) || readSessions < 1) throw new Error(`chDB read sessions must be a positive integer, got ${readSessions}`);
   const path = resolve(dataDir, 'chdb');
   mkdirSync(path, { recursive: true });
   const { createChdbConnection } = loadChdbConnection();
-  // chdb types its connection against the separate @clickhouse/client-common package, whose
-  // ClickHouseSettings lags the copy bundled in @clickhouse/client by a release; the runtime
-  // contract is the same (both are the upstream `Connection` interface), only the types drift.
-  const connection = createChdbConnection({ path }) as unknown as ChdbClientConnection;
-  const client = createClient({ connection });
-  return { client, backend: 'chdb', location: path };
+  // libchdb binds one data directory per process and gives each connection its own session on it.
+  const session = () => {
+    const connection = createChdbConnection({ path });
+    // chdb types its connection against the separate @clickhouse/client-common package, whose
+    // ClickHouseSettings lags the copy bundled in @clickhouse/client by a release; the runtime
+    // contract is the same (both are the upstream `Connection` interface), only the types drift.
+    const client = createClient({ connection: connection as unknown as ChdbClientConnection });
+    return { client, connection };
+  };
+  const writer = session();
+  const readers = Array.from({ length: readSessions }, session);
+  return { engine: { backend: 'chdb', writer, readers }, location: path };
 }
 
 /**

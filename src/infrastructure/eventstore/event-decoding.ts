@@ -15,7 +15,7 @@ export function toNewEvent(event: DomainEvent, metadata: EventMetadata = {}, id?
     ...(id === undefined ? {} : { id }),
     type: event.type,
     // Domain event data is plain JSON by construction: this is the one place the two type worlds meet.
-    data: event.data as JsonObject,
+    data: (domainEvents.has(event.type) ? domainEvents.toStored(event.type, event.data) : event.data) as JsonObject,
     metadata: { ...metadata, [SCHEMA_VERSION_KEY]: domainEvents.currentVersion(event.type) },
   };
 }
@@ -28,7 +28,10 @@ export function toNewEvent(event: DomainEvent, metadata: EventMetadata = {}, id?
 export function upcastRecordedEvent<Event extends DomainEvent>(recorded: RecordedEvent): Event {
   const version = storedSchemaVersion(recorded.type, recorded.metadata);
   const definition = domainEvents.definition(recorded.type);
-  const data = definition === undefined || version === definition.version ? recorded.data : domainEvents.upcast(recorded.type, version, recorded.data);
+  const data =
+    definition === undefined || (version === definition.version && definition.storage === undefined)
+      ? recorded.data
+      : domainEvents.upcast(recorded.type, version, recorded.data);
   return { type: recorded.type, data } as unknown as Event;
 }
 

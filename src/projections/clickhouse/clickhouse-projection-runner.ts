@@ -17,10 +17,15 @@ export async function migrateClickHouseProjection(analytics: Analytics, projecti
   await analytics.ensureSchema(Object.entries(projection.tables).flatMap(([table, create]) => create(table)));
 }
 
+/** Whether the projection reads this event at all (category and type). */
+export function clickHouseProjectionHandles(projection: ClickHouseProjection, event: RecordedEvent): boolean {
+  return projection.categories.includes(streamCategory(event.streamId)) && projection.handles.includes(event.type);
+}
+
 /**
- * Inserts the event's rows, each table's rows as one insert whose deduplication token is the event
- * id: a redelivered or replayed event writes nothing new. `tableName` maps a projection table to the
- * table actually written (replay writes to its rebuild tables). Returns the rows written.
+ * Inserts the event's rows, each table's rows as one compact insert whose deduplication token is
+ * the event id: a redelivered or replayed event writes nothing new. `tableName` maps a projection
+ * table to the table actually written (replay writes to its rebuild tables). Returns the rows written.
  */
 export async function applyToClickHouse(
   analytics: Analytics,
@@ -28,11 +33,11 @@ export async function applyToClickHouse(
   event: RecordedEvent,
   tableName: (table: string) => string = (table) => table,
 ): Promise<number> {
-  if (!projection.categories.includes(streamCategory(event.streamId)) || !projection.handles.includes(event.type)) return 0;
+  if (!clickHouseProjectionHandles(projection, event)) return 0;
   let written = 0;
-  for (const { table, rows } of projection.rows(event)) {
+  for (const { table, columns, rows } of projection.rows(event)) {
     if (rows.length === 0) continue;
-    await analytics.insert(tableName(table), rows, { deduplicationToken: event.id });
+    await analytics.insertCompact(tableName(table), { columns, rows }, { deduplicationToken: event.id });
     written += rows.length;
   }
   return written;

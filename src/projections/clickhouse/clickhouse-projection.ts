@@ -1,10 +1,10 @@
+import type { CompactRows } from '../../infrastructure/analytics/analytics';
 import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
 
-/** Rows for one table, produced from one event. */
-export interface TableRows {
+/** Rows for one table, produced from one event, in compact form (column names once, arrays of values). */
+export interface TableRows extends CompactRows {
   /** Bare table name (one of the projection's tables). */
   table: string;
-  rows: object[];
 }
 
 /**

@@ -2,12 +2,13 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Analytics } from '../../infrastructure/analytics/analytics';
 import type { Services } from '../../infrastructure/container';
-import { streamCategory, type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
+import { type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type QuarantinedEvent } from '../projection-quarantine';
 import { allClickHouseProjections } from './clickhouse-projection-catalog';
-import type { ClickHouseProjection } from './clickhouse-projection';
+import type { ClickHouseProjection, TableRows } from './clickhouse-projection';
+import { ClickHouseBlockBuffer, insertBlocks } from './clickhouse-block-buffer';
 import type { ReplayProgress } from '../postgres/projection-rebuild';
-import { applyToClickHouse } from './clickhouse-projection-runner';
+import { applyToClickHouse, clickHouseProjectionHandles } from './clickhouse-projection-runner';
 
 export interface ClickHouseReplayResult {
   projection: string;
@@ -19,6 +20,9 @@ export interface ClickHouseReplayResult {
 
 const REBUILD_SUFFIX = '__rebuild';
 
+/** Rows per insert while rebuilding: inside the 10k–100k band ClickHouse handles best. */
+export const REPLAY_BLOCK_ROWS = 50_000;
+
 /**
  * Rebuilds a ClickHouse projection from the event store's full history (`arena replay
  * telemetry-analytics`). The tables are built under other names while the live ones keep serving
@@ -26,53 +30,124 @@ const REBUILD_SUFFIX = '__rebuild';
  * default). Events appended meanwhile are then applied to the swapped-in tables: the live consumer
  * may insert some of them too, and the event-id deduplication token makes that a no-op.
  *
- * Reads the store in small pages: a telemetry batch event can hold 10,000 points.
+ * The rebuild gathers the rows of many events into blocks of `blockRows` per table (fresh tables
+ * need no deduplication tokens), with one block inserting while the next pages are read and turned
+ * into rows. A block the engine refuses is inserted again event by event, and the event it cannot
+ * take is quarantined, as on the live path.
  */
 export async function replayClickHouseProjection(
   analytics: Analytics,
   store: EventStore,
   projection: ClickHouseProjection,
-  options: { logger: Logger; pageSize?: number; quarantineDb?: Knex; onProgress?: (progress: ReplayProgress) => void },
+  options: {
+    logger: Logger;
+    pageSize?: number;
+    blockRows?: number;
+    quarantineDb?: Knex;
+    onProgress?: (progress: ReplayProgress) => void;
+  },
 ): Promise<ClickHouseReplayResult> {
   const tables = Object.keys(projection.tables);
   const rebuildName = (table: string) => `${table}${REBUILD_SUFFIX}`;
-  const pageSize = options.pageSize ?? 50;
+  const pageSize = options.pageSize ?? 200;
   let eventsApplied = 0;
   let rowsWritten = 0;
   const quarantined: QuarantinedEvent[] = [];
   let eventsRead = 0;
   let after: GlobalPosition | undefined;
-  const applyPages = async (tableName: (table: string) => string): Promise<void> => {
+
+  const quarantine = async (event: RecordedEvent, error: unknown): Promise<void> => {
+    const entry = quarantineEntry(projection.name, event, error);
+    if (options.quarantineDb) await recordQuarantine(options.quarantineDb, entry, options.logger);
+    else options.logger.warn({ quarantined_event: entry }, 'event quarantined');
+    if (!quarantined.some((seen) => seen.eventId === entry.eventId)) quarantined.push(entry);
+  };
+  /** The event's rows, or null when it cannot be applied (then it is quarantined). */
+  const rowsOf = async (event: RecordedEvent): Promise<TableRows[] | null> => {
+    try {
+      return projection.rows(event);
+    } catch (error) {
+      if (!isUnapplicableEventError(error)) throw error;
+      await quarantine(event, error);
+      return null;
+    }
+  };
+  async function* pages(): AsyncIterable<RecordedEvent[]> {
     for (;;) {
       const events: RecordedEvent[] = await store.readAll({ after, maxCount: pageSize });
       if (events.length === 0) return;
-      for (const event of events) {
-        if (!projection.categories.includes(streamCategory(event.streamId)) || !projection.handles.includes(event.type)) continue;
+      after = events[events.length - 1]!.position;
+      yield events;
+    }
+  }
+
+  const buffer = new ClickHouseBlockBuffer(options.blockRows ?? REPLAY_BLOCK_ROWS);
+  let inFlight: Promise<void> = Promise.resolve();
+  const insertTaken = async (taken: ReturnType<ClickHouseBlockBuffer['take']>): Promise<void> => {
+    try {
+      await insertBlocks(analytics, taken.blocks, rebuildName);
+      rowsWritten += taken.rows;
+    } catch (error) {
+      if (!isUnapplicableEventError(error)) throw error;
+      // One event's rows spoil the block: insert event by event (tokens make repeats no-ops).
+      for (const { event, rows } of taken.events) {
         try {
-          rowsWritten += await applyToClickHouse(analytics, projection, event, tableName);
-          eventsApplied += 1;
-        } catch (error) {
-          if (!isUnapplicableEventError(error)) throw error;
-          const entry = quarantineEntry(projection.name, event, error);
-          if (options.quarantineDb) await recordQuarantine(options.quarantineDb, entry, options.logger);
-          else options.logger.warn({ quarantined_event: entry }, 'event quarantined');
-          if (!quarantined.some((seen) => seen.eventId === entry.eventId)) quarantined.push(entry);
+          for (const { table, columns, rows: tableRows } of rows) {
+            if (tableRows.length > 0) await analytics.insertCompact(rebuildName(table), { columns, rows: tableRows }, { deduplicationToken: event.id });
+          }
+          rowsWritten += rows.reduce((sum, table) => sum + table.rows.length, 0);
+        } catch (eventError) {
+          if (!isUnapplicableEventError(eventError)) throw eventError;
+          await quarantine(event, eventError);
+          eventsApplied -= 1;
         }
       }
-      after = events[events.length - 1]!.position;
-      eventsRead += events.length;
-      options.onProgress?.({ eventsRead, eventsApplied });
     }
+  };
+  const flush = async (): Promise<void> => {
+    const taken = buffer.take();
+    await inFlight;
+    inFlight = insertTaken(taken);
   };
 
   for (const table of tables) await analytics.command(`DROP TABLE IF EXISTS {db}.${rebuildName(table)}`);
   await analytics.ensureSchema(tables.flatMap((table) => projection.tables[table]!(rebuildName(table))));
   // The live tables may not exist yet (replay before the first start): EXCHANGE needs both.
   await analytics.ensureSchema(tables.flatMap((table) => projection.tables[table]!(table)));
-  await applyPages(rebuildName);
-  options.logger.info({ projection: projection.name, eventsApplied }, 'analytics rebuild caught up; swapping in');
+  try {
+    for await (const events of pages()) {
+      for (const event of events) {
+        if (!clickHouseProjectionHandles(projection, event)) continue;
+        const rows = await rowsOf(event);
+        if (rows === null) continue;
+        buffer.add(event, rows);
+        eventsApplied += 1;
+        if (buffer.full) await flush();
+      }
+      eventsRead += events.length;
+      options.onProgress?.({ eventsRead, eventsApplied });
+    }
+    await flush();
+  } finally {
+    await inFlight;
+  }
+  options.logger.info({ projection: projection.name, eventsApplied, rowsWritten }, 'analytics rebuild caught up; swapping in');
   for (const table of tables) await analytics.command(`EXCHANGE TABLES {db}.${table} AND {db}.${rebuildName(table)}`);
-  await applyPages((table) => table);
+  // Catch-up on the live tables: event by event, with the event id as token (the live consumer may insert the same).
+  for await (const events of pages()) {
+    for (const event of events) {
+      if (!clickHouseProjectionHandles(projection, event)) continue;
+      try {
+        rowsWritten += await applyToClickHouse(analytics, projection, event);
+        eventsApplied += 1;
+      } catch (error) {
+        if (!isUnapplicableEventError(error)) throw error;
+        await quarantine(event, error);
+      }
+    }
+    eventsRead += events.length;
+    options.onProgress?.({ eventsRead, eventsApplied });
+  }
   for (const table of tables) await analytics.command(`DROP TABLE IF EXISTS {db}.${rebuildName(table)}`);
   return { projection: projection.name, eventsApplied, rowsWritten, quarantined };
 }

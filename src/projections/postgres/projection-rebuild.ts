@@ -32,97 +32,146 @@ export async function rebuildProjection(
   projection: PostgresProjection,
   options: { logger: Logger; batchSize?: number; onProgress?: (progress: ReplayProgress) => void },
 ): Promise<RebuildResult> {
-  const schema = `rebuild_${projection.name.replace(/\W/g, '_')}_${randomBytes(3).toString('hex')}`;
-  // Pages hold whole events, and a telemetry batch event can be several hundred KiB: 200 keeps a
-  // page's memory bounded while small events still replay in few round trips.
-  const batchSize = options.batchSize ?? 200;
-  const inRebuildSchema = async <T>(trx: Knex.Transaction, work: () => Promise<T>): Promise<T> => {
-    await trx.raw(`SET LOCAL search_path TO ${quote(schema)}`);
+  const [result] = await rebuildProjections(db, store, [projection], options);
+  return result!;
+}
+
+/** One projection being rebuilt: its schema, and what it applied and set aside. */
+interface Rebuild {
+  projection: PostgresProjection;
+  schema: string;
+  eventsApplied: number;
+  quarantined: QuarantinedEvent[];
+}
+
+/**
+ * Rebuilds several projections from ONE read of the history (`arena replay all`): each page of
+ * events is read once and given to every projection that reads one of its categories, each in its
+ * own schema and transaction (concurrently: they share no table). A projection with nothing in a
+ * page costs nothing for it. Then each is swapped in as {@link rebuildProjection} describes, one
+ * after the other, each catching up from where the shared read stopped.
+ */
+export async function rebuildProjections(
+  db: Knex,
+  store: EventStore,
+  projections: readonly PostgresProjection[],
+  options: { logger: Logger; batchSize?: number; onProgress?: (progress: ReplayProgress) => void },
+): Promise<RebuildResult[]> {
+  // Pages hold whole events; telemetry batches are stored packed (tens of KiB each), so 500 keeps
+  // a page's memory bounded while small events still replay in few round trips.
+  const batchSize = options.batchSize ?? 500;
+  const rebuilds: Rebuild[] = projections.map((projection) => ({
+    projection,
+    schema: `rebuild_${projection.name.replace(/\W/g, '_')}_${randomBytes(3).toString('hex')}`,
+    eventsApplied: 0,
+    quarantined: [],
+  }));
+  const inRebuildSchema = async <T>(rebuild: Rebuild, trx: Knex.Transaction, work: () => Promise<T>): Promise<T> => {
+    await trx.raw(`SET LOCAL search_path TO ${quote(rebuild.schema)}`);
     return work();
   };
-  await db.raw(`CREATE SCHEMA ${quote(schema)}`);
-  try {
-    await db.transaction((trx) =>
-      inRebuildSchema(trx, async () => {
-        await createProjectionRevisionsTable(trx);
-        await projection.createTables(trx);
-      }),
-    );
-
-    let after: GlobalPosition | undefined;
-    let eventsApplied = 0;
-    const quarantined: QuarantinedEvent[] = [];
-    let eventsRead = 0;
-    /**
-     * Applies a page; returns how many events it applied. With `isolate`, each event runs in a
-     * savepoint, so one that cannot be applied rolls back alone and is quarantined; without it a
-     * page is one plain transaction (fast), and such an event aborts the page, which is then
-     * applied again isolated.
-     */
-    const applyBatch = async (trx: Knex.Transaction, events: RecordedEvent[], isolate: boolean): Promise<number> => {
-      let applied = 0;
-      for (const event of events) {
-        if (!projection.categories.includes(streamCategory(event.streamId))) continue;
-        if (!isolate) {
-          if (await applyOnce(projection, event, trx)) applied++;
-          continue;
-        }
-        try {
-          if (await trx.transaction((savepoint) => applyOnce(projection, event, savepoint))) applied++;
-        } catch (error) {
-          if (!isUnapplicableEventError(error)) throw error;
-          await claimRevision(projection, event.streamId, event.revision, trx);
-          const entry = quarantineEntry(projection.name, event, error);
-          await recordQuarantine(trx, entry, options.logger);
-          quarantined.push(entry);
-        }
+  const totalApplied = () => rebuilds.reduce((sum, rebuild) => sum + rebuild.eventsApplied, 0);
+  /**
+   * Applies a page; returns how many events it applied. With `isolate`, each event runs in a
+   * savepoint, so one that cannot be applied rolls back alone and is quarantined; without it a
+   * page is one plain transaction (fast), and such an event aborts the page, which is then
+   * applied again isolated.
+   */
+  const applyBatch = async (rebuild: Rebuild, trx: Knex.Transaction, events: RecordedEvent[], isolate: boolean): Promise<number> => {
+    const { projection } = rebuild;
+    let applied = 0;
+    for (const event of events) {
+      if (!isolate) {
+        if (await applyOnce(projection, event, trx)) applied++;
+        continue;
       }
-      return applied;
-    };
-    // Bulk phase: live writers keep going against the live tables.
-    for (;;) {
-      const events = await store.readAll({ after, maxCount: batchSize });
-      if (events.length === 0) break;
       try {
-        eventsApplied += await db.transaction((trx) => inRebuildSchema(trx, () => applyBatch(trx, events, false)));
+        if (await trx.transaction((savepoint) => applyOnce(projection, event, savepoint))) applied++;
       } catch (error) {
         if (!isUnapplicableEventError(error)) throw error;
-        eventsApplied += await db.transaction((trx) => inRebuildSchema(trx, () => applyBatch(trx, events, true)));
+        await claimRevision(projection, event.streamId, event.revision, trx);
+        const entry = quarantineEntry(projection.name, event, error);
+        await recordQuarantine(trx, entry, options.logger);
+        rebuild.quarantined.push(entry);
       }
-      after = events[events.length - 1].position;
-      eventsRead += events.length;
-      options.onProgress?.({ eventsRead, eventsApplied });
     }
-    options.logger.info({ projection: projection.name, eventsApplied }, 'rebuild caught up; swapping in');
+    return applied;
+  };
+  const applyPage = async (rebuild: Rebuild, page: RecordedEvent[]): Promise<void> => {
+    const events = page.filter((event) => rebuild.projection.categories.includes(streamCategory(event.streamId)));
+    if (events.length === 0) return;
+    try {
+      rebuild.eventsApplied += await db.transaction((trx) => inRebuildSchema(rebuild, trx, () => applyBatch(rebuild, trx, events, false)));
+    } catch (error) {
+      if (!isUnapplicableEventError(error)) throw error;
+      rebuild.eventsApplied += await db.transaction((trx) => inRebuildSchema(rebuild, trx, () => applyBatch(rebuild, trx, events, true)));
+    }
+  };
 
-    // Swap phase: block live writers of this projection, apply what arrived meanwhile, swap, commit.
-    await db.transaction(async (trx) => {
-      const liveTables = [...projection.tables, PROJECTION_REVISIONS_TABLE].map((t) => `public.${quote(t)}`);
-      await trx.raw(`LOCK TABLE ${liveTables.join(', ')} IN EXCLUSIVE MODE`);
-      await inRebuildSchema(trx, async () => {
-        for (;;) {
-          const events = await store.readAll({ after, maxCount: batchSize });
-          if (events.length === 0) break;
-          eventsApplied += await applyBatch(trx, events, true);
-          after = events[events.length - 1].position;
-          eventsRead += events.length;
-          options.onProgress?.({ eventsRead, eventsApplied });
-        }
-      });
-      await trx.raw('SET LOCAL search_path TO public');
-      for (const table of projection.tables) {
-        await trx.raw(`DROP TABLE public.${quote(table)}`);
-        await trx.raw(`ALTER TABLE ${quote(schema)}.${quote(table)} SET SCHEMA public`);
-      }
-      await trx(PROJECTION_REVISIONS_TABLE).where({ projection: projection.name }).delete();
-      await trx.raw(
-        `INSERT INTO public.${PROJECTION_REVISIONS_TABLE} (projection, stream_id, revision)
-         SELECT projection, stream_id, revision FROM ${quote(schema)}.${PROJECTION_REVISIONS_TABLE} WHERE projection = ?`,
-        [projection.name],
+  try {
+    for (const rebuild of rebuilds) {
+      await db.raw(`CREATE SCHEMA ${quote(rebuild.schema)}`);
+      await db.transaction((trx) =>
+        inRebuildSchema(rebuild, trx, async () => {
+          await createProjectionRevisionsTable(trx);
+          await rebuild.projection.createTables(trx);
+        }),
       );
-    });
-    return { projection: projection.name, eventsApplied, lastPosition: after, quarantined };
+    }
+
+    let after: GlobalPosition | undefined;
+    let eventsRead = 0;
+    // Bulk phase: live writers keep going against the live tables. The next page is read while
+    // the projections apply this one.
+    let next = store.readAll({ after, maxCount: batchSize });
+    next.catch(() => undefined);
+    for (;;) {
+      const events = await next;
+      if (events.length === 0) break;
+      after = events[events.length - 1]!.position;
+      next = store.readAll({ after, maxCount: batchSize });
+      next.catch(() => undefined); // awaited next round; a failure of this round must not leave it unhandled
+      await Promise.all(rebuilds.map((rebuild) => applyPage(rebuild, events)));
+      eventsRead += events.length;
+      options.onProgress?.({ eventsRead, eventsApplied: totalApplied() });
+    }
+    options.logger.info({ projections: projections.map((p) => p.name), eventsRead, eventsApplied: totalApplied() }, 'rebuild caught up; swapping in');
+
+    // Swap phase, per projection: block its live writers, apply what arrived meanwhile, swap, commit.
+    const results: RebuildResult[] = [];
+    for (const rebuild of rebuilds) {
+      const { projection } = rebuild;
+      let position = after;
+      await db.transaction(async (trx) => {
+        const liveTables = [...projection.tables, PROJECTION_REVISIONS_TABLE].map((t) => `public.${quote(t)}`);
+        await trx.raw(`LOCK TABLE ${liveTables.join(', ')} IN EXCLUSIVE MODE`);
+        await inRebuildSchema(rebuild, trx, async () => {
+          for (;;) {
+            const events = await store.readAll({ after: position, maxCount: batchSize });
+            if (events.length === 0) break;
+            const relevant = events.filter((event) => projection.categories.includes(streamCategory(event.streamId)));
+            rebuild.eventsApplied += await applyBatch(rebuild, trx, relevant, true);
+            position = events[events.length - 1]!.position;
+            eventsRead += events.length;
+            options.onProgress?.({ eventsRead, eventsApplied: totalApplied() });
+          }
+        });
+        await trx.raw('SET LOCAL search_path TO public');
+        for (const table of projection.tables) {
+          await trx.raw(`DROP TABLE public.${quote(table)}`);
+          await trx.raw(`ALTER TABLE ${quote(rebuild.schema)}.${quote(table)} SET SCHEMA public`);
+        }
+        await trx(PROJECTION_REVISIONS_TABLE).where({ projection: projection.name }).delete();
+        await trx.raw(
+          `INSERT INTO public.${PROJECTION_REVISIONS_TABLE} (projection, stream_id, revision)
+           SELECT projection, stream_id, revision FROM ${quote(rebuild.schema)}.${PROJECTION_REVISIONS_TABLE} WHERE projection = ?`,
+          [projection.name],
+        );
+      });
+      results.push({ projection: projection.name, eventsApplied: rebuild.eventsApplied, lastPosition: position, quarantined: rebuild.quarantined });
+    }
+    return results;
   } finally {
-    await db.raw(`DROP SCHEMA IF EXISTS ${quote(schema)} CASCADE`);
+    for (const rebuild of rebuilds) await db.raw(`DROP SCHEMA IF EXISTS ${quote(rebuild.schema)} CASCADE`);
   }
 }

@@ -112,7 +112,7 @@ function reportQuarantined(quarantined: QuarantinedEvent[]): number {
   return EXIT_EVENTS_QUARANTINED;
 }
 
-/** Progress on a terminal (one rewritten line: done of total, rate, ETA); a line per second otherwise. */
+/** Progress on a terminal (one rewritten line: done of total, rate, ETA); otherwise one JSON line a second. */
 function progressPrinter(): ((report: ReplayProgressReport) => void) & { finish(): void } {
   const tty = process.stderr.isTTY === true;
   const startedAt = new Map<string, number>();
@@ -133,7 +133,10 @@ function progressPrinter(): ((report: ReplayProgressReport) => void) & { finish(
       process.stderr.write(`\r\x1b[2K${line}`);
       drawn = true;
     } else {
-      process.stderr.write(`${line}\n`);
+      // Not a terminal (a log collector, CI): one structured line a second, the readable line as `msg`.
+      const etaSeconds = total && rate > 0 ? Math.round(Math.max(0, total - report.eventsRead) / rate) : null;
+      const fields = { msg: line, projection: report.projection, step: report.step, steps: report.steps, events_done: report.eventsRead, events_total: total, events_per_s: Math.round(rate), eta_s: etaSeconds, events_applied: report.eventsApplied };
+      process.stderr.write(`${JSON.stringify(fields)}\n`);
     }
   };
   return Object.assign(print, {

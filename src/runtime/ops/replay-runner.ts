@@ -3,14 +3,14 @@ import { projectionBatchSize, replayEventsApplied } from '../../infrastructure/m
 import { allClickHouseProjections } from '../../projections/clickhouse/clickhouse-projection-catalog';
 import { replayClickHouseProjection } from '../../projections/clickhouse/clickhouse-replay';
 import { projectionsForReplay } from '../../projections/postgres/projection-catalog';
-import { rebuildProjection, type ReplayProgress } from '../../projections/postgres/projection-rebuild';
+import { rebuildProjections, type ReplayProgress } from '../../projections/postgres/projection-rebuild';
 import type { QuarantinedEvent } from '../../projections/projection-quarantine';
 import { eventStoreSize } from './event-store-backlog';
 
 /** One line of replay progress, as the admin channel streams it and `arena replay` draws it. */
 export interface ReplayProgressReport {
   projection: string;
-  /** 1-based index of this projection among those replayed, and how many there are. */
+  /** 1-based index of this step among those replayed, and how many there are (one read pass: 1 of 1). */
   step: number;
   steps: number;
   eventsRead: number;
@@ -59,14 +59,12 @@ export async function runReplay(services: Services, name: string, onProgress: (r
       { projection: result.projection, store: 'clickhouse', events_applied: result.eventsApplied, rows_written: result.rowsWritten, quarantined: result.quarantined },
     ];
   }
+  // Every PostgreSQL projection named is rebuilt from one read of the history.
   const projections = projectionsForReplay(name);
-  const rows: ReplayResultRow[] = [];
-  for (const [index, projection] of projections.entries()) {
-    const result = await rebuildProjection(services.db, services.store, projection, {
-      logger: services.logger.child({ replay: projection.name }),
-      onProgress: progressOf(projection.name, index + 1, projections.length),
-    });
-    rows.push({ projection: result.projection, store: 'postgres', events_applied: result.eventsApplied, quarantined: result.quarantined });
-  }
-  return rows;
+  const label = projections.length === 1 ? projections[0]!.name : `${name} (${projections.length} projections)`;
+  const results = await rebuildProjections(services.db, services.store, projections, {
+    logger: services.logger.child({ replay: label }),
+    onProgress: progressOf(label, 1, 1),
+  });
+  return results.map((result) => ({ projection: result.projection, store: 'postgres', events_applied: result.eventsApplied, quarantined: result.quarantined }));
 }

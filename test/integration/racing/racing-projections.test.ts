@@ -171,8 +171,8 @@ describe('ClickHouse racing projection (chDB)', () => {
     const batch = events.find((e) => e.type === 'TelemetryBatchRecorded' && e.data.sessionId === sessionIds[1])!;
     const expected = await countSessionPoints(analytics, sessionIds[1]!);
     // Another token: what a redelivery long after the window would look like.
-    const { rows } = telemetryAnalyticsProjection.rows(batch)[0]!;
-    await analytics.insert('telemetry_points', rows, { deduplicationToken: 'long-forgotten' });
+    const { columns, rows } = telemetryAnalyticsProjection.rows(batch)[0]!;
+    await analytics.insertCompact('telemetry_points', { columns, rows }, { deduplicationToken: 'long-forgotten' });
     const Count = z.object({ n: z.coerce.number() });
     const [raw] = await analytics.query('SELECT count() AS n FROM {db}.telemetry_points WHERE session_id = {s:UUID}', { s: sessionIds[1] }, Count);
     expect(raw!.n).toBe(expected + rows.length);

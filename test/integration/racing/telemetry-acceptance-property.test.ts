@@ -1,3 +1,4 @@
+import { readTelemetryBatchRecorded } from '../../../src/domain/racing/telemetry-session-events';
 import { z } from 'zod';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS } from '../../../src/domain/racing/telemetry-point';
 import type { JsonObject } from '../../../src/infrastructure/eventstore/event-store';
@@ -177,17 +178,18 @@ describe('quarantine: an event no projection can apply', () => {
     const stream = `session-${sessionId}`;
     const history = await system.services.store.readStream(stream);
     const recorded = history.filter((event) => event.type === 'TelemetryBatchRecorded').at(-1)!;
-    const columns = { ...(recorded.data.columns as Record<string, unknown>), timestampMs: [1705329006000.25] };
+    const { batchFormat: _format, packedColumns: _packed, ...recordedData } = recorded.data; // an old event is format 1: JSON columns
+    const columns = { ...readTelemetryBatchRecorded(recorded.data).columns, timestampMs: [1705329006000.25] };
     const legacy = await system.services.store.append(
       stream,
-      [{ type: 'TelemetryBatchRecorded', data: { ...recorded.data, batchId: 'legacy', fingerprint: 'legacy', firstTimestampMs: 1705329006000.25, lastTimestampMs: 1705329006000.25, columns } as JsonObject }],
+      [{ type: 'TelemetryBatchRecorded', data: { ...recordedData, batchId: 'legacy', fingerprint: 'legacy', firstTimestampMs: 1705329006000.25, lastTimestampMs: 1705329006000.25, columns } as JsonObject }],
       { expectedRevision: history.at(-1)!.revision },
     );
     // And one that breaks the event schema itself (recordedAt must be a string): no projection,
     // PostgreSQL or ClickHouse, can apply it.
     const broken = await system.services.store.append(
       stream,
-      [{ type: 'TelemetryBatchRecorded', data: { ...recorded.data, batchId: 'broken', fingerprint: 'broken', recordedAt: 42, firstTimestampMs: 1705329006500, lastTimestampMs: 1705329006500, columns: { ...columns, timestampMs: [1705329006500] } } as JsonObject }],
+      [{ type: 'TelemetryBatchRecorded', data: { ...recordedData, batchId: 'broken', fingerprint: 'broken', recordedAt: 42, firstTimestampMs: 1705329006500, lastTimestampMs: 1705329006500, columns: { ...columns, timestampMs: [1705329006500] } } as JsonObject }],
       { expectedRevision: history.at(-1)!.revision + 1n },
     );
     // The projections go on: a later batch of the same session arrives.

@@ -1,3 +1,4 @@
+import { readTelemetryBatchRecorded } from '../../../src/domain/racing/telemetry-session-events';
 import { startClickHouseProjections } from '../../../src/projections/clickhouse/clickhouse-projection-runner';
 import type { RunningRole } from '../../../src/runtime/background-roles';
 import { analyticsCaughtUp, createSession, registerDriver, type Driver } from '../../support/racing';
@@ -121,7 +122,7 @@ describe('telemetry upload', () => {
     expect(res.body).toMatchObject({ message: 'Telemetry data uploaded successfully', points_created: 100, replayed: false });
     const events = await system.services.store.readStream(`session-${id}`);
     expect(events.map((e) => e.type)).toEqual(['SessionCreated', 'TelemetryBatchRecorded']);
-    const columns = events[1]!.data.columns as Record<string, unknown[]>;
+    const { columns } = readTelemetryBatchRecorded(events[1]!.data); // stored packed (format 2): read through the decoder
     expect(columns.speedKmh).toHaveLength(100);
     expect(columns.timestampMs![0]).toBe(T0);
     expect((await api('GET', `/telemetry/sessions/${id}`, alice)).body).toMatchObject({ data_points: 100, session_start: new Date(T0).toISOString() });

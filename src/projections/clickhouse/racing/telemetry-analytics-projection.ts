@@ -1,4 +1,5 @@
-import { batchLength, type TelemetryBatchColumns } from '../../../domain/racing/telemetry-batch';
+import { CHANNEL_NAMES, batchLength, type TelemetryBatchColumns } from '../../../domain/racing/telemetry-batch';
+import type { CompactRows } from '../../../infrastructure/analytics/analytics';
 import { LapCompletedEventDataSchema, readTelemetryBatchRecorded, SESSION_CATEGORY } from '../../../domain/racing/telemetry-session-events';
 import { clickHouseProjection } from '../clickhouse-projection';
 
@@ -74,61 +75,30 @@ SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}`,
   `ALTER TABLE {db}.${table} ADD COLUMN IF NOT EXISTS estimated Bool DEFAULT false`,
 ];
 
-export interface TelemetryPointRow {
-  session_id: string;
-  user_id: string;
-  track_name: string;
-  car_model: string;
-  /** Epoch milliseconds: ClickHouse reads an integer into DateTime64(3) as milliseconds. */
-  ts: number;
-  speed_kmh: number;
-  throttle_input: number;
-  brake_input: number;
-  steering_input: number;
-  gear: number;
-  rpm: number;
-  completed_laps: number | null;
-  normalized_car_position: number | null;
-  current_lap_time_ms: number | null;
-  current_sector_index: number | null;
-  is_in_pit: boolean | null;
-  is_in_pit_lane: boolean | null;
-  is_valid_lap: boolean | null;
-  world_x: number | null;
-  world_y: number | null;
-  world_z: number | null;
+/** Columns of a `telemetry_points` row: the session's context, then one per channel (CHANNEL_NAMES). */
+export const TELEMETRY_POINT_COLUMNS: readonly string[] = ['session_id', 'user_id', 'track_name', 'car_model', ...CHANNEL_NAMES.map(({ column }) => column)];
+
+/**
+ * One row per point, straight from the columns, in compact form (arrays in TELEMETRY_POINT_COLUMNS
+ * order): `ts` as epoch ms (ClickHouse reads an integer into DateTime64(3) as milliseconds), `null`
+ * where an optional channel is absent.
+ */
+export function pointRows(context: { sessionId: string; ownerId: string; trackName: string; carModel: string }, columns: TelemetryBatchColumns): CompactRows & { rows: unknown[][] } {
+  const channels = CHANNEL_NAMES.map(({ name }) => columns[name]);
+  const rows = new Array<unknown[]>(batchLength(columns));
+  for (let i = 0; i < rows.length; i += 1) {
+    const row: unknown[] = [context.sessionId, context.ownerId, context.trackName, context.carModel];
+    for (const channel of channels) row.push(channel === undefined ? null : channel[i]);
+    rows[i] = row;
+  }
+  return { columns: TELEMETRY_POINT_COLUMNS, rows };
 }
 
-/** One row per point, straight from the columns (no intermediate sample objects). */
-export function pointRows(context: { sessionId: string; ownerId: string; trackName: string; carModel: string }, columns: TelemetryBatchColumns): TelemetryPointRow[] {
-  const rows: TelemetryPointRow[] = new Array<TelemetryPointRow>(batchLength(columns));
-  for (let i = 0; i < rows.length; i += 1) {
-    rows[i] = {
-      session_id: context.sessionId,
-      user_id: context.ownerId,
-      track_name: context.trackName,
-      car_model: context.carModel,
-      ts: columns.timestampMs[i]!,
-      speed_kmh: columns.speedKmh[i]!,
-      throttle_input: columns.throttleInput[i]!,
-      brake_input: columns.brakeInput[i]!,
-      steering_input: columns.steeringInput[i]!,
-      gear: columns.gear[i]!,
-      rpm: columns.rpm[i]!,
-      completed_laps: columns.completedLaps?.[i] ?? null,
-      normalized_car_position: columns.normalizedCarPosition?.[i] ?? null,
-      current_lap_time_ms: columns.currentLapTimeMs?.[i] ?? null,
-      current_sector_index: columns.currentSectorIndex?.[i] ?? null,
-      is_in_pit: columns.isInPit?.[i] ?? null,
-      is_in_pit_lane: columns.isInPitLane?.[i] ?? null,
-      is_valid_lap: columns.isValidLap?.[i] ?? null,
-      world_x: columns.worldX?.[i] ?? null,
-      world_y: columns.worldY?.[i] ?? null,
-      world_z: columns.worldZ?.[i] ?? null,
-    };
-  }
-  return rows;
-}
+const LAP_COLUMNS = [
+  'session_id', 'user_id', 'track_name', 'car_model', 'lap_number', 'lap_time_ms', 'sector_times_ms', 'valid', 'invalid_reasons', 'is_verified',
+  'started_at', 'ended_at', 'sample_count', 'max_speed_kmh', 'mean_speed_kmh', 'distance_m', 'full_throttle_fraction', 'braking_fraction',
+  'coasting_fraction', 'estimated',
+] as const;
 
 export const telemetryAnalyticsProjection = clickHouseProjection({
   name: 'telemetry_analytics',
@@ -138,37 +108,14 @@ export const telemetryAnalyticsProjection = clickHouseProjection({
   rows(event) {
     if (event.type === 'TelemetryBatchRecorded') {
       const data = readTelemetryBatchRecorded(event.data, { checkPoints: true });
-      return [{ table: TELEMETRY_POINTS_TABLE, rows: pointRows(data, data.columns) }];
+      return [{ table: TELEMETRY_POINTS_TABLE, ...pointRows(data, data.columns) }];
     }
     const lap = LapCompletedEventDataSchema.parse(event.data);
-    return [
-      {
-        table: LAPS_TABLE,
-        rows: [
-          {
-            session_id: lap.sessionId,
-            user_id: lap.ownerId,
-            track_name: lap.trackName,
-            car_model: lap.carModel,
-            lap_number: lap.lapNumber,
-            lap_time_ms: lap.lapTimeMs,
-            sector_times_ms: lap.sectorTimesMs,
-            valid: lap.valid,
-            invalid_reasons: lap.invalidReasons,
-            is_verified: lap.isVerified,
-            started_at: lap.startedAtMs,
-            ended_at: lap.endedAtMs,
-            sample_count: lap.sampleCount,
-            max_speed_kmh: lap.maxSpeedKmh,
-            mean_speed_kmh: lap.meanSpeedKmh,
-            distance_m: lap.distanceM,
-            full_throttle_fraction: lap.fullThrottleFraction,
-            braking_fraction: lap.brakingFraction,
-            coasting_fraction: lap.coastingFraction,
-            estimated: lap.estimated,
-          },
-        ],
-      },
+    const row = [
+      lap.sessionId, lap.ownerId, lap.trackName, lap.carModel, lap.lapNumber, lap.lapTimeMs, lap.sectorTimesMs, lap.valid, lap.invalidReasons, lap.isVerified,
+      lap.startedAtMs, lap.endedAtMs, lap.sampleCount, lap.maxSpeedKmh, lap.meanSpeedKmh, lap.distanceM, lap.fullThrottleFraction, lap.brakingFraction,
+      lap.coastingFraction, lap.estimated,
     ];
+    return [{ table: LAPS_TABLE, columns: LAP_COLUMNS, rows: [row] }];
   },
 });
