@@ -101,6 +101,17 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Catches up from `after`, then follows live appends, in global order, never skipping a committed event. */
   subscribeToAll(options: SubscribeToAllOptions): Subscription;
+  /**
+   * Optional push: calls `wake` whenever an append may have committed (a hint without data: read by
+   * position afterwards). Returns the removal. Stores without it are polled.
+   */
+  watchAppends?(wake: () => void): () => void;
+  /**
+   * Optional, for stores whose global reads hold back committed events while an older transaction
+   * still runs (PostgreSQL, docs/event-store.md): true when events after `after` are committed but
+   * not readable yet. The reader then reads again soon, since no further wake-up may come for them.
+   */
+  hasHeldBackEvents?(after: GlobalPosition | undefined): Promise<boolean>;
   /** Resolves when the store answers what the relay needs (EventStoreDB: a read of $all); used by /readyz. */
   ping(): Promise<void>;
   /** This store's kind and instance id (created on first use); see StoreIdentity. */

@@ -37,7 +37,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** A handler that records what it received. */
-function recorder(): { received: DeliveredMessage[]; handler: ConsumerOptions['handler']; values(): string[] } {
+function recorder(): { received: DeliveredMessage[]; handler: (message: DeliveredMessage) => Promise<void>; values(): string[] } {
   const received: DeliveredMessage[] = [];
   return {
     received,
