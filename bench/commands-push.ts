@@ -39,8 +39,15 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** Transactions committed in the app's database (statistics are flushed about once a second). */
 async function xactCommit(client: Client): Promise<number> {
-  const result = await client.query<{ n: string }>(`SELECT sum(xact_commit)::text AS n FROM pg_stat_database`);
+  const result = await client.query<{ n: string }>(`SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = 'arena'`);
+  return Number(result.rows[0].n);
+}
+
+/** Autovacuum and autoanalyze runs so far: PostgreSQL's own work, not the app's. */
+async function autovacuumRuns(client: Client): Promise<number> {
+  const result = await client.query<{ n: string }>(`SELECT (sum(autovacuum_count) + sum(autoanalyze_count))::text AS n FROM pg_stat_all_tables`);
   return Number(result.rows[0].n);
 }
 
@@ -85,14 +92,28 @@ async function main(): Promise<void> {
     await pg.connect();
     await sleep(3000); // start-up work settles
     const idle = async (label: string) => {
-      const [tx0, cpu0, t0] = [await xactCommit(pg), cpuTicks(child.pid ?? 0), Date.now()];
+      const [tx0, av0, cpu0, t0] = [await xactCommit(pg), await autovacuumRuns(pg), cpuTicks(child.pid ?? 0), Date.now()];
       await sleep(IDLE_SEC * 1000);
-      const [tx1, cpu1, t1] = [await xactCommit(pg), cpuTicks(child.pid ?? 0), Date.now()];
+      const [tx1, av1, cpu1, t1] = [await xactCommit(pg), await autovacuumRuns(pg), cpuTicks(child.pid ?? 0), Date.now()];
       const sec = (t1 - t0) / 1000;
-      // The two xact_commit queries themselves count as 2 transactions.
-      console.log(`${label}: ${((tx1 - tx0 - 1) / sec).toFixed(1)} PostgreSQL transactions/s, node CPU ${(((cpu1 - cpu0) / 100 / sec) * 100).toFixed(1)} %`);
+      // The measuring queries themselves count as 2 transactions.
+      console.log(
+        `${label}: ${((tx1 - tx0 - 2) / sec).toFixed(1)} PostgreSQL transactions/s in the app's database ` +
+          `(autovacuum/analyze runs meanwhile: ${av1 - av0}), node CPU ${(((cpu1 - cpu0) / 100 / sec) * 100).toFixed(1)} %`,
+      );
     };
     await idle('idle before commands');
+    if (process.env.BENCH_SAMPLE_ACTIVITY) {
+      // Which statements run while idle: pg_stat_activity sampled every few ms.
+      const seen = new Map<string, number>();
+      const end = Date.now() + 10_000;
+      while (Date.now() < end) {
+        const rows = await pg.query<{ query: string }>(`SELECT query FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND datname = 'arena'`);
+        for (const { query } of rows.rows) seen.set(query.slice(0, 120), (seen.get(query.slice(0, 120)) ?? 0) + 1);
+        await sleep(2);
+      }
+      console.log([...seen].sort((a, b) => b[1] - a[1]).slice(0, 15));
+    }
 
     const registered = await post(url, '/auth/register', { email: 'bench@example.com', username: 'bench_user', password: 'SecurePass123', full_name: 'Bench' });
     const token = String(registered.access_token);
@@ -112,6 +133,7 @@ async function main(): Promise<void> {
 
     let done = 0;
     const concurrentEnd = Date.now() + COMMAND_SEC * 1000;
+    const [tx0, cpu0] = [await xactCommit(pg), cpuTicks(child.pid ?? 0)];
     const t0 = Date.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async (_, worker) => {
@@ -121,8 +143,13 @@ async function main(): Promise<void> {
         }
       }),
     );
-    console.log(`c=${CONCURRENCY}: ${(done / ((Date.now() - t0) / 1000)).toFixed(0)} commands/s`);
-    await sleep(2000);
+    const elapsedSec = (Date.now() - t0) / 1000;
+    await sleep(2000); // the projections finish what the last commands appended
+    const [tx1, cpu1] = [await xactCommit(pg), cpuTicks(child.pid ?? 0)];
+    console.log(
+      `c=${CONCURRENCY}: ${(done / elapsedSec).toFixed(0)} commands/s; per command (load-independent): ` +
+        `${((tx1 - tx0) / done).toFixed(1)} PostgreSQL transactions, ${(((cpu1 - cpu0) * 10) / done).toFixed(1)} ms node CPU`,
+    );
     await idle('idle after commands');
   } finally {
     await pg.end().catch(() => undefined);

@@ -129,10 +129,14 @@ export class InProcessConsumer implements Consumer {
     if (!this.running) return;
     this.lastHeartbeatAt = new Date();
     const lostLease = [...this.owned.keys()].some((key) => !view.held.has(key));
-    if (view.members !== this.lastMembers || view.unheld || lostLease || !this.shareComplete) void this.heartbeat();
+    if (view.members !== this.lastMembers || view.unheld || lostLease || !this.shareComplete) {
+      this.logger.debug({ membersChanged: view.members !== this.lastMembers, unheld: view.unheld, lostLease, shareComplete: this.shareComplete }, 'tick: rebalancing');
+      void this.heartbeat();
+    }
     for (const [key, owned] of this.owned) {
       const end = view.ends.get(key);
       if (end !== undefined && end > owned.position) {
+        this.logger.debug({ partition: key, end: end.toString(), position: owned.position.toString() }, 'tick: unannounced messages');
         this.wakeLoop();
         return;
       }

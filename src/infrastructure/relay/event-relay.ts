@@ -11,12 +11,12 @@ export interface EventRelayOptions {
   batchSize?: number;
   /**
    * Longest idle wait before reading again. With a store that pushes (watchAppends) it is only a
-   * safety net, default 5 s; a store without push is polled this often, default 25 ms.
+   * safety net, default 10 s; a store without push is polled this often, default 25 ms.
    */
   idlePollMs?: number;
 }
 
-const PUSHED_SAFETY_POLL_MS = 5_000;
+const PUSHED_SAFETY_POLL_MS = 10_000;
 const UNPUSHED_POLL_MS = 25;
 /** Re-reads of events held back by an older transaction start this soon and back off to the max. */
 const MIN_HELD_BACK_DELAY_MS = 2;
