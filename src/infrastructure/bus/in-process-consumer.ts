@@ -331,7 +331,7 @@ export class InProcessConsumer implements Consumer {
       this.wakeRequested = false;
       let handled = 0;
       try {
-        for (const owned of [...this.owned.values()]) {
+        for (const owned of await this.partitionsWithMessages()) {
           if (signal.aborted) break;
           handled += await this.drainBatch(owned);
         }
@@ -340,6 +340,23 @@ export class InProcessConsumer implements Consumer {
       }
       if (handled === 0 && !this.wakeRequested && !signal.aborted) await this.waitForWork();
     }
+  }
+
+  /**
+   * The held partitions that have messages past this member's position: one query instead of one
+   * read per partition (a projection of three categories holds twelve), when there are several.
+   */
+  private async partitionsWithMessages(): Promise<OwnedPartition[]> {
+    const owned = [...this.owned.values()];
+    if (owned.length <= 2) return owned;
+    const result = await this.deps.db.raw<{ rows: unknown[] }>(
+      `SELECT p.topic, p.partition FROM bus.partitions p
+       JOIN jsonb_to_recordset(?::jsonb) AS o(topic text, partition integer, position bigint) ON o.topic = p.topic AND o.partition = p.partition
+       WHERE p.next_offset > o.position`,
+      [JSON.stringify(owned.map(({ topic, partition, position }) => ({ topic, partition, position: position.toString() })))],
+    );
+    const pending = new Set(result.rows.map((row) => partitionRow.parse(row)).map((row) => partitionKey(row.topic, row.partition)));
+    return owned.filter((o) => pending.has(partitionKey(o.topic, o.partition)) || o.releasing);
   }
 
   private wakeLoop(): void {

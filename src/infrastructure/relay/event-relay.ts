@@ -135,6 +135,8 @@ export class EventRelay {
           // Retrying cannot help: publishing from a foreign position would skip or repeat history.
           this.logger.fatal({ err: error }, 'relay stopped: its checkpoint belongs to another event store');
           this.running = false;
+          this.unwatch?.();
+          this.unwatch = undefined;
           return;
         }
         failures++;
