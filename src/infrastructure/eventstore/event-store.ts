@@ -108,10 +108,11 @@ export interface EventStore {
   watchAppends?(wake: () => void): () => void;
   /**
    * Optional, for stores whose global reads hold back committed events while an older transaction
-   * still runs (PostgreSQL, docs/event-store.md): true when events after `after` are committed but
-   * not readable yet. The reader then reads again soon, since no further wake-up may come for them.
+   * still runs (PostgreSQL, docs/event-store.md): true when committed events after `after` exist,
+   * readable yet or not. A reader that read all it could and still gets true reads again soon,
+   * since no further wake-up may come for events that were held back when the last one came.
    */
-  hasHeldBackEvents?(after: GlobalPosition | undefined): Promise<boolean>;
+  hasEventsAfter?(after: GlobalPosition | undefined): Promise<boolean>;
   /** Resolves when the store answers what the relay needs (EventStoreDB: a read of $all); used by /readyz. */
   ping(): Promise<void>;
   /** This store's kind and instance id (created on first use); see StoreIdentity. */

@@ -4,8 +4,8 @@ import type { GlobalPosition, RecordedEvent, SubscribeToAllOptions, Subscription
 export interface PollingSubscriptionSettings {
   /** Reads up to `maxCount` events strictly after `after`, in global order, never skipping a committed one. */
   readPage(after: GlobalPosition | undefined, maxCount: number): Promise<RecordedEvent[]>;
-  /** True when committed events after `after` exist that `readPage` still holds back (PostgreSQL's horizon). */
-  heldBack?(after: GlobalPosition | undefined): Promise<boolean>;
+  /** True when committed events after `after` exist, including those `readPage` still holds back (PostgreSQL's horizon). */
+  hasEventsAfter?(after: GlobalPosition | undefined): Promise<boolean>;
   /** Registers a callback that cuts the wait short (e.g. on NOTIFY); returns its removal. */
   registerWake(wake: () => void): () => void;
   pageSize: number;
@@ -66,7 +66,7 @@ export class PollingSubscription implements Subscription {
         }
         if (page.length < this.settings.pageSize) {
           // Held back behind an older transaction: look again soon, whether or not a NOTIFY comes.
-          if (await this.settings.heldBack?.(after)) {
+          if (await this.settings.hasEventsAfter?.(after)) {
             heldBackDelayMs = Math.min(heldBackDelayMs * 2, MAX_HELD_BACK_DELAY_MS);
             await this.sleep(heldBackDelayMs);
           } else {

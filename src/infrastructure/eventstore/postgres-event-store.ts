@@ -173,25 +173,28 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Whether events after `after` are committed but held back by readAll because a transaction older
-   * than theirs still runs. That transaction may append nothing (any writer holds the horizon back),
-   * so no NOTIFY may follow when it ends: the reader must look again by itself.
+   * Whether committed events after `after` exist, including those readAll still holds back because
+   * a transaction older than theirs runs. That transaction may append nothing (any writer holds the
+   * horizon back), so no NOTIFY may follow when it ends: a reader that got true right after reading
+   * all it could must look again by itself. Not limited to held-back events on purpose: the
+   * horizon may move between the reader's read and this question, and then the events are
+   * readable, but no less unread.
    */
-  async hasHeldBackEvents(after: GlobalPosition | undefined): Promise<boolean> {
-    const conditions = ['transaction_id >= pg_snapshot_xmin(pg_current_snapshot())'];
+  async hasEventsAfter(after: GlobalPosition | undefined): Promise<boolean> {
+    const conditions: string[] = ['true'];
     const bindings: string[] = [];
     if (after) {
       conditions.push('(transaction_id, global_position) > (?::xid8, ?::bigint)');
       bindings.push(String(after.commit), String(after.prepare));
     }
-    const rows = rowsOf(await this.knex.raw(`SELECT EXISTS (SELECT 1 FROM eventstore.events WHERE ${conditions.join(' AND ')}) AS held`, bindings));
-    return z.array(z.object({ held: z.boolean() })).parse(rows)[0]?.held ?? false;
+    const rows = rowsOf(await this.knex.raw(`SELECT EXISTS (SELECT 1 FROM eventstore.events WHERE ${conditions.join(' AND ')}) AS pending`, bindings));
+    return z.array(z.object({ pending: z.boolean() })).parse(rows)[0]?.pending ?? false;
   }
 
   subscribeToAll(options: SubscribeToAllOptions): Subscription {
     const subscription = new PollingSubscription(options, {
       readPage: (after, maxCount) => this.readAll({ after, maxCount }),
-      heldBack: (after) => this.hasHeldBackEvents(after),
+      hasEventsAfter: (after) => this.hasEventsAfter(after),
       registerWake: (wake) => this.notifier.add(wake),
       pageSize: this.pageSize,
       pollIntervalMs: this.pollIntervalMs,

@@ -29,7 +29,7 @@ export class InstrumentedEventStore implements EventStore {
   constructor(private readonly inner: EventStore) {
     // Optional capabilities stay optional: present here exactly when the adapter has them.
     if (inner.watchAppends) this.watchAppends = (wake) => inner.watchAppends?.(wake) ?? (() => undefined);
-    if (inner.hasHeldBackEvents) this.hasHeldBackEvents = (after) => inner.hasHeldBackEvents?.(after) ?? Promise.resolve(false);
+    if (inner.hasEventsAfter) this.hasEventsAfter = (after) => inner.hasEventsAfter?.(after) ?? Promise.resolve(false);
   }
 
   async append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
@@ -54,7 +54,7 @@ export class InstrumentedEventStore implements EventStore {
   subscribeToAll: EventStore['subscribeToAll'] = (options) => this.inner.subscribeToAll(options);
   ping: EventStore['ping'] = () => this.inner.ping();
   readonly watchAppends?: EventStore['watchAppends'];
-  readonly hasHeldBackEvents?: EventStore['hasHeldBackEvents'];
+  readonly hasEventsAfter?: EventStore['hasEventsAfter'];
   identity: EventStore['identity'] = () => this.inner.identity();
   close: EventStore['close'] = () => this.inner.close();
 

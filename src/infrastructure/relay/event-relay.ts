@@ -123,7 +123,7 @@ export class EventRelay {
         await this.relayPending();
         failures = 0;
         if (this.wakeRequested) continue;
-        if (await this.store.hasHeldBackEvents?.(this.position)) {
+        if (await this.store.hasEventsAfter?.(this.position)) {
           heldBackDelayMs = Math.min(heldBackDelayMs * 2, MAX_HELD_BACK_DELAY_MS);
           await this.sleep(heldBackDelayMs);
         } else {
