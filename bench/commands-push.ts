@@ -90,8 +90,9 @@ async function main(): Promise<void> {
       await sleep(200);
     }
     await pg.connect();
-    await sleep(3000); // start-up work settles
     const idle = async (label: string) => {
+      // PostgreSQL flushes an idle backend's counters up to 10 s late: let earlier work show first.
+      await sleep(12_000);
       const [tx0, av0, cpu0, t0] = [await xactCommit(pg), await autovacuumRuns(pg), cpuTicks(child.pid ?? 0), Date.now()];
       await sleep(IDLE_SEC * 1000);
       const [tx1, av1, cpu1, t1] = [await xactCommit(pg), await autovacuumRuns(pg), cpuTicks(child.pid ?? 0), Date.now()];
