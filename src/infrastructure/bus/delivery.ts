@@ -53,7 +53,7 @@ export interface DeliveryControl {
 
 export async function deliverWithRetries(
   message: DeliveredMessage,
-  handler: ConsumerOptions['handler'],
+  handler: (message: DeliveredMessage) => Promise<void>,
   policy: RetryPolicy,
   control: DeliveryControl,
 ): Promise<DeliveryOutcome> {

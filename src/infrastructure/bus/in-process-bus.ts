@@ -1,16 +1,27 @@
 /**
  * The embedded MessageBus: no broker, but durable. The log and the groups' committed offsets live
  * in PostgreSQL (schema `bus`), because the relay checkpoints once `publish` resolved and a crash
- * must not lose what a consumer has not handled yet. Consumers are woken in-process on publish and
- * also poll, so several processes sharing the database work too. docs/bus.md has the design.
+ * must not lose what a consumer has not handled yet. docs/bus.md has the design.
+ *
+ * Push, not poll: a publish NOTIFYs `bus_published` (the topic) in its transaction and a group
+ * change NOTIFYs `bus_group_changed` (the group id), so consumers in every process sharing the
+ * database wake at once. One tick per bus (heartbeatIntervalMs / pollIntervalMs) renews all of the
+ * process's members and leases in one transaction and, as a safety net, wakes members whose
+ * partitions hold messages that no notification announced. An idle bus costs one transaction a tick.
  */
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { Logger } from '../logging/logger';
-import { InProcessConsumer, PUBLISHED_EVENT, type ConsumerTiming } from './in-process-consumer';
+import { postgresListenerOf, type ChannelListener } from '../database/postgres-listener';
+import { GROUP_CHANGED_EVENT, InProcessConsumer, partitionKey, PUBLISHED_EVENT, type ConsumerTiming, type TickView } from './in-process-consumer';
 import type { ConsumerStatus } from './consumer-status';
-import type { Consumer, ConsumerOptions, MessageBus, OutgoingMessage } from './message-bus';
+import { errorText } from './delivery';
+import type { Consumer, ConsumerOptions, MessageBus, OutgoingMessage, TopicMessages } from './message-bus';
+
+/** NOTIFY channels: a committed publish (payload: topic) and a group membership change (payload: group id). */
+const PUBLISHED_CHANNEL = 'bus_published';
+const GROUP_CHANGED_CHANNEL = 'bus_group_changed';
 
 export interface InProcessMessageBusOptions extends Partial<ConsumerTiming> {
   /** Partitions of each topic this bus creates. Default 4. */
@@ -61,6 +72,9 @@ const MIGRATION = [
      PRIMARY KEY (group_id, member_id))`,
 ];
 
+const heldRow = z.object({ lease_owner: z.string(), topic: z.string(), partition: z.number().int() });
+const liveRow = z.object({ group_id: z.string(), members: z.string() });
+const endRow = z.object({ topic: z.string(), partition: z.number().int(), next_offset: z.union([z.string(), z.number()]).transform((v) => BigInt(v)) });
 const partitionCountRow = z.object({ topic: z.string(), partitions: z.coerce.number().int().positive() });
 const nextOffsetRow = z.object({ next_offset: z.union([z.string(), z.number()]).transform((v) => BigInt(v)) });
 
@@ -75,6 +89,11 @@ export class InProcessMessageBus implements MessageBus {
 
   private readonly groupNamespace: string;
   private readonly unconsumedRetentionSec: number;
+  private readonly channels: ChannelListener[] = [];
+  private tickTimer?: NodeJS.Timeout;
+  private ticking?: Promise<void>;
+  private dirty = false;
+  private lastTrim = Date.now();
 
   constructor(
     private readonly db: Knex,
@@ -86,8 +105,8 @@ export class InProcessMessageBus implements MessageBus {
     this.groupNamespace = options.groupNamespace ?? '';
     this.unconsumedRetentionSec = options.unconsumedRetentionSec ?? 7 * 24 * 3600;
     this.timing = {
-      pollIntervalMs: options.pollIntervalMs ?? 200,
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+      pollIntervalMs: options.pollIntervalMs ?? 2000,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 2000,
       leaseTtlMs: options.leaseTtlMs ?? 10_000,
       joinTimeoutMs: options.joinTimeoutMs ?? 3000,
       trimIntervalMs: options.trimIntervalMs ?? 30_000,
@@ -130,10 +149,125 @@ export class InProcessMessageBus implements MessageBus {
   }
 
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    await this.partitionCountOf(topic, this.db); // outside the transaction: it is cached after the first time
-    await this.db.transaction((trx) => this.append(trx, topic, messages));
-    this.wakeups.emit(PUBLISHED_EVENT, topic);
+    await this.publishAll([{ topic, messages }]);
+  }
+
+  /** Every topic in one transaction. */
+  async publishAll(batches: TopicMessages[]): Promise<void> {
+    const nonEmpty = batches.filter((batch) => batch.messages.length > 0);
+    if (nonEmpty.length === 0) return;
+    // Outside the transaction: cached after the first time.
+    for (const { topic } of nonEmpty) await this.partitionCountOf(topic, this.db);
+    await this.db.transaction(async (trx) => {
+      for (const { topic, messages } of nonEmpty) await this.append(trx, topic, messages);
+    });
+    for (const { topic } of nonEmpty) this.published(topic);
+  }
+
+  /** After a commit that appended to `topic`: its NOTIFY wakes every process; without a listener, wake ours. */
+  private published(topic: string): void {
+    this.dirty = true;
+    if (!this.listener().isListening(PUBLISHED_CHANNEL)) this.wakeups.emit(PUBLISHED_EVENT, topic);
+  }
+
+  private listener() {
+    return postgresListenerOf(this.db, this.logger);
+  }
+
+  /** Tells the group's members in every process (NOTIFY) or, without a listener, in this one. */
+  private async announceGroupChange(groupId: string): Promise<void> {
+    if (this.listener().isListening(GROUP_CHANGED_CHANNEL)) await this.db.raw('SELECT pg_notify(?, ?)', [GROUP_CHANGED_CHANNEL, groupId]);
+    else this.wakeups.emit(GROUP_CHANGED_EVENT, groupId);
+  }
+
+  /** Listens and ticks while this bus has consumers. */
+  private async startListening(): Promise<void> {
+    if (this.channels.length > 0) return;
+    const listener = this.listener();
+    const wakeEveryone = (): void => {
+      for (const consumer of this.consumers) void consumer.heartbeat();
+      void this.tick();
+    };
+    this.channels.push(
+      listener.listen(PUBLISHED_CHANNEL, (topic) => this.wakeups.emit(PUBLISHED_EVENT, topic), wakeEveryone),
+      listener.listen(GROUP_CHANGED_CHANNEL, (groupId) => this.wakeups.emit(GROUP_CHANGED_EVENT, groupId)),
+    );
+    await Promise.all(this.channels.map((channel) => channel.ready));
+    const intervalMs = Math.min(this.timing.heartbeatIntervalMs, this.timing.pollIntervalMs);
+    this.tickTimer = setInterval(() => void this.tick(), intervalMs);
+    this.tickTimer.unref();
+  }
+
+  private stopListening(): void {
+    clearInterval(this.tickTimer);
+    this.tickTimer = undefined;
+    for (const channel of this.channels.splice(0)) channel.close();
+  }
+
+  /**
+   * One transaction for every member of this process: renew memberships and leases, read the
+   * groups' members, the partitions nobody holds and the partition ends. Members whose group changed
+   * or who lost a lease rebalance; members with messages no wake-up announced are woken. Trims now
+   * and then, when something was published or committed since.
+   */
+  private tick(): Promise<void> {
+    this.ticking ??= this.tickOnce()
+      .catch((error: unknown) => this.logger.warn({ error: errorText(error) }, 'bus tick failed'))
+      .finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async tickOnce(): Promise<void> {
+    const consumers = [...this.consumers].filter((consumer) => consumer.running);
+    if (consumers.length === 0) return;
+    const members = consumers.map((consumer) => consumer.member);
+    const groups = [...new Set(members.map((m) => m.groupId))];
+    const topics = [...new Set(members.flatMap((m) => m.topics))];
+    const ttl = this.timing.leaseTtlMs;
+    const found = await this.db.transaction(async (trx) => {
+      await trx.raw(
+        `INSERT INTO bus.group_members (group_id, member_id, expires_at)
+         SELECT r.group_id, r.member_id, now() + ? * interval '1 millisecond' FROM jsonb_to_recordset(?::jsonb) AS r(group_id text, member_id text)
+         ON CONFLICT (group_id, member_id) DO UPDATE SET expires_at = excluded.expires_at`,
+        [ttl, JSON.stringify(members.map(({ groupId, memberId }) => ({ group_id: groupId, member_id: memberId })))],
+      );
+      const held = await trx.raw<{ rows: unknown[] }>(
+        `UPDATE bus.group_offsets SET lease_expires_at = now() + ? * interval '1 millisecond'
+         WHERE lease_owner = ANY(?::text[]) AND lease_expires_at >= now() RETURNING lease_owner, topic, partition`,
+        [ttl, members.map((m) => m.memberId)],
+      );
+      const live = await trx.raw<{ rows: unknown[] }>(
+        `SELECT group_id, string_agg(member_id, ',' ORDER BY member_id) AS members FROM bus.group_members
+         WHERE group_id = ANY(?::text[]) AND expires_at > now() GROUP BY group_id`,
+        [groups],
+      );
+      const unheld = await trx.raw<{ rows: unknown[] }>(
+        `SELECT DISTINCT group_id FROM bus.group_offsets
+         WHERE group_id = ANY(?::text[]) AND (lease_owner IS NULL OR lease_expires_at < now())`,
+        [groups],
+      );
+      const ends = await trx.raw<{ rows: unknown[] }>(`SELECT topic, partition, next_offset FROM bus.partitions WHERE topic = ANY(?::text[])`, [topics]);
+      return { held: held.rows, live: live.rows, unheld: unheld.rows, ends: ends.rows };
+    });
+    const heldBy = new Map<string, Set<string>>();
+    for (const row of found.held.map((r) => heldRow.parse(r))) {
+      const set = heldBy.get(row.lease_owner) ?? new Set<string>();
+      set.add(partitionKey(row.topic, row.partition));
+      heldBy.set(row.lease_owner, set);
+    }
+    const membersOf = new Map(found.live.map((r) => liveRow.parse(r)).map((r) => [r.group_id, r.members]));
+    const unheldGroups = new Set(found.unheld.map((r) => z.object({ group_id: z.string() }).parse(r).group_id));
+    const ends = new Map(found.ends.map((r) => endRow.parse(r)).map((r) => [partitionKey(r.topic, r.partition), r.next_offset]));
+    for (const consumer of consumers) {
+      const { groupId, memberId } = consumer.member;
+      const view: TickView = { members: membersOf.get(groupId) ?? '', unheld: unheldGroups.has(groupId), held: heldBy.get(memberId) ?? new Set(), ends };
+      consumer.onTick(view);
+    }
+    if (this.dirty && Date.now() - this.lastTrim >= this.timing.trimIntervalMs) {
+      this.dirty = false;
+      this.lastTrim = Date.now();
+      await this.trim(topics);
+    }
   }
 
   /**
@@ -156,6 +290,8 @@ export class InProcessMessageBus implements MessageBus {
         [batch.length, topic, partition],
       );
       if (updated.rows.length !== 1) throw new Error(`bus topic ${topic} has no partition ${partition}`);
+      // Delivered on commit: wakes the topic's consumers in every process sharing the database.
+      await trx.raw('SELECT pg_notify(?, ?)', [PUBLISHED_CHANNEL, topic]);
       const firstOffset = nextOffsetRow.parse(updated.rows[0]).next_offset - BigInt(batch.length);
       const rows = batch.map((message, index) => ({
         topic,
@@ -179,14 +315,23 @@ export class InProcessMessageBus implements MessageBus {
       timing: this.timing,
       ensureTopics: (topics) => this.ensureTopics(topics),
       append: (trx, topic, messages) => this.append(trx, topic, messages),
-      trim: (topics) => this.trim(topics),
+      announceGroupChange: (groupId) => this.announceGroupChange(groupId),
+      published: (topic) => this.published(topic),
+      markDirty: () => void (this.dirty = true),
     });
-    await consumer.start();
+    await this.startListening();
+    try {
+      await consumer.start();
+    } catch (error) {
+      if (this.consumers.size === 0) this.stopListening();
+      throw error;
+    }
     this.consumers.add(consumer);
     return {
       stop: async () => {
         this.consumers.delete(consumer);
         await consumer.stop();
+        if (this.consumers.size === 0) this.stopListening();
       },
     };
   }
@@ -245,6 +390,8 @@ export class InProcessMessageBus implements MessageBus {
     const consumers = [...this.consumers];
     this.consumers.clear();
     await Promise.all(consumers.map((consumer) => consumer.stop()));
+    this.stopListening();
+    await this.ticking;
   }
 
   private async partitionCountOf(topic: string, executor: Knex | Knex.Transaction): Promise<number> {

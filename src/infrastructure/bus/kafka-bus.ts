@@ -9,7 +9,7 @@ import type { Logger } from '../logging/logger';
 import type { ConsumerFailedError, ConsumerStatus } from './consumer-status';
 import { errorText, retryPolicyOf } from './delivery';
 import { KafkaSubscription } from './kafka-subscription';
-import type { Consumer, ConsumerOptions, MessageBus, OutgoingMessage } from './message-bus';
+import type { Consumer, ConsumerOptions, MessageBus, OutgoingMessage, TopicMessages } from './message-bus';
 
 /** Telemetry batches travel as one message each; deploy/kafka sets the broker to the same limit. */
 export const KAFKA_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -112,20 +112,31 @@ export class KafkaMessageBus implements MessageBus {
   }
 
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
-    if (messages.length === 0) return;
+    await this.publishAll([{ topic, messages }]);
+  }
+
+  /** One produce request (sendBatch) per size chunk across all topics. */
+  async publishAll(batches: TopicMessages[]): Promise<void> {
+    const nonEmpty = batches.filter((batch) => batch.messages.length > 0);
+    if (nonEmpty.length === 0) return;
+    const topics = nonEmpty.map((batch) => batch.topic);
     try {
-      if (!this.knownTopics.has(topic)) await this.ensureTopics([topic]);
+      const missing = topics.filter((topic) => !this.knownTopics.has(topic));
+      if (missing.length > 0) await this.ensureTopics(missing);
       const producer = await this.connectedProducer();
+      const tagged = nonEmpty.flatMap(({ topic, messages }) => messages.map((message) => ({ topic, message })));
       // Sequential sends through an idempotent producer with one request in flight keep key order.
-      for (const chunk of chunksBySize(messages, MAX_SEND_BYTES)) {
-        await producer.send({
-          topic,
-          acks: -1,
-          messages: chunk.map((message) => ({ key: message.key, value: message.value, headers: message.headers })),
-        });
+      for (const chunk of chunksBySize(tagged, MAX_SEND_BYTES)) {
+        const byTopic = new Map<string, { key: string; value: string; headers?: Record<string, string> }[]>();
+        for (const { topic, message } of chunk) {
+          const list = byTopic.get(topic) ?? [];
+          list.push({ key: message.key, value: message.value, headers: message.headers });
+          byTopic.set(topic, list);
+        }
+        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
       }
     } catch (error) {
-      throw new UnavailableError('Kafka did not accept the messages', { topic, cause: errorText(error) });
+      throw new UnavailableError('Kafka did not accept the messages', { topics: topics.join(','), cause: errorText(error) });
     }
   }
 
@@ -261,18 +272,19 @@ function connectOnce<T extends { connect(): Promise<void> }>(client: T, forget: 
   );
 }
 
-function chunksBySize(messages: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
-  const chunks: OutgoingMessage[][] = [];
-  let current: OutgoingMessage[] = [];
+function chunksBySize<T extends { message: OutgoingMessage }>(messages: T[], maxBytes: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
   let currentBytes = 0;
-  for (const message of messages) {
+  for (const entry of messages) {
+    const { message } = entry;
     const bytes = Buffer.byteLength(message.value) + Buffer.byteLength(message.key);
     if (current.length > 0 && currentBytes + bytes > maxBytes) {
       chunks.push(current);
       current = [];
       currentBytes = 0;
     }
-    current.push(message);
+    current.push(entry);
     currentBytes += bytes;
   }
   if (current.length > 0) chunks.push(current);

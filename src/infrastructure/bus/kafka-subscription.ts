@@ -5,7 +5,7 @@
  * resumes from the group's committed offsets), and reports itself failed when it cannot come back
  * within the recovery bound, so that the process exits and its supervisor restarts it.
  */
-import type { Admin, Consumer as KafkaConsumer, EachMessagePayload, IHeaders, Producer } from 'kafkajs';
+import type { Admin, EachBatchPayload, Consumer as KafkaConsumer, EachMessagePayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { UnavailableError } from '../../domain/shared/errors';
 import type { Logger } from '../logging/logger';
 import { ConsumerFailedError, isConsumerLive, type ConsumerState, type ConsumerStatus } from './consumer-status';
@@ -46,6 +46,7 @@ export class KafkaSubscription {
   private notLiveSince?: number;
   private readonly current: ConsumerStatus;
   private readonly logger: Logger;
+  private readonly deliverOne: (message: DeliveredMessage) => Promise<void>;
 
   constructor(
     private readonly options: ConsumerOptions,
@@ -55,6 +56,9 @@ export class KafkaSubscription {
   ) {
     this.logger = clients.logger.child({ groupId: options.groupId });
     this.current = { groupId: options.groupId, topics: [...options.topics], state: 'starting', stateSince: new Date(), restarts: 0 };
+    const { handler, batchHandler } = options;
+    if ((handler === undefined) === (batchHandler === undefined)) throw new TypeError('a consumer takes exactly one of handler and batchHandler');
+    this.deliverOne = handler ?? ((message) => (batchHandler ? batchHandler([message]) : Promise.resolve()));
   }
 
   status(): ConsumerStatus {
@@ -153,11 +157,21 @@ export class KafkaSubscription {
     try {
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: this.settings.fromBeginning });
-      await consumer.run({
-        autoCommit: false,
-        partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently,
-        eachMessage: (payload) => this.track(this.onMessage(consumer, payload)),
-      });
+      const { batchHandler } = this.options;
+      await consumer.run(
+        batchHandler
+          ? {
+              autoCommit: false,
+              eachBatchAutoResolve: false,
+              partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently,
+              eachBatch: (payload) => this.track(this.onBatch(consumer, payload, batchHandler)),
+            }
+          : {
+              autoCommit: false,
+              partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently,
+              eachMessage: (payload) => this.track(this.onMessage(consumer, payload)),
+            },
+      );
       if ((await Promise.race([joined, timedOut])) === 'timeout') {
         throw new UnavailableError('Kafka consumer did not join its group in time', { groupId, joinTimeoutMs: this.settings.joinTimeoutMs });
       }
@@ -253,6 +267,48 @@ export class KafkaSubscription {
     }
   }
 
+  /**
+   * The batch handler gets the fetched messages of one partition at once and one commit follows.
+   * A batch that throws is delivered one message at a time (deliverAlone), each committed and
+   * resolved on its own: a later stop or crash redelivers from the first uncommitted message.
+   */
+  private async onBatch(
+    consumer: KafkaConsumer,
+    { batch, resolveOffset, heartbeat, pause, isRunning, isStale }: EachBatchPayload,
+    batchHandler: (messages: DeliveredMessage[]) => Promise<void>,
+  ): Promise<void> {
+    if (this.stopSignal.signal.aborted) {
+      pause();
+      return;
+    }
+    if (batch.isEmpty()) return;
+    this.seenAlive(consumer);
+    const { topic, partition } = batch;
+    const messages = batch.messages.map((message) => deliveredMessage(topic, partition, message));
+    const keepAlive = setInterval(() => heartbeat().catch(() => undefined), 1000);
+    try {
+      await batchHandler(messages);
+    } catch (error) {
+      this.logger.warn(
+        { topic, partition, offset: batch.firstOffset(), messages: messages.length, error: errorText(error) },
+        'batch handler failed; delivering its messages one at a time',
+      );
+      for (const message of messages) {
+        if (this.stopSignal.signal.aborted || !isRunning() || isStale()) return;
+        if (!(await this.deliverAlone(consumer, message, heartbeat))) return;
+        resolveOffset(message.offset);
+      }
+      return;
+    } finally {
+      clearInterval(keepAlive);
+    }
+    const last = messages[messages.length - 1].offset;
+    // Kafka's committed offset is the next one to read (see onMessage on a replaced consumer).
+    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+    resolveOffset(last);
+    await heartbeat().catch(() => undefined);
+  }
+
   private async onMessage(consumer: KafkaConsumer, { topic, partition, message, heartbeat, pause }: EachMessagePayload): Promise<void> {
     if (this.stopSignal.signal.aborted) {
       // Stopping: leave it uncommitted and stop fetching this partition until the consumer is gone.
@@ -260,19 +316,18 @@ export class KafkaSubscription {
       return;
     }
     this.seenAlive(consumer);
-    const delivered: DeliveredMessage = {
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key?.toString('utf8') ?? '',
-      value: message.value?.toString('utf8') ?? '',
-      headers: headersAsText(message.headers),
-    };
+    await this.deliverAlone(consumer, deliveredMessage(topic, partition, message), heartbeat);
+  }
+
+  /** Retries, dead-letters, commits one message; false when it stays uncommitted (stopping). */
+  private async deliverAlone(consumer: KafkaConsumer, delivered: DeliveredMessage, heartbeat: () => Promise<void>): Promise<boolean> {
+    const { topic, partition } = delivered;
+    const message = { offset: delivered.offset };
     // A handler longer than the session timeout would otherwise get this member evicted mid-message.
     const keepAlive = setInterval(() => heartbeat().catch(() => undefined), 1000);
     let outcome: DeliveryOutcome;
     try {
-      outcome = await deliverWithRetries(delivered, this.options.handler, this.policy, {
+      outcome = await deliverWithRetries(delivered, this.deliverOne, this.policy, {
         signal: this.stopSignal.signal,
         beforeRetry: heartbeat,
         onAttemptFailed: (error, attempt) =>
@@ -282,7 +337,7 @@ export class KafkaSubscription {
       clearInterval(keepAlive);
     }
     // Stopping between attempts: nothing committed, so the group delivers the message again.
-    if (outcome.kind === 'abandoned') return;
+    if (outcome.kind === 'abandoned') return false;
     if (outcome.kind === 'exhausted') {
       const producer = await this.clients.producer();
       await producer.send({
@@ -295,7 +350,19 @@ export class KafkaSubscription {
     // Kafka's committed offset is the next one to read. A consumer replaced meanwhile commits
     // nothing (kafkajs ignores it): the message comes again, and handlers are idempotent.
     await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+    return true;
   }
+}
+
+function deliveredMessage(topic: string, partition: number, message: KafkaMessage): DeliveredMessage {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString('utf8') ?? '',
+    value: message.value?.toString('utf8') ?? '',
+    headers: headersAsText(message.headers),
+  };
 }
 
 function headersAsText(headers: IHeaders | undefined): Record<string, string> {

@@ -8,6 +8,12 @@
  * - at-least-once: an offset is committed only after the handler resolved;
  * - a handler that throws is retried with backoff; after `maxAttempts` failures the message goes to
  *   the dead-letter topic (`<topic>.dlq` unless set) with the error in headers, and is committed.
+ * - a consumer takes either `handler` (one message at a time) or `batchHandler` (the messages of one
+ *   partition that are ready, in order, committed together once it resolved). A batch that throws is
+ *   delivered again one message at a time (each through `batchHandler` with a batch of one), with
+ *   the retries and the dead-letter topic above, committing after each: one poison message never
+ *   holds its neighbours back. After a crash a batch may come again in full or from any message on
+ *   (partial redelivery): batch handlers are idempotent per message.
  * - adapters take a `groupNamespace` (the deployment's TOPIC_PREFIX) prepended to every group id, so
  *   deployments (and parallel test runs) sharing a broker never join each other's groups.
  */
@@ -17,6 +23,11 @@ export interface OutgoingMessage {
   /** UTF-8 JSON text in practice; the bus does not interpret it. */
   value: string;
   headers?: Record<string, string>;
+}
+
+export interface TopicMessages {
+  topic: string;
+  messages: OutgoingMessage[];
 }
 
 export interface DeliveredMessage {
@@ -34,7 +45,10 @@ export interface ConsumerOptions {
   topics: string[];
   /** A group with no committed offset starts at the earliest message (true, default) or only new ones. */
   fromBeginning?: boolean;
-  handler: (message: DeliveredMessage) => Promise<void>;
+  /** One message at a time. Exactly one of `handler` and `batchHandler` is given. */
+  handler?: (message: DeliveredMessage) => Promise<void>;
+  /** Messages of one partition in offset order (never empty); committed once it resolved. */
+  batchHandler?: (messages: DeliveredMessage[]) => Promise<void>;
   /** Attempts before dead-lettering, including the first. Default 5. */
   maxAttempts?: number;
   /** First retry delay; doubles each attempt. Default 100 ms. */
@@ -70,6 +84,8 @@ export interface MessageBus {
   ensureTopics(topics: string[]): Promise<void>;
   /** Resolves once the bus has durably accepted every message. */
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  /** Several topics in one call (the relay's batch): one transaction in-process, one produce request per size chunk on Kafka. */
+  publishAll(batches: TopicMessages[]): Promise<void>;
   /** Resolves once the consumer joined its group and is receiving. */
   subscribe(options: ConsumerOptions): Promise<Consumer>;
   /** The consumers this bus runs in this process, and how they are (readiness, metrics). */

@@ -111,6 +111,18 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Catches up from `after`, then follows live appends, in global order, never skipping a committed event. */
   subscribeToAll(options: SubscribeToAllOptions): Subscription;
+  /**
+   * Optional push: calls `wake` whenever an append may have committed (a hint without data: read by
+   * position afterwards). Returns the removal. Stores without it are polled.
+   */
+  watchAppends?(wake: () => void): () => void;
+  /**
+   * Optional, for stores whose global reads hold back committed events while an older transaction
+   * still runs (PostgreSQL, docs/event-store.md): true when committed events after `after` exist,
+   * readable yet or not. A reader that read all it could and still gets true reads again soon,
+   * since no further wake-up may come for events that were held back when the last one came.
+   */
+  hasEventsAfter?(after: GlobalPosition | undefined): Promise<boolean>;
   /** Resolves when the store answers what the relay needs (EventStoreDB: a read of $all); used by /readyz. */
   ping(): Promise<void>;
   /** This store's kind and instance id (created on first use); see StoreIdentity. */

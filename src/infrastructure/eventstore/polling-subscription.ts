@@ -4,13 +4,19 @@ import type { GlobalPosition, RecordedEvent, SubscribeToAllOptions, Subscription
 export interface PollingSubscriptionSettings {
   /** Reads up to `maxCount` events strictly after `after`, in global order, never skipping a committed one. */
   readPage(after: GlobalPosition | undefined, maxCount: number): Promise<RecordedEvent[]>;
+  /** True when committed events after `after` exist, including those `readPage` still holds back (PostgreSQL's horizon). */
+  hasEventsAfter?(after: GlobalPosition | undefined): Promise<boolean>;
   /** Registers a callback that cuts the wait short (e.g. on NOTIFY); returns its removal. */
   registerWake(wake: () => void): () => void;
   pageSize: number;
-  /** Longest wait between polls once caught up: bounds latency when no wake-up arrives. */
+  /** Longest wait between polls once caught up and nothing is held back: a safety net, wake-ups come first. */
   pollIntervalMs: number;
   logger: Logger;
 }
+
+/** Re-reads of events held back by an older transaction start this soon and back off to the max. */
+const MIN_HELD_BACK_DELAY_MS = 2;
+const MAX_HELD_BACK_DELAY_MS = 200;
 
 /**
  * A subscription to $all built on repeated position-based reads: it catches up page by page, then
@@ -47,6 +53,7 @@ export class PollingSubscription implements Subscription {
 
   private async deliver(): Promise<void> {
     let after = this.options.after;
+    let heldBackDelayMs = MIN_HELD_BACK_DELAY_MS / 2;
     try {
       while (!this.stopping) {
         // Cleared before reading, so a wake-up that arrives during the read triggers another read.
@@ -57,7 +64,16 @@ export class PollingSubscription implements Subscription {
           await this.options.onEvent(event);
           after = event.position;
         }
-        if (page.length < this.settings.pageSize) await this.sleep();
+        if (page.length < this.settings.pageSize) {
+          // Held back behind an older transaction: look again soon, whether or not a NOTIFY comes.
+          if (await this.settings.hasEventsAfter?.(after)) {
+            heldBackDelayMs = Math.min(heldBackDelayMs * 2, MAX_HELD_BACK_DELAY_MS);
+            await this.sleep(heldBackDelayMs);
+          } else {
+            heldBackDelayMs = MIN_HELD_BACK_DELAY_MS / 2;
+            await this.sleep(this.settings.pollIntervalMs);
+          }
+        }
       }
     } catch (caught) {
       const error = caught instanceof Error ? caught : new Error(String(caught));
@@ -66,7 +82,7 @@ export class PollingSubscription implements Subscription {
     }
   }
 
-  private sleep(): Promise<void> {
+  private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.wakeRequested || this.stopping) {
         resolve();
@@ -75,7 +91,7 @@ export class PollingSubscription implements Subscription {
       const timer = setTimeout(() => {
         this.endSleep = undefined;
         resolve();
-      }, this.settings.pollIntervalMs);
+      }, ms);
       this.endSleep = () => {
         clearTimeout(timer);
         resolve();

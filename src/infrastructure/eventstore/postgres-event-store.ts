@@ -8,6 +8,7 @@ import type {
   AppendResult,
   EventStore,
   ExpectedRevision,
+  GlobalPosition,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -31,7 +32,7 @@ import {
 import { PollingSubscription } from './polling-subscription';
 
 export interface PostgresEventStoreOptions {
-  /** Longest a caught-up subscription waits before polling again; NOTIFY usually wakes it sooner. Default 500 ms. */
+  /** Longest a caught-up subscription waits before polling again (a safety net: NOTIFY wakes it). Default 5 s. */
   pollIntervalMs?: number;
   /** Events per read while a subscription catches up. Default 500. */
   pageSize?: number;
@@ -60,9 +61,9 @@ export class PostgresEventStore implements EventStore {
     private readonly logger: Logger,
     options: PostgresEventStoreOptions = {},
   ) {
-    this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.pageSize = options.pageSize ?? 500;
-    this.notifier = new AppendNotifier(knex, logger, this.pollIntervalMs);
+    this.notifier = new AppendNotifier(knex, logger);
   }
 
   /** Creates the `eventstore` schema if missing; safe to run concurrently and repeatedly. */
@@ -167,9 +168,33 @@ export class PostgresEventStore implements EventStore {
     return rowsOf(await this.knex.raw(sql, bindings)).map(toRecordedEvent);
   }
 
+  watchAppends(wake: () => void): () => void {
+    return this.notifier.add(wake);
+  }
+
+  /**
+   * Whether committed events after `after` exist, including those readAll still holds back because
+   * a transaction older than theirs runs. That transaction may append nothing (any writer holds the
+   * horizon back), so no NOTIFY may follow when it ends: a reader that got true right after reading
+   * all it could must look again by itself. Not limited to held-back events on purpose: the
+   * horizon may move between the reader's read and this question, and then the events are
+   * readable, but no less unread.
+   */
+  async hasEventsAfter(after: GlobalPosition | undefined): Promise<boolean> {
+    const conditions: string[] = ['true'];
+    const bindings: string[] = [];
+    if (after) {
+      conditions.push('(transaction_id, global_position) > (?::xid8, ?::bigint)');
+      bindings.push(String(after.commit), String(after.prepare));
+    }
+    const rows = rowsOf(await this.knex.raw(`SELECT EXISTS (SELECT 1 FROM eventstore.events WHERE ${conditions.join(' AND ')}) AS pending`, bindings));
+    return z.array(z.object({ pending: z.boolean() })).parse(rows)[0]?.pending ?? false;
+  }
+
   subscribeToAll(options: SubscribeToAllOptions): Subscription {
     const subscription = new PollingSubscription(options, {
       readPage: (after, maxCount) => this.readAll({ after, maxCount }),
+      hasEventsAfter: (after) => this.hasEventsAfter(after),
       registerWake: (wake) => this.notifier.add(wake),
       pageSize: this.pageSize,
       pollIntervalMs: this.pollIntervalMs,

@@ -22,6 +22,7 @@ export class InstrumentedMessageBus implements MessageBus {
 
   ensureTopics: MessageBus['ensureTopics'] = (topics) => this.inner.ensureTopics(topics);
   publish = (topic: string, messages: OutgoingMessage[]): Promise<void> => this.inner.publish(topic, messages);
+  publishAll: MessageBus['publishAll'] = (batches) => this.inner.publishAll(batches);
   ping: MessageBus['ping'] = () => this.inner.ping();
   consumerStatuses: MessageBus['consumerStatuses'] = () => this.inner.consumerStatuses();
   groupLag: MessageBus['groupLag'] = (groupId, topics) => this.inner.groupLag(groupId, topics);
@@ -41,23 +42,26 @@ export class InstrumentedMessageBus implements MessageBus {
     const group = options.groupId;
     const activity: GroupActivity = this.activity.get(group) ?? { group, handled: 0, failed: 0, lastHandledAt: null, lastError: null, lastErrorAt: null };
     if (!options.ephemeral) this.activity.set(group, activity);
+    const observed = async (count: number, handle: () => Promise<void>): Promise<void> => {
+      const stop = busHandlerDuration.startTimer({ group });
+      try {
+        await handle();
+        stop({ outcome: 'ok' });
+        activity.handled += count;
+        activity.lastHandledAt = new Date().toISOString();
+      } catch (error) {
+        stop({ outcome: 'error' });
+        activity.failed += 1;
+        activity.lastError = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+        activity.lastErrorAt = new Date().toISOString();
+        throw error;
+      }
+    };
+    const { handler, batchHandler } = options;
     return this.inner.subscribe({
       ...options,
-      handler: async (message) => {
-        const stop = busHandlerDuration.startTimer({ group });
-        try {
-          await options.handler(message);
-          stop({ outcome: 'ok' });
-          activity.handled += 1;
-          activity.lastHandledAt = new Date().toISOString();
-        } catch (error) {
-          stop({ outcome: 'error' });
-          activity.failed += 1;
-          activity.lastError = (error instanceof Error ? error.message : String(error)).slice(0, 500);
-          activity.lastErrorAt = new Date().toISOString();
-          throw error;
-        }
-      },
+      handler: handler && ((message) => observed(1, () => handler(message))),
+      batchHandler: batchHandler && ((messages) => observed(messages.length, () => batchHandler(messages))),
     });
   }
 }

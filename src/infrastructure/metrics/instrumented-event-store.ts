@@ -26,7 +26,11 @@ const MAX_OPEN_JOBS = 10_000;
 export class InstrumentedEventStore implements EventStore {
   private readonly openJobs = new Map<string, number>();
 
-  constructor(private readonly inner: EventStore) {}
+  constructor(private readonly inner: EventStore) {
+    // Optional capabilities stay optional: present here exactly when the adapter has them.
+    if (inner.watchAppends) this.watchAppends = (wake) => inner.watchAppends?.(wake) ?? (() => undefined);
+    if (inner.hasEventsAfter) this.hasEventsAfter = (after) => inner.hasEventsAfter?.(after) ?? Promise.resolve(false);
+  }
 
   async append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
     const category = streamCategory(streamId);
@@ -49,6 +53,8 @@ export class InstrumentedEventStore implements EventStore {
   readAll: EventStore['readAll'] = (options) => this.inner.readAll(options);
   subscribeToAll: EventStore['subscribeToAll'] = (options) => this.inner.subscribeToAll(options);
   ping: EventStore['ping'] = () => this.inner.ping();
+  readonly watchAppends?: EventStore['watchAppends'];
+  readonly hasEventsAfter?: EventStore['hasEventsAfter'];
   identity: EventStore['identity'] = () => this.inner.identity();
   close: EventStore['close'] = () => this.inner.close();
 

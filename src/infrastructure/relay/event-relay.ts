@@ -1,24 +1,46 @@
 import type { Logger } from 'pino';
 import { encodeEnvelope, topicForStream } from '../bus/event-envelope';
 import type { MessageBus, OutgoingMessage } from '../bus/message-bus';
-import type { EventStore, StoreIdentity } from '../eventstore/event-store';
+import type { EventStore, GlobalPosition, StoreIdentity } from '../eventstore/event-store';
 import { CheckpointStoreMismatchError, type RelayCheckpoints } from './relay-checkpoints';
 
 export interface EventRelayOptions {
   name?: string;
   topicPrefix: string;
+  /** Events read, published (one bus call) and checkpointed (one write) at a time. Default 500. */
   batchSize?: number;
+  /**
+   * Longest idle wait before reading again. With a store that pushes (watchAppends) it is only a
+   * safety net, default 10 s; a store without push is polled this often, default 25 ms.
+   */
   idlePollMs?: number;
 }
 
+const PUSHED_SAFETY_POLL_MS = 10_000;
+const UNPUSHED_POLL_MS = 25;
+/** Re-reads of events held back by an older transaction start this soon and back off to the max. */
+const MIN_HELD_BACK_DELAY_MS = 2;
+const MAX_HELD_BACK_DELAY_MS = 200;
+
 /**
- * Event store -> bus, in global order, at-least-once: a batch is published, then the checkpoint is
- * saved. A crash between the two republishes that batch on restart; consumers are idempotent.
+ * Event store -> bus, in global order, at-least-once: a batch is published (one bus call for all
+ * its topics), then the checkpoint is saved (one write). A crash between the two republishes that
+ * batch on restart; consumers are idempotent.
+ *
+ * Push, not poll: the store's append notification (PostgreSQL LISTEN/NOTIFY) wakes the relay; it
+ * re-reads by position, so a wake-up is only a hint. When PostgreSQL holds committed events back
+ * behind an older, still running transaction (the position-gap rule, docs/event-store.md), no
+ * notification may follow, so the relay looks again after a short, growing delay until they show.
  */
 export class EventRelay {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Set by a wake-up that came while the relay was busy, so it reads again instead of sleeping. */
+  private wakeRequested = false;
+  /** The checkpoint as this relay last loaded or saved it. */
+  private position: GlobalPosition | undefined;
+  private unwatch: (() => void) | undefined;
   private readonly knownTopics = new Set<string>();
   private readonly name: string;
   private storeIdentity: StoreIdentity | undefined;
@@ -36,20 +58,32 @@ export class EventRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.unwatch = this.store.watchAppends?.(() => this.requestWake());
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.unwatch?.();
+    this.unwatch = undefined;
+    this.requestWake();
     await this.loop;
+  }
+
+  private requestWake(): void {
+    this.wakeRequested = true;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 
   /** Publishes everything appended so far; returns how many events it relayed. Used by `start` and tests. */
   async relayPending(): Promise<number> {
     this.storeIdentity ??= await this.store.identity();
     const store = this.storeIdentity;
+    // Loaded on every pass (one small read), so a checkpoint reset by an operator takes effect.
     let after = await this.checkpoints.load(this.name, store);
+    this.position = after;
     let total = 0;
     for (;;) {
       const events = await this.store.readAll({ after, maxCount: this.options.batchSize ?? 500 });
@@ -70,25 +104,39 @@ export class EventRelay {
         await this.bus.ensureTopics(newTopics);
         newTopics.forEach((t) => this.knownTopics.add(t));
       }
-      for (const [topic, messages] of byTopic) await this.bus.publish(topic, messages);
+      await this.bus.publishAll([...byTopic].map(([topic, messages]) => ({ topic, messages })));
       after = events[events.length - 1].position;
       await this.checkpoints.save(this.name, after, store);
+      this.position = after;
       total += events.length;
     }
   }
 
   private async run(): Promise<void> {
     let failures = 0;
+    let heldBackDelayMs = MIN_HELD_BACK_DELAY_MS / 2;
+    const idlePollMs = this.options.idlePollMs ?? (this.unwatch ? PUSHED_SAFETY_POLL_MS : UNPUSHED_POLL_MS);
     while (this.running) {
       try {
-        const relayed = await this.relayPending();
+        // Cleared before reading: a wake-up during the read makes the relay read again.
+        this.wakeRequested = false;
+        await this.relayPending();
         failures = 0;
-        if (relayed === 0) await this.sleep(this.options.idlePollMs ?? 25);
+        if (this.wakeRequested) continue;
+        if (await this.store.hasEventsAfter?.(this.position)) {
+          heldBackDelayMs = Math.min(heldBackDelayMs * 2, MAX_HELD_BACK_DELAY_MS);
+          await this.sleep(heldBackDelayMs);
+        } else {
+          heldBackDelayMs = MIN_HELD_BACK_DELAY_MS / 2;
+          await this.sleep(idlePollMs);
+        }
       } catch (error) {
         if (error instanceof CheckpointStoreMismatchError) {
           // Retrying cannot help: publishing from a foreign position would skip or repeat history.
           this.logger.fatal({ err: error }, 'relay stopped: its checkpoint belongs to another event store');
           this.running = false;
+          this.unwatch?.();
+          this.unwatch = undefined;
           return;
         }
         failures++;
@@ -100,6 +148,10 @@ export class EventRelay {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      if (this.wakeRequested || !this.running) {
+        resolve();
+        return;
+      }
       const timer = setTimeout(resolve, ms);
       this.wake = () => {
         clearTimeout(timer);

@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
+import { z } from 'zod';
 import type { Logger } from 'pino';
 import { busHealthOf } from '../../infrastructure/bus/bus-health';
-import type { Consumer, MessageBus } from '../../infrastructure/bus/message-bus';
+import type { Consumer, DeliveredMessage, MessageBus } from '../../infrastructure/bus/message-bus';
 import { streamCategory } from '../../infrastructure/eventstore/event-store';
 import { decodeEnvelope, topicForCategory } from '../../infrastructure/bus/event-envelope';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine } from '../projection-quarantine';
-import { applyOnce, claimRevision, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
+import { claimRevision, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
+import { announceApplied, projectionAppliedSignalOf } from './projection-applied-signal';
 
 export const projectionGroupId = (projection: PostgresProjection): string => `projection.${projection.name}`;
 
@@ -14,7 +16,17 @@ export async function migrateProjections(db: Knex, projections: PostgresProjecti
   for (const projection of projections) await projection.createTables(db);
 }
 
-/** Live path: consumes the projection's topics and applies each event in its own transaction. */
+/**
+ * Live path: consumes the projection's topics a batch at a time (the ready messages of one
+ * partition) and applies the batch in one transaction, with the streams' revision checkpoints and
+ * the announcement of what it applied (projection-applied-signal.ts) inside it. A redelivered batch,
+ * in full or from any message on, changes nothing: each stream's applied revision is read under
+ * lock first and events at or below it are skipped.
+ *
+ * A batch that fails is not retried as a whole: the bus hands its messages over one at a time
+ * (MessageBus, batchHandler), and a single event that can never be applied is quarantined and
+ * passed, exactly as before batching.
+ */
 export async function startProjection(
   db: Knex,
   bus: MessageBus,
@@ -27,25 +39,24 @@ export async function startProjection(
     groupId: projectionGroupId(projection),
     topics,
     fromBeginning: true,
-    handler: async (message) => {
-      if (!projection.categories.includes(streamCategory(message.key))) return;
-      const type = message.headers['event-type'];
-      const revision = message.headers['event-revision'];
-      if (type !== undefined && revision !== undefined && /^\d+$/.test(revision) && !projection.handles.includes(type)) {
-        // Not an event this projection handles (e.g. a multi-MiB telemetry batch): advance the
-        // stream's revision without parsing the payload.
-        await db.transaction((trx) => claimRevision(projection, message.key, BigInt(revision), trx));
+    batchHandler: async (messages) => {
+      const relevant = messages.filter((message) => projection.categories.includes(streamCategory(message.key)));
+      if (relevant.length === 0) return;
+      if (relevant.length > 1) {
+        await db.transaction((trx) => applyBatch(projection, relevant, trx));
         return;
       }
-      const event = decodeEnvelope(message.value);
+      const [message] = relevant;
       try {
-        await db.transaction((trx) => applyOnce(projection, event, trx));
+        await db.transaction((trx) => applyBatch(projection, relevant, trx));
       } catch (error) {
         if (!isUnapplicableEventError(error)) throw error; // transient: the bus retries
         // The event can never be applied: set it aside, mark its revision seen, go on.
+        const event = decodeEnvelope(message.value);
         await db.transaction(async (trx) => {
           if (await claimRevision(projection, event.streamId, event.revision, trx)) {
             await recordQuarantine(trx, quarantineEntry(projection.name, event, error), options.logger);
+            await announceApplied(trx, projection.name, new Map([[event.streamId, event.revision]]));
           }
         });
       }
@@ -53,12 +64,73 @@ export async function startProjection(
   });
 }
 
+/** The revision a message carries in its headers, when its type is one the projection does not handle. */
+function passThroughRevision(projection: PostgresProjection, message: DeliveredMessage): bigint | undefined {
+  const type = message.headers['event-type'];
+  const revision = message.headers['event-revision'];
+  if (type === undefined || revision === undefined || !/^\d+$/.test(revision) || projection.handles.includes(type)) return undefined;
+  return BigInt(revision);
+}
+
+/**
+ * Applies the messages (in partition order) in the caller's transaction: the streams' rows in
+ * projection_revisions are created if missing and locked (sorted, so two appliers cannot
+ * deadlock), events at or below a stream's revision are skipped, the rest applied, and the new
+ * revisions written in one statement and announced. Events of types the projection does not handle
+ * (e.g. multi-MiB telemetry batches) only move the revision: their payload is never parsed.
+ */
+export async function applyBatch(projection: PostgresProjection, messages: DeliveredMessage[], trx: Knex.Transaction): Promise<number> {
+  const streams = [...new Set(messages.map((message) => message.key))].sort();
+  await trx.raw(
+    `INSERT INTO ${PROJECTION_REVISIONS_TABLE} (projection, stream_id, revision)
+     SELECT ?, stream_id, -1 FROM unnest(?::text[]) AS s(stream_id) ON CONFLICT (projection, stream_id) DO NOTHING`,
+    [projection.name, streams],
+  );
+  const locked = await trx.raw<{ rows: unknown[] }>(
+    `SELECT stream_id, revision::text AS revision FROM ${PROJECTION_REVISIONS_TABLE}
+     WHERE projection = ? AND stream_id = ANY(?::text[]) ORDER BY stream_id FOR UPDATE`,
+    [projection.name, streams],
+  );
+  const applied = new Map(locked.rows.map((row) => revisionRow.parse(row)).map((row) => [row.stream_id, row.revision]));
+  const advanced = new Map<string, bigint>();
+  let count = 0;
+  for (const message of messages) {
+    const current = applied.get(message.key) ?? -1n;
+    const passing = passThroughRevision(projection, message);
+    if (passing !== undefined) {
+      if (passing <= current) continue;
+      applied.set(message.key, passing);
+      advanced.set(message.key, passing);
+      continue;
+    }
+    const event = decodeEnvelope(message.value);
+    if (event.revision <= current) continue;
+    if (projection.handles.includes(event.type)) await projection.apply(event, trx);
+    applied.set(event.streamId, event.revision);
+    advanced.set(event.streamId, event.revision);
+    count++;
+  }
+  if (advanced.size > 0) {
+    await trx.raw(
+      `UPDATE ${PROJECTION_REVISIONS_TABLE} AS r SET revision = a.revision::bigint
+       FROM jsonb_to_recordset(?::jsonb) AS a(stream_id text, revision text)
+       WHERE r.projection = ? AND r.stream_id = a.stream_id`,
+      [JSON.stringify([...advanced].map(([stream_id, revision]) => ({ stream_id, revision: revision.toString() }))), projection.name],
+    );
+    await announceApplied(trx, projection.name, advanced);
+  }
+  return count;
+}
+
+const revisionRow = z.object({ stream_id: z.string(), revision: z.string().transform((text) => BigInt(text)) });
+
 export const DEFAULT_PROJECTION_WAIT_MS = 5_000;
 
 /**
- * Read-your-writes for the API: waits until the projection applied the stream up to `revision`.
- * Resolves false on timeout, or at once when `bus` is known to be down (the projection cannot
- * move then): the caller answers from the command's own outcome, never from a missing row.
+ * Read-your-writes for the API: waits until the projection applied the stream up to `revision`,
+ * woken by the projection's announcement (NOTIFY projection_applied, from any process), not by
+ * polling. Resolves false on timeout, or at once when `bus` is known to be down (the projection
+ * cannot move then): the caller answers from the command's own outcome, never from a missing row.
  */
 export async function waitForProjection(
   db: Knex,
@@ -67,14 +139,6 @@ export async function waitForProjection(
   revision: bigint,
   options: { timeoutMs?: number; bus?: MessageBus } = {},
 ): Promise<boolean> {
-  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_PROJECTION_WAIT_MS);
   const health = options.bus ? busHealthOf(options.bus) : undefined;
-  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
-    const row = await db(PROJECTION_REVISIONS_TABLE)
-      .where({ projection: projectionName, stream_id: streamId })
-      .first<{ revision: string } | undefined>();
-    if (row && BigInt(row.revision) >= revision) return true;
-    if (Date.now() >= deadline || health?.knownDown()) return false;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
+  return projectionAppliedSignalOf(db).waitFor(projectionName, streamId, revision, options.timeoutMs ?? DEFAULT_PROJECTION_WAIT_MS, health);
 }

@@ -37,7 +37,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** A handler that records what it received. */
-function recorder(): { received: DeliveredMessage[]; handler: ConsumerOptions['handler']; values(): string[] } {
+function recorder(): { received: DeliveredMessage[]; handler: (message: DeliveredMessage) => Promise<void>; values(): string[] } {
   const received: DeliveredMessage[] = [];
   return {
     received,
@@ -332,6 +332,113 @@ export function messageBusContract(name: string, createBus: () => Promise<BusUnd
       await waitFor(() => seen.received.length >= 2, 'a message from each topic');
       await sleep(SETTLE_MS);
       expect(seen.received.map((m) => `${m.topic}:${m.value}`).sort()).toEqual([`${first}:kept`, `${second}:second`]);
+    });
+
+    describe('batch consumers', () => {
+      /** Records every batch the handler resolved for (a batch that throws is not recorded). */
+      function batchRecorder(fails: (messages: DeliveredMessage[]) => boolean = () => false) {
+        const batches: DeliveredMessage[][] = [];
+        const calls: string[][] = [];
+        return {
+          batches,
+          calls,
+          handled: () => batches.flat(),
+          batchHandler: async (messages: DeliveredMessage[]): Promise<void> => {
+            calls.push(messages.map((m) => m.value));
+            if (fails(messages)) throw new Error('this batch cannot be handled');
+            batches.push(messages);
+          },
+        };
+      }
+      const offsetsOf = (messages: DeliveredMessage[]): bigint[] => messages.map((m) => BigInt(m.offset));
+
+      it('hands over the ready messages of a partition together, in order, and commits them', async () => {
+        const events = topic('batched');
+        await bus.ensureTopics([events]);
+        const values = Array.from({ length: 30 }, (_, i) => `m${i}`);
+        await bus.publish(events, values.map((value) => ({ key: 'stream-1', value })));
+        const seen = batchRecorder();
+        const consumer = await subscribe({ groupId: group('g'), topics: [events], batchHandler: seen.batchHandler });
+
+        await waitFor(() => seen.handled().length === values.length, 'every message');
+        expect(seen.handled().map((m) => m.value)).toEqual(values);
+        expect(Math.max(...seen.batches.map((batch) => batch.length))).toBeGreaterThan(1);
+        for (const batch of seen.batches) {
+          expect(batch.length).toBeGreaterThan(0);
+          expect(new Set(batch.map((m) => `${m.topic}/${m.partition}`)).size).toBe(1);
+          const offsets = offsetsOf(batch);
+          offsets.forEach((offset, i) => i > 0 && expect(offset).toBe(offsets[i - 1] + 1n));
+        }
+        await consumer.stop();
+
+        // Committed: the group resumes after the last batch and gets only what is new.
+        const again = batchRecorder();
+        await subscribe({ groupId: group('g'), topics: [events], batchHandler: again.batchHandler });
+        await bus.publish(events, [{ key: 'stream-1', value: 'new' }]);
+        await waitFor(() => again.handled().length >= 1, 'the new message');
+        await sleep(SETTLE_MS);
+        expect(again.handled().map((m) => m.value)).toEqual(['new']);
+      });
+
+      it('publishes several topics in one call', async () => {
+        const [left, right] = [topic('left'), topic('right')];
+        await bus.ensureTopics([left, right]);
+        await bus.publishAll([
+          { topic: left, messages: [{ key: 'a', value: 'l1' }, { key: 'a', value: 'l2' }] },
+          { topic: right, messages: [{ key: 'b', value: 'r1' }] },
+          { topic: right, messages: [] },
+        ]);
+        const seen = recorder();
+        await subscribe({ groupId: group('g'), topics: [left, right], handler: seen.handler });
+        await waitFor(() => seen.received.length === 3, 'the three messages');
+        expect(seen.received.map((m) => `${m.topic}:${m.value}`).sort()).toEqual([`${left}:l1`, `${left}:l2`, `${right}:r1`]);
+      });
+
+      it('delivers a failed batch one message at a time: the poison one is dead-lettered, every other handled once', async () => {
+        const jobs = topic('batch-jobs');
+        await bus.ensureTopics([jobs]);
+        const values = ['a', 'b', 'c', 'poison', 'd', 'e'];
+        await bus.publish(jobs, values.map((value) => ({ key: 'job', value })));
+        const seen = batchRecorder((messages) => messages.some((m) => m.value === 'poison'));
+        await subscribe({ groupId: group('workers'), topics: [jobs], maxAttempts: 2, retryBackoffMs: 10, batchHandler: seen.batchHandler });
+        const deadLetters = recorder();
+        await subscribe({ groupId: group('dlq-reader'), topics: [defaultDeadLetterTopic(jobs)], handler: deadLetters.handler });
+
+        await waitFor(() => seen.handled().length === 5 && deadLetters.received.length === 1, 'the healthy messages and the dead letter');
+        await sleep(SETTLE_MS);
+        expect(seen.handled().map((m) => m.value)).toEqual(['a', 'b', 'c', 'd', 'e']);
+        expect(deadLetters.values()).toEqual(['poison']);
+        // The poison message alone was tried maxAttempts times after its batch failed.
+        expect(seen.calls.filter((call) => call.length === 1 && call[0] === 'poison')).toHaveLength(2);
+      });
+
+      it('redelivers from the first uncommitted message when a consumer stops inside a failed batch (partial redelivery)', async () => {
+        const events = topic('partial');
+        await bus.ensureTopics([events]);
+        const values = Array.from({ length: 10 }, (_, i) => `m${i}`);
+        await bus.publish(events, values.map((value) => ({ key: 'stream-1', value })));
+        // m6 fails for the first member every time: its batch is split and m0..m5 are committed one by one.
+        const first = batchRecorder((messages) => messages.some((m) => m.value === 'm6'));
+        const consumer = await subscribe({ groupId: group('g'), topics: [events], maxAttempts: 1_000, retryBackoffMs: 50, batchHandler: first.batchHandler });
+        await waitFor(() => first.calls.filter((call) => call.length === 1 && call[0] === 'm6').length >= 2, 'm6 retried alone');
+        await consumer.stop();
+        expect(first.handled().map((m) => m.value)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+
+        const second = batchRecorder();
+        await subscribe({ groupId: group('g'), topics: [events], batchHandler: second.batchHandler });
+        await waitFor(() => second.handled().length >= 4, 'the rest');
+        await sleep(SETTLE_MS);
+        // Nothing lost, nothing committed handed out again: the second member starts at m6.
+        expect(second.handled().map((m) => m.value)).toEqual(['m6', 'm7', 'm8', 'm9']);
+      });
+
+      it('refuses a consumer with both or neither of handler and batchHandler', async () => {
+        const events = topic('either');
+        await bus.ensureTopics([events]);
+        const handler = async (): Promise<void> => undefined;
+        await expect(subscribe({ groupId: group('both'), topics: [events], handler, batchHandler: handler })).rejects.toThrow(/exactly one/);
+        await expect(subscribe({ groupId: group('neither'), topics: [events] })).rejects.toThrow(/exactly one/);
+      });
     });
   });
 }
