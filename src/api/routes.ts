@@ -1,8 +1,8 @@
 import type { Services } from '../infrastructure/container';
 import { arenaRoutes } from './arena/arena-routes';
 import { identityRoutes } from './identity/identity-routes';
-import { lapxcelRoutes } from './lapxcel/lapxcel-routes';
-import { trainingRoutes } from './lapxcel/training-routes';
+import { lapxcelRoutes } from './racing/racing-routes';
+import { trainingRoutes } from './training/training-routes';
 import type { AnyRouteDefinition, RateLimitCategory } from './shared/route';
 
 /** Every route of both contracts. Features add their route lists here. */

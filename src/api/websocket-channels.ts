@@ -1,7 +1,7 @@
 import type { Services } from '../infrastructure/container';
 import { arenaWebSocketChannel } from './arena/arena-websocket';
-import { telemetryWebSocketChannel } from './lapxcel/telemetry-websocket';
-import { trainingWebSocketChannel } from './lapxcel/training-websocket';
+import { telemetryWebSocketChannel } from './racing/telemetry-websocket';
+import { trainingWebSocketChannel } from './training/training-websocket';
 import type { LiveEvents } from './shared/websocket/live-events';
 import type { AnyWebSocketChannel } from './shared/websocket/websocket-channel';
 import type { WebSocketGateway } from './shared/websocket/websocket-gateway';

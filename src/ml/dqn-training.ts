@@ -1,7 +1,7 @@
 /** The DQN training loop: ε-greedy collection, replayed minibatches, periodic target updates. */
-import { explorationRate, type DqnHyperparameters } from '../../domain/training/hyperparameters';
-import { createSeededRandom, deriveSeed } from '../../domain/training/seeded-random';
-import type { DiscreteEnvironment } from '../../domain/training/training-environment';
+import { explorationRate, type DqnHyperparameters } from '../domain/training/hyperparameters';
+import { createSeededRandom, deriveSeed } from '../domain/training/seeded-random';
+import type { DiscreteEnvironment } from '../domain/training/training-environment';
 import { DqnAgent } from './dqn';
 import { allocateBatch, ReplayBuffer } from './replay-buffer';
 import { pauseForEvents, ProgressTracker, type TrainingHooks, type TrainingStatus } from './training-progress';

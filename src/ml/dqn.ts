@@ -4,7 +4,7 @@
  * curbs the overestimation of plain max-Q targets. Huber loss and gradient-norm clipping as in
  * Stable-Baselines3.
  */
-import { randomInteger, type RandomSource } from '../../domain/training/seeded-random';
+import { randomInteger, type RandomSource } from '../domain/training/seeded-random';
 import { Adam, clipGradientNorm } from './adam';
 import { Mlp } from './mlp';
 import type { TransitionBatch } from './replay-buffer';

@@ -2,8 +2,8 @@
  * Mean episode return of a fixed policy, and of a uniformly random one as the baseline a trained
  * policy has to beat. Evaluation episodes use their own seeds, never those seen in training.
  */
-import { createSeededRandom, deriveSeed, randomInteger, uniformBetween } from '../../domain/training/seeded-random';
-import type { StepResult, TrainingEnvironment } from '../../domain/training/training-environment';
+import { createSeededRandom, deriveSeed, randomInteger, uniformBetween } from '../domain/training/seeded-random';
+import type { StepResult, TrainingEnvironment } from '../domain/training/training-environment';
 
 export type PolicyFunction =
   | { kind: 'continuous'; act(observation: Float64Array): Float64Array }

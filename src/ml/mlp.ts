@@ -3,7 +3,7 @@
  * forward and backward passes. All parameters live in one flat vector so optimisers, target
  * network updates and serialisation treat a network as one array.
  */
-import type { RandomSource } from '../../domain/training/seeded-random';
+import type { RandomSource } from '../domain/training/seeded-random';
 import { denseForward, denseInputGradient, denseParameterGradient } from './dense-kernels';
 
 export interface BackwardOptions {

@@ -10,7 +10,7 @@ import {
   END_RECORD_BYTES,
   LOCAL_FILE_HEADER,
   LOCAL_HEADER_BYTES,
-} from '../submissions/zip-format';
+} from '../infrastructure/submissions/zip-format';
 import { policyAgentFiles } from './policy-agent';
 
 /** A fixed timestamp (1980-01-01 00:00, the DOS epoch): the same artefact gives the same bytes. */

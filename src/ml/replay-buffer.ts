@@ -2,7 +2,7 @@
  * A fixed-capacity ring buffer of transitions for off-policy learners (SAC, DQN). Stored as
  * Float32Array to halve the memory of large buffers; sampled minibatches come out as Float64Array.
  */
-import { randomInteger, type RandomSource } from '../../domain/training/seeded-random';
+import { randomInteger, type RandomSource } from '../domain/training/seeded-random';
 
 export interface TransitionBatch {
   size: number;

@@ -3,10 +3,10 @@
  * with the job's algorithm, evaluate the deterministic policy. No files, no stdout: the trainer
  * process (and tests, in-process) decide where progress and the artefact go.
  */
-import { resolveTrainingJob } from '../../domain/training/catalog';
-import type { TrainerJobSpec } from '../../domain/training/trainer-protocol';
-import { createTrainingEnvironment } from '../../domain/training/training-environments';
-import { ValidationError } from '../../domain/shared/errors';
+import { resolveTrainingJob } from '../domain/training/catalog';
+import type { TrainerJobSpec } from '../domain/training/trainer-protocol';
+import { createTrainingEnvironment } from '../domain/training/training-environments';
+import { ValidationError } from '../domain/shared/errors';
 import { trainDqn } from './dqn-training';
 import { evaluatePolicy } from './evaluation';
 import { describeNetwork, loadPolicy, type PolicyArtifact } from './policy-artifact';

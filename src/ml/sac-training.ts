@@ -1,7 +1,7 @@
 /** The SAC training loop: collect with the stochastic policy, learn from replayed minibatches. */
-import type { SacHyperparameters } from '../../domain/training/hyperparameters';
-import { createSeededRandom, deriveSeed, uniformBetween } from '../../domain/training/seeded-random';
-import type { ContinuousEnvironment } from '../../domain/training/training-environment';
+import type { SacHyperparameters } from '../domain/training/hyperparameters';
+import { createSeededRandom, deriveSeed, uniformBetween } from '../domain/training/seeded-random';
+import type { ContinuousEnvironment } from '../domain/training/training-environment';
 import { allocateBatch, ReplayBuffer } from './replay-buffer';
 import { SacAgent } from './sac';
 import { pauseForEvents, ProgressTracker, type TrainingHooks, type TrainingStatus } from './training-progress';

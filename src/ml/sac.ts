@@ -3,7 +3,7 @@
  * Stable-Baselines3: twin Q networks with polyak-averaged targets, a tanh-squashed Gaussian actor,
  * and log α learned towards a target entropy of −(action dimensions).
  */
-import type { RandomSource } from '../../domain/training/seeded-random';
+import type { RandomSource } from '../domain/training/seeded-random';
 import { Adam } from './adam';
 import { Mlp } from './mlp';
 import type { TransitionBatch } from './replay-buffer';

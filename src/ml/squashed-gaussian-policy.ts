@@ -3,7 +3,7 @@
  * deviation of a Gaussian whose samples pass through tanh, so actions land in (-1, 1). Sampling
  * is reparameterised (u = μ + σ·ε) so the actor loss can be differentiated through the action.
  */
-import { type RandomSource, standardNormal } from '../../domain/training/seeded-random';
+import { type RandomSource, standardNormal } from '../domain/training/seeded-random';
 import type { Mlp } from './mlp';
 
 /** Bounds of log σ; the raw output is mapped into them with tanh, which keeps gradients smooth. */
