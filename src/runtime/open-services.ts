@@ -11,7 +11,7 @@ import { InProcessMessageBus } from '../infrastructure/bus/in-process-bus';
 import { KafkaMessageBus } from '../infrastructure/bus/kafka-bus';
 import type { MessageBus } from '../infrastructure/bus/message-bus';
 import type { Config } from '../infrastructure/config/config';
-import type { Services } from '../infrastructure/container';
+import type { ApiServices } from '../api/shared/api-services';
 import { acquireDataDirLock } from '../infrastructure/database/data-dir-lock';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../infrastructure/database/embedded-postgres';
 import { createKnex } from '../infrastructure/database/knex';
@@ -25,7 +25,7 @@ import { resolveJwtSecret } from '../infrastructure/security/jwt-secret';
 import { ScryptPasswordHasher } from '../infrastructure/security/password-hasher';
 
 export interface OpenedServices {
-  services: Services;
+  services: ApiServices;
   /** Closes everything opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -131,7 +131,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
       refreshTokenTtlSec: config.REFRESH_TOKEN_TTL_SEC,
       arenaTokenTtlSec: config.ARENA_TOKEN_TTL_SEC,
     });
-    const services: Services = {
+    const services: ApiServices = {
       config,
       logger,
       db,

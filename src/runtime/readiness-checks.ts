@@ -2,11 +2,11 @@ import { z } from 'zod';
 import type { ReadinessCheck } from '../api/shared/health';
 import { isAnalyticsServedHere } from '../infrastructure/analytics/analytics-not-served';
 import { isConsumerLive } from '../infrastructure/bus/consumer-status';
-import type { Services } from '../infrastructure/container';
-import { allClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-catalog';
+import type { Services } from '../infrastructure/services';
+import { allClickHouseProjections } from './app-container';
 import { clickHouseProjectionGroupId } from '../projections/clickhouse/clickhouse-projection-runner';
 import { topicForCategory } from '../projections/event-envelope';
-import { allPostgresProjections } from '../projections/postgres/projection-catalog';
+import { allPostgresProjections } from './app-container';
 import { projectionGroupId } from '../projections/postgres/projection-runner';
 
 /** An in-process bus member renews its membership every second and loses it after 10 s. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../commands/command-context';
 import type { Consumer } from '../infrastructure/bus/message-bus';
-import type { Services } from '../infrastructure/container';
+import type { Services } from '../infrastructure/services';
 import type { RecordedEvent } from '../infrastructure/eventstore/event-store';
 import { decodeEnvelope, topicForCategory } from '../projections/event-envelope';
 

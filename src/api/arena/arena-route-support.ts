@@ -1,5 +1,5 @@
 import type { CommandContext } from '../../commands/command-context';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import type { PostgresProjection } from '../../projections/postgres/postgres-projection';
 import { waitForProjection } from '../../projections/postgres/projection-runner';
 import type { RouteContext } from '../shared/route';

@@ -1,5 +1,5 @@
 import { UnprocessableError, NotFoundError } from '../../domain/shared/errors';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import { sessionLap, userLaps } from '../../projections/clickhouse/racing/telemetry-analytics-queries';
 import { leaderboardEntries } from '../../projections/postgres/racing/leaderboard-queries';
 import { requireOwnedTelemetrySession, sessionCounts } from '../../projections/postgres/racing/telemetry-session-queries';

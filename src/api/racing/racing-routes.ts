@@ -1,10 +1,10 @@
 import { TelemetrySessionRepository } from '../../commands/racing/telemetry-session-repository';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import { analyticsRoutes } from './analytics-routes';
 import { telemetryRoutes } from './telemetry-routes';
 
-/** The Telemetry and Analytics routes of the LapXcel contract. */
-export function lapxcelRoutes(services: Services) {
+/** The racing context's routes: LapXcel's Telemetry and Analytics. */
+export function racingRoutes(services: Services) {
   const sessions = new TelemetrySessionRepository(services.store);
   return [...telemetryRoutes(services, sessions), ...analyticsRoutes(services)];
 }

@@ -3,7 +3,7 @@ import { completeSession, createSession, recordTelemetryBatch } from '../../comm
 import type { TelemetrySessionRepository } from '../../commands/racing/telemetry-session-repository';
 import { sessionStreamId, type SessionCreated } from '../../domain/racing/telemetry-session';
 import { NotFoundError, ValidationError } from '../../domain/shared/errors';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import { waitForProjection } from '../../projections/postgres/projection-runner';
 import {
   findTelemetrySession,

@@ -10,7 +10,7 @@ import { ValidationError } from '../../domain/shared/errors';
 import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { requireOwnedTelemetrySession } from '../../projections/postgres/racing/telemetry-session-queries';
 import { defineWebSocketChannel, type WebSocketConnection } from '../shared/websocket/websocket-channel';
-import type { WebSocketDeps } from '../websocket-channels';
+import type { WebSocketDeps } from '../shared/websocket/websocket-deps';
 
 export const TELEMETRY_WS_PATH = '/ws/telemetry';
 /** Sessions one socket may follow at once: a dashboard follows a few, not the whole garage. */

@@ -6,8 +6,8 @@ import { submissionStreamId } from '../../domain/arena/submission';
 import { ForbiddenError, NotFoundError } from '../../domain/shared/errors';
 import { trainingJobStreamId } from '../../domain/training/training-job';
 import { arenaStorage } from '../../infrastructure/artifacts/arena-storage';
-import type { Services } from '../../infrastructure/container';
-import { allPostgresProjections } from '../../projections/postgres/projection-catalog';
+import type { Services } from '../../infrastructure/services';
+import { submissionsProjection } from '../../projections/postgres/arena/submissions-projection';
 import { waitForProjection } from '../../projections/postgres/projection-runner';
 import { trainingJobsProjection } from '../../projections/postgres/training/training-jobs-projection';
 import { findTrainingJob, listTrainingJobs, listTrainingMetrics, type TrainingJobRow } from '../../projections/postgres/training/training-queries';
@@ -254,9 +254,9 @@ export function trainingRoutes(deps: TrainingRouteDeps) {
           { artifacts, dailyQuota: deps.config.ARENA_SUBMISSIONS_PER_DAY },
           { jobId: ctx.params.job_id, agentId: ctx.body.agent_id, userId: ctx.user.id },
         );
-        // Read-your-writes on the arena's own submission read model (whichever projection reads submission streams).
-        const submissions = allPostgresProjections.find((projection) => projection.categories.includes('submission'));
-        if (submissions && outcome.revision !== null) {
+        // Read-your-writes on the arena's own submission read model.
+        const submissions = submissionsProjection;
+        if (outcome.revision !== null) {
           await waitForProjection(deps.db, submissions.name, submissionStreamId(outcome.submissionId), outcome.revision, { bus: deps.bus });
         }
         const received = outcome.events.find((event) => event.type === 'SubmissionReceived');

@@ -23,7 +23,7 @@ import {
 import { ConflictError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../../domain/shared/errors';
 import type { TrainingJob } from '../../domain/training/training-job';
 import { arenaStorage } from '../../infrastructure/artifacts/arena-storage';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import { pendingRemoteTrainingJobs } from '../../projections/postgres/training/training-queries';
 import { defineRoute, type RouteContext } from '../shared/route';
 import {

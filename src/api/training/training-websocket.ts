@@ -5,7 +5,7 @@ import type { RecordedEvent } from '../../infrastructure/eventstore/event-store'
 import { waitForProjection } from '../../projections/postgres/projection-runner';
 import { trainingProjections } from '../../projections/postgres/training/training-projections';
 import { defineWebSocketChannel, type ServerMessage, type WebSocketConnection } from '../shared/websocket/websocket-channel';
-import type { WebSocketDeps } from '../websocket-channels';
+import type { WebSocketDeps } from '../shared/websocket/websocket-deps';
 import { requireOwnTrainingJob } from './training-routes';
 
 export const TRAINING_WS_PATH = '/ws/training';

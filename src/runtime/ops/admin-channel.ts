@@ -4,7 +4,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import type { RunningRole } from '../background-roles';
 import { runReplay } from './replay-runner';
 import { readSystemStatus } from './system-status';

@@ -1,7 +1,7 @@
 import { resolveAnalystPassword } from '../../infrastructure/analytics/analyst-sql/analyst-credentials';
 import { startClickHouseHttpInterface } from '../../infrastructure/analytics/analyst-sql/clickhouse-http-interface';
 import { ReadOnlyChdbSession } from '../../infrastructure/analytics/analyst-sql/read-only-chdb-session';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import type { RunningRole } from '../background-roles';
 
 /**

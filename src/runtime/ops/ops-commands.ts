@@ -1,5 +1,5 @@
 import type { Config } from '../../infrastructure/config/config';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import { adminRequest } from './admin-channel';
 import { PROJECTION_QUARANTINE_TABLE, type QuarantinedEvent } from '../../projections/projection-quarantine';
 import { runReplay, type ReplayProgressReport, type ReplayResultRow } from './replay-runner';

@@ -1,4 +1,4 @@
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import { enableProcessMetrics } from '../../infrastructure/metrics/arena-metrics';
 import { InstrumentedMessageBus } from '../../infrastructure/metrics/instrumented-bus';
 import type { RunningRole } from '../background-roles';

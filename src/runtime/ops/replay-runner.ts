@@ -1,8 +1,8 @@
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import { projectionBatchSize, replayEventsApplied } from '../../infrastructure/metrics/arena-metrics';
-import { allClickHouseProjections } from '../../projections/clickhouse/clickhouse-projection-catalog';
+import { allClickHouseProjections } from '../app-container';
 import { replayClickHouseProjection } from '../../projections/clickhouse/clickhouse-replay';
-import { projectionsForReplay } from '../../projections/postgres/projection-catalog';
+import { projectionsForReplay } from '../app-container';
 import { rebuildProjection, type ReplayProgress } from '../../projections/postgres/projection-rebuild';
 import type { QuarantinedEvent } from '../../projections/projection-quarantine';
 import { eventStoreSize } from './event-store-backlog';

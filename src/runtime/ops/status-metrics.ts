@@ -1,5 +1,5 @@
 import { Gauge } from 'prom-client';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import { metricsRegistry } from '../../infrastructure/metrics/arena-metrics';
 import { readSystemStatus, type SystemStatus } from './system-status';
 

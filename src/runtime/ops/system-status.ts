@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import { InstrumentedMessageBus, type GroupActivity } from '../../infrastructure/metrics/instrumented-bus';
 import { RelayCheckpoints } from '../../infrastructure/relay/relay-checkpoints';
-import { allClickHouseProjections } from '../../projections/clickhouse/clickhouse-projection-catalog';
+import { allClickHouseProjections } from '../app-container';
 import { clickHouseProjectionGroupId } from '../../projections/clickhouse/clickhouse-projection-runner';
-import { allPostgresProjections } from '../../projections/postgres/projection-catalog';
+import { allPostgresProjections } from '../app-container';
 import { projectionGroupId } from '../../projections/postgres/projection-runner';
 import { inProcessGroupLag, kafkaGroupLag, type ConsumerGroupLag } from './consumer-group-lag';
 import { describePosition, eventStoreBacklog } from './event-store-backlog';

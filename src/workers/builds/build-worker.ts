@@ -1,11 +1,11 @@
 import { activateSubmission } from '../../commands/arena/agent-commands';
 import { handleSubmissionCommand, loadSubmission } from '../../commands/arena/submission-commands';
 import { arenaStorage, type ArenaStorage } from '../../infrastructure/artifacts/arena-storage';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import type { SandboxEngine } from '../../infrastructure/sandbox/sandbox-engine';
 import type { UidPool } from '../../infrastructure/sandbox/uid-pool';
-import type { RunningRole } from '../../runtime/background-roles';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { consumeEvents, workerCommandContext } from '../arena-worker-support';
 import { buildAgent } from './agent-builder';
 

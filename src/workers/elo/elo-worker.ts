@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { rateCompletedMatch } from '../../commands/arena/match-commands';
-import type { Services } from '../../infrastructure/container';
-import type { RunningRole } from '../../runtime/background-roles';
+import type { Services } from '../../infrastructure/services';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { consumeEvents, workerCommandContext } from '../arena-worker-support';
 
 const MatchCompletedData = z.object({

@@ -3,11 +3,11 @@ import { handleMatchCommand, loadMatch, releaseMatchSlot } from '../../commands/
 import { loadSubmission } from '../../commands/arena/submission-commands';
 import type { MatchParticipant } from '../../domain/arena/match';
 import { arenaStorage, type ArenaStorage } from '../../infrastructure/artifacts/arena-storage';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import type { SandboxEngine } from '../../infrastructure/sandbox/sandbox-engine';
 import type { UidPool } from '../../infrastructure/sandbox/uid-pool';
-import type { RunningRole } from '../../runtime/background-roles';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { consumeEvents, workerCommandContext } from '../arena-worker-support';
 import { runMatch, type MatchAgent } from './match-runner';
 import { renderReplayHtml } from './replay-html';

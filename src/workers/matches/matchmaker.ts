@@ -5,11 +5,11 @@ import { matchStreamId } from '../../domain/arena/match';
 import { matchAvailability } from '../../domain/arena/match-quota';
 import { pairCandidates, type MatchCandidate } from '../../domain/arena/matchmaking';
 import { AppError } from '../../domain/shared/errors';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import { matchmakingCandidates } from '../../projections/postgres/arena/agent-queries';
 import { matchesProjection } from '../../projections/postgres/arena/matches-projection';
 import { waitForProjection } from '../../projections/postgres/projection-runner';
-import type { RunningRole } from '../../runtime/background-roles';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { workerCommandContext } from '../arena-worker-support';
 
 /**

@@ -1,0 +1,10 @@
+import type { Services } from '../../../infrastructure/services';
+import type { LiveEvents } from './live-events';
+import type { WebSocketGateway } from './websocket-gateway';
+
+/** What a WebSocket channel is built from: the process's services, the live-event feed and the gateway. */
+export interface WebSocketDeps {
+  services: Services;
+  live: LiveEvents;
+  gateway: WebSocketGateway;
+}
