@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Services } from '../../infrastructure/services';
-import type { RunningRole } from '../background-roles';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { runReplay } from './replay-runner';
 import { readSystemStatus } from './system-status';
 

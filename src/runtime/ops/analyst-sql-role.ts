@@ -2,7 +2,7 @@ import { resolveAnalystPassword } from '../../infrastructure/analytics/analyst-s
 import { startClickHouseHttpInterface } from '../../infrastructure/analytics/analyst-sql/clickhouse-http-interface';
 import { ReadOnlyChdbSession } from '../../infrastructure/analytics/analyst-sql/read-only-chdb-session';
 import type { Services } from '../../infrastructure/services';
-import type { RunningRole } from '../background-roles';
+import type { RunningRole } from '../../infrastructure/running-role';
 
 /**
  * Analysts' SQL on the embedded default: ClickHouse's HTTP interface over a read-only chDB session

@@ -1,7 +1,7 @@
 import type { Services } from '../../infrastructure/services';
 import { enableProcessMetrics } from '../../infrastructure/metrics/arena-metrics';
 import { InstrumentedMessageBus } from '../../infrastructure/metrics/instrumented-bus';
-import type { RunningRole } from '../background-roles';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { startAdminChannel } from './admin-channel';
 import { startProcessHeartbeat } from './process-heartbeats';
 
