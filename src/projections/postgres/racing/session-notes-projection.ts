@@ -1,0 +1,36 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { SESSION_NOTES_CATEGORY } from '../../../domain/racing/session-notes';
+import { postgresProjection } from '../postgres-projection';
+
+const NoteAdded = z.object({ noteId: z.string(), sessionId: z.string(), authorId: z.string(), text: z.string(), addedAt: z.string() });
+
+/** `telemetry_session_notes`: one row per note on a telemetry session. */
+export const sessionNotesProjection = postgresProjection({
+  name: 'session_notes',
+  categories: [SESSION_NOTES_CATEGORY],
+  handles: ['SessionNoteAdded'],
+  tables: ['telemetry_session_notes'],
+  async createTables(db: Knex | Knex.Transaction) {
+    if (await db.schema.hasTable('telemetry_session_notes')) return;
+    await db.schema.createTable('telemetry_session_notes', (table) => {
+      table.uuid('id').primary();
+      table.uuid('session_id').notNullable().index();
+      table.uuid('author_id').notNullable();
+      table.text('text').notNullable();
+      table.timestamp('created_at', { useTz: true }).notNullable();
+    });
+  },
+  async apply(event, trx) {
+    switch (event.type) {
+      case 'SessionNoteAdded': {
+        const data = NoteAdded.parse(event.data);
+        await trx('telemetry_session_notes')
+          .insert({ id: data.noteId, session_id: data.sessionId, author_id: data.authorId, text: data.text, created_at: data.addedAt })
+          .onConflict('id')
+          .ignore();
+        return;
+      }
+    }
+  },
+});
