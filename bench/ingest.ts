@@ -21,7 +21,7 @@ import { validateTelemetryBatch } from '../src/domain/racing/telemetry-point';
 import { loadConfig } from '../src/infrastructure/config/config';
 import { startEmbeddedPostgres } from '../src/infrastructure/database/embedded-postgres';
 import { createLogger } from '../src/infrastructure/logging/logger';
-import { startClickHouseProjections } from '../src/projections/clickhouse/clickhouse-projection-runner';
+import { startClickHouseProjections } from '../src/runtime/background-roles';
 import { pointRows, telemetryAnalyticsProjection, TELEMETRY_POINT_COLUMNS, TELEMETRY_POINTS_TABLE } from '../src/projections/clickhouse/racing/telemetry-analytics-projection';
 import { startApiServer } from '../src/runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, type RunningRole } from '../src/runtime/background-roles';

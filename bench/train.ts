@@ -8,9 +8,9 @@ import { LapSimEnvironment } from '../src/domain/training/lapsim-env';
 import { PongTrainingEnvironment } from '../src/domain/training/pong-training-env';
 import { createSeededRandom, randomInteger, uniformBetween } from '../src/domain/training/seeded-random';
 import type { TrainingEnvironment } from '../src/domain/training/training-environment';
-import { DqnAgent } from '../src/infrastructure/ml/dqn';
-import { allocateBatch, ReplayBuffer } from '../src/infrastructure/ml/replay-buffer';
-import { SacAgent } from '../src/infrastructure/ml/sac';
+import { DqnAgent } from '../src/ml/dqn';
+import { allocateBatch, ReplayBuffer } from '../src/ml/replay-buffer';
+import { SacAgent } from '../src/ml/sac';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 

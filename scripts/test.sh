@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one test command (`npm test`): type-check, build, and run every jest suite on real engines.
+# The one test command (`npm test`): type-check, check the layers (dependency-cruiser), build, and run every jest suite on real engines.
 # PostgreSQL (embedded) and chDB need nothing. Kafka: when KAFKA_BROKERS is unset and Java + Maven
 # are present, a single-node broker is started for the run (deploy/kafka/kafka.sh) and stopped after.
 # Extra arguments go to jest (e.g. `npm test -- test/unit`).
@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 npm run --silent typecheck
+npm run --silent lint:deps   # layers and import cycles (.dependency-cruiser.cjs)
 npm run --silent build
 
 started_kafka=0

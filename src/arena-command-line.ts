@@ -1,9 +1,8 @@
 import { ConfigError, loadConfig, type Config } from './infrastructure/config/config';
 import { DataDirInUseError } from './infrastructure/database/data-dir-lock';
-import { createContainer, resolveServices, type Services } from './infrastructure/container';
+import type { ApiServices as Services } from './api/shared/api-services';
 import { installProcessErrorPolicy } from './infrastructure/errors/unexpected-errors';
 import { createLogger } from './infrastructure/logging/logger';
-import { clickHouseReplays } from './projections/clickhouse/clickhouse-replay';
 import { startApiServer } from './runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, workerRoles, type RunningRole } from './runtime/background-roles';
 import { openServices } from './runtime/open-services';
@@ -25,7 +24,7 @@ const USAGE = `usage: arena <command>
   serve                 API + WebSocket only
   worker <role>         one background role: ${Object.keys(workerRoles).join(', ')}
   replay <projection>   rebuild a read model from the event store's full history and swap it in
-                        (ClickHouse: ${Object.keys(clickHouseReplays).join(', ')})
+                        (ClickHouse: ${clickHouseReplayNames.join(', ')})
   migrate               create or update every schema, then exit
   config check [--role <role>]  validate the environment (and what a split role needs); opens nothing
   status [--json]       projections, relay, consumer groups, processes; exit 1 when something is stuck
@@ -71,8 +70,8 @@ async function withServices<T>(
     onFatal: (error) => reportFatal(error),
     command: commandLine,
   });
-  // One container wires the process; roles resolve what they need from it.
-  const services = resolveServices(createContainer(opened.services));
+  // The contexts' parts are resolved from the process's container (src/runtime/app-container.ts).
+  const services = opened.services;
   await migrateReadModels(services);
   return work(services, opened.close);
 }

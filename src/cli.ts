@@ -4,7 +4,7 @@
  * takes a while, and a signal met by Node's default handler then would end the process abruptly
  * (an embedded PostgreSQL left behind). The shutdown runs once start-up has finished.
  */
-import { firstShutdownSignal } from './runtime/process-lifecycle';
+import { firstShutdownSignal } from './infrastructure/process/shutdown-signal';
 
 const shutdownSignal = firstShutdownSignal();
 // Loaded only now, on purpose: after the signal handlers above are in place.

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/infrastructure/config/config';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../src/infrastructure/database/embedded-postgres';
 import { createLogger } from '../../src/infrastructure/logging/logger';
-import { startClickHouseProjections } from '../../src/projections/clickhouse/clickhouse-projection-runner';
+import { startClickHouseProjections } from '../../src/runtime/background-roles';
 import { startApiServer } from '../../src/runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, type RunningRole } from '../../src/runtime/background-roles';
 import { openServices } from '../../src/runtime/open-services';

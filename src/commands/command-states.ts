@@ -1,3 +1,4 @@
+import type { Services } from '../infrastructure/services';
 import { agentDecider, type Agent } from '../domain/arena/agent';
 import { ladderDecider, type Ladder } from '../domain/arena/ladder';
 import { matchSlotsDecider, type MatchSlots } from '../domain/arena/match-slots';
@@ -63,4 +64,9 @@ export function createCommandStates(store: EventStore, options: CommandStatesOpt
     agents: source(agentDecider, SNAPSHOT_CODECS.agents),
     matchSlots: source(matchSlotsDecider, SNAPSHOT_CODECS.matchSlots),
   };
+}
+
+/** A process's opened adapters with the state sources its commands share (src/runtime/open-services.ts). */
+export interface CommandServices extends Services {
+  commandStates: CommandStates;
 }

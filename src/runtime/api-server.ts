@@ -1,17 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../api/http-app';
-import { apiRoutes } from '../api/routes';
 import { answerClientErrors } from '../api/shared/client-error';
 import { LiveEvents } from '../api/shared/websocket/live-events';
 import { WebSocketGateway } from '../api/shared/websocket/websocket-gateway';
-import { apiWebSocketChannels } from '../api/websocket-channels';
 import { arenaStaticMounts } from '../infrastructure/artifacts/arena-storage';
-import type { Services } from '../infrastructure/container';
+import type { ApiServices } from '../api/shared/api-services';
 import { containErrors } from '../infrastructure/errors/unexpected-errors';
 import { websocketConnections } from '../infrastructure/metrics/arena-metrics';
 import { waitForProjection } from '../projections/postgres/projection-runner';
-import type { RunningRole } from './background-roles';
+import type { RunningRole } from '../infrastructure/running-role';
+import { apiRoutes, apiWebSocketChannels } from './app-container';
 import { statusMetricsRefresher } from './ops/status-metrics';
 import { readinessChecks } from './readiness-checks';
 
@@ -22,7 +21,7 @@ export interface RunningApi extends RunningRole {
   gateway: WebSocketGateway;
 }
 
-export async function startApiServer(services: Services, listen: { host: string; port: number }): Promise<RunningApi> {
+export async function startApiServer(services: ApiServices, listen: { host: string; port: number }): Promise<RunningApi> {
   const refreshStatusMetrics = statusMetricsRefresher(services);
   let gateway: WebSocketGateway | undefined;
   const app = createHttpApp({

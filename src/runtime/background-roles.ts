@@ -1,22 +1,17 @@
 import type { Consumer } from '../infrastructure/bus/message-bus';
-import type { Services } from '../infrastructure/container';
+import type { RunningRole } from '../infrastructure/running-role';
+import type { CommandServices } from '../commands/command-states';
 import { EventRelay } from '../infrastructure/relay/event-relay';
 import { RelayCheckpoints } from '../infrastructure/relay/relay-checkpoints';
 import { createProjectionQuarantineTable } from '../projections/projection-quarantine';
-import { allPostgresProjections } from '../projections/postgres/projection-catalog';
 import { migrateProjections, startProjection } from '../projections/postgres/projection-runner';
 import { isAnalyticsServedHere } from '../infrastructure/analytics/analytics-not-served';
-import { allClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-catalog';
-import { migrateClickHouseProjection, startClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-runner';
-import { arenaWorkerRoles } from '../workers/arena-worker-roles';
-import { startTrainingWorker } from '../workers/training/training-worker';
+import { migrateClickHouseProjection, startClickHouseProjectionConsumers } from '../projections/clickhouse/clickhouse-projection-runner';
+import { allClickHouseProjections, allPostgresProjections, contextBackgroundRoles } from './app-container';
 
 const RELAY_NAME = 'main';
 
-export interface RunningRole {
-  name: string;
-  stop(): Promise<void>;
-}
+export type { RunningRole } from '../infrastructure/running-role';
 
 /**
  * Creates every table the read side needs (idempotent); the event store and bus migrate themselves
@@ -24,18 +19,18 @@ export interface RunningRole {
  * analytics tables too, in a process that serves analytics, so its endpoints (and readiness) find
  * them before the analytics projections first ran.
  */
-export async function migrateReadModels(services: Services): Promise<void> {
+export async function migrateReadModels(services: CommandServices): Promise<void> {
   const checkpoints = new RelayCheckpoints(services.db);
   await checkpoints.migrate();
   await checkpoints.load(RELAY_NAME, await services.store.identity());
-  await migrateProjections(services.db, allPostgresProjections);
+  await migrateProjections(services.db, [...allPostgresProjections]);
   await createProjectionQuarantineTable(services.db);
   if (isAnalyticsServedHere(services.analytics)) {
     for (const projection of allClickHouseProjections) await migrateClickHouseProjection(services.analytics, projection);
   }
 }
 
-export function startRelay(services: Services): RunningRole {
+export function startRelay(services: CommandServices): RunningRole {
   const relay = new EventRelay(services.store, services.bus, new RelayCheckpoints(services.db), services.logger.child({ role: 'relay' }), {
     name: RELAY_NAME,
     topicPrefix: services.config.TOPIC_PREFIX,
@@ -44,7 +39,7 @@ export function startRelay(services: Services): RunningRole {
   return { name: 'relay', stop: () => relay.stop() };
 }
 
-export async function startProjections(services: Services): Promise<RunningRole> {
+export async function startProjections(services: CommandServices): Promise<RunningRole> {
   const consumers: Consumer[] = [];
   for (const projection of allPostgresProjections) {
     consumers.push(
@@ -57,11 +52,18 @@ export async function startProjections(services: Services): Promise<RunningRole>
   return { name: 'projections', stop: async () => void (await Promise.all(consumers.map((c) => c.stop()))) };
 }
 
-/** Roles `arena worker <role>` accepts. Later features add their workers here. */
-export const workerRoles: Record<string, (services: Services) => Promise<RunningRole>> = {
+/** The `analytics-projections` role: every ClickHouse projection the contexts contribute, live. */
+export function startClickHouseProjections(services: CommandServices): Promise<RunningRole> {
+  return startClickHouseProjectionConsumers(services, allClickHouseProjections);
+}
+
+/**
+ * Roles `arena worker <role>` accepts: the read side's own (relay, projections) and every role a
+ * bounded context contributes (src/contexts).
+ */
+export const workerRoles: Record<string, (services: CommandServices) => Promise<RunningRole>> = {
   relay: async (services) => startRelay(services),
   projections: startProjections,
   'analytics-projections': startClickHouseProjections,
-  ...arenaWorkerRoles,
-  training: (services) => startTrainingWorker(services),
+  ...Object.fromEntries(contextBackgroundRoles.map((role) => [role.name, (services: CommandServices) => role.start(services)])),
 };

@@ -12,7 +12,7 @@ import { InProcessMessageBus } from '../infrastructure/bus/in-process-bus';
 import { KafkaMessageBus } from '../infrastructure/bus/kafka-bus';
 import type { MessageBus } from '../infrastructure/bus/message-bus';
 import type { Config } from '../infrastructure/config/config';
-import type { Services } from '../infrastructure/container';
+import type { ApiServices } from '../api/shared/api-services';
 import { acquireDataDirLock } from '../infrastructure/database/data-dir-lock';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../infrastructure/database/embedded-postgres';
 import { createKnex } from '../infrastructure/database/knex';
@@ -27,7 +27,7 @@ import { ScryptPasswordHasher } from '../infrastructure/security/password-hasher
 import { PostgresSnapshotStore } from '../infrastructure/snapshots/postgres-snapshot-store';
 
 export interface OpenedServices {
-  services: Services;
+  services: ApiServices;
   /** Closes everything opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -141,7 +141,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
       snapshotEvery: config.SNAPSHOT_EVERY_EVENTS,
       onSnapshotError: (error, streamId) => logger.warn({ err: error, streamId }, 'snapshot unusable; reading the stream instead'),
     });
-    const services: Services = {
+    const services: ApiServices = {
       config,
       logger,
       db,

@@ -2,11 +2,11 @@ import { z } from 'zod';
 import type { ReadinessCheck } from '../api/shared/health';
 import { isAnalyticsServedHere } from '../infrastructure/analytics/analytics-not-served';
 import { isConsumerLive } from '../infrastructure/bus/consumer-status';
-import type { Services } from '../infrastructure/container';
-import { allClickHouseProjections } from '../projections/clickhouse/clickhouse-projection-catalog';
+import type { CommandServices } from '../commands/command-states';
+import { allClickHouseProjections } from './app-container';
 import { clickHouseProjectionGroupId } from '../projections/clickhouse/clickhouse-projection-runner';
 import { topicForCategory } from '../infrastructure/bus/event-envelope';
-import { allPostgresProjections } from '../projections/postgres/projection-catalog';
+import { allPostgresProjections } from './app-container';
 import { projectionGroupId } from '../projections/postgres/projection-runner';
 
 /** An in-process bus member renews its membership every second and loses it after 10 s. */
@@ -19,7 +19,7 @@ const existsRow = z.object({ result: z.coerce.number() });
  * of its group, no projection is further behind than READY_MAX_PROJECTION_LAG messages, and the
  * analytics tables the endpoints read exist (or analytics are not served by this process).
  */
-export function readinessChecks(services: Services): ReadinessCheck[] {
+export function readinessChecks(services: CommandServices): ReadinessCheck[] {
   const { config, bus, analytics } = services;
   const staleAfterMs = config.KAFKA_BROKERS ? config.KAFKA_SESSION_TIMEOUT_MS : IN_PROCESS_STALE_AFTER_MS;
   const projectionGroups = [

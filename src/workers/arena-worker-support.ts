@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../commands/command-context';
 import type { Consumer } from '../infrastructure/bus/message-bus';
-import type { Services } from '../infrastructure/container';
+import type { CommandServices } from '../commands/command-states';
 import type { StoredEventFields } from '../infrastructure/eventstore/event-store';
 import { decodeEnvelope, topicForCategory } from '../infrastructure/bus/event-envelope';
 import { eventDispatcher, type EventHandlers } from '../infrastructure/eventstore/event-handlers';
 
 /** The command context of a worker reacting to `cause`: the correlation carries through. */
-export function workerCommandContext(services: Services, role: string, cause?: Pick<StoredEventFields, 'id' | 'metadata'>): CommandContext {
+export function workerCommandContext(services: CommandServices, role: string, cause?: Pick<StoredEventFields, 'id' | 'metadata'>): CommandContext {
   return {
     store: services.store,
     now: services.now,
@@ -28,7 +28,7 @@ export function workerCommandContext(services: Services, role: string, cause?: P
  * that throws (or data that does not decode) is retried by the bus and then dead-lettered, so
  * handlers throw only for transient faults and turn everything else into events.
  */
-export async function consumeEvents(services: Services, role: string, categories: string[], handlers: EventHandlers<void>): Promise<Consumer> {
+export async function consumeEvents(services: CommandServices, role: string, categories: string[], handlers: EventHandlers<void>): Promise<Consumer> {
   const dispatch = eventDispatcher(handlers);
   const topics = categories.map((category) => topicForCategory(services.config.TOPIC_PREFIX, category));
   await services.bus.ensureTopics(topics);

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import { projectionsForReplay } from '../../src/projections/postgres/projection-catalog';
+import { projectionsForReplay } from '../../src/runtime/app-container';
 import { rebuildProjection } from '../../src/projections/postgres/projection-rebuild';
 import { arenaLeaderboardProjectionNames } from '../../src/projections/postgres/arena/arena-projections';
 import { detectSandboxEngine, describeSandboxEngine } from '../../src/infrastructure/sandbox/sandbox-engine';

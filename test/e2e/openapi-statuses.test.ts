@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { apiRoutes } from '../../src/api/routes';
+import { apiRoutes } from '../../src/runtime/app-container';
 import { DOCUMENT_EXAMPLES } from '../../src/api/shared/openapi/document-examples';
 import { toOpenApiPath } from '../../src/api/shared/openapi/openapi-document';
 import { createAgent, registerUser, startArenaSystem, upload, exampleAgentZip, type ArenaTestSystem } from './arena-support';

@@ -1,4 +1,4 @@
-import { startClickHouseProjections } from '../../src/projections/clickhouse/clickhouse-projection-runner';
+import { startClickHouseProjections } from '../../src/runtime/background-roles';
 import type { RunningRole } from '../../src/runtime/background-roles';
 import { documentedPoints, type DocumentedPoint } from '../fixtures/telemetry/documented-fields';
 import { generateSession, type GeneratedSession } from '../fixtures/telemetry/trace-generator';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { WS_CLOSE } from '../../src/api/shared/websocket/websocket-gateway';
-import { startClickHouseProjections } from '../../src/projections/clickhouse/clickhouse-projection-runner';
+import { startClickHouseProjections } from '../../src/runtime/background-roles';
 import { replayClickHouseProjection } from '../../src/projections/clickhouse/clickhouse-replay';
 import { telemetryAnalyticsProjection } from '../../src/projections/clickhouse/racing/telemetry-analytics-projection';
-import { projectionsForReplay } from '../../src/projections/postgres/projection-catalog';
+import { projectionsForReplay } from '../../src/runtime/app-container';
 import { rebuildProjection } from '../../src/projections/postgres/projection-rebuild';
 import { startApiServer, type RunningApi } from '../../src/runtime/api-server';
 import type { RunningRole } from '../../src/runtime/background-roles';

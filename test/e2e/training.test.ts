@@ -3,7 +3,7 @@
  * trainer as a child process, and the Python example as an external trainer), progress watched
  * over the training WebSocket, metrics and the artefact read back, and a long job cancelled.
  */
-import { parsePolicyArtifact } from '../../src/infrastructure/ml/policy-artifact';
+import { parsePolicyArtifact } from '../../src/ml/policy-artifact';
 import { startTrainingWorker, type TrainingWorker } from '../../src/workers/training/training-worker';
 import type { RunningRole } from '../../src/runtime/background-roles';
 import { http, startTestSystem, type TestSystem } from '../support/test-system';

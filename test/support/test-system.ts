@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/infrastructure/config/config';
-import type { Services } from '../../src/infrastructure/container';
+import type { ApiServices as Services } from '../../src/api/shared/api-services';
 import { createLogger } from '../../src/infrastructure/logging/logger';
 import { startApiServer } from '../../src/runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, type RunningRole } from '../../src/runtime/background-roles';

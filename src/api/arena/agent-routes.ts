@@ -83,7 +83,7 @@ export function agentRoutes(deps: ArenaRouteDeps) {
         const now = deps.now();
         const [load, availability, opponents] = await Promise.all([
           agentMatchLoad(deps.db, row.id, now),
-          agentAvailability(deps.db, deps.config, row.id, now),
+          agentAvailability((agentId, at) => agentMatchLoad(deps.db, agentId, at), deps.config, row.id, now),
           opponentStats(deps.db, row.id),
         ]);
         return {

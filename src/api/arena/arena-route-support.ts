@@ -1,3 +1,3 @@
-import type { Services } from '../../infrastructure/container';
+import type { CommandServices } from '../../commands/command-states';
 
-export type ArenaRouteDeps = Pick<Services, 'store' | 'db' | 'bus' | 'config' | 'now' | 'newId' | 'logger'>;
+export type ArenaRouteDeps = Pick<CommandServices, 'store' | 'db' | 'bus' | 'config' | 'now' | 'newId' | 'logger'>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { loadMatch } from '../../commands/arena/match-commands';
 import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { API_BASE_PATH } from '../shared/openapi/openapi-document';
-import type { WebSocketDeps } from '../websocket-channels';
+import type { WebSocketDeps } from '../shared/websocket/websocket-deps';
 import { defineWebSocketChannel, type ServerMessage } from '../shared/websocket/websocket-channel';
 
 export const ARENA_WS_PATH = `${API_BASE_PATH}/ws`;

@@ -3,7 +3,7 @@ import { agentDecider, agentStreamId } from '../../domain/arena/agent';
 import { ForbiddenError, InvalidStateError, NotFoundError, ValidationError } from '../../domain/shared/errors';
 import { PONG_TRAINING_ENVIRONMENT_ID } from '../../domain/training/pong-training-env';
 import type { ArtifactStore } from '../../infrastructure/artifacts/artifact-store';
-import { policyAgentArchive } from '../../infrastructure/ml/policy-agent-archive';
+import { policyAgentArchive } from '../../ml/policy-agent-archive';
 import type { CommandContext } from '../command-context';
 import { loadAggregate } from '../handle-command';
 import { loadTrainingJob } from './training-job-commands';

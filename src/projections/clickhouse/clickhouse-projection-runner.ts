@@ -2,12 +2,11 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Analytics } from '../../infrastructure/analytics/analytics';
 import type { Consumer, MessageBus } from '../../infrastructure/bus/message-bus';
-import type { Services } from '../../infrastructure/container';
+import type { Services } from '../../infrastructure/services';
 import { streamCategory, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
-import type { RunningRole } from '../../runtime/background-roles';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { decodeEnvelope, topicForCategory } from '../../infrastructure/bus/event-envelope';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine } from '../projection-quarantine';
-import { allClickHouseProjections } from './clickhouse-projection-catalog';
 import type { ClickHouseProjection } from './clickhouse-projection';
 
 export const clickHouseProjectionGroupId = (projection: ClickHouseProjection): string => `analytics.${projection.name}`;
@@ -77,9 +76,9 @@ export async function startClickHouseProjection(
  * only one process may open the data directory, which `arena start` (one process) satisfies; a
  * split deployment points CLICKHOUSE_URL at a server (docs/analytics-port.md).
  */
-export async function startClickHouseProjections(services: Services): Promise<RunningRole> {
+export async function startClickHouseProjectionConsumers(services: Services, projections: readonly ClickHouseProjection[]): Promise<RunningRole> {
   const consumers: Consumer[] = [];
-  for (const projection of allClickHouseProjections) {
+  for (const projection of projections) {
     await migrateClickHouseProjection(services.analytics, projection);
     consumers.push(
       await startClickHouseProjection(services.analytics, services.bus, projection, {

@@ -1,10 +1,8 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Analytics } from '../../infrastructure/analytics/analytics';
-import type { Services } from '../../infrastructure/container';
 import { type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type QuarantinedEvent } from '../projection-quarantine';
-import { allClickHouseProjections } from './clickhouse-projection-catalog';
 import type { ClickHouseProjection, TableRows } from './clickhouse-projection';
 import { ClickHouseBlockBuffer, insertBlocks } from './clickhouse-block-buffer';
 import type { ReplayProgress } from '../postgres/projection-rebuild';
@@ -151,16 +149,3 @@ export async function replayClickHouseProjection(
   for (const table of tables) await analytics.command(`DROP TABLE IF EXISTS {db}.${rebuildName(table)}`);
   return { projection: projection.name, eventsApplied, rowsWritten, quarantined };
 }
-
-/** What `arena replay <name>` accepts for ClickHouse read models. */
-export const clickHouseReplays: Record<string, (services: Services) => Promise<ClickHouseReplayResult[]>> = Object.fromEntries(
-  allClickHouseProjections.map((projection) => [
-    projection.name.replace(/_/g, '-'),
-    async (services: Services) => [
-      await replayClickHouseProjection(services.analytics, services.store, projection, {
-        logger: services.logger.child({ replay: projection.name }),
-        quarantineDb: services.db,
-      }),
-    ],
-  ]),
-);

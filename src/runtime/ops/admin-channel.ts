@@ -4,8 +4,8 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Services } from '../../infrastructure/container';
-import type { RunningRole } from '../background-roles';
+import type { CommandServices } from '../../commands/command-states';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { runReplay } from './replay-runner';
 import { readSystemStatus } from './system-status';
 
@@ -26,7 +26,7 @@ export function adminSocketPath(dataDir: string): string {
   return join(tmpdir(), `arena-admin-${digest}.sock`);
 }
 
-export async function startAdminChannel(services: Services): Promise<RunningRole> {
+export async function startAdminChannel(services: CommandServices): Promise<RunningRole> {
   const path = adminSocketPath(services.config.dataDir);
   const logger = services.logger.child({ component: 'admin-channel' });
   mkdirSync(join(services.config.dataDir, 'run'), { recursive: true, mode: 0o700 });

@@ -1,8 +1,8 @@
 import { resolveAnalystPassword } from '../../infrastructure/analytics/analyst-sql/analyst-credentials';
 import { startClickHouseHttpInterface } from '../../infrastructure/analytics/analyst-sql/clickhouse-http-interface';
 import { ReadOnlyChdbSession } from '../../infrastructure/analytics/analyst-sql/read-only-chdb-session';
-import type { Services } from '../../infrastructure/container';
-import type { RunningRole } from '../background-roles';
+import type { CommandServices } from '../../commands/command-states';
+import type { RunningRole } from '../../infrastructure/running-role';
 
 /**
  * Analysts' SQL on the embedded default: ClickHouse's HTTP interface over a read-only chDB session
@@ -10,7 +10,7 @@ import type { RunningRole } from '../background-roles';
  * ANALYTICS_HTTP_PORT=off nothing listens. A port already in use is logged, not fatal: the API
  * matters more than the analysts' door.
  */
-export async function startAnalystSql(services: Services): Promise<RunningRole | undefined> {
+export async function startAnalystSql(services: CommandServices): Promise<RunningRole | undefined> {
   const { config, logger } = services;
   const listen = config.ANALYTICS_HTTP_PORT;
   if (config.CLICKHOUSE_URL || !listen) return undefined;

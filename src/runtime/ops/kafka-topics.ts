@@ -3,9 +3,9 @@ import { TRAINING_JOB_CATEGORY } from '../../domain/training/training-job';
 import { SESSION_CATEGORY } from '../../domain/racing/telemetry-session-events';
 import { KAFKA_MAX_MESSAGE_BYTES } from '../../infrastructure/bus/kafka-bus';
 import type { Config } from '../../infrastructure/config/config';
-import { allClickHouseProjections } from '../../projections/clickhouse/clickhouse-projection-catalog';
+import { allClickHouseProjections } from '../app-container';
 import { topicForCategory } from '../../infrastructure/bus/event-envelope';
-import { allPostgresProjections } from '../../projections/postgres/projection-catalog';
+import { allPostgresProjections } from '../app-container';
 
 /**
  * Stream categories the relay publishes (one topic each). The consumed ones also come from the

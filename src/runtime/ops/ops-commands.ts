@@ -1,12 +1,12 @@
 import type { Config } from '../../infrastructure/config/config';
-import type { Services } from '../../infrastructure/container';
+import type { CommandServices } from '../../commands/command-states';
 import { adminRequest } from './admin-channel';
 import { PROJECTION_QUARANTINE_TABLE, type QuarantinedEvent } from '../../projections/projection-quarantine';
 import { runReplay, type ReplayProgressReport, type ReplayResultRow } from './replay-runner';
 import { readSystemStatus, type SystemStatus } from './system-status';
 
 /** Runs `work` with the engines opened by this process (nothing else runs on this DATA_DIR). */
-export type WithServices = <T>(work: (services: Services, close: () => Promise<void>) => Promise<T>) => Promise<T>;
+export type WithServices = <T>(work: (services: CommandServices, close: () => Promise<void>) => Promise<T>) => Promise<T>;
 
 const noAppRunning = (error: unknown): boolean =>
   error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ECONNREFUSED');

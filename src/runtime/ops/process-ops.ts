@@ -1,7 +1,7 @@
-import type { Services } from '../../infrastructure/container';
+import type { CommandServices } from '../../commands/command-states';
 import { enableProcessMetrics } from '../../infrastructure/metrics/arena-metrics';
 import { InstrumentedMessageBus } from '../../infrastructure/metrics/instrumented-bus';
-import type { RunningRole } from '../background-roles';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { startAdminChannel } from './admin-channel';
 import { startProcessHeartbeat } from './process-heartbeats';
 
@@ -9,7 +9,7 @@ import { startProcessHeartbeat } from './process-heartbeats';
  * What every long-running `arena` process does for its operators: process metrics, a heartbeat
  * (with its consumer groups' activity) for `arena status`, and the admin channel.
  */
-export async function startProcessOps(services: Services, roles: string[]): Promise<RunningRole> {
+export async function startProcessOps(services: CommandServices, roles: string[]): Promise<RunningRole> {
   enableProcessMetrics();
   const bus = services.bus;
   const activity = () => (bus instanceof InstrumentedMessageBus ? bus.groupActivity() : []);

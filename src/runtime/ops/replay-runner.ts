@@ -1,8 +1,8 @@
-import type { Services } from '../../infrastructure/container';
+import type { CommandServices } from '../../commands/command-states';
 import { projectionBatchSize, replayEventsApplied } from '../../infrastructure/metrics/arena-metrics';
-import { allClickHouseProjections } from '../../projections/clickhouse/clickhouse-projection-catalog';
+import { allClickHouseProjections } from '../app-container';
 import { replayClickHouseProjection } from '../../projections/clickhouse/clickhouse-replay';
-import { projectionsForReplay } from '../../projections/postgres/projection-catalog';
+import { projectionsForReplay } from '../app-container';
 import { rebuildProjections, type ReplayProgress } from '../../projections/postgres/projection-rebuild';
 import type { QuarantinedEvent } from '../../projections/projection-quarantine';
 import { eventStoreSize } from './event-store-backlog';
@@ -37,7 +37,7 @@ export const clickHouseReplayNames = [...clickHouseByReplayName.keys()];
  * Rebuilds the named projection(s) from the event store and swaps them in (PostgreSQL: schema swap;
  * ClickHouse: EXCHANGE TABLES), reporting progress after each page. Throws on an unknown name.
  */
-export async function runReplay(services: Services, name: string, onProgress: (report: ReplayProgressReport) => void): Promise<ReplayResultRow[]> {
+export async function runReplay(services: CommandServices, name: string, onProgress: (report: ReplayProgressReport) => void): Promise<ReplayResultRow[]> {
   const eventsTotal = (await eventStoreSize(services.config, services.db)) ?? null;
   const clickHouseProjection = clickHouseByReplayName.get(name);
   const progressOf = (projection: string, step: number, steps: number) => {

@@ -1,5 +1,5 @@
 import { Gauge } from 'prom-client';
-import type { Services } from '../../infrastructure/container';
+import type { CommandServices } from '../../commands/command-states';
 import { metricsRegistry } from '../../infrastructure/metrics/arena-metrics';
 import { readSystemStatus, type SystemStatus } from './system-status';
 
@@ -24,7 +24,7 @@ const statusUp = gauge('arena_status_up', '1 when the last system status read su
 const CACHE_MS = 5_000;
 
 /** Fills the system-wide gauges from the system status, read at most every 5 s (scrapes are cheap). */
-export function statusMetricsRefresher(services: Services): () => Promise<void> {
+export function statusMetricsRefresher(services: CommandServices): () => Promise<void> {
   let readAt = 0;
   let reading: Promise<void> | undefined;
   return async () => {

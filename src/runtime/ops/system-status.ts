@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Services } from '../../infrastructure/container';
+import type { CommandServices } from '../../commands/command-states';
 import { InstrumentedMessageBus, type GroupActivity } from '../../infrastructure/metrics/instrumented-bus';
 import { RelayCheckpoints } from '../../infrastructure/relay/relay-checkpoints';
-import { allClickHouseProjections } from '../../projections/clickhouse/clickhouse-projection-catalog';
+import { allClickHouseProjections } from '../app-container';
 import { clickHouseProjectionGroupId } from '../../projections/clickhouse/clickhouse-projection-runner';
-import { allPostgresProjections } from '../../projections/postgres/projection-catalog';
+import { allPostgresProjections } from '../app-container';
 import { projectionGroupId } from '../../projections/postgres/projection-runner';
 import { inProcessGroupLag, kafkaGroupLag, type ConsumerGroupLag } from './consumer-group-lag';
 import { describePosition, eventStoreBacklog } from './event-store-backlog';
@@ -47,7 +47,7 @@ const relayRow = z.object({ position: z.string(), updated_at: z.date() }).option
 const countRow = z.object({ key: z.string(), count: z.coerce.number() });
 
 /** Reads the whole system's state from the engines (and this process's own consumers). */
-export async function readSystemStatus(services: Services, options: { stuckAfterSec?: number } = {}): Promise<SystemStatus> {
+export async function readSystemStatus(services: CommandServices, options: { stuckAfterSec?: number } = {}): Promise<SystemStatus> {
   const stuckAfter = options.stuckAfterSec ?? STUCK_AFTER_SEC;
   const { config, db } = services;
   const now = Date.now();
@@ -127,14 +127,14 @@ export async function readSystemStatus(services: Services, options: { stuckAfter
   };
 }
 
-async function countByStatus(services: Services, table: string): Promise<Record<string, number>> {
+async function countByStatus(services: CommandServices, table: string): Promise<Record<string, number>> {
   if (!(await services.db.schema.hasTable(table))) return {};
   const result = await services.db.raw(`SELECT status AS key, count(*) AS count FROM ?? GROUP BY status ORDER BY status`, [table]);
   return Object.fromEntries(z.array(countRow).parse(result.rows).map((r) => [r.key, r.count]));
 }
 
 /** Events a projection set aside (the `projection_quarantine` table, when the deployment has it). */
-async function quarantineCounts(services: Services): Promise<Map<string, number>> {
+async function quarantineCounts(services: CommandServices): Promise<Map<string, number>> {
   if (!(await services.db.schema.hasTable('projection_quarantine'))) return new Map();
   try {
     const result = await services.db.raw('SELECT projection AS key, count(*) AS count FROM projection_quarantine GROUP BY projection');

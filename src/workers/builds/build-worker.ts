@@ -1,11 +1,11 @@
 import { activateSubmission } from '../../commands/arena/agent-commands';
 import { handleSubmissionCommand, loadSubmission } from '../../commands/arena/submission-commands';
 import { arenaStorage, type ArenaStorage } from '../../infrastructure/artifacts/arena-storage';
-import type { Services } from '../../infrastructure/container';
+import type { CommandServices } from '../../commands/command-states';
 import type { StoredEventFields } from '../../infrastructure/eventstore/event-store';
 import type { SandboxEngine } from '../../infrastructure/sandbox/sandbox-engine';
 import type { UidPool } from '../../infrastructure/sandbox/uid-pool';
-import type { RunningRole } from '../../runtime/background-roles';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { consumeEvents, workerCommandContext } from '../arena-worker-support';
 import { buildAgent } from './agent-builder';
 
@@ -21,7 +21,7 @@ export interface BuildWorkerOptions {
  * by a crash is `building` and is built again). BuildSucceeded: make it the agent's active
  * submission (the agent decider ignores repeats and never replaces a newer version).
  */
-export async function startBuildWorker(services: Services, options: BuildWorkerOptions = {}): Promise<RunningRole> {
+export async function startBuildWorker(services: CommandServices, options: BuildWorkerOptions = {}): Promise<RunningRole> {
   const storage = options.storage ?? arenaStorage(services.config);
   const logger = services.logger.child({ role: 'builds' });
 

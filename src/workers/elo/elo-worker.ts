@@ -1,6 +1,6 @@
 import { rateCompletedMatch } from '../../commands/arena/match-commands';
-import type { Services } from '../../infrastructure/container';
-import type { RunningRole } from '../../runtime/background-roles';
+import type { CommandServices } from '../../commands/command-states';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { consumeEvents, workerCommandContext } from '../arena-worker-support';
 
 /**
@@ -8,7 +8,7 @@ import { consumeEvents, workerCommandContext } from '../arena-worker-support';
  * K-factor. Idempotent per match: the ladder decider refuses a match id it has already rated, so
  * redelivery (or two elo workers) rates each match once.
  */
-export async function startEloWorker(services: Services): Promise<RunningRole> {
+export async function startEloWorker(services: CommandServices): Promise<RunningRole> {
   const logger = services.logger.child({ role: 'elo' });
   const consumer = await consumeEvents(services, 'elo', ['match'], {
     async MatchCompleted(event) {

@@ -3,11 +3,11 @@ import { handleMatchCommand, loadMatch, releaseMatchSlot } from '../../commands/
 import { loadSubmission } from '../../commands/arena/submission-commands';
 import type { MatchParticipant } from '../../domain/arena/match';
 import { arenaStorage, type ArenaStorage } from '../../infrastructure/artifacts/arena-storage';
-import type { Services } from '../../infrastructure/container';
+import type { CommandServices } from '../../commands/command-states';
 import type { StoredEventFields } from '../../infrastructure/eventstore/event-store';
 import type { SandboxEngine } from '../../infrastructure/sandbox/sandbox-engine';
 import type { UidPool } from '../../infrastructure/sandbox/uid-pool';
-import type { RunningRole } from '../../runtime/background-roles';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { consumeEvents, workerCommandContext } from '../arena-worker-support';
 import { runMatch, type MatchAgent } from './match-runner';
 import { renderReplayHtml } from './replay-html';
@@ -26,7 +26,7 @@ class MatchCannotRun extends Error {}
  * played through no fault of the agents). A completed or failed match is never played again; one
  * cut short by a crash (`running`) is played again from its seed.
  */
-export async function startMatchWorker(services: Services, options: MatchWorkerOptions = {}): Promise<RunningRole> {
+export async function startMatchWorker(services: CommandServices, options: MatchWorkerOptions = {}): Promise<RunningRole> {
   const storage = options.storage ?? arenaStorage(services.config);
   const logger = services.logger.child({ role: 'matches' });
   const config = services.config;

@@ -5,11 +5,11 @@ import { matchStreamId } from '../../domain/arena/match';
 import { matchAvailability } from '../../domain/arena/match-quota';
 import { pairCandidates, type MatchCandidate } from '../../domain/arena/matchmaking';
 import { AppError } from '../../domain/shared/errors';
-import type { Services } from '../../infrastructure/container';
+import type { CommandServices } from '../../commands/command-states';
 import { matchmakingCandidates } from '../../projections/postgres/arena/agent-queries';
 import { matchesProjection } from '../../projections/postgres/arena/matches-projection';
 import { waitForProjection } from '../../projections/postgres/projection-runner';
-import type { RunningRole } from '../../runtime/background-roles';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { workerCommandContext } from '../arena-worker-support';
 
 /**
@@ -17,7 +17,7 @@ import { workerCommandContext } from '../arena-worker-support';
  * (quota, cooldown, no match queued or running) are paired by rating (src/domain/arena/matchmaking.ts)
  * and each pair gets a match. Returns the requested match ids.
  */
-export async function runMatchmakingRound(services: Services): Promise<string[]> {
+export async function runMatchmakingRound(services: CommandServices): Promise<string[]> {
   const { db, config } = services;
   const deps = matchRequestDeps(config);
   const requested: string[] = [];
@@ -61,7 +61,7 @@ export async function runMatchmakingRound(services: Services): Promise<string[]>
  * The `matchmaker` role: a round every ARENA_MATCHMAKER_INTERVAL_SEC. Run one matchmaker per
  * deployment (two would pair the same agents in the same round; quotas still bound the damage).
  */
-export async function startMatchmaker(services: Services): Promise<RunningRole> {
+export async function startMatchmaker(services: CommandServices): Promise<RunningRole> {
   const logger = services.logger.child({ role: 'matchmaker' });
   let stopped = false;
   let running: Promise<void> | null = null;

@@ -18,7 +18,7 @@ import {
   type TrainerLine,
   trainerJobSpecSchema,
 } from '../../domain/training/trainer-protocol';
-import { runTrainingJob } from '../../infrastructure/ml/run-training-job';
+import { runTrainingJob } from '../../ml/run-training-job';
 
 export interface TrainerProcessIo {
   /** Arguments after the script path. */

@@ -14,11 +14,11 @@ import type { ExternalTrainers } from '../../domain/training/catalog';
 import { TRAINING_JOB_CATEGORY } from '../../domain/training/training-job';
 import { arenaStorage } from '../../infrastructure/artifacts/arena-storage';
 import type { Consumer, DeliveredMessage } from '../../infrastructure/bus/message-bus';
-import type { Services } from '../../infrastructure/container';
+import type { CommandServices } from '../../commands/command-states';
 import type { EventMetadata } from '../../infrastructure/eventstore/event-store';
 import { decodeEnvelope, topicForCategory } from '../../infrastructure/bus/event-envelope';
 import { decodeRecordedEventOf } from '../../infrastructure/eventstore/event-decoding';
-import type { RunningRole } from '../../runtime/background-roles';
+import type { RunningRole } from '../../infrastructure/running-role';
 import { progressIntervalFor, trainerCommandFor } from './trainer-command';
 import { TrainingRun, type TrainingRunTiming } from './training-run';
 import { TrainingSupervisor } from './training-supervisor';
@@ -39,7 +39,7 @@ export interface TrainingWorkerOptions {
   evaluationEpisodes: number;
 }
 
-export function trainingWorkerOptions(config: Services['config']): TrainingWorkerOptions {
+export function trainingWorkerOptions(config: CommandServices['config']): TrainingWorkerOptions {
   const staleAfterMs = config.TRAINING_STALE_AFTER_SEC * 1000;
   return {
     maxConcurrentJobs: config.TRAINING_MAX_CONCURRENT_JOBS,
@@ -72,7 +72,7 @@ export class TrainingWorker {
   private stopping = false;
 
   constructor(
-    private readonly services: Services,
+    private readonly services: CommandServices,
     private readonly options: TrainingWorkerOptions,
   ) {
     this.logger = services.logger.child({ role: 'training', workerId: this.workerId });
@@ -210,7 +210,7 @@ export class TrainingWorker {
 
 /** The role starter registered in workerRoles; `overrides` lets tests shorten the timings. */
 export async function startTrainingWorker(
-  services: Services,
+  services: CommandServices,
   overrides: Partial<TrainingWorkerOptions> = {},
 ): Promise<RunningRole & { worker: TrainingWorker }> {
   const worker = new TrainingWorker(services, { ...trainingWorkerOptions(services.config), ...overrides });

@@ -2,7 +2,7 @@ import { readTelemetryBatchRecorded } from '../../../src/domain/racing/telemetry
 import { z } from 'zod';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS } from '../../../src/domain/racing/telemetry-point';
 import type { JsonObject } from '../../../src/infrastructure/eventstore/event-store';
-import { startClickHouseProjections } from '../../../src/projections/clickhouse/clickhouse-projection-runner';
+import { startClickHouseProjections } from '../../../src/runtime/background-roles';
 import { replayClickHouseProjection } from '../../../src/projections/clickhouse/clickhouse-replay';
 import { telemetryAnalyticsProjection } from '../../../src/projections/clickhouse/racing/telemetry-analytics-projection';
 import { PROJECTION_QUARANTINE_TABLE } from '../../../src/projections/projection-quarantine';

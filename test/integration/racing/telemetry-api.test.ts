@@ -1,5 +1,5 @@
 import { readTelemetryBatchRecorded } from '../../../src/domain/racing/telemetry-session-events';
-import { startClickHouseProjections } from '../../../src/projections/clickhouse/clickhouse-projection-runner';
+import { startClickHouseProjections } from '../../../src/runtime/background-roles';
 import type { RunningRole } from '../../../src/runtime/background-roles';
 import { analyticsCaughtUp, createSession, registerDriver, type Driver } from '../../support/racing';
 import { http, startTestSystem, type TestSystem } from '../../support/test-system';

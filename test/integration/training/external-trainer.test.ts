@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPolicy } from '../../../src/infrastructure/ml/policy-artifact';
+import { loadPolicy } from '../../../src/ml/policy-artifact';
 import { REPOSITORY_ROOT, startTrainer } from './child-process-support';
 
 const script = join(REPOSITORY_ROOT, 'runtime/python/external_trainer_example.py');

@@ -1,8 +1,8 @@
 import { trainerJobSpecSchema, type TrainerJobSpecInput } from '../../../src/domain/training/trainer-protocol';
 import { createTrainingEnvironment } from '../../../src/domain/training/training-environments';
-import { evaluatePolicy, randomPolicy } from '../../../src/infrastructure/ml/evaluation';
-import { loadPolicy } from '../../../src/infrastructure/ml/policy-artifact';
-import { runTrainingJob } from '../../../src/infrastructure/ml/run-training-job';
+import { evaluatePolicy, randomPolicy } from '../../../src/ml/evaluation';
+import { loadPolicy } from '../../../src/ml/policy-artifact';
+import { runTrainingJob } from '../../../src/ml/run-training-job';
 
 export interface LearningMeasurement {
   trainedMeanReturn: number;

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createPong } from '../../../src/domain/arena/environments/pong';
 import { trainerJobSpecSchema } from '../../../src/domain/training/trainer-protocol';
-import { loadPolicy } from '../../../src/infrastructure/ml/policy-artifact';
-import { POLICY_AGENT_FILE_NAMES, policyAgentFiles } from '../../../src/infrastructure/ml/policy-agent';
-import { runTrainingJob } from '../../../src/infrastructure/ml/run-training-job';
+import { loadPolicy } from '../../../src/ml/policy-artifact';
+import { POLICY_AGENT_FILE_NAMES, policyAgentFiles } from '../../../src/ml/policy-agent';
+import { runTrainingJob } from '../../../src/ml/run-training-job';
 import { REPOSITORY_ROOT } from './child-process-support';
 
 it('the generated arena agent acts exactly like the trained policy', async () => {

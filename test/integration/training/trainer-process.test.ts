@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TrainerLine, trainerLineSchema } from '../../../src/domain/training/trainer-protocol';
-import { loadPolicy, parsePolicyArtifact } from '../../../src/infrastructure/ml/policy-artifact';
+import { loadPolicy, parsePolicyArtifact } from '../../../src/ml/policy-artifact';
 import { artifactFileName, runTrainerProcess } from '../../../src/workers/training/trainer-process';
 import { compileTrainerProcess, startTrainer } from './child-process-support';
 

@@ -1,7 +1,7 @@
 import { DQN_DEFAULTS, explorationRate } from '../../../src/domain/training/hyperparameters';
 import { createSeededRandom } from '../../../src/domain/training/seeded-random';
-import { DqnAgent } from '../../../src/infrastructure/ml/dqn';
-import { allocateBatch } from '../../../src/infrastructure/ml/replay-buffer';
+import { DqnAgent } from '../../../src/ml/dqn';
+import { allocateBatch } from '../../../src/ml/replay-buffer';
 
 const settings = { learningRate: 3e-3, gamma: 0, tau: 1, hiddenLayers: [16], maxGradientNorm: 10 };
 

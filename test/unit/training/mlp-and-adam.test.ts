@@ -1,6 +1,6 @@
 import { createSeededRandom } from '../../../src/domain/training/seeded-random';
-import { Adam, clipGradientNorm } from '../../../src/infrastructure/ml/adam';
-import { Mlp } from '../../../src/infrastructure/ml/mlp';
+import { Adam, clipGradientNorm } from '../../../src/ml/adam';
+import { Mlp } from '../../../src/ml/mlp';
 
 /** L = Σ c ⊙ output: a loss whose gradient with respect to the output is simply c. */
 function weightedOutputLoss(network: Mlp, input: Float64Array, batch: number, weights: Float64Array): number {

@@ -1,9 +1,9 @@
 import { LapSimEnvironment } from '../../../src/domain/training/lapsim-env';
 import { PongTrainingEnvironment } from '../../../src/domain/training/pong-training-env';
 import { createSeededRandom } from '../../../src/domain/training/seeded-random';
-import { DqnAgent } from '../../../src/infrastructure/ml/dqn';
-import { decodeParameters, describeNetwork, encodeParameters, loadPolicy, type PolicyArtifact } from '../../../src/infrastructure/ml/policy-artifact';
-import { SacAgent } from '../../../src/infrastructure/ml/sac';
+import { DqnAgent } from '../../../src/ml/dqn';
+import { decodeParameters, describeNetwork, encodeParameters, loadPolicy, type PolicyArtifact } from '../../../src/ml/policy-artifact';
+import { SacAgent } from '../../../src/ml/sac';
 
 const training: PolicyArtifact['training'] = {
   job_id: 'job-1',

@@ -1,5 +1,5 @@
 import { createSeededRandom } from '../../../src/domain/training/seeded-random';
-import { allocateBatch, ReplayBuffer } from '../../../src/infrastructure/ml/replay-buffer';
+import { allocateBatch, ReplayBuffer } from '../../../src/ml/replay-buffer';
 
 const add = (buffer: ReplayBuffer, id: number, terminal = false): void =>
   buffer.add(Float64Array.of(id, -id), Float64Array.of(id / 10), id, Float64Array.of(id + 1, -id - 1), terminal);

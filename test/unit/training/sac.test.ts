@@ -1,8 +1,8 @@
 import { createSeededRandom } from '../../../src/domain/training/seeded-random';
-import { Mlp } from '../../../src/infrastructure/ml/mlp';
-import { allocateBatch, type TransitionBatch } from '../../../src/infrastructure/ml/replay-buffer';
-import { SacAgent } from '../../../src/infrastructure/ml/sac';
-import { SquashedGaussianPolicy } from '../../../src/infrastructure/ml/squashed-gaussian-policy';
+import { Mlp } from '../../../src/ml/mlp';
+import { allocateBatch, type TransitionBatch } from '../../../src/ml/replay-buffer';
+import { SacAgent } from '../../../src/ml/sac';
+import { SquashedGaussianPolicy } from '../../../src/ml/squashed-gaussian-policy';
 
 describe('SquashedGaussianPolicy', () => {
   const observationSize = 3;

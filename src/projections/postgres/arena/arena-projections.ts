@@ -4,7 +4,7 @@ import { ladderProjection } from './ladder-projection';
 import { matchesProjection } from './matches-projection';
 import { submissionsProjection } from './submissions-projection';
 
-/** Every arena read model (registered in projection-catalog.ts). */
+/** Every arena read model (contributed by src/contexts/arena.module.ts). */
 export const arenaProjections: PostgresProjection[] = [agentsProjection, submissionsProjection, matchesProjection, ladderProjection];
 
 /**

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { UnauthorizedError } from '../../../domain/shared/errors';
 import { externalTrainersVariable } from '../../../infrastructure/config/training-config';
 import { createLogger } from '../../../infrastructure/logging/logger';
-import { firstShutdownSignal } from '../../../runtime/process-lifecycle';
+import { firstShutdownSignal } from '../../../infrastructure/process/shutdown-signal';
 import { RunnerRequestError } from './runner-api-client';
 import { TrainerRunner } from './trainer-runner';
 

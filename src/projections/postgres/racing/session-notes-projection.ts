@@ -1,0 +1,29 @@
+import type { Knex } from 'knex';
+import { SESSION_NOTES_CATEGORY } from '../../../domain/racing/session-notes';
+import { postgresProjection } from '../postgres-projection';
+
+/** `telemetry_session_notes`: one row per note on a telemetry session. */
+export const sessionNotesProjection = postgresProjection({
+  name: 'session_notes',
+  categories: [SESSION_NOTES_CATEGORY],
+  tables: ['telemetry_session_notes'],
+  async createTables(db: Knex | Knex.Transaction) {
+    if (await db.schema.hasTable('telemetry_session_notes')) return;
+    await db.schema.createTable('telemetry_session_notes', (table) => {
+      table.uuid('id').primary();
+      table.uuid('session_id').notNullable().index();
+      table.uuid('author_id').notNullable();
+      table.text('text').notNullable();
+      table.timestamp('created_at', { useTz: true }).notNullable();
+    });
+  },
+  on: {
+    async SessionNoteAdded(event, trx) {
+      const { data } = event;
+      await trx('telemetry_session_notes')
+        .insert({ id: data.noteId, session_id: data.sessionId, author_id: data.authorId, text: data.text, created_at: data.addedAt })
+        .onConflict('id')
+        .ignore();
+    },
+  },
+});
