@@ -1,4 +1,6 @@
+import type { DomainEventOfType, DomainEventType } from '../../domain/domain-events';
 import type { CompactRows } from '../../infrastructure/analytics/analytics';
+import { decodeRecordedEvent } from '../../infrastructure/eventstore/event-decoding';
 import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
 
 /** Rows for one table, produced from one event, in compact form (column names once, arrays of values). */
@@ -28,6 +30,25 @@ export interface ClickHouseProjection {
   rows(event: RecordedEvent): TableRows[];
 }
 
-export function clickHouseProjection(definition: ClickHouseProjection): ClickHouseProjection {
-  return definition;
+/** The rows of each event type a ClickHouse projection handles, from the event decoded and typed. */
+export type RowHandlers = {
+  [Type in DomainEventType]?: (event: RecordedEvent<DomainEventOfType<Type>>) => TableRows[];
+};
+
+/**
+ * Declares a ClickHouse projection by its typed row handlers (`on: { LapCompleted: (event) => … }`):
+ * `handles` is derived from the keys, and `rows` decodes each event (upcast, checked against the
+ * domain's schema) before its handler sees it. Undecodable data throws EventDataError: quarantined.
+ */
+export function clickHouseProjection(definition: Omit<ClickHouseProjection, 'handles' | 'rows'> & { on: RowHandlers }): ClickHouseProjection {
+  const { on, ...rest } = definition;
+  const byType = on as Partial<Record<string, (event: RecordedEvent<DomainEventOfType<DomainEventType>>) => TableRows[]>>;
+  return {
+    ...rest,
+    handles: Object.keys(on),
+    rows(recorded) {
+      const handler = byType[recorded.type];
+      return handler === undefined ? [] : handler(decodeRecordedEvent(recorded) as RecordedEvent<DomainEventOfType<DomainEventType>>);
+    },
+  };
 }

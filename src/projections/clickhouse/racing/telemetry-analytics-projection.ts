@@ -1,6 +1,6 @@
 import { CHANNEL_NAMES, batchLength, type TelemetryBatchColumns } from '../../../domain/racing/telemetry-batch';
 import type { CompactRows } from '../../../infrastructure/analytics/analytics';
-import { LapCompletedEventDataSchema, readTelemetryBatchRecorded, SESSION_CATEGORY } from '../../../domain/racing/telemetry-session-events';
+import { readTelemetryBatchRecorded, SESSION_CATEGORY } from '../../../domain/racing/telemetry-session-events';
 import { clickHouseProjection } from '../clickhouse-projection';
 
 /**
@@ -103,19 +103,21 @@ const LAP_COLUMNS = [
 export const telemetryAnalyticsProjection = clickHouseProjection({
   name: 'telemetry_analytics',
   categories: [SESSION_CATEGORY],
-  handles: ['TelemetryBatchRecorded', 'LapCompleted'],
   tables: { [TELEMETRY_POINTS_TABLE]: createTelemetryPoints, [LAPS_TABLE]: createLaps },
-  rows(event) {
-    if (event.type === 'TelemetryBatchRecorded') {
+  on: {
+    TelemetryBatchRecorded(event) {
+      // The registry checked the envelope; the points are checked here against the upload's rule.
       const data = readTelemetryBatchRecorded(event.data, { checkPoints: true });
       return [{ table: TELEMETRY_POINTS_TABLE, ...pointRows(data, data.columns) }];
-    }
-    const lap = LapCompletedEventDataSchema.parse(event.data);
-    const row = [
-      lap.sessionId, lap.ownerId, lap.trackName, lap.carModel, lap.lapNumber, lap.lapTimeMs, lap.sectorTimesMs, lap.valid, lap.invalidReasons, lap.isVerified,
-      lap.startedAtMs, lap.endedAtMs, lap.sampleCount, lap.maxSpeedKmh, lap.meanSpeedKmh, lap.distanceM, lap.fullThrottleFraction, lap.brakingFraction,
-      lap.coastingFraction, lap.estimated,
-    ];
-    return [{ table: LAPS_TABLE, columns: LAP_COLUMNS, rows: [row] }];
+    },
+    LapCompleted(event) {
+      const lap = event.data;
+      const row = [
+        lap.sessionId, lap.ownerId, lap.trackName, lap.carModel, lap.lapNumber, lap.lapTimeMs, lap.sectorTimesMs, lap.valid, lap.invalidReasons, lap.isVerified,
+        lap.startedAtMs, lap.endedAtMs, lap.sampleCount, lap.maxSpeedKmh, lap.meanSpeedKmh, lap.distanceM, lap.fullThrottleFraction, lap.brakingFraction,
+        lap.coastingFraction, lap.estimated,
+      ];
+      return [{ table: LAPS_TABLE, columns: LAP_COLUMNS, rows: [row] }];
+    },
   },
 });
