@@ -16,7 +16,8 @@ const JobMessage = (type: 'subscribe' | 'unsubscribe') =>
   z.object({ type: z.literal(type), job_id: z.uuid({ error: 'job_id must be a training job UUID' }) });
 export const TrainingClientMessage = z.discriminatedUnion('type', [JobMessage('subscribe'), JobMessage('unsubscribe')]);
 
-const FINAL_MESSAGES = new Set(['training_completed', 'training_failed', 'training_cancelled']);
+/** Messages that change the job's status: a client told of one may GET the job and must see it. */
+const STATUS_MESSAGES = new Set(['training_started', 'training_requeued', 'training_completed', 'training_failed', 'training_cancelled']);
 const num = (value: unknown): number | null => (typeof value === 'number' ? value : null);
 
 /** What a training job event looks like to a subscriber; undefined for events it does not see. */
@@ -65,8 +66,9 @@ export function trainingWebSocketChannel({ services, live, gateway }: WebSocketD
     const jobId = message.job_id;
     const subscribed = (connection: WebSocketConnection) => connection.topics.has(jobId);
     if (!hasSubscribers(subscribed)) return;
-    // A client told the job has ended reads the job and its metrics over HTTP: wait (boundedly) for the read models.
-    if (FINAL_MESSAGES.has(String(message.type))) {
+    // A client told the job's status changed (started, requeued, ended) reads the job and its metrics
+    // over HTTP: wait (boundedly) for the read models first. Progress is pushed as it comes.
+    if (STATUS_MESSAGES.has(String(message.type))) {
       await Promise.all(trainingProjections.map((projection) => waitForProjection(services.db, projection.name, event.streamId, event.revision)));
     }
     gateway.broadcast(subscribed, message, TRAINING_WS_PATH);
