@@ -12,9 +12,12 @@ npm run --silent build
 
 started_kafka=0
 if [[ -z "${KAFKA_BROKERS:-}" ]] && command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
+  # A broker someone else started (kafka.sh start earlier) is used and left running afterwards.
+  already_running=0
+  if bash deploy/kafka/kafka.sh status >/dev/null 2>&1; then already_running=1; fi
   if brokers_line=$(bash deploy/kafka/kafka.sh start | grep '^KAFKA_BROKERS='); then
     export KAFKA_BROKERS="${brokers_line#KAFKA_BROKERS=}"
-    started_kafka=1
+    if [[ $already_running == 0 ]]; then started_kafka=1; fi
   else
     echo "scripts/test.sh: could not start Kafka; Kafka suites will report SKIPPED" >&2
   fi
