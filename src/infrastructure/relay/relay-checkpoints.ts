@@ -52,9 +52,13 @@ export class RelayCheckpoints {
   }
 
   async save(name: string, position: GlobalPosition, store: StoreIdentity): Promise<void> {
-    await this.db('relay_checkpoints')
-      .insert({ name, position: formatPosition(position), store: formatStoreIdentity(store), updated_at: this.db.fn.now() })
-      .onConflict('name')
-      .merge();
+    await this.db.transaction(async (trx) => {
+      // The batch was published durably before this; a checkpoint lost in a crash only republishes it.
+      await trx.raw('SET LOCAL synchronous_commit TO OFF');
+      await trx('relay_checkpoints')
+        .insert({ name, position: formatPosition(position), store: formatStoreIdentity(store), updated_at: trx.fn.now() })
+        .onConflict('name')
+        .merge();
+    });
   }
 }
