@@ -12,7 +12,6 @@
  * BENCH_SESSIONS (sessions uploading concurrently, 4), BENCH_HZ (sample rate, 50).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
@@ -26,41 +25,14 @@ import { pointRows, telemetryAnalyticsProjection, TELEMETRY_POINT_COLUMNS, TELEM
 import { startApiServer } from '../src/runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, type RunningRole } from '../src/runtime/background-roles';
 import { openServices } from '../src/runtime/open-services';
-import { generateSession } from '../test/fixtures/telemetry/trace-generator';
+import { freePort } from './lib/bench-app';
+import { postJson, sessionPoints } from './lib/bench-telemetry';
 
 const POINTS = Number(process.env.BENCH_POINTS ?? 200_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 2_000);
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 4);
 const HZ = Number(process.env.BENCH_HZ ?? 50);
 const RAW_LARGE_CHUNK = 50_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function request(url: string, path: string, init: { token?: string; body: string }): Promise<Record<string, unknown>> {
-  const response = await fetch(`${url}/api/v1${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
-    body: init.body,
-  });
-  const body = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
-/** Recorded-style points for one session: enough generated laps, cut to `count`. */
-function sessionPoints(seed: number, count: number): unknown[] {
-  const lapsNeeded = Math.ceil(count / (HZ * 75)) + 1;
-  return generateSession({ seed, laps: lapsNeeded, hz: HZ, start: 'rolling' }).points.slice(0, count);
-}
 
 const seconds = (ms: number) => ms / 1000;
 const rate = (points: number, ms: number) => Math.round(points / seconds(ms));
@@ -91,14 +63,14 @@ async function main(): Promise<void> {
 
     console.log(`generating ${POINTS.toLocaleString('en')} points (${SESSIONS} sessions, ${HZ} Hz) ...`);
     const perSession = Math.ceil(POINTS / SESSIONS);
-    const sessions = Array.from({ length: SESSIONS }, (_, i) => sessionPoints(100 + i, Math.min(perSession, POINTS - i * perSession)));
+    const sessions = Array.from({ length: SESSIONS }, (_, i) => sessionPoints(100 + i, Math.min(perSession, POINTS - i * perSession), HZ));
     const total = sessions.reduce((sum, points) => sum + points.length, 0);
 
-    const user = await request(api.url, '/auth/register', { body: JSON.stringify({ username: 'bench_driver', email: 'bench@x.io', password: 'BenchPass123' }) });
+    const user = await postJson(api.url, '/auth/register', { body: JSON.stringify({ username: 'bench_driver', email: 'bench@x.io', password: 'BenchPass123' }) });
     const token = String(user.access_token);
     const uploads = await Promise.all(
       sessions.map(async (points, i) => {
-        const created = await request(api.url, '/telemetry/sessions', {
+        const created = await postJson(api.url, '/telemetry/sessions', {
           token,
           body: JSON.stringify({ session_name: `bench ${i}`, track_name: 'Generated Ring', car_model: 'GT3', track_length_m: 4568.45 }),
         });
@@ -120,7 +92,7 @@ async function main(): Promise<void> {
     await Promise.all(
       uploads.map(async ({ sessionId, bodies }) => {
         for (const body of bodies) {
-          const answer = await request(api.url, `/telemetry/sessions/${sessionId}/data`, { token, body });
+          const answer = await postJson(api.url, `/telemetry/sessions/${sessionId}/data`, { token, body });
           laps += Number(answer.laps_completed);
         }
       }),

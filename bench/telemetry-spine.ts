@@ -16,7 +16,6 @@
  * replay measures, 20000: replay rates mean little on a store of 50 large batches).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
@@ -35,7 +34,8 @@ import { rebuildProjections } from '../src/projections/postgres/projection-rebui
 import { startApiServer } from '../src/runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, type RunningRole } from '../src/runtime/background-roles';
 import { openServices } from '../src/runtime/open-services';
-import { generateSession } from '../test/fixtures/telemetry/trace-generator';
+import { freePort } from './lib/bench-app';
+import { postJson, sessionPoints } from './lib/bench-telemetry';
 
 const POINTS = Number(process.env.BENCH_POINTS ?? 200_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 2_000);
@@ -45,33 +45,6 @@ const OVERVIEW_REQUESTS = Number(process.env.BENCH_OVERVIEW_REQUESTS ?? 400);
 const CONCURRENCY = 16;
 const RAW_CHUNK = 50_000;
 const REPLAY_EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 20_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function post(url: string, path: string, init: { token?: string; body: string }): Promise<Record<string, unknown>> {
-  const response = await fetch(`${url}/api/v1${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
-    body: init.body,
-  });
-  const body = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
-function sessionPoints(seed: number, count: number): unknown[] {
-  const lapsNeeded = Math.ceil(count / (HZ * 75)) + 1;
-  return generateSession({ seed, laps: lapsNeeded, hz: HZ, start: 'rolling' }).points.slice(0, count);
-}
 
 function rawClient(path: string): ClickHouseClient {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -123,14 +96,14 @@ async function main(): Promise<void> {
     roles.push(api);
 
     const perSession = Math.ceil(POINTS / SESSIONS);
-    const sessions = Array.from({ length: SESSIONS }, (_, i) => sessionPoints(100 + i, Math.min(perSession, POINTS - i * perSession)));
+    const sessions = Array.from({ length: SESSIONS }, (_, i) => sessionPoints(100 + i, Math.min(perSession, POINTS - i * perSession), HZ));
     const total = sessions.reduce((sum, points) => sum + points.length, 0);
-    const user = await post(api.url, '/auth/register', { body: JSON.stringify({ username: 'bench_driver', email: 'bench@x.io', password: 'BenchPass123' }) });
+    const user = await postJson(api.url, '/auth/register', { body: JSON.stringify({ username: 'bench_driver', email: 'bench@x.io', password: 'BenchPass123' }) });
     const token = String(user.access_token);
     const userId = String((user.user as { id: string }).id);
     const uploads = await Promise.all(
       sessions.map(async (points, i) => {
-        const created = await post(api.url, '/telemetry/sessions', {
+        const created = await postJson(api.url, '/telemetry/sessions', {
           token,
           body: JSON.stringify({ session_name: `bench ${i}`, track_name: 'Generated Ring', car_model: 'GT3', track_length_m: 4568.45 }),
         });
@@ -144,7 +117,7 @@ async function main(): Promise<void> {
 
     // 1. ingest
     const startedAt = performance.now();
-    await Promise.all(uploads.map(async ({ sessionId, bodies }) => { for (const body of bodies) await post(api.url, `/telemetry/sessions/${sessionId}/data`, { token, body }); }));
+    await Promise.all(uploads.map(async ({ sessionId, bodies }) => { for (const body of bodies) await postJson(api.url, `/telemetry/sessions/${sessionId}/data`, { token, body }); }));
     const acceptedMs = performance.now() - startedAt;
     while ((await countPoints()) < total) await new Promise((resolve) => setTimeout(resolve, 20));
     const ingestMs = performance.now() - startedAt;
