@@ -3,12 +3,13 @@
  * scripts/test.sh runs first. From the bottom up:
  *
  *   domain          pure rules: imports only domain (and npm libraries such as zod)
+ *   contracts       wire formats shared by a route and its client (zod): domain only
  *   ml              learning algorithms: domain and infrastructure only
  *   infrastructure  adapters and ports: domain only
  *   commands        load, decide, append: domain, infrastructure ports, ml
  *   projections     read models: domain, infrastructure
- *   workers         bus consumers: commands, projections, domain, infrastructure, ml
- *   api             HTTP and WebSocket: commands, projections, domain, infrastructure
+ *   workers         bus consumers: commands, projections, domain, infrastructure, ml, contracts
+ *   api             HTTP and WebSocket: commands, projections, domain, infrastructure, contracts
  *   contexts        one inversify module per bounded context: wires api, projections, workers
  *   runtime         process roles: everything below
  *   cli.ts, arena-command-line.ts   the binary: runtime (and the runner's command line)
@@ -44,6 +45,20 @@ module.exports = {
         dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'],
         path: '^(fs|node:fs|fs/promises|node:fs/promises|net|node:net|http|node:http|https|node:https|child_process|node:child_process|knex|pg|kafkajs|@clickhouse/client|@eventstore/db-client|express|ws|pino|chdb)$',
       },
+    },
+    {
+      name: 'contracts-are-wire-formats',
+      severity: 'error',
+      comment: 'src/contracts holds the wire schemas a route and its client (e.g. the trainer runner) share: it imports only the domain.',
+      from: { path: layer('contracts') },
+      to: { path: '^src/', pathNot: '^src/(domain|contracts)/' },
+    },
+    {
+      name: 'only-edges-speak-the-wire',
+      severity: 'error',
+      comment: 'Wire formats belong to the routes and the HTTP clients (workers); rules, adapters, commands and read models do not see them.',
+      from: { path: notIn('ml', 'infrastructure', 'commands', 'projections') },
+      to: { path: layer('contracts') },
     },
     {
       name: 'ml-below-workers',

@@ -1,8 +1,11 @@
 /**
- * Request and response schemas of the trainer runner routes (docs/training.md, "Trainer runners").
- * The examples are what `arena runner` sends and receives.
+ * The wire format of the trainer runner routes (docs/training.md, "Trainer runners"): the API
+ * validates requests and documents answers with these schemas, and `arena runner`'s client parses
+ * the answers with the same ones, so the two cannot drift apart. The examples are what
+ * `arena runner` sends and receives.
  */
 import { z } from 'zod';
+import { TRAINING_JOB_STATUSES } from '../domain/training/training-job';
 
 const JOB_ID_EXAMPLE = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 const TOKEN_ID_EXAMPLE = '3f2b8c1e-5a4d-4e6f-9b7a-1c2d3e4f5a6b';
@@ -61,8 +64,8 @@ export const ClaimedTrainingJobResponse = z
       runner_id: z.string(),
       attempt: z.number().int(),
       lease_expires_at: z.string(),
-      lease_duration_sec: z.number(),
-      heartbeat_interval_sec: z.number().describe('Report (progress or heartbeat) at least this often, or the lease runs out'),
+      lease_duration_sec: z.number().positive(),
+      heartbeat_interval_sec: z.number().positive().describe('Report (progress or heartbeat) at least this often, or the lease runs out'),
     }),
   })
   .meta({
@@ -120,7 +123,7 @@ export const RunnerReleaseBody = z.object({ ...runRef, reason: z.string().trim()
 export const RunnerRunStateResponse = z
   .object({
     job_id: z.uuid(),
-    status: z.string(),
+    status: z.enum(TRAINING_JOB_STATUSES),
     attempt: z.number().int(),
     cancel_requested: z.boolean().describe('The owner asked to cancel: stop the trainer and report /cancelled'),
     lease_expires_at: z.string().nullable(),

@@ -41,7 +41,7 @@ import {
   RunnerRunStateResponse,
   RunnerTokenParams,
   RunnerTokenResponse,
-} from './training-runner-schemas';
+} from '../../contracts/training-runner-wire';
 
 export type TrainingRunnerRouteDeps = Pick<CommandServices, 'store' | 'db' | 'config' | 'now' | 'newId'>;
 

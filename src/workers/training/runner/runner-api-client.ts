@@ -1,39 +1,14 @@
 /**
  * The trainer runner's HTTP client: the runner routes of the public API and nothing else
- * (docs/training.md, "Trainer runners"). Answers are checked with zod; 409 becomes a
+ * (docs/training.md, "Trainer runners"). Answers are parsed with the routes' own schemas (src/contracts); 409 becomes a
  * ConflictError (the run is no longer current), 401 an UnauthorizedError (fatal for a runner).
  */
 import { z } from 'zod';
 import { ConflictError, UnauthorizedError } from '../../../domain/shared/errors';
+import { ClaimedTrainingJobResponse, RunnerRunStateResponse, type ClaimTrainingJobBody } from '../../../contracts/training-runner-wire';
 
-const RunState = z.object({
-  job_id: z.string(),
-  status: z.enum(['pending', 'running', 'completed', 'failed', 'cancelled']),
-  attempt: z.number().int(),
-  cancel_requested: z.boolean(),
-  lease_expires_at: z.string().nullable(),
-});
-export type RunState = z.infer<typeof RunState>;
-
-const Claimed = z.object({
-  job: z.object({
-    id: z.string(),
-    algorithm: z.string(),
-    environment: z.string(),
-    total_timesteps: z.number().int(),
-    hyperparameters: z.record(z.string(), z.unknown()),
-    environment_options: z.record(z.string(), z.number()),
-    seed: z.number().int(),
-  }),
-  run: z.object({
-    runner_id: z.string(),
-    attempt: z.number().int(),
-    lease_expires_at: z.string(),
-    lease_duration_sec: z.number().positive(),
-    heartbeat_interval_sec: z.number().positive(),
-  }),
-});
-export type ClaimedJob = z.infer<typeof Claimed>;
+export type RunState = z.infer<typeof RunnerRunStateResponse>;
+export type ClaimedJob = z.infer<typeof ClaimedTrainingJobResponse>;
 
 const ErrorBody = z.looseObject({ detail: z.string().optional(), error: z.string().optional() });
 
@@ -68,22 +43,22 @@ export class RunnerApiClient {
   }
 
   /** Long-polls for a job; undefined when none came within `waitSec`. */
-  async claim(body: { runner_id: string; environments: string[]; algorithms?: string[]; wait_sec: number }, signal?: AbortSignal): Promise<ClaimedJob | undefined> {
+  async claim(body: z.input<typeof ClaimTrainingJobBody>, signal?: AbortSignal): Promise<ClaimedJob | undefined> {
     const response = await this.request('POST', '/training/runners/claim', { json: body, signal, retries: false });
     if (response.status === 204) return undefined;
-    return Claimed.parse(await response.json());
+    return ClaimedTrainingJobResponse.parse(await response.json());
   }
 
   async report(jobId: string, kind: 'heartbeat' | 'progress' | 'fail' | 'cancelled' | 'release', body: RunnerReportBody): Promise<RunState> {
     const response = await this.request('POST', `/training/runners/jobs/${encodeURIComponent(jobId)}/${kind}`, { json: body, retries: true });
-    return RunState.parse(await response.json());
+    return RunnerRunStateResponse.parse(await response.json());
   }
 
   async complete(jobId: string, run: { runner_id: string; attempt: number; timestep: number; mean_return: number | null }, artefact: Buffer): Promise<RunState> {
     const query = new URLSearchParams({ runner_id: run.runner_id, attempt: String(run.attempt), timestep: String(run.timestep) });
     if (run.mean_return !== null) query.set('mean_return', String(run.mean_return));
     const response = await this.request('POST', `/training/runners/jobs/${encodeURIComponent(jobId)}/complete?${query}`, { bytes: artefact, retries: true });
-    return RunState.parse(await response.json());
+    return RunnerRunStateResponse.parse(await response.json());
   }
 
   private async request(
