@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadMatch } from '../../commands/arena/match-commands';
+import type { SubmissionEvent } from '../../domain/arena/submission';
 import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { API_BASE_PATH } from '../shared/openapi/openapi-document';
 import type { WebSocketDeps } from '../shared/websocket/websocket-deps';
@@ -10,16 +11,6 @@ export const ARENA_WS_PATH = `${API_BASE_PATH}/ws`;
 /** Clients need not send anything; a ping is answered, a subscribe acknowledged (pushes go to owners anyway). */
 const ClientMessage = z.union([z.object({ type: z.literal('ping') }).strict(), z.object({ type: z.literal('subscribe') }).passthrough()]);
 
-const BUILD_STATUS: Record<string, { status: string; time: string }> = {
-  SubmissionReceived: { status: 'queued', time: 'receivedAt' },
-  RebuildRequested: { status: 'queued', time: 'requestedAt' },
-  BuildStarted: { status: 'building', time: 'startedAt' },
-  BuildSucceeded: { status: 'success', time: 'completedAt' },
-  BuildFailed: { status: 'failed', time: 'completedAt' },
-};
-
-const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-
 /**
  * `/api/v1/ws?token=...`: build and match events of the connected user's agents, as the RL-Arena
  * contract lists them. Fed by the bus (LiveEvents), so any API process serves its own sockets:
@@ -29,64 +20,57 @@ const text = (value: unknown): string | null => (typeof value === 'string' ? val
  * - match_failed (an extension) when a match could not be played.
  */
 export function arenaWebSocketChannel({ services, live, gateway }: WebSocketDeps) {
-  const toUsers = (userIds: (string | null)[], message: ServerMessage) => {
-    const owners = new Set(userIds.filter((id): id is string => id !== null));
+  const toUsers = (userIds: string[], message: ServerMessage) => {
+    const owners = new Set(userIds);
     gateway.broadcast((connection) => owners.has(connection.user.id), message, ARENA_WS_PATH);
   };
 
-  const onSubmissionEvent = (event: RecordedEvent) => {
-    const change = BUILD_STATUS[event.type];
-    if (!change) return;
-    toUsers([text(event.data.ownerId)], {
+  const buildStatus = (event: RecordedEvent<SubmissionEvent>, status: string, timestamp: string, dockerImage: string | null = null) =>
+    toUsers([event.data.ownerId], {
       type: 'build_status',
-      submission_id: text(event.data.submissionId),
-      status: change.status,
-      docker_image: event.type === 'BuildSucceeded' ? text(event.data.environmentRef) : null,
-      timestamp: text(event.data[change.time]) ?? event.createdAt.toISOString(),
+      submission_id: event.data.submissionId,
+      status,
+      docker_image: dockerImage,
+      timestamp,
     });
-  };
 
-  const onMatchEvent = async (event: RecordedEvent) => {
-    if (event.type === 'MatchRequested') {
-      const agent1 = event.data.agent1 as { agentId?: string; ownerId?: string } | null;
-      const agent2 = event.data.agent2 as { agentId?: string; ownerId?: string } | null;
-      toUsers([text(agent1?.ownerId), text(agent2?.ownerId)], {
+  live.on(['submission'], {
+    SubmissionReceived: async (event) => buildStatus(event, 'queued', event.data.receivedAt),
+    RebuildRequested: async (event) => buildStatus(event, 'queued', event.data.requestedAt),
+    BuildStarted: async (event) => buildStatus(event, 'building', event.data.startedAt),
+    BuildSucceeded: async (event) => buildStatus(event, 'success', event.data.completedAt, event.data.environmentRef),
+    BuildFailed: async (event) => buildStatus(event, 'failed', event.data.completedAt),
+  });
+
+  live.on(['match'], {
+    MatchRequested: async ({ data }) =>
+      toUsers([data.agent1.ownerId, data.agent2.ownerId], {
         type: 'match_created',
-        match_id: text(event.data.matchId),
-        agent_1_id: text(agent1?.agentId),
-        agent_2_id: text(agent2?.agentId),
-        timestamp: text(event.data.requestedAt) ?? event.createdAt.toISOString(),
-      });
-    } else if (event.type === 'MatchFailed') {
-      const match = await loadMatch(services, String(event.data.matchId));
+        match_id: data.matchId,
+        agent_1_id: data.agent1.agentId,
+        agent_2_id: data.agent2.agentId,
+        timestamp: data.requestedAt,
+      }),
+    MatchFailed: async ({ data }) => {
+      const match = await loadMatch(services, data.matchId);
+      if (match.status === 'none') return;
+      toUsers([match.agent1.ownerId, match.agent2.ownerId], { type: 'match_failed', match_id: match.matchId, error: data.reason, timestamp: data.failedAt });
+    },
+  });
+
+  live.on(['ladder'], {
+    MatchRated: async ({ data }) => {
+      const match = await loadMatch(services, data.matchId);
       if (match.status === 'none') return;
       toUsers([match.agent1.ownerId, match.agent2.ownerId], {
-        type: 'match_failed',
+        type: 'match_completed',
         match_id: match.matchId,
-        error: text(event.data.reason),
-        timestamp: text(event.data.failedAt) ?? event.createdAt.toISOString(),
+        winner_id: match.winnerId,
+        elo_changes: { [data.agent1.agentId]: data.agent1.change, [data.agent2.agentId]: data.agent2.change },
+        timestamp: data.ratedAt,
       });
-    }
-  };
-
-  const onMatchRated = async (event: RecordedEvent) => {
-    if (event.type !== 'MatchRated') return;
-    const match = await loadMatch(services, String(event.data.matchId));
-    if (match.status === 'none') return;
-    const side = (value: unknown) => value as { agentId: string; change: number };
-    const [agent1, agent2] = [side(event.data.agent1), side(event.data.agent2)];
-    toUsers([match.agent1.ownerId, match.agent2.ownerId], {
-      type: 'match_completed',
-      match_id: match.matchId,
-      winner_id: match.winnerId,
-      elo_changes: { [agent1.agentId]: agent1.change, [agent2.agentId]: agent2.change },
-      timestamp: text(event.data.ratedAt) ?? event.createdAt.toISOString(),
-    });
-  };
-
-  live.on(['submission'], onSubmissionEvent);
-  live.on(['match'], onMatchEvent);
-  live.on(['ladder'], onMatchRated);
+    },
+  });
 
   return defineWebSocketChannel({
     path: ARENA_WS_PATH,

@@ -1,13 +1,7 @@
 import { z } from 'zod';
-import {
-  LapCompletedEventDataSchema,
-  SESSION_CATEGORY,
-  readTelemetryBatchRecorded,
-  SectorCompletedDataSchema,
-} from '../../domain/racing/telemetry-session-events';
+import { SESSION_CATEGORY } from '../../domain/racing/telemetry-session-events';
 import { batchLength } from '../../domain/racing/telemetry-batch';
 import { ValidationError } from '../../domain/shared/errors';
-import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { requireOwnedTelemetrySession } from '../../projections/postgres/racing/telemetry-session-queries';
 import { defineWebSocketChannel, type WebSocketConnection } from '../shared/websocket/websocket-channel';
 import type { WebSocketDeps } from '../shared/websocket/websocket-deps';
@@ -39,16 +33,10 @@ export function telemetryWebSocketChannel({ services, live, gateway }: WebSocket
     return found;
   };
 
-  // Before parsing MBs of points, make sure someone on this process follows the session.
-  live.on([SESSION_CATEGORY], (event: RecordedEvent) => pushEvent(event));
-
-  function pushEvent(event: RecordedEvent): void {
-    const sessionId = typeof event.data.sessionId === 'string' ? event.data.sessionId : null;
-    if (sessionId === null) return;
-    if (!hasSubscribers(sessionId)) return;
-    switch (event.type) {
-      case 'TelemetryBatchRecorded': {
-        const { columns } = readTelemetryBatchRecorded(event.data);
+  live.on(
+    [SESSION_CATEGORY],
+    {
+      TelemetryBatchRecorded: async ({ data: { sessionId, columns } }) => {
         for (let i = 0; i < batchLength(columns); i += 1) {
           const sent = gateway.broadcast(
             subscribedTo(sessionId),
@@ -69,15 +57,13 @@ export function telemetryWebSocketChannel({ services, live, gateway }: WebSocket
           );
           if (sent === 0) return;
         }
-        return;
-      }
-      case 'LapCompleted': {
-        const lap = LapCompletedEventDataSchema.parse(event.data);
+      },
+      LapCompleted: async ({ data: lap }) => {
         gateway.broadcast(
-          subscribedTo(sessionId),
+          subscribedTo(lap.sessionId),
           {
             type: 'lap_completed',
-            session_id: sessionId,
+            session_id: lap.sessionId,
             lap: {
               lap_number: lap.lapNumber,
               lap_time: lap.lapTimeMs / 1000,
@@ -90,19 +76,18 @@ export function telemetryWebSocketChannel({ services, live, gateway }: WebSocket
           },
           TELEMETRY_WS_PATH,
         );
-        return;
-      }
-      case 'SectorCompleted': {
-        const split = SectorCompletedDataSchema.parse(event.data);
+      },
+      SectorCompleted: async ({ data: split }) => {
         gateway.broadcast(
-          subscribedTo(sessionId),
-          { type: 'sector_completed', session_id: sessionId, lap_number: split.lapNumber, sector: split.sectorNumber, sector_time: split.sectorTimeMs / 1000 },
+          subscribedTo(split.sessionId),
+          { type: 'sector_completed', session_id: split.sessionId, lap_number: split.lapNumber, sector: split.sectorNumber, sector_time: split.sectorTimeMs / 1000 },
           TELEMETRY_WS_PATH,
         );
-        return;
-      }
-    }
-  }
+      },
+    },
+    // Before decoding MBs of points, make sure someone on this process follows the session.
+    { wanted: (event) => typeof event.data.sessionId === 'string' && hasSubscribers(event.data.sessionId) },
+  );
 
   return defineWebSocketChannel({
     path: TELEMETRY_WS_PATH,

@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 import type { Consumer, MessageBus } from '../../../infrastructure/bus/message-bus';
 import { streamCategory, type RecordedEvent } from '../../../infrastructure/eventstore/event-store';
 import { decodeEnvelope, topicForCategory } from '../../../infrastructure/bus/event-envelope';
+import { eventDispatcher, type EventHandlers } from '../../../infrastructure/eventstore/event-handlers';
 
-export type LiveEventListener = (event: RecordedEvent) => void | Promise<void>;
+type LiveEventListener = (event: RecordedEvent) => Promise<void>;
 
 /**
  * Events as they happen, for WebSocket pushes. Each API process consumes with a group of its own
@@ -15,7 +16,18 @@ export class LiveEvents {
   private readonly listeners: { categories: Set<string>; listener: LiveEventListener }[] = [];
   private consumer: Consumer | undefined;
 
-  on(categories: string[], listener: LiveEventListener): void {
+  /**
+   * Calls the handler of each event type as it happens, the event decoded and typed as projections
+   * get it (`MatchRated: async (event) => event.data.agent1.change`). `wanted` looks at the stored
+   * event first, undecoded: a listener that pushes only to subscribers of a stream says no before
+   * megabytes of telemetry are decoded for nobody.
+   */
+  on(categories: string[], handlers: EventHandlers<void>, options: { wanted?: (event: RecordedEvent) => boolean } = {}): void {
+    const dispatch = eventDispatcher(handlers);
+    const { wanted } = options;
+    const listener: LiveEventListener = async (event) => {
+      if (wanted === undefined || wanted(event)) await dispatch(event, undefined);
+    };
     this.listeners.push({ categories: new Set(categories), listener });
   }
 
