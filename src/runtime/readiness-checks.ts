@@ -8,16 +8,22 @@ import { clickHouseProjectionGroupId } from '../projections/clickhouse/clickhous
 import { topicForCategory } from '../infrastructure/bus/event-envelope';
 import { allPostgresProjections } from './app-container';
 import { projectionGroupId } from '../projections/postgres/projection-runner';
+import { RelayCheckpoints } from '../infrastructure/relay/relay-checkpoints';
+import { oldestPendingSec } from './ops/event-store-backlog';
 
 /** An in-process bus member renews its membership every second and loses it after 10 s. */
 const IN_PROCESS_STALE_AFTER_MS = 10_000;
+
+/** The relay's checkpoint name (EventRelay's default, which `arena start` and the relay role use). */
+const RELAY_NAME = 'main';
 
 const existsRow = z.object({ result: z.coerce.number() });
 
 /**
  * What /readyz asks: every engine answers, every bus consumer this process runs is a live member
- * of its group, no projection is further behind than READY_MAX_PROJECTION_LAG messages, and the
- * analytics tables the endpoints read exist (or analytics are not served by this process).
+ * of its group, the relay has published every event older than READY_MAX_RELAY_LAG_SEC (whichever
+ * process runs it), no projection is further behind than READY_MAX_PROJECTION_LAG messages, and
+ * the analytics tables the endpoints read exist (or analytics are not served by this process).
  */
 export function readinessChecks(services: CommandServices): ReadinessCheck[] {
   const { config, bus, analytics } = services;
@@ -36,6 +42,18 @@ export function readinessChecks(services: CommandServices): ReadinessCheck[] {
         const notLive = bus.consumerStatuses().filter((status) => !isConsumerLive(status, staleAfterMs));
         if (notLive.length > 0) {
           throw new Error(`consumers not live: ${notLive.map((s) => `${s.groupId} (${s.state}${s.lastError ? `: ${s.lastError}` : ''})`).join(', ')}`);
+        }
+      },
+    },
+    {
+      // A relay that stopped publishing leaves the topics' ends where they are, so projection lag
+      // alone would look fine while acknowledged writes never reach a read model.
+      name: 'relay',
+      check: async () => {
+        const position = await new RelayCheckpoints(services.db).load(RELAY_NAME, await services.store.identity());
+        const waiting = await oldestPendingSec(config, services.db, services.store, position);
+        if (waiting !== null && waiting > config.READY_MAX_RELAY_LAG_SEC) {
+          throw new Error(`the relay has not published an event appended ${Math.round(waiting)}s ago`);
         }
       },
     },

@@ -78,6 +78,8 @@ export const ConfigSchema = z.object({
   BUS_CONSUMER_RECOVERY_TIMEOUT_SEC: z.coerce.number().positive().default(120),
   /** /readyz fails while a projection's consumer group is more than this many messages behind. */
   READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(1000),
+  /** /readyz fails while the oldest event the relay has not published is older than this (a stuck relay). */
+  READY_MAX_RELAY_LAG_SEC: z.coerce.number().min(0).default(30),
   TOPIC_PREFIX: z.string().trim().regex(/^[a-zA-Z0-9._-]*$/, 'letters, digits, . _ - only').default('arena.'),
   CLICKHOUSE_URL: optionalUrl(['http', 'https']),
   CLICKHOUSE_DATABASE: z.string().trim().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be an identifier').default('arena'),

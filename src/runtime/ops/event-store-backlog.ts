@@ -39,6 +39,30 @@ export async function eventStoreBacklog(config: Config, db: Knex, store: EventSt
   };
 }
 
+const oldestRow = z.object({ oldest_pending_sec: z.coerce.number() }).optional();
+
+/**
+ * How old the oldest event after the position is, in seconds; null when there is none. One
+ * indexed row (PostgreSQL) or one event (EventStoreDB), however long the backlog: cheap enough for
+ * every /readyz call.
+ */
+export async function oldestPendingSec(config: Config, db: Knex, store: EventStore, after: GlobalPosition | undefined): Promise<number | null> {
+  if (!config.ESDB_URL) {
+    const result = await db.raw(
+      `SELECT extract(epoch FROM now() - created_at) AS oldest_pending_sec
+         FROM eventstore.events
+        WHERE (transaction_id, global_position) > (?::text::xid8, ?::bigint)
+        ORDER BY transaction_id, global_position
+        LIMIT 1`,
+      [String(after?.commit ?? 0n), String(after?.prepare ?? 0n)],
+    );
+    const row = oldestRow.parse(result.rows[0]);
+    return row ? Math.max(0, row.oldest_pending_sec) : null;
+  }
+  const [oldest] = await store.readAll({ after, maxCount: 1 });
+  return oldest ? Math.max(0, (Date.now() - oldest.createdAt.getTime()) / 1000) : null;
+}
+
 /** Every event in the store (replay progress' total); undefined where the store cannot count cheaply. */
 export async function eventStoreSize(config: Config, db: Knex): Promise<number | undefined> {
   if (config.ESDB_URL) return undefined;

@@ -1,7 +1,7 @@
 import { KafkaMessageBus } from '../../../src/infrastructure/bus/kafka-bus';
 import { createLogger } from '../../../src/infrastructure/logging/logger';
 import { waitForProjection } from '../../../src/projections/postgres/projection-runner';
-import { startProjections } from '../../../src/runtime/background-roles';
+import { startProjections, startRelay } from '../../../src/runtime/background-roles';
 import { freePort } from '../../support/free-port';
 import { http, startTestSystem, type TestSystem } from '../../support/test-system';
 
@@ -67,6 +67,42 @@ describe('answers and readiness while the read model lags', () => {
       await bus.close();
     }
   }, 30_000);
+});
+
+describe('readiness while the relay does not publish', () => {
+  let system: TestSystem;
+  beforeAll(async () => {
+    // No relay runs: appended events never reach the bus, so the topics' ends (and with them the
+    // projections' lag) stay where they are. Only the relay check can tell.
+    system = await startTestSystem({ roles: { relay: false }, env: { READY_MAX_RELAY_LAG_SEC: '1' } });
+  }, 60_000);
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  it('answers /readyz 503 naming the relay once an unpublished event is older than READY_MAX_RELAY_LAG_SEC, 200 once it is published', async () => {
+    expect((await fetch(`${system.url}/readyz`)).status).toBe(200);
+    const reg = await http(system.url, 'POST', '/api/v1/auth/register', { body: { username: 'unrelayed', email: 'unrelayed@x.io', password: 'SecurePass123' } });
+    expect(reg.status).toBe(201); // after its bounded read-your-writes wait (nothing is published)
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const stuck = await fetch(`${system.url}/readyz`);
+    expect(stuck.status).toBe(503);
+    const body = (await stuck.json()) as { details: { failed: string[]; checks: Record<string, string> } };
+    expect(body.details.failed).toEqual(['relay']);
+    expect(body.details.checks.projection_lag).toBe('ok');
+
+    const relay = startRelay(system.services);
+    try {
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = (await fetch(`${system.url}/readyz`)).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      await relay.stop();
+    }
+  }, 60_000);
 });
 
 describe('a process that does not own the embedded analytics engine', () => {
