@@ -106,6 +106,11 @@ export class SandboxedProcess {
     this.child.stdin.write(bytes);
   }
 
+  /** Closes the process's stdin: it reads end-of-file once it has read what was sent. */
+  endInput(): void {
+    this.child.stdin.end();
+  }
+
   /** True while an earlier write still waits for the process to read (its buffer is still in use). */
   get writePending(): boolean {
     return this.child.stdin.writableLength > 0;
