@@ -75,7 +75,10 @@ class Channel:
         self.send_line(json.dumps(message, allow_nan=False, separators=(",", ":")).encode("utf-8") + b"\n")
 
     def send_line(self, data):
-        view = memoryview(data)
+        written = os.write(self.protocol_out_fd, data)
+        if written == len(data):
+            return
+        view = memoryview(data)[written:]
         while view:
             view = view[os.write(self.protocol_out_fd, view):]
 
