@@ -7,7 +7,7 @@
  * scheduling, and libuv/stream delivery in node. `bench/pong-steps.ts` reports its wall figure
  * next to this one.
  *
- *   npx ts-node --transpile-only bench/pipe-floor.ts [rounds] [agents]
+ *   npx ts-node --transpile-only bench/pipe-floor.ts [rounds] [peers]
  */
 import { spawn } from 'node:child_process';
 import { buildSandboxCommand } from '../src/infrastructure/sandbox/sandbox-command';
@@ -16,7 +16,6 @@ import { sandboxLimits } from '../src/infrastructure/sandbox/sandbox-limits';
 import { defaultUidPool } from '../src/infrastructure/sandbox/uid-pool';
 
 const ECHO = [
-  process.env.FLOOR_PRELUDE ?? '',
   'import os',
   'r = os.read',
   'w = os.write',
@@ -41,8 +40,8 @@ function startPeer(engine: SandboxEngine, onAnswer: () => void): Peer {
     uid,
     limits: sandboxLimits(),
     readOnlyBinds: [],
-    workingDir: engine.kind === 'bubblewrap' ? '/tmp' : '/tmp',
-    argv: ['/usr/bin/python3', '-I', '-S', '-c', ECHO],
+    workingDir: '/tmp',
+    argv: ['/usr/bin/python3', '-I', '-S', '-u', '-c', ECHO],
     env: { PATH: '/usr/bin:/bin' },
   });
   const child = spawn(command.command, command.args, { cwd: command.cwd, stdio: ['pipe', 'pipe', 'inherit'], env: {} });
@@ -59,8 +58,15 @@ function startPeer(engine: SandboxEngine, onAnswer: () => void): Peer {
   };
 }
 
-/** Microseconds per round (one line to every peer and every answer back), after a warm-up. */
-export async function measurePipeFloor(rounds: number, peerCount = 2): Promise<number | null> {
+export interface PipeFloor {
+  /** Wall-clock microseconds per round: one line to every peer and every answer back. */
+  readonly wallMicrosPerRound: number;
+  /** CPU microseconds per round in this process. */
+  readonly hostCpuMicrosPerRound: number;
+}
+
+/** The bare ping-pong's cost per round, after a warm-up; null without a sandbox engine. */
+export async function measurePipeFloor(rounds: number, peerCount = 2): Promise<PipeFloor | null> {
   const engine = detectSandboxEngine();
   if (engine.kind === 'none') return null;
   let pending = 0;
@@ -86,10 +92,9 @@ export async function measurePipeFloor(rounds: number, peerCount = 2): Promise<n
     const cpu = process.cpuUsage();
     const startedAt = performance.now();
     for (let i = 0; i < rounds; i += 1) await round();
-    const wall = ((performance.now() - startedAt) * 1000) / rounds;
+    const wallMicrosPerRound = ((performance.now() - startedAt) * 1000) / rounds;
     const used = process.cpuUsage(cpu);
-    console.error(`host cpu per round: ${((used.user + used.system) / rounds).toFixed(1)} us (user ${(used.user / rounds).toFixed(1)}, sys ${(used.system / rounds).toFixed(1)})`);
-    return wall;
+    return { wallMicrosPerRound, hostCpuMicrosPerRound: (used.user + used.system) / rounds };
   } finally {
     for (const peer of peers) peer.stop();
   }
@@ -98,12 +103,12 @@ export async function measurePipeFloor(rounds: number, peerCount = 2): Promise<n
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 20_000);
   const peers = Number(process.argv[3] ?? 2);
-  const micros = await measurePipeFloor(rounds, peers);
-  if (micros === null) {
+  const floor = await measurePipeFloor(rounds, peers);
+  if (floor === null) {
     console.log('SKIPPED: no sandbox engine on this machine');
     return;
   }
-  console.log(`bare pipe ping-pong, node <-> ${peers} sandboxed python process(es): ${micros.toFixed(1)} us per round`);
+  console.log(`bare pipe ping-pong, node <-> ${peers} sandboxed python process(es): ${floor.wallMicrosPerRound.toFixed(1)} us per round, CPU in this process ${floor.hostCpuMicrosPerRound.toFixed(1)} us`);
 }
 
 if (require.main === module) {
