@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs one arena agent and speaks the line-delimited JSON protocol with the match runner.
+"""Runs one arena agent and speaks the agent protocol with the match runner.
 
 Usage: arena_runner.py AGENT_DIR
 
@@ -64,8 +64,8 @@ def take_protocol_channels():
 
 
 class Channel:
-    """Reads lines (bytes) from the host and writes whole lines with one os.write each: no
-    buffered writer to flush, and nothing left waiting in a buffer once a line is sent."""
+    """Reads lines and frames (bytes) from the host and writes each whole answer with one
+    os.write: no buffered writer to flush, and nothing left waiting in a buffer once it is sent."""
 
     def __init__(self, protocol_in, protocol_out_fd):
         self.protocol_in = protocol_in
