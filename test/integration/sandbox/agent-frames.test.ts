@@ -63,6 +63,25 @@ out(frame(5, 0)[4:] + b'\\n')
     }
   });
 
+  it('reports a write as pending while the process has not read it (the step buffer is reused only after)', async () => {
+    const channel = python(`
+import os, time
+time.sleep(0.3)
+total = 0
+while total < 4 * 1024 * 1024:
+    total += len(os.read(0, 1 << 20))
+os.write(1, b"read all\\n")
+`);
+    try {
+      channel.sendBytes(Buffer.alloc(4 * 1024 * 1024, 7));
+      expect(channel.writePending).toBe(true);
+      expect(await channel.nextLine(DEADLINE_MS)).toEqual(line('read all'));
+      expect(channel.writePending).toBe(false);
+    } finally {
+      await channel.kill();
+    }
+  });
+
   it('still fails a line longer than the message limit, even cut across chunks', async () => {
     const channel = python(`
 import os, time
