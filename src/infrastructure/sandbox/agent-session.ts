@@ -149,7 +149,11 @@ export class AgentSession {
     if (this.stepFrame.length !== size || this.process.writePending) this.stepFrame = Buffer.allocUnsafe(size);
     writeStepFrame(this.stepFrame, step, observation);
     this.process.sendBytes(this.stepFrame);
-    return this.receive(deadlineMs, step).then((answer) => this.toOutcome(answer, step, performance.now() - startedAt));
+    return this.process.nextLine(deadlineMs).then((result) => {
+      const received = this.check(result, deadlineMs, step);
+      if (received instanceof Promise) return received.then((answer) => this.toOutcome(answer, step, performance.now() - startedAt));
+      return this.toOutcome(received, step, performance.now() - startedAt);
+    });
   }
 
   private toOutcome(answer: Received, step: number, elapsedMs: number): StepOutcome {
