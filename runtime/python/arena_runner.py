@@ -185,9 +185,13 @@ class StepReader:
 
 
 def answer_line(step, action, binary):
-    """The answer: an action frame for an int action that fits (version 2), else the JSON line."""
-    if binary and type(action) is int and type(step) is int and INT32_MIN <= action <= INT32_MAX:
-        return ACTION_FRAME.pack(ACTION_FRAME_TAG, step, action)
+    """The answer: an action frame for an int action that fits (version 2; a numpy integer
+    counts, bool does not), else the JSON line."""
+    if binary and type(step) is int:
+        if type(action) is not int and hasattr(action, "tolist"):
+            action = action.tolist()
+        if type(action) is int and INT32_MIN <= action <= INT32_MAX:
+            return ACTION_FRAME.pack(ACTION_FRAME_TAG, step, action)
     return action_line(step, action)
 
 

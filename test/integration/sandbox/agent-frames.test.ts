@@ -103,6 +103,15 @@ time.sleep(5)
     writeFileSync(
       join(agentDir, 'agent.py'),
       `
+class Scalar:
+    """Like a numpy integer: converts itself with tolist()."""
+    def __init__(self, value):
+        self.value = value
+
+    def tolist(self):
+        return self.value
+
+
 class Agent:
     def __init__(self, observation_space, action_space):
         pass
@@ -114,6 +123,10 @@ class Agent:
             return 100 * len(observation) + sum(1 for value in observation if type(value) is float)
         if kind == 2:
             return observation[1:]
+        if kind == 3:
+            return Scalar(-5)
+        if kind == 4:
+            return True
         return 2 ** 40
 `,
     );
@@ -137,7 +150,11 @@ class Agent:
       expect(JSON.parse(answer.kind === 'line' ? answer.line : 'null')).toEqual({ type: 'action', step: 70_000, action: exact });
 
       sendStep(2, [3]);
-      expect(await runner.nextLine(DEADLINE_MS)).toEqual(line(`{"type":"action","step":2,"action":${2 ** 40}}`));
+      expect(await runner.nextLine(DEADLINE_MS)).toEqual(frame(2, -5));
+      sendStep(3, [4]);
+      expect(await runner.nextLine(DEADLINE_MS)).toEqual(line('{"type":"action","step":3,"action":true}'));
+      sendStep(4, [5]);
+      expect(await runner.nextLine(DEADLINE_MS)).toEqual(line(`{"type":"action","step":4,"action":${2 ** 40}}`));
 
       // A frame cut short by the host is a protocol error, not a hang or a crash.
       runner.sendBytes(Buffer.from([1, 3, 0, 0, 0, 6, 0, 0, 0]));
