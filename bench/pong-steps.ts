@@ -7,7 +7,9 @@
  * count: wall µs per step = (wall(long) - wall(short)) / (long - short) - environment alone.
  * CPU per step is measured the same way: this process (process.cpuUsage) and the agents (their
  * CPU time sampled from /proc every 200 ms while they run, bubblewrap included), which holds up
- * better than wall time on a loaded machine. Linux only.
+ * better than wall time on a loaded machine. Linux only. Then the floor under all of it
+ * (bench/pipe-floor.ts: a bare pipe ping-pong with two processes in the same sandbox) is measured
+ * in the same run, and the protocol's figures are also given as a ratio to it.
  *
  *   npx ts-node --transpile-only bench/pong-steps.ts [envSteps] [matchSteps]
  * Environment: BENCH_PONG_ENV_STEPS (default 300000), BENCH_PONG_STEPS (default 20000).
@@ -17,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { createPong, PONG_ACTIONS } from '../src/domain/arena/environments/pong';
 import { describeSandboxEngine, detectSandboxEngine } from '../src/infrastructure/sandbox/sandbox-engine';
 import { runMatch } from '../src/workers/matches/match-runner';
+import { measurePipeFloor } from './pipe-floor';
 
 const EXAMPLES = resolve(__dirname, '..', 'runtime', 'python', 'examples');
 /** Linux USER_HZ: /proc reports CPU times in 1/100 s. */
@@ -33,6 +36,12 @@ export interface AgentProtocolCost {
   readonly hostCpuMicrosPerStep: number;
   /** CPU microseconds per step of both agent sandboxes together. */
   readonly agentsCpuMicrosPerStep: number;
+  /**
+   * The floor (bench/pipe-floor.ts), measured right after the matches: a bare ping-pong of one
+   * short line with two python processes in the same sandbox, wall and host CPU per round.
+   */
+  readonly floorWallMicrosPerStep: number;
+  readonly floorHostCpuMicrosPerStep: number;
 }
 
 function track(ballY: number, ownY: number): number {
@@ -147,6 +156,8 @@ export async function measureAgentProtocol(options: { environmentSteps?: number;
   await playMatch(200); // warm-up: JIT, page cache of python and bubblewrap
   const short = await playMatch(Math.max(100, Math.floor(matchSteps / 10)));
   const long = await playMatch(matchSteps);
+  const floor = await measurePipeFloor(matchSteps);
+  if (floor === null) return null;
   const steps = long.steps - short.steps;
   const per = (longValue: number, shortValue: number) => (longValue - shortValue) / steps;
   return {
@@ -156,6 +167,8 @@ export async function measureAgentProtocol(options: { environmentSteps?: number;
     wallMicrosPerStep: per(long.wallMicros, short.wallMicros) - 1e6 / alone,
     hostCpuMicrosPerStep: per(long.hostCpuMicros, short.hostCpuMicros),
     agentsCpuMicrosPerStep: per(long.childCpuMicros, short.childCpuMicros),
+    floorWallMicrosPerStep: floor.wallMicrosPerRound,
+    floorHostCpuMicrosPerStep: floor.hostCpuMicrosPerRound,
   };
 }
 
@@ -173,6 +186,9 @@ async function main(): Promise<void> {
   console.log(`  agent protocol, wall clock: ${cost.wallMicrosPerStep.toFixed(1)} us per step (over the environment alone)`);
   console.log(`  CPU in this process:        ${cost.hostCpuMicrosPerStep.toFixed(1)} us per step`);
   console.log(`  CPU of both agents:         ${cost.agentsCpuMicrosPerStep.toFixed(1)} us per step`);
+  console.log(`floor, a bare line ping-pong with two python processes in the same sandbox (bench/pipe-floor.ts):`);
+  console.log(`  wall clock:                 ${cost.floorWallMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.wallMicrosPerStep / cost.floorWallMicrosPerStep).toFixed(2)})`);
+  console.log(`  CPU in this process:        ${cost.floorHostCpuMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.hostCpuMicrosPerStep / cost.floorHostCpuMicrosPerStep).toFixed(2)})`);
 }
 
 if (require.main === module) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs one arena agent and speaks the line-delimited JSON protocol with the match runner.
+"""Runs one arena agent and speaks the agent protocol with the match runner.
 
 Usage: arena_runner.py AGENT_DIR
 
@@ -11,12 +11,16 @@ The agent is the class ``Agent`` in AGENT_DIR/agent.py:
         def reset(self): ...   # optional, called once before the first step
         def close(self): ...   # optional, called when the match ends
 
-Protocol (one JSON object per line; docs/agent-protocol.md is the reference):
-    host -> runner  {"type": "init", "protocol_version": 1, "environment": "pong", "player": 0,
+Protocol (JSON lines and, in version 2, binary step and action frames; docs/agent-protocol.md
+is the reference):
+    host -> runner  {"type": "init", "protocol_version": 2, "environment": "pong", "player": 0,
                      "seed": 123, "observation_space": {...}, "action_space": {...}}
     runner -> host  {"type": "ready", "agent_class": "Agent"}
-    host -> runner  {"type": "step", "step": 0, "observation": [0.5, ...]}
-    runner -> host  {"type": "action", "step": 0, "action": 1}
+    host -> runner  step frame: 0x01, step (uint32), n (uint16), n float64 (little-endian)
+                    (version 1: {"type": "step", "step": 0, "observation": [0.5, ...]})
+    runner -> host  action frame: 0x02, step (uint32), action (int32) for an int action in range,
+                    else {"type": "action", "step": 0, "action": [0.1, 0.2]}
+                    (version 1: always the JSON line)
     host -> runner  {"type": "close"}
     runner -> host  {"type": "error", "phase": "init" | "act" | "action" | "protocol", "message": "..."}
                     (then the runner exits with status 1)
@@ -26,10 +30,17 @@ import inspect
 import json
 import os
 import random
+import struct
 import sys
 import traceback
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSIONS = (1, 2)
+BINARY_FRAMES_FROM = 2
+STEP_FRAME_TAG = b"\x01"
+STEP_FRAME_HEADER = struct.Struct("<IH")
+ACTION_FRAME = struct.Struct("<BIi")
+ACTION_FRAME_TAG = 0x02
+INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 TRACEBACK_CHARS = 2000
 
 
@@ -53,8 +64,8 @@ def take_protocol_channels():
 
 
 class Channel:
-    """Reads lines (bytes) from the host and writes whole lines with one os.write each: no
-    buffered writer to flush, and nothing left waiting in a buffer once a line is sent."""
+    """Reads lines and frames (bytes) from the host and writes each whole answer with one
+    os.write: no buffered writer to flush, and nothing left waiting in a buffer once it is sent."""
 
     def __init__(self, protocol_in, protocol_out_fd):
         self.protocol_in = protocol_in
@@ -64,7 +75,10 @@ class Channel:
         self.send_line(json.dumps(message, allow_nan=False, separators=(",", ":")).encode("utf-8") + b"\n")
 
     def send_line(self, data):
-        view = memoryview(data)
+        written = os.write(self.protocol_out_fd, data)
+        if written == len(data):
+            return
+        view = memoryview(data)[written:]
         while view:
             view = view[os.write(self.protocol_out_fd, view):]
 
@@ -149,9 +163,70 @@ def action_line(step, action):
     return text.encode("utf-8") + b"\n"
 
 
+class StepReader:
+    """Decodes step frames: the observation as a list of floats, one struct per length seen."""
+
+    def __init__(self, protocol_in):
+        self.read = protocol_in.read
+        self.layouts = {}
+
+    def observation(self, header):
+        """The (step, observation) of the frame whose header was just read, or None if cut short."""
+        if len(header) != STEP_FRAME_HEADER.size:
+            return None
+        step, count = STEP_FRAME_HEADER.unpack(header)
+        layout = self.layouts.get(count)
+        if layout is None:
+            layout = self.layouts[count] = struct.Struct("<%dd" % count)
+        body = self.read(layout.size)
+        if len(body) != layout.size:
+            return None
+        return step, list(layout.unpack(body))
+
+
+def answer_line(step, action, binary):
+    """The answer: an action frame for an int action that fits (version 2; a numpy integer
+    counts, bool does not), else the JSON line."""
+    if binary and type(step) is int:
+        if type(action) is not int and hasattr(action, "tolist"):
+            action = action.tolist()
+        if type(action) is int and INT32_MIN <= action <= INT32_MAX:
+            return ACTION_FRAME.pack(ACTION_FRAME_TAG, step, action)
+    return action_line(step, action)
+
+
+def play_step(channel, agent, step, observation, binary):
+    if agent is None:
+        channel.fail("protocol", "step before init")
+    try:
+        action = agent.act(observation)
+    except BaseException as error:  # noqa: BLE001
+        channel.fail("act", describe_exception(error), with_traceback=True)
+    try:
+        answer = answer_line(step, action, binary)
+    except (TypeError, ValueError) as error:
+        channel.fail("action", "act() returned %.200r, which is not a JSON action (%s)" % (action, error))
+    channel.send_line(answer)
+
+
 def serve(channel, agent_dir):
     agent = None
-    for line in channel.protocol_in:
+    binary = False
+    peek = channel.protocol_in.peek
+    read = channel.protocol_in.read
+    readline = channel.protocol_in.readline
+    steps = StepReader(channel.protocol_in)
+    while True:
+        first = peek(1)[:1]
+        if not first:
+            return
+        if first == STEP_FRAME_TAG:
+            frame = steps.observation(read(1 + STEP_FRAME_HEADER.size)[1:])
+            if frame is None:
+                channel.fail("protocol", "host sent a step frame cut short")
+            play_step(channel, agent, frame[0], frame[1], binary)
+            continue
+        line = readline()
         try:
             message = json.loads(line)
         except ValueError:
@@ -159,8 +234,10 @@ def serve(channel, agent_dir):
         kind = message.get("type") if isinstance(message, dict) else None
 
         if kind == "init":
-            if message.get("protocol_version") != PROTOCOL_VERSION:
-                channel.fail("protocol", "unsupported protocol version %r" % message.get("protocol_version"))
+            version = message.get("protocol_version")
+            if version not in PROTOCOL_VERSIONS:
+                channel.fail("protocol", "unsupported protocol version %r" % version)
+            binary = version >= BINARY_FRAMES_FROM
             # Seeded so that a match between agents that use `random` replays identically.
             random.seed(message.get("seed", 0))
             try:
@@ -175,18 +252,7 @@ def serve(channel, agent_dir):
             channel.send({"type": "ready", "agent_class": type(agent).__name__})
 
         elif kind == "step":
-            if agent is None:
-                channel.fail("protocol", "step before init")
-            step = message.get("step")
-            try:
-                action = agent.act(message["observation"])
-            except BaseException as error:  # noqa: BLE001
-                channel.fail("act", describe_exception(error), with_traceback=True)
-            try:
-                answer = action_line(step, action)
-            except (TypeError, ValueError) as error:
-                channel.fail("action", "act() returned %.200r, which is not a JSON action (%s)" % (action, error))
-            channel.send_line(answer)
+            play_step(channel, agent, message.get("step"), message.get("observation"), binary)
 
         elif kind == "close":
             close = getattr(agent, "close", None)

@@ -1,12 +1,18 @@
 /**
- * The line-delimited JSON protocol between the match runner and runtime/python/arena_runner.py
- * (docs/agent-protocol.md). Every line an agent sends is parsed with these schemas: whatever an
- * agent process writes is untrusted input.
+ * The protocol between the match runner and runtime/python/arena_runner.py (docs/agent-protocol.md):
+ * JSON lines for everything but the steps, and in version 2 a compact binary frame for each step
+ * and for each integer action. Every message an agent sends is checked here (schemas for lines,
+ * range checks for frames): whatever an agent process writes is untrusted input.
  */
 import { z } from 'zod';
 import type { Space } from '../../domain/arena/environments/environment';
 
-export const AGENT_PROTOCOL_VERSION = 1;
+/**
+ * Version 2: steps travel as binary frames (`STEP_FRAME_TAG`) and integer actions come back as
+ * binary frames (`ACTION_FRAME_TAG`). The runner still speaks version 1 (JSON step lines and
+ * answers) to a host that asks for it.
+ */
+export const AGENT_PROTOCOL_VERSION = 2;
 
 export interface InitMessage {
   readonly type: 'init';
@@ -53,6 +59,49 @@ export type ParsedAgentLine = { readonly ok: true; readonly message: AgentMessag
 /** The line of a step message, byte for byte what JSON.stringify({ type, step, observation }) writes. */
 export function stepLine(step: number, observation: readonly number[]): string {
   return `{"type":"step","step":${step},"observation":${JSON.stringify(observation)}}`;
+}
+
+/**
+ * Host -> runner step frame, little-endian: tag (1 byte), step (uint32), observation length n
+ * (uint16), n float64 values. A JSON line never starts with this byte.
+ */
+export const STEP_FRAME_TAG = 0x01;
+const STEP_FRAME_HEADER_BYTES = 1 + 4 + 2;
+const MAX_FRAME_STEP = 0xffff_ffff;
+const MAX_FRAME_OBSERVATION = 0xffff;
+
+/**
+ * Runner -> host action frame, little-endian: tag (1 byte), step (uint32), action (int32): the
+ * answer of a discrete agent. Other actions (lists, floats, large integers) come back as JSON lines.
+ */
+export const ACTION_FRAME_TAG = 0x02;
+export const ACTION_FRAME_BYTES = 1 + 4 + 4;
+
+export function stepFrameBytes(observationLength: number): number {
+  return STEP_FRAME_HEADER_BYTES + 8 * observationLength;
+}
+
+/**
+ * Writes the step frame into `target` (at least `stepFrameBytes(observation.length)` long) and
+ * returns its length. Values are the observation's float64s as they are: nothing is formatted.
+ */
+export function writeStepFrame(target: Buffer, step: number, observation: readonly number[]): number {
+  if (!Number.isInteger(step) || step < 0 || step > MAX_FRAME_STEP) throw new RangeError(`step ${step} does not fit a step frame`);
+  if (observation.length > MAX_FRAME_OBSERVATION) throw new RangeError(`an observation of ${observation.length} values does not fit a step frame`);
+  target[0] = STEP_FRAME_TAG;
+  target.writeUInt32LE(step, 1);
+  target.writeUInt16LE(observation.length, 5);
+  let offset = STEP_FRAME_HEADER_BYTES;
+  for (let index = 0; index < observation.length; index += 1) {
+    target.writeDoubleLE(observation[index]!, offset);
+    offset += 8;
+  }
+  return offset;
+}
+
+/** The action frame at `offset` of `source` (which holds at least `ACTION_FRAME_BYTES` from there), as a protocol message. */
+export function readActionFrame(source: Buffer, offset: number): AgentMessage {
+  return { type: 'action', step: source.readUInt32LE(offset + 1), action: source.readInt32LE(offset + 5) };
 }
 
 const ACTION_KEYS = 3;

@@ -7,11 +7,11 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ForfeitReason } from '../../domain/arena/replay';
 import { UnavailableError } from '../../domain/shared/errors';
-import { parseAgentLine, stepLine, type AgentMessage, type InitMessage } from './agent-protocol';
+import { parseAgentLine, stepFrameBytes, writeStepFrame, type AgentMessage, type InitMessage } from './agent-protocol';
 import { buildSandboxCommand, type ReadOnlyBind } from './sandbox-command';
 import type { SandboxEngine } from './sandbox-engine';
 import type { SandboxLimits } from './sandbox-limits';
-import { SandboxedProcess, type ChannelFailure } from './sandboxed-process';
+import { SandboxedProcess, type ChannelFailure, type LineResult } from './sandboxed-process';
 import { defaultUidPool, type UidPool } from './uid-pool';
 
 export interface AgentFailure {
@@ -73,8 +73,19 @@ const ENVIRONMENT: Readonly<Record<string, string>> = {
   MKL_NUM_THREADS: '1',
 };
 
+type Received = { readonly ok: true; readonly message: AgentMessage } | { readonly ok: false; readonly failure: AgentFailure };
+
+/** What the agent was doing when it failed: a phase name, or the number of the step. */
+type During = string | number;
+
+function describeDuring(during: During): string {
+  return typeof during === 'number' ? `step ${during}` : during;
+}
+
 export class AgentSession {
   private closed = false;
+  /** The step frame, rewritten in place every step (a new one only while a write is pending). */
+  private stepFrame = Buffer.alloc(0);
 
   private constructor(
     private readonly process: SandboxedProcess,
@@ -132,11 +143,20 @@ export class AgentSession {
   }
 
   /** Sends one observation and waits for the action, at most `deadlineMs`. */
-  async act(step: number, observation: readonly number[], deadlineMs = this.limits.stepDeadlineMs): Promise<StepOutcome> {
+  act(step: number, observation: readonly number[], deadlineMs = this.limits.stepDeadlineMs): Promise<StepOutcome> {
     const startedAt = performance.now();
-    this.process.send(stepLine(step, observation));
-    const answer = await this.receive(deadlineMs, `step ${step}`);
-    const elapsedMs = performance.now() - startedAt;
+    const size = stepFrameBytes(observation.length);
+    if (this.stepFrame.length !== size || this.process.writePending) this.stepFrame = Buffer.allocUnsafe(size);
+    writeStepFrame(this.stepFrame, step, observation);
+    this.process.sendBytes(this.stepFrame);
+    return this.process.nextLine(deadlineMs).then((result) => {
+      const received = this.check(result, deadlineMs, step);
+      if (received instanceof Promise) return received.then((answer) => this.toOutcome(answer, step, performance.now() - startedAt));
+      return this.toOutcome(received, step, performance.now() - startedAt);
+    });
+  }
+
+  private toOutcome(answer: Received, step: number, elapsedMs: number): StepOutcome {
     if (!answer.ok) return { ok: false, failure: answer.failure, elapsedMs };
     if (answer.message.type !== 'action') {
       return { ok: false, failure: { reason: 'protocol_error', detail: `expected "action" at step ${step}, got "${answer.message.type}"` }, elapsedMs };
@@ -162,17 +182,32 @@ export class AgentSession {
     if (this.uid !== null) this.uidPool.release(this.uid);
   }
 
-  private async receive(deadlineMs: number, during: string): Promise<{ ok: true; message: AgentMessage } | { ok: false; failure: AgentFailure }> {
-    const result = await this.process.nextLine(deadlineMs);
+  private receive(deadlineMs: number, during: During): Promise<Received> {
+    return this.process.nextLine(deadlineMs).then((result) => this.check(result, deadlineMs, during));
+  }
+
+  /** Synchronous for the usual answers (no extra promise per step); failures kill the process first. */
+  private check(result: LineResult, deadlineMs: number, during: During): Received | Promise<Received> {
+    // An action frame is checked by its decoding (a uint32 step and an int32 action) and then by the caller.
+    if (result.kind === 'frame') return { ok: true, message: result.message };
+    if (result.kind === 'line') {
+      const parsed = parseAgentLine(result.line);
+      if (parsed.ok && parsed.message.type !== 'error') return { ok: true, message: parsed.message };
+    }
+    return this.checkFailure(result, deadlineMs, during);
+  }
+
+  private async checkFailure(result: LineResult, deadlineMs: number, during: During): Promise<Received> {
+    if (result.kind === 'frame') return { ok: true, message: result.message };
     if (result.kind === 'timeout') {
       await this.process.kill();
-      return { ok: false, failure: { reason: 'timeout', detail: `no answer within ${deadlineMs} ms (${during})` } };
+      return { ok: false, failure: { reason: 'timeout', detail: `no answer within ${deadlineMs} ms (${describeDuring(during)})` } };
     }
-    if (result.kind === 'failed') return { ok: false, failure: this.describe(result.failure, during) };
+    if (result.kind === 'failed') return { ok: false, failure: this.describe(result.failure, describeDuring(during)) };
     const parsed = parseAgentLine(result.line);
     if (!parsed.ok) {
       await this.process.kill();
-      return { ok: false, failure: { reason: 'protocol_error', detail: `${parsed.problem} (${during})` } };
+      return { ok: false, failure: { reason: 'protocol_error', detail: `${parsed.problem} (${describeDuring(during)})` } };
     }
     if (parsed.message.type === 'error') {
       await this.process.kill();

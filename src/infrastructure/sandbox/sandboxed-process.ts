@@ -1,11 +1,13 @@
 /**
- * One running sandboxed process seen as a line channel: write lines to its stdin, await lines
- * from its stdout with a deadline. Output is capped: past the stdout or stderr budget, or a line
+ * One running sandboxed process seen as a message channel: write lines or bytes to its stdin,
+ * await messages from its stdout with a deadline. A message is a line, or a fixed-length binary
+ * action frame (it starts with `ACTION_FRAME_TAG`, a byte no text line starts with). Output is capped: past the stdout or stderr budget, or a line
  * longer than the message limit, the process is killed and the channel fails. Killing the
  * process kills the whole sandbox: bwrap's pid-namespace init dies with it (--die-with-parent),
  * and the kernel then kills every process left in that namespace.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { ACTION_FRAME_BYTES, ACTION_FRAME_TAG, readActionFrame, type AgentMessage } from './agent-protocol';
 import type { SandboxCommand } from './sandbox-command';
 
 export type ChannelFailure =
@@ -16,6 +18,7 @@ export type ChannelFailure =
 
 export type LineResult =
   | { readonly kind: 'line'; readonly line: string }
+  | { readonly kind: 'frame'; readonly message: AgentMessage }
   | { readonly kind: 'timeout' }
   | { readonly kind: 'failed'; readonly failure: ChannelFailure };
 
@@ -32,9 +35,11 @@ const EXIT_DRAIN_MS = 100;
 
 export class SandboxedProcess {
   private readonly child: ChildProcessWithoutNullStreams;
-  private readonly lines: string[] = [];
-  private partialLine: Buffer[] = [];
-  private partialLineBytes = 0;
+  /** Messages received and not yet taken (rarely more than one: the protocol is request/response). */
+  private readonly messages: LineResult[] = [];
+  /** The start of a message cut by a chunk boundary (a line or a frame: see its first byte). */
+  private partialMessage: Buffer[] = [];
+  private partialMessageBytes = 0;
   private stdoutBytes = 0;
   private stderrBytes = 0;
   private stderrTail = Buffer.alloc(0);
@@ -92,10 +97,29 @@ export class SandboxedProcess {
     this.child.stdin.write(`${line}\n`);
   }
 
-  /** The next stdout line; `timeout` if none arrives within `deadlineMs`. One call waits at a time. */
+  /**
+   * Writes `bytes` as they are. The pipe takes them at once unless the process stopped reading;
+   * until then (`writePending`) the caller must not reuse the buffer.
+   */
+  sendBytes(bytes: Buffer): void {
+    if (this.failure || !this.child.stdin.writable) return;
+    this.child.stdin.write(bytes);
+  }
+
+  /** Closes the process's stdin: it reads end-of-file once it has read what was sent. */
+  endInput(): void {
+    this.child.stdin.end();
+  }
+
+  /** True while an earlier write still waits for the process to read (its buffer is still in use). */
+  get writePending(): boolean {
+    return this.child.stdin.writableLength > 0;
+  }
+
+  /** The next stdout message; `timeout` if none arrives within `deadlineMs`. One call waits at a time. */
   nextLine(deadlineMs: number): Promise<LineResult> {
-    const line = this.lines.shift();
-    if (line !== undefined) return Promise.resolve({ kind: 'line', line });
+    const message = this.messages.shift();
+    if (message !== undefined) return Promise.resolve(message);
     if (this.failure) return Promise.resolve({ kind: 'failed', failure: this.failure });
     if (deadlineMs <= 0) return Promise.resolve({ kind: 'timeout' });
     const deadline = Date.now() + deadlineMs;
@@ -134,10 +158,10 @@ export class SandboxedProcess {
   private wake(): void {
     const waiter = this.waiter;
     if (waiter === null) return;
-    const line = this.lines.shift();
-    if (line !== undefined) {
+    const message = this.messages.shift();
+    if (message !== undefined) {
       this.waiter = null;
-      waiter.resolve({ kind: 'line', line });
+      waiter.resolve(message);
     } else if (this.failure) {
       this.waiter = null;
       waiter.resolve({ kind: 'failed', failure: this.failure });
@@ -178,29 +202,62 @@ export class SandboxedProcess {
       this.fail({ kind: 'output_limit', stream: 'stdout', limitBytes: this.caps.maxStdoutBytes });
       return;
     }
-    let start = 0;
-    for (let newline = chunk.indexOf(0x0a); newline !== -1; newline = chunk.indexOf(0x0a, start)) {
-      if (this.partialLineBytes + (newline - start) > this.caps.maxMessageBytes) break;
-      if (this.partialLineBytes === 0) {
-        // The usual case: a whole line inside one chunk, decoded without copying it first.
-        this.lines.push(chunk.toString('utf8', start, newline));
-      } else {
-        this.lines.push(Buffer.concat([...this.partialLine, chunk.subarray(start, newline)]).toString('utf8'));
-        this.partialLine = [];
-        this.partialLineBytes = 0;
+    let start = this.partialMessageBytes === 0 ? 0 : this.completePartialMessage(chunk);
+    if (start < 0) return;
+    // The usual case: whole messages inside one chunk, decoded straight from it without copying.
+    while (start < chunk.length) {
+      if (chunk[start] === ACTION_FRAME_TAG) {
+        if (chunk.length - start < ACTION_FRAME_BYTES) break;
+        this.messages.push({ kind: 'frame', message: readActionFrame(chunk, start) });
+        start += ACTION_FRAME_BYTES;
+        continue;
       }
+      const newline = chunk.indexOf(0x0a, start);
+      if (newline === -1) break;
+      if (newline - start > this.caps.maxMessageBytes) {
+        this.fail({ kind: 'message_too_long', limitBytes: this.caps.maxMessageBytes });
+        return;
+      }
+      this.messages.push({ kind: 'line', line: chunk.toString('utf8', start, newline) });
       start = newline + 1;
     }
-    const rest = chunk.subarray(start);
-    if (rest.indexOf(0x0a) !== -1 || this.partialLineBytes + rest.length > this.caps.maxMessageBytes) {
-      this.fail({ kind: 'message_too_long', limitBytes: this.caps.maxMessageBytes });
-      return;
-    }
-    if (rest.length > 0) {
-      this.partialLine.push(Buffer.from(rest));
-      this.partialLineBytes += rest.length;
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      if (rest[0] !== ACTION_FRAME_TAG && rest.length > this.caps.maxMessageBytes) {
+        this.fail({ kind: 'message_too_long', limitBytes: this.caps.maxMessageBytes });
+        return;
+      }
+      this.partialMessage.push(Buffer.from(rest));
+      this.partialMessageBytes = rest.length;
     }
     this.wake();
+  }
+
+  /**
+   * Completes the message cut by the previous chunk boundary with the start of `chunk`; returns
+   * where the next message starts in `chunk`, or -1 when the chunk was used up (or the channel failed).
+   */
+  private completePartialMessage(chunk: Buffer): number {
+    const isFrame = this.partialMessage[0]![0] === ACTION_FRAME_TAG;
+    const end = isFrame ? Math.min(chunk.length, ACTION_FRAME_BYTES - this.partialMessageBytes) : chunk.indexOf(0x0a);
+    const taken = end === -1 ? chunk.length : end;
+    if (!isFrame && this.partialMessageBytes + taken > this.caps.maxMessageBytes) {
+      this.fail({ kind: 'message_too_long', limitBytes: this.caps.maxMessageBytes });
+      return -1;
+    }
+    this.partialMessage.push(chunk.subarray(0, taken));
+    this.partialMessageBytes += taken;
+    const complete = isFrame ? this.partialMessageBytes === ACTION_FRAME_BYTES : end !== -1;
+    if (!complete) {
+      // Keep a copy: the chunk's memory is not ours once this call returns.
+      this.partialMessage[this.partialMessage.length - 1] = Buffer.from(chunk.subarray(0, taken));
+      return -1;
+    }
+    const whole = Buffer.concat(this.partialMessage);
+    this.partialMessage = [];
+    this.partialMessageBytes = 0;
+    this.messages.push(isFrame ? { kind: 'frame', message: readActionFrame(whole, 0) } : { kind: 'line', line: whole.toString('utf8') });
+    return isFrame ? taken : taken + 1;
   }
 
   private onStderr(chunk: Buffer): void {

@@ -115,6 +115,20 @@ export async function runMatch(input: RunMatchInput): Promise<MatchResult> {
     });
 
     const thinkingMs = [0, 0];
+    /** The outcome's action if it is a valid one; otherwise records the forfeit and gives undefined. */
+    const judgeOutcome = (player: PlayerIndex, outcome: StepOutcome, step: number): Action | undefined => {
+      thinkingMs[player]! += outcome.elapsedMs;
+      if (!outcome.ok) {
+        forfeits.push(forfeitOf(player, outcome.failure, step));
+        return undefined;
+      }
+      if (!isActionInSpace(environment.actionSpace, outcome.action)) {
+        const shown = JSON.stringify(outcome.action).slice(0, 100);
+        forfeits.push(forfeitOf(player, { reason: 'invalid_action', detail: `action ${shown} is not in the action space ${JSON.stringify(environment.actionSpace)}` }, step));
+        return undefined;
+      }
+      return outcome.action;
+    };
     const matchDeadline = performance.now() + limits.matchDeadlineMs;
     let done = false;
     for (let step = 0; forfeits.length === 0 && !done; step += 1) {
@@ -124,27 +138,18 @@ export async function runMatch(input: RunMatchInput): Promise<MatchResult> {
         forfeits.push(forfeitOf(slower, { reason: 'match_timeout', detail: `match deadline of ${limits.matchDeadlineMs} ms passed; this agent used ${Math.round(thinkingMs[slower]!)} ms, its opponent ${Math.round(thinkingMs[1 - slower]!)} ms` }, step));
         break;
       }
-      const observations = PLAYERS.map((player) => environment.observe(state, player));
-      const outcomes: StepOutcome[] = await Promise.all(PLAYERS.map((player) => sessions[player]!.act(step, observations[player]!)));
-      const actions: Action[] = [];
-      outcomes.forEach((outcome, player) => {
-        thinkingMs[player]! += outcome.elapsedMs;
-        if (!outcome.ok) {
-          forfeits.push(forfeitOf(PLAYERS[player]!, outcome.failure, step));
-        } else if (!isActionInSpace(environment.actionSpace, outcome.action)) {
-          const shown = JSON.stringify(outcome.action).slice(0, 100);
-          forfeits.push(forfeitOf(PLAYERS[player]!, { reason: 'invalid_action', detail: `action ${shown} is not in the action space ${JSON.stringify(environment.actionSpace)}` }, step));
-        } else {
-          actions.push(outcome.action);
-        }
-      });
+      const observation1 = environment.observe(state, 0);
+      const observation2 = environment.observe(state, 1);
+      const [outcome1, outcome2] = await Promise.all([sessions[0]!.act(step, observation1), sessions[1]!.act(step, observation2)]);
+      const action1 = judgeOutcome(0, outcome1, step);
+      const action2 = judgeOutcome(1, outcome2, step);
       if (forfeits.length > 0) break;
-      const result = environment.step(state, [actions[0]!, actions[1]!]);
+      const result = environment.step(state, [action1!, action2!]);
       frames.push({
         step,
-        observation: compactObservation(observations[0]!),
-        action_1: actions[0]!,
-        action_2: actions[1]!,
+        observation: compactObservation(observation1),
+        action_1: action1!,
+        action_2: action2!,
         reward_1: result.rewards[0],
         reward_2: result.rewards[1],
         state: environment.frameState(result.state),

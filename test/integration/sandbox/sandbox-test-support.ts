@@ -18,8 +18,11 @@ export const describeSandbox = describeWithEngine(
   `bubblewrap not available (run deploy/sandbox/install.sh): ${describeSandboxEngine(engine)}`,
 );
 
-/** Uids only these suites use, so leftover processes can be attributed to them. */
-export const testUidPool = new UidPool(310_000, 1_000);
+/**
+ * Uids only these suites use, so leftover processes can be attributed to them: a range per jest
+ * worker, so that a suite's leftover check does not see the sandboxes of a suite running beside it.
+ */
+export const testUidPool = new UidPool(310_000 + 1_000 * (Number(process.env.JEST_WORKER_ID ?? '1') - 1), 1_000);
 
 export const trackingAgent: MatchAgent = { id: 'tracker', dir: join(EXAMPLES_DIR, 'tracking_agent') };
 export const randomAgent: MatchAgent = { id: 'random', dir: join(EXAMPLES_DIR, 'random_agent') };

@@ -1,4 +1,4 @@
-import { agentMessageSchema, parseAgentLine, stepLine } from '../../../src/infrastructure/sandbox/agent-protocol';
+import { ACTION_FRAME_BYTES, ACTION_FRAME_TAG, agentMessageSchema, parseAgentLine, readActionFrame, STEP_FRAME_TAG, stepFrameBytes, stepLine, writeStepFrame } from '../../../src/infrastructure/sandbox/agent-protocol';
 
 /** What the schema alone says of a line (the reference the fast path must agree with). */
 function bySchema(line: string): { ok: boolean; message?: unknown } {
@@ -47,5 +47,33 @@ describe('agent protocol lines', () => {
     const reference = bySchema(line);
     expect(parsed.ok).toBe(reference.ok);
     if (parsed.ok) expect(parsed.message).toEqual(reference.message);
+  });
+});
+
+describe('agent protocol frames (version 2)', () => {
+  it('writes a step frame: tag, uint32 step, uint16 length, the float64 values bit for bit', () => {
+    const observation = [0.1, -0, 1, 123456789.123, 1e-300, -2.5];
+    const frame = Buffer.alloc(stepFrameBytes(observation.length));
+    expect(writeStepFrame(frame, 70_000, observation)).toBe(7 + 8 * observation.length);
+    expect(frame[0]).toBe(STEP_FRAME_TAG);
+    expect(frame.readUInt32LE(1)).toBe(70_000);
+    expect(frame.readUInt16LE(5)).toBe(observation.length);
+    const decoded = observation.map((_, index) => frame.readDoubleLE(7 + 8 * index));
+    decoded.forEach((value, index) => expect(Object.is(value, observation[index])).toBe(true));
+  });
+
+  it('refuses a step the frame cannot carry instead of wrapping it', () => {
+    const frame = Buffer.alloc(stepFrameBytes(1));
+    expect(() => writeStepFrame(frame, 2 ** 32, [0])).toThrow(RangeError);
+    expect(() => writeStepFrame(frame, -1, [0])).toThrow(RangeError);
+    expect(() => writeStepFrame(frame, 1.5, [0])).toThrow(RangeError);
+  });
+
+  it('reads an action frame as the action message the JSON line would have given', () => {
+    const frame = Buffer.from([0xff, ACTION_FRAME_TAG, 0, 0, 0, 0, 0, 0, 0, 0]);
+    frame.writeUInt32LE(4_000_000_000, 2);
+    frame.writeInt32LE(-7, 6);
+    expect(ACTION_FRAME_BYTES).toBe(9);
+    expect(readActionFrame(frame, 1)).toEqual({ type: 'action', step: 4_000_000_000, action: -7 });
   });
 });
