@@ -137,8 +137,9 @@ export async function rebuildProjections(
     // swap's own (synchronous) commit: a page's commit need not wait for its fsync.
     const inPageTransaction = (isolate: boolean) =>
       db.transaction(async (trx) => {
-        await trx.raw('SET LOCAL synchronous_commit TO OFF');
-        return inRebuildSchema(rebuild, trx, () => applyEvents(rebuild, trx, events, isolate));
+        // Both settings in one round trip (a query without parameters may hold several statements).
+        await trx.raw(`SET LOCAL synchronous_commit TO OFF; SET LOCAL search_path TO ${quote(rebuild.schema)}`);
+        return applyEvents(rebuild, trx, events, isolate);
       });
     try {
       committed(rebuild, await inPageTransaction(false));
