@@ -12,12 +12,12 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import express from 'express';
-import pg from 'pg';
 import { clickHouseReplayNames } from '../src/runtime/ops/replay-runner';
 import { generateSession } from '../test/fixtures/telemetry/trace-generator';
 import { BENCH_DATABASE, startBenchApp, type BenchApp } from './lib/bench-app';
 import { runLoad, type LoadRequest, type LoadResult } from './lib/http-load';
 import { committedPerSecond, measureRawPostgres } from './lib/raw-postgres';
+import { rawReadPass } from './lib/raw-read-pass';
 import type { BenchRow } from './lib/bench-table';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -162,29 +162,6 @@ async function arena(app: BenchApp, args: string[]): Promise<{ seconds: number; 
   const startedAt = performance.now();
   const { stdout } = await promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...process.env, ...app.env }, maxBuffer: 64 * 1024 * 1024 });
   return { seconds: (performance.now() - startedAt) / 1000, stdout };
-}
-
-/** One pass over every stored event, page by page in position order, as a reader of the store would. */
-async function rawReadPass(databaseUrl: string): Promise<{ events: number; perSecond: number }> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const startedAt = performance.now();
-    let events = 0;
-    let after = '0';
-    for (;;) {
-      const page = await client.query<{ global_position: string }>(
-        'SELECT global_position::text AS global_position, transaction_id::text, event_id, stream_id, revision::text, type, data, metadata, created_at FROM eventstore.events WHERE global_position > $1::bigint ORDER BY global_position LIMIT 5000',
-        [after],
-      );
-      if (page.rows.length === 0) break;
-      events += page.rows.length;
-      after = page.rows[page.rows.length - 1]!.global_position;
-    }
-    return { events, perSecond: events / ((performance.now() - startedAt) / 1000) };
-  } finally {
-    await client.end();
-  }
 }
 
 async function main(): Promise<void> {

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
+import type { DomainEventOfType, DomainEventType } from '../../domain/domain-events';
+import { decodeRecordedEvent } from '../../infrastructure/eventstore/event-decoding';
 import { eventDispatcher, handledTypes, type EventHandlers } from '../../infrastructure/eventstore/event-handlers';
 
 /**
@@ -18,7 +20,22 @@ export interface PostgresProjection {
   /** Creates the tables if missing, in the current search_path. */
   createTables(db: Knex | Knex.Transaction): Promise<void>;
   apply(event: RecordedEvent, trx: Knex.Transaction): Promise<void>;
+  /**
+   * Applies several events in order (a rebuild's page): the same rows as `apply` on each, one after
+   * the other. Consecutive events of a type with a batch handler (`batchOn`) go to it at once.
+   */
+  applyAll?(events: readonly RecordedEvent[], trx: Knex.Transaction): Promise<void>;
 }
+
+/**
+ * Optional batch forms of a projection's handlers, by event type: each takes a run of consecutive
+ * events of its type (decoded, in order) and must leave exactly the rows its `on` handler would
+ * leave applied to them one by one (e.g. one multi-row INSERT … ON CONFLICT DO NOTHING for a
+ * handler that inserts and ignores duplicates: the first wins in both).
+ */
+export type BatchEventHandlers<Context> = {
+  [Type in DomainEventType]?: (events: RecordedEvent<DomainEventOfType<Type>>[], context: Context) => Promise<void>;
+};
 
 /**
  * A projection from its typed handlers (`on: { MatchCompleted: async (event, trx) => … }`): `handles`
@@ -26,10 +43,26 @@ export interface PostgresProjection {
  * versions) before its handler sees it (src/infrastructure/eventstore/event-handlers.ts).
  */
 export function postgresProjection(
-  definition: Omit<PostgresProjection, 'handles' | 'apply'> & { on: EventHandlers<Knex.Transaction> },
+  definition: Omit<PostgresProjection, 'handles' | 'apply' | 'applyAll'> & { on: EventHandlers<Knex.Transaction>; batchOn?: BatchEventHandlers<Knex.Transaction> },
 ): PostgresProjection {
-  const { on, ...rest } = definition;
-  return { ...rest, handles: handledTypes(on), apply: eventDispatcher(on) };
+  const { on, batchOn = {}, ...rest } = definition;
+  const apply = eventDispatcher(on);
+  const byType = batchOn as Partial<Record<string, (events: RecordedEvent<DomainEventOfType<DomainEventType>>[], trx: Knex.Transaction) => Promise<void>>>;
+  const handles: string[] = handledTypes(on);
+  const applyAll = async (events: readonly RecordedEvent[], trx: Knex.Transaction): Promise<void> => {
+    // Events the projection does not handle change none of its rows: they neither apply nor end a run.
+    const handled = events.filter((event) => handles.includes(event.type));
+    for (let start = 0; start < handled.length; ) {
+      const type = handled[start]!.type;
+      let end = start + 1;
+      while (end < handled.length && handled[end]!.type === type) end++;
+      const batch = byType[type];
+      if (batch && end - start > 1) await batch(handled.slice(start, end).map(decodeRecordedEvent), trx);
+      else for (let i = start; i < end; i++) await apply(handled[i]!, trx);
+      start = end;
+    }
+  };
+  return { ...rest, handles, apply, applyAll };
 }
 
 export const PROJECTION_REVISIONS_TABLE = 'projection_revisions';

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { streamCategory, type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type QuarantinedEvent } from '../projection-quarantine';
-import { applyOnce, claimRevision, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
+import { createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
 
 /** After each page: events read from the store so far, and how many of them the projection applied. */
 export interface ReplayProgress {
@@ -36,11 +36,23 @@ export async function rebuildProjection(
   return result!;
 }
 
-/** One projection being rebuilt: its schema, and what it applied and set aside. */
+/** One projection being rebuilt: its schema, what it applied and set aside, and each stream's revision. */
 interface Rebuild {
   projection: PostgresProjection;
   schema: string;
   eventsApplied: number;
+  quarantined: QuarantinedEvent[];
+  /**
+   * The revision applied per stream, as committed in the rebuild schema's projection_revisions. Its
+   * tables are fresh and nothing else writes them, so this process knows them without reading them.
+   */
+  revisions: Map<string, bigint>;
+}
+
+/** What a page did in a transaction; merged into its rebuild only once that transaction committed. */
+interface PageOutcome {
+  applied: number;
+  advanced: Map<string, bigint>;
   quarantined: QuarantinedEvent[];
 }
 
@@ -50,6 +62,11 @@ interface Rebuild {
  * own schema and transaction (concurrently: they share no table). A projection with nothing in a
  * page costs nothing for it. Then each is swapped in as {@link rebuildProjection} describes, one
  * after the other, each catching up from where the shared read stopped.
+ *
+ * A page is applied in bulk: the rebuild schema is fresh and has no other writer, so the streams'
+ * revisions are kept here and written once per page (one statement), events of types the
+ * projection does not handle cost no statement at all, and runs of one type go to the projection's
+ * batch handlers (`applyAll`). The rows are the ones applying event after event gives.
  */
 export async function rebuildProjections(
   db: Knex,
@@ -65,46 +82,70 @@ export async function rebuildProjections(
     schema: `rebuild_${projection.name.replace(/\W/g, '_')}_${randomBytes(3).toString('hex')}`,
     eventsApplied: 0,
     quarantined: [],
+    revisions: new Map(),
   }));
   const inRebuildSchema = async <T>(rebuild: Rebuild, trx: Knex.Transaction, work: () => Promise<T>): Promise<T> => {
     await trx.raw(`SET LOCAL search_path TO ${quote(rebuild.schema)}`);
     return work();
   };
   const totalApplied = () => rebuilds.reduce((sum, rebuild) => sum + rebuild.eventsApplied, 0);
+  const committed = (rebuild: Rebuild, outcome: PageOutcome): void => {
+    rebuild.eventsApplied += outcome.applied;
+    for (const [streamId, revision] of outcome.advanced) rebuild.revisions.set(streamId, revision);
+    rebuild.quarantined.push(...outcome.quarantined);
+  };
   /**
-   * Applies a page; returns how many events it applied. With `isolate`, each event runs in a
-   * savepoint, so one that cannot be applied rolls back alone and is quarantined; without it a
-   * page is one plain transaction (fast), and such an event aborts the page, which is then
+   * Applies the page's events that are new for their streams, in the caller's transaction, and
+   * writes the streams' new revisions. With `isolate`, each handled event runs alone in a savepoint,
+   * so one that cannot be applied rolls back alone and is quarantined (its revision still moves);
+   * without it the page goes in bulk (fast), and such an event aborts the page, which is then
    * applied again isolated.
    */
-  const applyBatch = async (rebuild: Rebuild, trx: Knex.Transaction, events: RecordedEvent[], isolate: boolean): Promise<number> => {
+  const applyEvents = async (rebuild: Rebuild, trx: Knex.Transaction, events: RecordedEvent[], isolate: boolean): Promise<PageOutcome> => {
     const { projection } = rebuild;
-    let applied = 0;
-    for (const event of events) {
-      if (!isolate) {
-        if (await applyOnce(projection, event, trx)) applied++;
-        continue;
-      }
-      try {
-        if (await trx.transaction((savepoint) => applyOnce(projection, event, savepoint))) applied++;
-      } catch (error) {
-        if (!isUnapplicableEventError(error)) throw error;
-        await claimRevision(projection, event.streamId, event.revision, trx);
-        const entry = quarantineEntry(projection.name, event, error);
-        await recordQuarantine(trx, entry, options.logger);
-        rebuild.quarantined.push(entry);
+    const outcome: PageOutcome = { applied: 0, advanced: new Map(), quarantined: [] };
+    const fresh = events.filter((event) => {
+      const current = outcome.advanced.get(event.streamId) ?? rebuild.revisions.get(event.streamId) ?? -1n;
+      if (event.revision <= current) return false;
+      outcome.advanced.set(event.streamId, event.revision);
+      return true;
+    });
+    if (!isolate) {
+      if (projection.applyAll) await projection.applyAll(fresh, trx);
+      else for (const event of fresh) if (projection.handles.includes(event.type)) await projection.apply(event, trx);
+    } else {
+      for (const event of fresh) {
+        if (!projection.handles.includes(event.type)) continue;
+        try {
+          await trx.transaction((savepoint) => projection.apply(event, savepoint));
+        } catch (error) {
+          if (!isUnapplicableEventError(error)) throw error;
+          const entry = quarantineEntry(projection.name, event, error);
+          await recordQuarantine(trx, entry, options.logger);
+          outcome.quarantined.push(entry);
+        }
       }
     }
-    return applied;
+    outcome.applied = fresh.length - outcome.quarantined.length;
+    await writeRevisions(trx, projection, outcome.advanced);
+    return outcome;
   };
   const applyPage = async (rebuild: Rebuild, page: RecordedEvent[]): Promise<void> => {
     const events = page.filter((event) => rebuild.projection.categories.includes(streamCategory(event.streamId)));
     if (events.length === 0) return;
+    // The rebuild schema is dropped if the rebuild fails, and its tables become live only in the
+    // swap's own (synchronous) commit: a page's commit need not wait for its fsync.
+    const inPageTransaction = (isolate: boolean) =>
+      db.transaction(async (trx) => {
+        // Both settings in one round trip (a query without parameters may hold several statements).
+        await trx.raw(`SET LOCAL synchronous_commit TO OFF; SET LOCAL search_path TO ${quote(rebuild.schema)}`);
+        return applyEvents(rebuild, trx, events, isolate);
+      });
     try {
-      rebuild.eventsApplied += await db.transaction((trx) => inRebuildSchema(rebuild, trx, () => applyBatch(rebuild, trx, events, false)));
+      committed(rebuild, await inPageTransaction(false));
     } catch (error) {
       if (!isUnapplicableEventError(error)) throw error;
-      rebuild.eventsApplied += await db.transaction((trx) => inRebuildSchema(rebuild, trx, () => applyBatch(rebuild, trx, events, true)));
+      committed(rebuild, await inPageTransaction(true));
     }
   };
 
@@ -150,7 +191,8 @@ export async function rebuildProjections(
             const events = await store.readAll({ after: position, maxCount: batchSize });
             if (events.length === 0) break;
             const relevant = events.filter((event) => projection.categories.includes(streamCategory(event.streamId)));
-            rebuild.eventsApplied += await applyBatch(rebuild, trx, relevant, true);
+            // Isolated: this transaction also holds the swap, so a bad event must not abort it.
+            committed(rebuild, await applyEvents(rebuild, trx, relevant, true));
             position = events[events.length - 1]!.position;
             eventsRead += events.length;
             options.onProgress?.({ eventsRead, eventsApplied: totalApplied() });
@@ -174,4 +216,15 @@ export async function rebuildProjections(
   } finally {
     for (const rebuild of rebuilds) await db.raw(`DROP SCHEMA IF EXISTS ${quote(rebuild.schema)} CASCADE`);
   }
+}
+
+/** Writes the streams' revisions a page moved (in the current search_path): one statement. */
+async function writeRevisions(trx: Knex.Transaction, projection: PostgresProjection, advanced: ReadonlyMap<string, bigint>): Promise<void> {
+  if (advanced.size === 0) return;
+  await trx.raw(
+    `INSERT INTO ${PROJECTION_REVISIONS_TABLE} (projection, stream_id, revision)
+     SELECT ?, stream_id, revision::bigint FROM unnest(?::text[], ?::text[]) AS a(stream_id, revision)
+     ON CONFLICT (projection, stream_id) DO UPDATE SET revision = excluded.revision`,
+    [projection.name, [...advanced.keys()], [...advanced.values()].map(String)],
+  );
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { INITIAL_RATING } from '../../../domain/arena/elo';
+import type { MatchRated } from '../../../domain/arena/ladder';
 import { postgresProjection } from '../postgres-projection';
 
 
@@ -69,34 +70,82 @@ export const agentsProjection = postgresProjection({
         .onConflict('id')
         .merge(['active_submission_id', 'active_version']);
     },
-    async MatchRated(event, trx) {
-      const { data } = event;
-      const sides = [
-        { side: data.agent1, won: data.winner === 'agent_1', lost: data.winner === 'agent_2' },
-        { side: data.agent2, won: data.winner === 'agent_2', lost: data.winner === 'agent_1' },
-      ];
-      for (const { side, won, lost } of sides) {
-        const draw = data.winner === 'draw';
-        await trx('agents')
-          .insert({
-            id: side.agentId,
-            elo_rating: side.after,
-            total_matches: 1,
-            wins: won ? 1 : 0,
-            losses: lost ? 1 : 0,
-            draws: draw ? 1 : 0,
-            last_match_at: data.ratedAt,
-          })
-          .onConflict('id')
-          .merge({
-            elo_rating: side.after,
-            total_matches: trx.raw('agents.total_matches + 1'),
-            wins: trx.raw(`agents.wins + ${won ? 1 : 0}`),
-            losses: trx.raw(`agents.losses + ${lost ? 1 : 0}`),
-            draws: trx.raw(`agents.draws + ${draw ? 1 : 0}`),
-            last_match_at: trx.raw('greatest(agents.last_match_at, excluded.last_match_at)'),
-          });
+    async MatchRated({ data }, trx) {
+      for (const side of ratedSides(data)) await recordMatches(trx, [side]);
+    },
+  },
+  batchOn: {
+    /**
+     * Per agent, its sides of the run added up: the counts summed, the last rating kept, the latest
+     * match time; one upsert for all (each agent once), the same row as one side after the other.
+     */
+    async MatchRated(events, trx) {
+      const byAgent = new Map<string, RatedSide>();
+      for (const { data } of events) {
+        for (const side of ratedSides(data)) {
+          const seen = byAgent.get(side.agentId);
+          byAgent.set(
+            side.agentId,
+            seen
+              ? {
+                  agentId: side.agentId,
+                  rating: side.rating,
+                  matches: seen.matches + 1,
+                  wins: seen.wins + side.wins,
+                  losses: seen.losses + side.losses,
+                  draws: seen.draws + side.draws,
+                  lastMatchAt: Date.parse(side.lastMatchAt) > Date.parse(seen.lastMatchAt) ? side.lastMatchAt : seen.lastMatchAt,
+                }
+              : side,
+          );
+        }
       }
+      await recordMatches(trx, [...byAgent.values()]);
     },
   },
 });
+
+/** One agent's share of rated matches: its rating after the last, and what it won, lost and drew. */
+interface RatedSide {
+  agentId: string;
+  rating: number;
+  matches: number;
+  wins: number;
+  losses: number;
+  draws: number;
+  lastMatchAt: string;
+}
+
+function ratedSides(data: MatchRated['data']): RatedSide[] {
+  const draw = data.winner === 'draw' ? 1 : 0;
+  return [
+    { side: data.agent1, won: data.winner === 'agent_1', lost: data.winner === 'agent_2' },
+    { side: data.agent2, won: data.winner === 'agent_2', lost: data.winner === 'agent_1' },
+  ].map(({ side, won, lost }) => ({ agentId: side.agentId, rating: side.after, matches: 1, wins: won ? 1 : 0, losses: lost ? 1 : 0, draws: draw, lastMatchAt: data.ratedAt }));
+}
+
+/** Adds the sides (one per agent) to the agents' rows, creating a row for an agent not seen yet. */
+async function recordMatches(trx: Knex.Transaction, sides: RatedSide[]): Promise<void> {
+  if (sides.length === 0) return;
+  await trx('agents')
+    .insert(
+      sides.map((side) => ({
+        id: side.agentId,
+        elo_rating: side.rating,
+        total_matches: side.matches,
+        wins: side.wins,
+        losses: side.losses,
+        draws: side.draws,
+        last_match_at: side.lastMatchAt,
+      })),
+    )
+    .onConflict('id')
+    .merge({
+      elo_rating: trx.raw('excluded.elo_rating'),
+      total_matches: trx.raw('agents.total_matches + excluded.total_matches'),
+      wins: trx.raw('agents.wins + excluded.wins'),
+      losses: trx.raw('agents.losses + excluded.losses'),
+      draws: trx.raw('agents.draws + excluded.draws'),
+      last_match_at: trx.raw('greatest(agents.last_match_at, excluded.last_match_at)'),
+    });
+}

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { MatchRated } from '../../../domain/arena/ladder';
 import { postgresProjection } from '../postgres-projection';
 
 /**
@@ -31,24 +32,33 @@ export const ladderProjection = postgresProjection({
   },
   on: {
     async MatchRated({ data }, trx) {
-      await trx('arena_match_ratings')
-        .insert({
-          match_id: data.matchId,
-          environment_id: data.environmentId,
-          agent_1_id: data.agent1.agentId,
-          rating_1_before: data.agent1.before,
-          rating_1_after: data.agent1.after,
-          change_1: data.agent1.change,
-          agent_2_id: data.agent2.agentId,
-          rating_2_before: data.agent2.before,
-          rating_2_after: data.agent2.after,
-          change_2: data.agent2.change,
-          winner: data.winner,
-          k_factor: data.kFactor,
-          rated_at: data.ratedAt,
-        })
-        .onConflict('match_id')
-        .ignore();
+      await trx('arena_match_ratings').insert(ratingRow(data)).onConflict('match_id').ignore();
+    },
+  },
+  batchOn: {
+    /** One multi-row insert per 1 000 ratings; of duplicates the first wins, as one by one. */
+    async MatchRated(events, trx) {
+      for (let start = 0; start < events.length; start += 1000) {
+        await trx('arena_match_ratings').insert(events.slice(start, start + 1000).map(({ data }) => ratingRow(data))).onConflict('match_id').ignore();
+      }
     },
   },
 });
+
+function ratingRow(data: MatchRated['data']) {
+  return {
+    match_id: data.matchId,
+    environment_id: data.environmentId,
+    agent_1_id: data.agent1.agentId,
+    rating_1_before: data.agent1.before,
+    rating_1_after: data.agent1.after,
+    change_1: data.agent1.change,
+    agent_2_id: data.agent2.agentId,
+    rating_2_before: data.agent2.before,
+    rating_2_after: data.agent2.after,
+    change_2: data.agent2.change,
+    winner: data.winner,
+    k_factor: data.kFactor,
+    rated_at: data.ratedAt,
+  };
+}

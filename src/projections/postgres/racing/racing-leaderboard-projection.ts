@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { consistency } from '../../../domain/racing/lap-statistics';
-import { SESSION_CATEGORY } from '../../../domain/racing/telemetry-session-events';
+import { SESSION_CATEGORY, type LapCompleted } from '../../../domain/racing/telemetry-session-events';
 import { postgresProjection } from '../postgres-projection';
 
 export const LAP_TIMES_TABLE = 'racing_lap_times';
@@ -50,30 +50,59 @@ export const racingLeaderboardProjection = postgresProjection({
   },
   on: {
     async LapCompleted({ data: lap }, trx) {
-      await trx(LAP_TIMES_TABLE)
-        .insert({
-          session_id: lap.sessionId,
-          lap_number: lap.lapNumber,
-          user_id: lap.ownerId,
-          track_name: lap.trackName,
-          car_model: lap.carModel,
-          lap_time_ms: lap.lapTimeMs,
-          sector_times_ms: JSON.stringify(lap.sectorTimesMs),
-          valid: lap.valid,
-          is_verified: lap.isVerified,
-          started_at: new Date(lap.startedAtMs).toISOString(),
-          ended_at: new Date(lap.endedAtMs).toISOString(),
-          estimated: lap.estimated,
-        })
-        .onConflict(['session_id', 'lap_number'])
-        .ignore();
+      await trx(LAP_TIMES_TABLE).insert(lapTimeRow(lap)).onConflict(['session_id', 'lap_number']).ignore();
       // Invalid laps change neither a best time nor the consistency of valid laps.
       if (!lap.valid) return;
       if (!lap.estimated) await recomputeEntries(trx, LEADERBOARD_TABLE, false, lap.ownerId, lap.trackName, lap.carModel);
       await recomputeEntries(trx, LEADERBOARD_WITH_ESTIMATED_TABLE, true, lap.ownerId, lap.trackName, lap.carModel);
     },
   },
+  batchOn: {
+    /**
+     * A run of laps: one multi-row insert (the first of duplicates wins, as one by one), then each
+     * touched user/track/car's entries recomputed once per board. The entries depend only on the
+     * set of laps, so recomputing once after the last lap gives the rows recomputing after each did.
+     */
+    async LapCompleted(events, trx) {
+      for (let start = 0; start < events.length; start += LAP_INSERT_ROWS) {
+        const rows = events.slice(start, start + LAP_INSERT_ROWS).map(({ data }) => lapTimeRow(data));
+        await trx(LAP_TIMES_TABLE).insert(rows).onConflict(['session_id', 'lap_number']).ignore();
+      }
+      const touched = new Map<string, { userId: string; trackName: string; carModel: string; measured: boolean }>();
+      for (const { data: lap } of events) {
+        if (!lap.valid) continue;
+        const key = JSON.stringify([lap.ownerId, lap.trackName, lap.carModel]);
+        const entry = touched.get(key) ?? { userId: lap.ownerId, trackName: lap.trackName, carModel: lap.carModel, measured: false };
+        entry.measured ||= !lap.estimated;
+        touched.set(key, entry);
+      }
+      for (const { userId, trackName, carModel, measured } of touched.values()) {
+        if (measured) await recomputeEntries(trx, LEADERBOARD_TABLE, false, userId, trackName, carModel);
+        await recomputeEntries(trx, LEADERBOARD_WITH_ESTIMATED_TABLE, true, userId, trackName, carModel);
+      }
+    },
+  },
 });
+
+/** Laps per INSERT of a batch (12 parameters each, far below PostgreSQL's 65 535). */
+const LAP_INSERT_ROWS = 1000;
+
+function lapTimeRow(lap: LapCompleted['data']) {
+  return {
+    session_id: lap.sessionId,
+    lap_number: lap.lapNumber,
+    user_id: lap.ownerId,
+    track_name: lap.trackName,
+    car_model: lap.carModel,
+    lap_time_ms: lap.lapTimeMs,
+    sector_times_ms: JSON.stringify(lap.sectorTimesMs),
+    valid: lap.valid,
+    is_verified: lap.isVerified,
+    started_at: new Date(lap.startedAtMs).toISOString(),
+    ended_at: new Date(lap.endedAtMs).toISOString(),
+    estimated: lap.estimated,
+  };
+}
 
 async function createBoard(db: Knex | Knex.Transaction, name: string): Promise<void> {
   if (await db.schema.hasTable(name)) {
@@ -137,12 +166,12 @@ async function recomputeEntries(
     });
     categories.push([`sector_${sector + 1}`, timed]);
   }
-  for (const [category, timed] of categories) {
-    if (timed.length === 0) continue;
-    // Chronological order: on equal times the record belongs to whoever set it first.
-    const best = timed.reduce((a, b) => (b.timeMs < a.timeMs ? b : a));
-    await trx(board)
-      .insert({
+  const entries = categories
+    .filter(([, timed]) => timed.length > 0)
+    .map(([category, timed]) => {
+      // Chronological order: on equal times the record belongs to whoever set it first.
+      const best = timed.reduce((a, b) => (b.timeMs < a.timeMs ? b : a));
+      return {
         track_name: trackName,
         car_model: carModel,
         category,
@@ -155,8 +184,8 @@ async function recomputeEntries(
         record_date: best.lap.ended_at,
         is_verified: best.lap.is_verified,
         estimated: best.lap.estimated,
-      })
-      .onConflict(['track_name', 'car_model', 'category', 'user_id'])
-      .merge();
-  }
+      };
+    });
+  // One statement for every category (each appears once, so no row is touched twice).
+  if (entries.length > 0) await trx(board).insert(entries).onConflict(['track_name', 'car_model', 'category', 'user_id']).merge();
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { SESSION_NOTES_CATEGORY } from '../../../domain/racing/session-notes';
+import { SESSION_NOTES_CATEGORY, type SessionNoteAdded } from '../../../domain/racing/session-notes';
 import { postgresProjection } from '../postgres-projection';
 
 /** `telemetry_session_notes`: one row per note on a telemetry session. */
@@ -18,12 +18,18 @@ export const sessionNotesProjection = postgresProjection({
     });
   },
   on: {
-    async SessionNoteAdded(event, trx) {
-      const { data } = event;
-      await trx('telemetry_session_notes')
-        .insert({ id: data.noteId, session_id: data.sessionId, author_id: data.authorId, text: data.text, created_at: data.addedAt })
-        .onConflict('id')
-        .ignore();
+    async SessionNoteAdded({ data }, trx) {
+      await trx('telemetry_session_notes').insert(noteRow(data)).onConflict('id').ignore();
+    },
+  },
+  batchOn: {
+    /** One multi-row insert per 1 000 notes; of duplicates the first wins, as one by one. */
+    async SessionNoteAdded(events, trx) {
+      for (let start = 0; start < events.length; start += 1000) {
+        await trx('telemetry_session_notes').insert(events.slice(start, start + 1000).map(({ data }) => noteRow(data))).onConflict('id').ignore();
+      }
     },
   },
 });
+
+const noteRow = (data: SessionNoteAdded['data']) => ({ id: data.noteId, session_id: data.sessionId, author_id: data.authorId, text: data.text, created_at: data.addedAt });

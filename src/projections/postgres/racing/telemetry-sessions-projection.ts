@@ -90,4 +90,53 @@ export const telemetrySessionsProjection = postgresProjection({
       await trx(TELEMETRY_SESSIONS_TABLE).where({ id: data.sessionId }).update({ is_complete: true, completed_at: data.completedAt });
     },
   },
+  batchOn: {
+    /** One update per session: the points and batches summed, the first start kept, the last end set. */
+    async TelemetryBatchRecorded(events, trx) {
+      const sessions = new Map<string, { points: number; batches: number; firstMs: number; lastMs: number }>();
+      for (const { data } of events) {
+        const session = sessions.get(data.sessionId);
+        if (session) {
+          session.points += data.pointCount;
+          session.batches += 1;
+          session.lastMs = data.lastTimestampMs;
+        } else {
+          sessions.set(data.sessionId, { points: data.pointCount, batches: 1, firstMs: data.firstTimestampMs, lastMs: data.lastTimestampMs });
+        }
+      }
+      for (const [sessionId, session] of sessions) {
+        await trx(TELEMETRY_SESSIONS_TABLE)
+          .where({ id: sessionId })
+          .update({
+            data_points: trx.raw('data_points + ?', [session.points]),
+            batches: trx.raw('batches + ?', [session.batches]),
+            session_start: trx.raw('coalesce(session_start, ?)', [new Date(session.firstMs).toISOString()]),
+            last_point_at: new Date(session.lastMs).toISOString(),
+          });
+      }
+    },
+    /** One update per session: the laps counted, the best valid time the least of all (least() skips nulls). */
+    async LapCompleted(events, trx) {
+      const sessions = new Map<string, { laps: number; valid: number; best: number | null }>();
+      for (const { data } of events) {
+        const session = sessions.get(data.sessionId) ?? { laps: 0, valid: 0, best: null };
+        session.laps += 1;
+        if (data.valid) {
+          session.valid += 1;
+          session.best = session.best === null ? data.lapTimeMs : Math.min(session.best, data.lapTimeMs);
+        }
+        sessions.set(data.sessionId, session);
+      }
+      for (const [sessionId, session] of sessions) {
+        await trx(TELEMETRY_SESSIONS_TABLE)
+          .where({ id: sessionId })
+          .update({
+            total_laps: trx.raw('total_laps + ?', [session.laps]),
+            ...(session.best !== null
+              ? { valid_laps: trx.raw('valid_laps + ?', [session.valid]), best_lap_time_ms: trx.raw('least(best_lap_time_ms, ?)', [session.best]) }
+              : {}),
+          });
+      }
+    },
+  },
 });

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { TRAINING_JOB_CATEGORY } from '../../../domain/training/training-job';
+import { TRAINING_JOB_CATEGORY, type TrainingProgressed } from '../../../domain/training/training-job';
 import { postgresProjection } from '../postgres-projection';
 
 
@@ -83,19 +83,8 @@ export const trainingJobsProjection = postgresProjection({
         ...restartedRun,
       });
     },
-    async TrainingProgressed(event, trx) {
-      const { data } = event;
-      await jobRow(trx, data.jobId).update({
-        current_timestep: data.timestep,
-        progress_percentage: data.progressPercentage,
-        episode_reward: data.episodeReward,
-        episode_length: data.episodeLength,
-        fps: data.fps,
-        loss: data.loss,
-        estimated_time_remaining: data.estimatedTimeRemainingSec,
-        last_heartbeat_at: data.reportedAt,
-        updated_at: data.reportedAt,
-      });
+    async TrainingProgressed({ data }, trx) {
+      await jobRow(trx, data.jobId).update(progressColumns(data));
     },
     async TrainingHeartbeat(event, trx) {
       const { data } = event;
@@ -152,7 +141,29 @@ export const trainingJobsProjection = postgresProjection({
       });
     },
   },
+  batchOn: {
+    /** Each report sets the same columns from itself alone: per job, the last report's update is the one that stays. */
+    async TrainingProgressed(events, trx) {
+      const last = new Map(events.map(({ data }) => [data.jobId, data]));
+      for (const [jobId, data] of last) await jobRow(trx, jobId).update(progressColumns(data));
+    },
+  },
 });
+
+/** The columns a progress report sets: every one from the report, so of several the last wins. */
+function progressColumns(data: TrainingProgressed['data']) {
+  return {
+    current_timestep: data.timestep,
+    progress_percentage: data.progressPercentage,
+    episode_reward: data.episodeReward,
+    episode_length: data.episodeLength,
+    fps: data.fps,
+    loss: data.loss,
+    estimated_time_remaining: data.estimatedTimeRemainingSec,
+    last_heartbeat_at: data.reportedAt,
+    updated_at: data.reportedAt,
+  };
+}
 
 const jobRow = (trx: Knex.Transaction, jobId: string) => trx('training_jobs').where({ id: jobId });
 

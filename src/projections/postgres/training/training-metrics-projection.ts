@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { TRAINING_JOB_CATEGORY } from '../../../domain/training/training-job';
+import { TRAINING_JOB_CATEGORY, type TrainingProgressed } from '../../../domain/training/training-job';
+import type { RecordedEvent } from '../../../infrastructure/eventstore/event-store';
 import { postgresProjection } from '../postgres-projection';
 
 
@@ -31,22 +32,34 @@ export const trainingMetricsProjection = postgresProjection({
   },
   on: {
     async TrainingProgressed(event, trx) {
-      const { data } = event;
-      await trx('training_metrics')
-        .insert({
-          job_id: data.jobId,
-          revision: event.revision.toString(),
-          attempt: data.attempt,
-          timestep: data.timestep,
-          episode_reward: data.episodeReward,
-          episode_length: data.episodeLength,
-          fps: data.fps,
-          loss: data.loss,
-          progress_percentage: data.progressPercentage,
-          reported_at: data.reportedAt,
-        })
-        .onConflict(['job_id', 'revision'])
-        .ignore();
+      await trx('training_metrics').insert(metricRow(event)).onConflict(['job_id', 'revision']).ignore();
+    },
+  },
+  batchOn: {
+    /** One multi-row insert; of duplicates the first wins, as one by one. */
+    async TrainingProgressed(events, trx) {
+      for (let start = 0; start < events.length; start += METRIC_INSERT_ROWS) {
+        await trx('training_metrics').insert(events.slice(start, start + METRIC_INSERT_ROWS).map(metricRow)).onConflict(['job_id', 'revision']).ignore();
+      }
     },
   },
 });
+
+/** Rows per INSERT of a batch (10 parameters each). */
+const METRIC_INSERT_ROWS = 1000;
+
+function metricRow(event: RecordedEvent<TrainingProgressed>) {
+  const { data } = event;
+  return {
+    job_id: data.jobId,
+    revision: event.revision.toString(),
+    attempt: data.attempt,
+    timestep: data.timestep,
+    episode_reward: data.episodeReward,
+    episode_length: data.episodeLength,
+    fps: data.fps,
+    loss: data.loss,
+    progress_percentage: data.progressPercentage,
+    reported_at: data.reportedAt,
+  };
+}
