@@ -3,7 +3,7 @@
  * Kafka-specific choices are explained where they are made. docs/bus.md has the overview.
  */
 import { Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
-import type { LogEntry, Producer } from 'kafkajs';
+import type { ISocketFactory, LogEntry, Producer, RetryOptions } from 'kafkajs';
 import { UnavailableError } from '../../domain/shared/errors';
 import type { Logger } from '../logging/logger';
 import type { ConsumerFailedError, ConsumerStatus } from './consumer-status';
@@ -41,6 +41,10 @@ export interface KafkaMessageBusOptions {
   partitionsConsumedConcurrently?: number;
   /** How long `subscribe` waits for the group join. Default 30 s. */
   joinTimeoutMs?: number;
+  /** kafkajs' retries of one request before it fails (default kafkajs': 5, about 10 s in all). */
+  retry?: RetryOptions;
+  /** How connections to the brokers are opened (default: plain TCP). Tests put a faulty link here. */
+  socketFactory?: ISocketFactory;
 }
 
 export const DEFAULT_KAFKA_SESSION_TIMEOUT_MS = 6_000;
@@ -71,6 +75,8 @@ export class KafkaMessageBus implements MessageBus {
       brokers: options.brokers,
       logLevel: logLevel.WARN,
       logCreator: kafkajsLogCreator(this.logger),
+      ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
     });
   }
 
@@ -133,7 +139,12 @@ export class KafkaMessageBus implements MessageBus {
           list.push({ key: message.key, value: message.value, headers: message.headers });
           byTopic.set(topic, list);
         }
-        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        try {
+          await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        } catch (error) {
+          await this.discardProducer(producer);
+          throw error;
+        }
       }
     } catch (error) {
       throw new UnavailableError('Kafka did not accept the messages', { topics: topics.join(','), cause: errorText(error) });
@@ -171,7 +182,7 @@ export class KafkaMessageBus implements MessageBus {
             maxWaitTimeInMs: 1000,
             allowAutoTopicCreation: false,
           }),
-        producer: () => this.connectedProducer(),
+        publish: (topic, messages) => this.publish(topic, messages),
         admin: () => this.connectedAdmin(),
         logger: this.logger,
         onFailed: (error) => this.options.onConsumerFailed?.(error),
@@ -240,6 +251,24 @@ export class KafkaMessageBus implements MessageBus {
     this.producer = undefined;
     this.admin = undefined;
     await Promise.allSettled([producer?.then((p) => p.disconnect()), admin?.then((a) => a.disconnect())]);
+  }
+
+  /**
+   * After a failed send the broker may still have appended the batch (its answer was lost: the
+   * broker stopped or crashed after writing, or the connection broke). kafkajs then rolls the
+   * producer's sequence numbers back, so the next batch for that partition reuses them: a batch of
+   * another size gets OUT_OF_ORDER_SEQUENCE_NUMBER on every later attempt (the relay would never
+   * publish again), one of the same size is taken for a duplicate and silently dropped. A new
+   * producer gets a new producer id and starts its sequences afresh; what was appended twice
+   * meanwhile is an at-least-once redelivery, which consumers already handle.
+   */
+  private async discardProducer(failed: Producer): Promise<void> {
+    const current = this.producer;
+    if (current === undefined) return;
+    const producer = await current.catch(() => undefined);
+    if (producer !== failed) return; // already replaced by a concurrent failure
+    this.producer = undefined;
+    await failed.disconnect().catch((error: unknown) => this.logger.debug({ error: errorText(error) }, 'failed producer did not disconnect cleanly'));
   }
 
   private connectedProducer(): Promise<Producer> {

@@ -5,13 +5,13 @@
  * resumes from the group's committed offsets), and reports itself failed when it cannot come back
  * within the recovery bound, so that the process exits and its supervisor restarts it.
  */
-import type { Admin, EachBatchPayload, Consumer as KafkaConsumer, EachMessagePayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, EachBatchPayload, Consumer as KafkaConsumer, EachMessagePayload, IHeaders, KafkaMessage } from 'kafkajs';
 import { UnavailableError } from '../../domain/shared/errors';
 import type { Logger } from '../logging/logger';
 import { ConsumerFailedError, isConsumerLive, type ConsumerState, type ConsumerStatus } from './consumer-status';
 import { abortableDelay, deadLetterMessage, deliverWithRetries, errorText } from './delivery';
 import type { DeliveryOutcome, RetryPolicy } from './delivery';
-import type { ConsumerOptions, DeliveredMessage } from './message-bus';
+import type { ConsumerOptions, DeliveredMessage, OutgoingMessage } from './message-bus';
 
 export interface KafkaSubscriptionSettings {
   fromBeginning: boolean;
@@ -27,7 +27,8 @@ export interface KafkaSubscriptionSettings {
 
 export interface KafkaSubscriptionClients {
   createConsumer(): KafkaConsumer;
-  producer(): Promise<Producer>;
+  /** The bus's publish (acks from all replicas; a failed send replaces the producer). */
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
   admin(): Promise<Admin>;
   logger: Logger;
   onFailed(error: ConsumerFailedError): void;
@@ -339,12 +340,7 @@ export class KafkaSubscription {
     // Stopping between attempts: nothing committed, so the group delivers the message again.
     if (outcome.kind === 'abandoned') return false;
     if (outcome.kind === 'exhausted') {
-      const producer = await this.clients.producer();
-      await producer.send({
-        topic: this.policy.deadLetterTopic(topic),
-        acks: -1,
-        messages: [deadLetterMessage(delivered, outcome.attempts, outcome.lastError)],
-      });
+      await this.clients.publish(this.policy.deadLetterTopic(topic), [deadLetterMessage(delivered, outcome.attempts, outcome.lastError)]);
       this.logger.warn({ topic, partition, offset: message.offset }, 'message dead-lettered');
     }
     // Kafka's committed offset is the next one to read. A consumer replaced meanwhile commits

@@ -104,6 +104,10 @@ describe('telemetry sessions', () => {
     const page = await api('GET', '/telemetry/sessions?limit=2&offset=1', carol);
     expect(page.body).toMatchObject({ total: 5, limit: 2, offset: 1 });
     expect((page.body.sessions as Array<{ id: string }>).map((s) => s.id)).toEqual([ids[3], ids[2]]);
+    // A page past the end has no row to carry the total: it is still the filter's total.
+    const pastTheEnd = await api('GET', '/telemetry/sessions?limit=2&offset=7&track_name=Spa', carol);
+    expect(pastTheEnd.body).toMatchObject({ sessions: [], total: 3, limit: 2, offset: 7 });
+    expect((await api('GET', '/telemetry/sessions?track_name=Nowhere', carol)).body).toMatchObject({ sessions: [], total: 0 });
 
     expect((await api('GET', '/telemetry/sessions?limit=100', carol)).status).toBe(200);
     const tooMany = await api('GET', '/telemetry/sessions?limit=101', carol);

@@ -28,6 +28,9 @@ const SessionRow = z.object({
 });
 export type TelemetrySessionRow = z.infer<typeof SessionRow>;
 
+/** A row of a page: the session and the total of the filter (bigint: a string from pg). */
+const PagedSessionRow = SessionRow.extend({ total_matching: z.string().transform(Number) });
+
 export async function findTelemetrySession(db: Knex, sessionId: string): Promise<TelemetrySessionRow | undefined> {
   const row: unknown = await db(TELEMETRY_SESSIONS_TABLE).where({ id: sessionId }).first();
   return row === undefined ? undefined : SessionRow.parse(row);
@@ -49,16 +52,28 @@ export interface SessionListFilter {
   offset: number;
 }
 
-/** The owner's sessions, newest first, with the total matching the filter (before paging). */
+/**
+ * The owner's sessions, newest first, with the total matching the filter (before paging). One
+ * statement: the total comes with every row (`count(*) OVER ()`, computed before LIMIT/OFFSET);
+ * only a page past the end, which has no row to carry it, costs a second statement for the count.
+ */
 export async function listTelemetrySessions(db: Knex, filter: SessionListFilter): Promise<{ rows: TelemetrySessionRow[]; total: number }> {
   const base = db(TELEMETRY_SESSIONS_TABLE).where({ owner_id: filter.ownerId });
   if (filter.trackName !== undefined) base.andWhere({ track_name: filter.trackName });
   if (filter.carModel !== undefined) base.andWhere({ car_model: filter.carModel });
-  const [rows, counted] = await Promise.all([
-    base.clone().orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'asc' }]).limit(filter.limit).offset(filter.offset).select('*'),
-    base.clone().count<{ count: string }[]>('* as count'),
-  ]);
-  return { rows: (rows as unknown[]).map((row) => SessionRow.parse(row)), total: Number(counted[0]?.count ?? 0) };
+  const page: unknown[] = await base
+    .clone()
+    .select(`${TELEMETRY_SESSIONS_TABLE}.*`, db.raw('count(*) OVER () AS total_matching'))
+    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'asc' }])
+    .limit(filter.limit)
+    .offset(filter.offset);
+  if (page.length === 0) {
+    if (filter.offset === 0) return { rows: [], total: 0 };
+    const counted = await base.clone().count<{ count: string }[]>('* as count');
+    return { rows: [], total: Number(counted[0]?.count ?? 0) };
+  }
+  const rows = page.map((row) => PagedSessionRow.parse(row));
+  return { rows: rows.map(({ total_matching: _total, ...row }) => row), total: rows[0]!.total_matching };
 }
 
 /**
