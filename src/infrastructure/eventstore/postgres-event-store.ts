@@ -42,6 +42,7 @@ type CurrentRevision = bigint | 'no_stream';
 
 const streamRevisionRow = z.object({ current_revision: bigintText });
 const insertedRow = z.object({ global_position: bigintText, transaction_id: bigintText });
+const pendingRows = z.array(z.object({ pending: z.boolean() }));
 
 /**
  * The embedded-default EventStore on PostgreSQL (schema `eventstore`). See docs/event-store.md for
@@ -217,7 +218,7 @@ export class PostgresEventStore implements EventStore {
       bindings.push(String(after.commit), String(after.prepare));
     }
     const rows = rowsOf(await this.knex.raw(`SELECT EXISTS (SELECT 1 FROM eventstore.events WHERE ${conditions.join(' AND ')}) AS pending`, bindings));
-    return z.array(z.object({ pending: z.boolean() })).parse(rows)[0]?.pending ?? false;
+    return pendingRows.parse(rows)[0]?.pending ?? false;
   }
 
   subscribeToAll(options: SubscribeToAllOptions): Subscription {
