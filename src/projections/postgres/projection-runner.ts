@@ -164,19 +164,19 @@ export async function applyOwnWrite(db: Knex, store: EventStore, projection: Pos
   let from = revision;
   for (let attempt = 0; attempt < 2; attempt++) {
     const events = await store.readStream(streamId, { fromRevision: from });
-    const outcome = await db.transaction(async (trx): Promise<bigint | 'done'> => {
+    const outcome = await db.transaction(async (trx): Promise<{ kind: 'caught-up' } | { kind: 'not-in-store' } | { kind: 'read-from'; revision: bigint }> => {
       const applied = await lockAppliedRevisions(projection, [streamId], trx);
       const current = applied.get(streamId) ?? -1n;
-      if (current >= revision) return 'done';
+      if (current >= revision) return { kind: 'caught-up' };
       // The projection is behind what was read: read from where it is (outside this transaction,
       // which holds a pooled connection) and try again.
-      if (current + 1n < from) return current + 1n;
+      if (current + 1n < from) return { kind: 'read-from', revision: current + 1n };
       await applyLocked(projection, events.map((event) => ({ streamId, revision: event.revision, event })), applied, trx);
-      return (applied.get(streamId) ?? -1n) >= revision ? 'done' : revision + 1n;
+      return (applied.get(streamId) ?? -1n) >= revision ? { kind: 'caught-up' } : { kind: 'not-in-store' };
     });
-    if (outcome === 'done') return true;
-    if (outcome > revision) return false; // the store did not show the revision (yet)
-    from = outcome;
+    if (outcome.kind === 'caught-up') return true;
+    if (outcome.kind === 'not-in-store') return false; // the store did not show the revision (yet)
+    from = outcome.revision;
   }
   return false;
 }
