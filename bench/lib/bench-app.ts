@@ -16,6 +16,7 @@ import { startClickHouseProjections } from '../../src/runtime/background-roles';
 import { startApiServer } from '../../src/runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, type RunningRole } from '../../src/runtime/background-roles';
 import { openServices } from '../../src/runtime/open-services';
+import type { Services } from '../../src/infrastructure/services';
 
 export const BENCH_JWT_SECRET = 'bench-secret-that-is-long-enough-0123456789';
 export const BENCH_DATABASE = 'arena';
@@ -27,6 +28,8 @@ export interface BenchApp {
   readonly env: Record<string, string>;
   readonly databaseUrl: string;
   readonly dataDir: string;
+  /** The opened services of the app (for profiling scripts: its knex pool, its store). */
+  readonly services: Services;
   /** Stops the app but keeps the engines and files (for CLI runs on the same data). */
   stopApp(): Promise<void>;
   /** Stops everything and deletes the files. */
@@ -80,6 +83,7 @@ export async function startBenchApp(options: { kafkaBrokers?: string }): Promise
       env,
       databaseUrl: pg.urlFor(BENCH_DATABASE),
       dataDir: config.dataDir,
+      services,
       stopApp,
       close: async () => {
         await stopApp();

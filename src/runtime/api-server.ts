@@ -8,9 +8,9 @@ import { arenaStaticMounts } from '../infrastructure/artifacts/arena-storage';
 import type { ApiServices } from '../api/shared/api-services';
 import { containErrors } from '../infrastructure/errors/unexpected-errors';
 import { websocketConnections } from '../infrastructure/metrics/arena-metrics';
-import { waitForProjection } from '../projections/postgres/projection-runner';
+import { catchUpOwnWrite, waitForProjection } from '../projections/postgres/projection-runner';
 import type { RunningRole } from '../infrastructure/running-role';
-import { apiRoutes, apiWebSocketChannels } from './app-container';
+import { allPostgresProjections, apiRoutes, apiWebSocketChannels } from './app-container';
 import { statusMetricsRefresher } from './ops/status-metrics';
 import { readinessChecks } from './readiness-checks';
 
@@ -24,6 +24,8 @@ export interface RunningApi extends RunningRole {
 export async function startApiServer(services: ApiServices, listen: { host: string; port: number }): Promise<RunningApi> {
   const refreshStatusMetrics = statusMetricsRefresher(services);
   let gateway: WebSocketGateway | undefined;
+  const projectionsByName = new Map(allPostgresProjections.map((projection) => [projection.name, projection]));
+  const ownWriteLogger = services.logger.child({ component: 'read-your-writes' });
   const app = createHttpApp({
     config: services.config,
     logger: services.logger,
@@ -33,7 +35,13 @@ export async function startApiServer(services: ApiServices, listen: { host: stri
       now: services.now,
       newId: services.newId,
       states: services.commandStates,
-      waitForProjection: (projectionName, streamId, revision) => waitForProjection(services.db, projectionName, streamId, revision, { bus: services.bus }),
+      // Stream-local read models get the command's own events applied at once; others wait for the bus's delivery.
+      waitForProjection: (projectionName, streamId, revision) => {
+        const projection = projectionsByName.get(projectionName);
+        return projection
+          ? catchUpOwnWrite(services.db, services.store, projection, streamId, revision, { bus: services.bus, logger: ownWriteLogger })
+          : waitForProjection(services.db, projectionName, streamId, revision, { bus: services.bus });
+      },
     },
     readiness: readinessChecks(services),
     tokens: services.tokens,

@@ -449,14 +449,13 @@ export class InProcessConsumer implements Consumer {
 
   /** Moves the group's offset if this member still holds the partition's lease. */
   private async commit(owned: OwnedPartition, next: bigint): Promise<boolean> {
-    // An offset lost in a crash only redelivers (consumers are idempotent): no need to wait for its fsync.
-    const updated = await this.deps.db.transaction(async (trx) => {
-      await trx.raw('SET LOCAL synchronous_commit TO OFF');
-      return trx.raw<{ rowCount: number | null }>(
-        `UPDATE bus.group_offsets SET committed_offset = ? WHERE group_id = ? AND topic = ? AND partition = ? AND lease_owner = ?`,
-        [next.toString(), this.options.groupId, owned.topic, owned.partition, this.memberId],
-      );
-    });
+    // An offset lost in a crash only redelivers (consumers are idempotent): no need to wait for its
+    // fsync. One statement, its own transaction: set_config(…, true) holds until that commit.
+    const updated = await this.deps.db.raw<{ rowCount: number | null }>(
+      `UPDATE bus.group_offsets SET committed_offset = ? FROM (SELECT set_config('synchronous_commit', 'off', true)) AS derived
+       WHERE group_id = ? AND topic = ? AND partition = ? AND lease_owner = ?`,
+      [next.toString(), this.options.groupId, owned.topic, owned.partition, this.memberId],
+    );
     if (updated.rowCount !== 1) {
       this.logger.warn({ topic: owned.topic, partition: owned.partition }, 'lease lost; partition handed to another member');
       this.owned.delete(partitionKey(owned.topic, owned.partition));

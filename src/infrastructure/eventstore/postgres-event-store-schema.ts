@@ -104,9 +104,12 @@ export function toRecordedEvent(row: unknown): RecordedEvent {
   };
 }
 
+/** Built once: zod analyses a schema the first time it parses with it, so a schema built per call costs that each time. */
+const driverResult = z.object({ rows: z.array(z.unknown()) });
+
 /** knex.raw on pg resolves to the driver's result; only `rows` is used, validated by the caller. */
 export function rowsOf(result: unknown): unknown[] {
-  return z.object({ rows: z.array(z.unknown()) }).parse(result).rows;
+  return driverResult.parse(result).rows;
 }
 
 export function isUniqueViolation(error: unknown, constraint: string): boolean {

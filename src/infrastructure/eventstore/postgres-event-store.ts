@@ -42,6 +42,7 @@ type CurrentRevision = bigint | 'no_stream';
 
 const streamRevisionRow = z.object({ current_revision: bigintText });
 const insertedRow = z.object({ global_position: bigintText, transaction_id: bigintText });
+const pendingRows = z.array(z.object({ pending: z.boolean() }));
 
 /**
  * The embedded-default EventStore on PostgreSQL (schema `eventstore`). See docs/event-store.md for
@@ -71,57 +72,86 @@ export class PostgresEventStore implements EventStore {
     return migrateEventStoreSchema(this.knex);
   }
 
-  append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
-    return this.knex.transaction((trx) => this.appendInTransaction(trx, streamId, events, options));
+  /**
+   * One transaction of four statements (BEGIN, lock, insert + revision + notify, COMMIT). Whether
+   * the ids are a retry of an append already stored is asked only when it can be one: the expected
+   * revision is not the stream's (a retry after a lost answer finds the stream past it), or it is
+   * `any` / `stream_exists`. An id met anyway (stored elsewhere) makes the insert fail; the append is
+   * then decided again with that question asked, in a transaction of its own.
+   */
+  async append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+    try {
+      return await this.knex.transaction((trx) => this.appendLocked(trx, streamId, events, options, false));
+    } catch (error) {
+      if (!(error instanceof StoredIdMet)) throw error;
+      return this.knex.transaction((trx) => this.appendLocked(trx, streamId, events, options, true));
+    }
   }
 
   /**
    * Appends inside the caller's transaction (READ COMMITTED, the default), e.g. to commit events
    * together with other rows. The stream stays locked, and the events invisible, until it commits.
    */
-  async appendInTransaction(
+  appendInTransaction(
+    trx: Knex.Transaction,
+    streamId: string,
+    events: NewEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    return this.appendLocked(trx, streamId, events, options, true);
+  }
+
+  private async appendLocked(
     trx: Knex.Transaction,
     streamId: string,
     events: NewEvent[],
     { expectedRevision }: { expectedRevision: ExpectedRevision },
+    alwaysAskRetried: boolean,
   ): Promise<AppendResult> {
     if (events.length === 0) throw new RangeError(`append to ${streamId}: no events`);
     const ids = eventIdsFor(events, randomUUID);
     const current = await lockStream(trx, streamId);
     // Checked under the stream lock, so a concurrent retry of the same batch sees the first one.
-    const retried = await findRetriedAppend(trx, streamId, ids, expectedRevision, current);
-    if (retried) return retried;
+    const mayBeRetry = alwaysAskRetried || expectedRevision === 'any' || expectedRevision === 'stream_exists' || !satisfies(expectedRevision, current);
+    if (mayBeRetry) {
+      const retried = await findRetriedAppend(trx, streamId, ids, expectedRevision, current);
+      if (retried) return retried;
+    }
     assertExpectedRevision(streamId, expectedRevision, current);
 
     const base = current === 'no_stream' ? -1n : current;
-    const rows = events.map((event, index) => ({
-      event_id: ids[index],
-      stream_id: streamId,
-      revision: String(base + BigInt(index + 1)),
-      type: event.type,
+    const nextExpectedRevision = base + BigInt(events.length);
+    const bindings: string[] = [];
+    const values = events.map((event, index) => {
       // Strings, not objects: pg would turn a top-level array into a PostgreSQL array literal.
-      data: JSON.stringify(event.data),
-      metadata: JSON.stringify(event.metadata ?? {}),
-    }));
+      bindings.push(ids[index]!, streamId, String(base + BigInt(index + 1)), event.type, JSON.stringify(event.data), JSON.stringify(event.metadata ?? {}));
+      return '(?::uuid, ?, ?::bigint, ?, ?::jsonb, ?::jsonb)';
+    });
     let inserted: unknown[];
     try {
-      inserted = await trx.withSchema('eventstore').insert(rows).into('events').returning(['global_position', 'transaction_id']);
+      // The events, the stream's new revision and the wake-up (delivered only if and when the
+      // transaction commits), in one statement.
+      inserted = rowsOf(
+        await trx.raw(
+          `WITH advanced AS (
+             UPDATE eventstore.streams SET current_revision = ?::bigint, updated_at = now() WHERE stream_id = ?
+             RETURNING pg_notify(?, ''))
+           INSERT INTO eventstore.events (event_id, stream_id, revision, type, data, metadata)
+           VALUES ${values.join(', ')}
+           RETURNING global_position, transaction_id`,
+          [String(nextExpectedRevision), streamId, APPENDED_CHANNEL, ...bindings],
+        ),
+      );
     } catch (error) {
       if (isUniqueViolation(error, STREAM_REVISION_CONSTRAINT)) {
         throw new WrongExpectedRevisionError(streamId, expectedRevision, current);
       }
       if (isUniqueViolation(error, EVENT_ID_CONSTRAINT)) {
+        if (!mayBeRetry) throw new StoredIdMet(streamId, error);
         throw new Error(`append to ${streamId}: an event id is already stored in another stream`, { cause: error });
       }
       throw error;
     }
-    const nextExpectedRevision = base + BigInt(events.length);
-    await trx.raw('UPDATE eventstore.streams SET current_revision = ?::bigint, updated_at = now() WHERE stream_id = ?', [
-      String(nextExpectedRevision),
-      streamId,
-    ]);
-    // Delivered only if and when the transaction commits.
-    await trx.raw('SELECT pg_notify(?, ?)', [APPENDED_CHANNEL, '']);
 
     const positions = inserted.map((row) => insertedRow.parse(row));
     const last = positions.reduce((a, b) => (b.global_position > a.global_position ? b : a));
@@ -188,7 +218,7 @@ export class PostgresEventStore implements EventStore {
       bindings.push(String(after.commit), String(after.prepare));
     }
     const rows = rowsOf(await this.knex.raw(`SELECT EXISTS (SELECT 1 FROM eventstore.events WHERE ${conditions.join(' AND ')}) AS pending`, bindings));
-    return z.array(z.object({ pending: z.boolean() })).parse(rows)[0]?.pending ?? false;
+    return pendingRows.parse(rows)[0]?.pending ?? false;
   }
 
   subscribeToAll(options: SubscribeToAllOptions): Subscription {
@@ -229,29 +259,20 @@ export class PostgresEventStore implements EventStore {
 }
 
 /**
- * Locks the stream's row for the rest of the transaction and returns its revision. A new stream's
- * row is created with revision -1 (rolled back with the transaction if the append fails); a
- * concurrent creator makes ON CONFLICT wait for the other transaction, then we lock its row.
+ * Locks the stream's row for the rest of the transaction and returns its revision, in one
+ * statement. A new stream's row is created with revision -1 (rolled back with the transaction if
+ * the append fails); a concurrent creator makes ON CONFLICT wait for the other transaction, then we
+ * lock its row.
  */
 async function lockStream(trx: Knex.Transaction, streamId: string): Promise<CurrentRevision> {
-  const selectForUpdate = async (): Promise<unknown[]> =>
-    rowsOf(
-      await trx.raw('SELECT current_revision::text AS current_revision FROM eventstore.streams WHERE stream_id = ? FOR UPDATE', [
-        streamId,
-      ]),
-    );
-  let rows = await selectForUpdate();
-  if (rows.length === 0) {
-    const created = rowsOf(
-      await trx.raw(
-        `INSERT INTO eventstore.streams (stream_id, current_revision) VALUES (?, -1)
-         ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id`,
-        [streamId],
-      ),
-    );
-    if (created.length === 1) return 'no_stream';
-    rows = await selectForUpdate();
-  }
+  const rows = rowsOf(
+    await trx.raw(
+      `INSERT INTO eventstore.streams AS s (stream_id, current_revision) VALUES (?, -1)
+       ON CONFLICT (stream_id) DO UPDATE SET current_revision = s.current_revision
+       RETURNING current_revision::text AS current_revision`,
+      [streamId],
+    ),
+  );
   const revision = streamRevisionRow.parse(rows[0]).current_revision;
   return revision < 0n ? 'no_stream' : revision;
 }
@@ -283,11 +304,22 @@ async function findRetriedAppend(
   return { nextExpectedRevision: last.revision, position: last.position };
 }
 
-function assertExpectedRevision(streamId: string, expected: ExpectedRevision, current: CurrentRevision): void {
-  const satisfied =
+function satisfies(expected: ExpectedRevision, current: CurrentRevision): boolean {
+  return (
     expected === 'any' ||
     (expected === 'no_stream' && current === 'no_stream') ||
     (expected === 'stream_exists' && current !== 'no_stream') ||
-    (typeof expected === 'bigint' && current === expected);
-  if (!satisfied) throw new WrongExpectedRevisionError(streamId, expected, current);
+    (typeof expected === 'bigint' && current === expected)
+  );
+}
+
+function assertExpectedRevision(streamId: string, expected: ExpectedRevision, current: CurrentRevision): void {
+  if (!satisfies(expected, current)) throw new WrongExpectedRevisionError(streamId, expected, current);
+}
+
+/** The fast path met an event id already stored: the append is decided again, asking whether it is a retry. */
+class StoredIdMet extends Error {
+  constructor(streamId: string, cause: unknown) {
+    super(`append to ${streamId}: an event id is already stored`, { cause });
+  }
 }

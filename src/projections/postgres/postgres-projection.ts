@@ -17,6 +17,14 @@ export interface PostgresProjection {
   handles: string[];
   /** The tables this projection owns (unqualified); a rebuild replaces exactly these. */
   tables: string[];
+  /**
+   * True when every row the projection writes depends on the events of one stream only: keyed by
+   * that stream's aggregate, never read or changed by another stream's events. Applying one stream
+   * ahead of the others then gives the same rows as applying in global order (replay == live), so
+   * the API may apply its own command's events at once (`applyOwnWrite`, read-your-writes without
+   * the bus). Absent: false, and the API waits for the projection's announcement.
+   */
+  streamLocal?: boolean;
   /** Creates the tables if missing, in the current search_path. */
   createTables(db: Knex | Knex.Transaction): Promise<void>;
   apply(event: RecordedEvent, trx: Knex.Transaction): Promise<void>;

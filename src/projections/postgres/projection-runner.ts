@@ -3,11 +3,11 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import { busHealthOf } from '../../infrastructure/bus/bus-health';
 import type { Consumer, DeliveredMessage, MessageBus } from '../../infrastructure/bus/message-bus';
-import { streamCategory } from '../../infrastructure/eventstore/event-store';
+import { streamCategory, type EventStore, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { decodeEnvelope, topicForCategory } from '../../infrastructure/bus/event-envelope';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine } from '../projection-quarantine';
 import { claimRevision, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
-import { announceApplied, projectionAppliedSignalOf } from './projection-applied-signal';
+import { announceApplied, appliedPayloadText, PROJECTION_APPLIED_CHANNEL, projectionAppliedSignalOf } from './projection-applied-signal';
 
 export const projectionGroupId = (projection: PostgresProjection): string => `projection.${projection.name}`;
 
@@ -72,57 +72,113 @@ function passThroughRevision(projection: PostgresProjection, message: DeliveredM
   return BigInt(revision);
 }
 
+/** One event to apply: its stream and revision, and the event itself unless the projection does not handle its type. */
+interface Applicable {
+  readonly streamId: string;
+  readonly revision: bigint;
+  readonly event: RecordedEvent | undefined;
+}
+
 /**
  * Applies the messages (in partition order) in the caller's transaction: the streams' rows in
  * projection_revisions are created if missing and locked (sorted, so two appliers cannot
  * deadlock), events at or below a stream's revision are skipped, the rest applied, and the new
- * revisions written in one statement and announced. Events of types the projection does not handle
- * (e.g. multi-MiB telemetry batches) only move the revision: their payload is never parsed.
+ * revisions written and announced. Events of types the projection does not handle (e.g. multi-MiB
+ * telemetry batches) only move the revision: their payload is never parsed.
  */
 export async function applyBatch(projection: PostgresProjection, messages: DeliveredMessage[], trx: Knex.Transaction): Promise<number> {
-  // Read models are derived: a commit lost in a crash is redelivered (the bus offset is committed
-  // after this, later in the WAL) and applied again, so this commit need not wait for its fsync.
-  await trx.raw('SET LOCAL synchronous_commit TO OFF');
-  const streams = [...new Set(messages.map((message) => message.key))].sort();
-  await trx.raw(
-    `INSERT INTO ${PROJECTION_REVISIONS_TABLE} (projection, stream_id, revision)
-     SELECT ?, stream_id, -1 FROM unnest(?::text[]) AS s(stream_id) ON CONFLICT (projection, stream_id) DO NOTHING`,
-    [projection.name, streams],
-  );
+  const applied = await lockAppliedRevisions(projection, messages.map((message) => message.key), trx);
+  const items = messages.map((message): Applicable => {
+    const passing = passThroughRevision(projection, message);
+    if (passing !== undefined) return { streamId: message.key, revision: passing, event: undefined };
+    const event = decodeEnvelope(message.value);
+    return { streamId: event.streamId, revision: event.revision, event };
+  });
+  return applyLocked(projection, items, applied, trx);
+}
+
+/**
+ * Creates the streams' rows in projection_revisions if missing and locks them (in sorted order, so
+ * two appliers cannot deadlock), in one statement that also lets this derived write commit without
+ * waiting for its fsync: a commit lost in a crash is redelivered by the bus (its offset is committed
+ * later in the WAL) and applied again. Returns each stream's applied revision (-1: none yet).
+ */
+async function lockAppliedRevisions(projection: PostgresProjection, streamIds: readonly string[], trx: Knex.Transaction): Promise<Map<string, bigint>> {
+  const streams = [...new Set(streamIds)].sort();
   const locked = await trx.raw<{ rows: unknown[] }>(
-    `SELECT stream_id, revision::text AS revision FROM ${PROJECTION_REVISIONS_TABLE}
-     WHERE projection = ? AND stream_id = ANY(?::text[]) ORDER BY stream_id FOR UPDATE`,
+    `INSERT INTO ${PROJECTION_REVISIONS_TABLE} AS r (projection, stream_id, revision)
+     SELECT ?, s.stream_id, -1 FROM unnest(?::text[]) AS s(stream_id), (SELECT set_config('synchronous_commit', 'off', true)) AS derived
+     ORDER BY s.stream_id
+     ON CONFLICT (projection, stream_id) DO UPDATE SET revision = r.revision
+     RETURNING r.stream_id, r.revision::text AS revision`,
     [projection.name, streams],
   );
-  const applied = new Map(locked.rows.map((row) => revisionRow.parse(row)).map((row) => [row.stream_id, row.revision]));
+  return new Map(locked.rows.map((row) => revisionRow.parse(row)).map((row) => [row.stream_id, row.revision]));
+}
+
+/** Applies what is past each stream's locked revision, then writes and announces the new revisions in one statement. */
+async function applyLocked(projection: PostgresProjection, items: readonly Applicable[], applied: Map<string, bigint>, trx: Knex.Transaction): Promise<number> {
   const advanced = new Map<string, bigint>();
   let count = 0;
-  for (const message of messages) {
-    const current = applied.get(message.key) ?? -1n;
-    const passing = passThroughRevision(projection, message);
-    if (passing !== undefined) {
-      if (passing <= current) continue;
-      applied.set(message.key, passing);
-      advanced.set(message.key, passing);
-      continue;
+  for (const item of items) {
+    if (item.revision <= (applied.get(item.streamId) ?? -1n)) continue;
+    if (item.event !== undefined) {
+      if (projection.handles.includes(item.event.type)) await projection.apply(item.event, trx);
+      count++;
     }
-    const event = decodeEnvelope(message.value);
-    if (event.revision <= current) continue;
-    if (projection.handles.includes(event.type)) await projection.apply(event, trx);
-    applied.set(event.streamId, event.revision);
-    advanced.set(event.streamId, event.revision);
-    count++;
+    applied.set(item.streamId, item.revision);
+    advanced.set(item.streamId, item.revision);
   }
   if (advanced.size > 0) {
     await trx.raw(
-      `UPDATE ${PROJECTION_REVISIONS_TABLE} AS r SET revision = a.revision::bigint
-       FROM jsonb_to_recordset(?::jsonb) AS a(stream_id text, revision text)
-       WHERE r.projection = ? AND r.stream_id = a.stream_id`,
-      [JSON.stringify([...advanced].map(([stream_id, revision]) => ({ stream_id, revision: revision.toString() }))), projection.name],
+      `WITH advanced AS (
+         UPDATE ${PROJECTION_REVISIONS_TABLE} AS r SET revision = a.revision::bigint
+         FROM jsonb_to_recordset(?::jsonb) AS a(stream_id text, revision text)
+         WHERE r.projection = ? AND r.stream_id = a.stream_id RETURNING 1)
+       SELECT pg_notify(?, ?)`,
+      [
+        JSON.stringify([...advanced].map(([stream_id, revision]) => ({ stream_id, revision: revision.toString() }))),
+        projection.name,
+        PROJECTION_APPLIED_CHANNEL,
+        appliedPayloadText(projection.name, advanced),
+      ],
     );
-    await announceApplied(trx, projection.name, advanced);
   }
   return count;
+}
+
+/**
+ * Read-your-writes without the bus, for a stream-local projection (PostgresProjection.streamLocal):
+ * applies the stream's events up to (at least) `revision` now, in one transaction with the same
+ * locks, revisions and announcement as the bus path, so the bus's delivery of the same events later
+ * is a no-op, and a delivery that got there first makes this one. Reads the stream from `revision`
+ * (a command usually appends one event); when the projection is further behind, reads from where it
+ * is and tries once more. True once the projection has applied `revision`.
+ *
+ * Not for projections whose rows depend on other streams: applying one stream ahead of the global
+ * order would change what they hold (replay == live).
+ */
+export async function applyOwnWrite(db: Knex, store: EventStore, projection: PostgresProjection, streamId: string, revision: bigint): Promise<boolean> {
+  if (projection.streamLocal !== true) throw new Error(`projection ${projection.name} is not stream-local: its rows may depend on other streams' order`);
+  if (!projection.categories.includes(streamCategory(streamId))) throw new Error(`projection ${projection.name} does not read stream ${streamId}`);
+  let from = revision;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const events = await store.readStream(streamId, { fromRevision: from });
+    const outcome = await db.transaction(async (trx): Promise<{ kind: 'caught-up' } | { kind: 'not-in-store' } | { kind: 'read-from'; revision: bigint }> => {
+      const applied = await lockAppliedRevisions(projection, [streamId], trx);
+      const current = applied.get(streamId) ?? -1n;
+      if (current >= revision) return { kind: 'caught-up' };
+      // The projection is behind what was read: read from where it is (outside this transaction,
+      // which holds a pooled connection) and try again.
+      if (current + 1n < from) return { kind: 'read-from', revision: current + 1n };
+      await applyLocked(projection, events.map((event) => ({ streamId, revision: event.revision, event })), applied, trx);
+      return (applied.get(streamId) ?? -1n) >= revision ? { kind: 'caught-up' } : { kind: 'not-in-store' };
+    });
+    if (outcome.kind === 'caught-up') return true;
+    if (outcome.kind === 'not-in-store') return false; // the store did not show the revision (yet)
+    from = outcome.revision;
+  }
+  return false;
 }
 
 const revisionRow = z.object({ stream_id: z.string(), revision: z.string().transform((text) => BigInt(text)) });
@@ -144,4 +200,27 @@ export async function waitForProjection(
 ): Promise<boolean> {
   const health = options.bus ? busHealthOf(options.bus) : undefined;
   return projectionAppliedSignalOf(db).waitFor(projectionName, streamId, revision, options.timeoutMs ?? DEFAULT_PROJECTION_WAIT_MS, health);
+}
+
+/**
+ * The API's read-your-writes: a stream-local projection gets the command's events applied at once
+ * (applyOwnWrite); any other, or when that fails (a transient error, an event the projection cannot
+ * apply: the bus path quarantines it and announces), waits for the projection's announcement.
+ */
+export async function catchUpOwnWrite(
+  db: Knex,
+  store: EventStore,
+  projection: PostgresProjection,
+  streamId: string,
+  revision: bigint,
+  options: { bus?: MessageBus; logger: Logger; timeoutMs?: number },
+): Promise<boolean> {
+  if (projection.streamLocal === true && projection.categories.includes(streamCategory(streamId))) {
+    try {
+      if (await applyOwnWrite(db, store, projection, streamId, revision)) return true;
+    } catch (error) {
+      options.logger.warn({ err: error, projection: projection.name, streamId, revision: revision.toString() }, 'applying the own write failed; waiting for the bus');
+    }
+  }
+  return waitForProjection(db, projection.name, streamId, revision, { ...(options.bus ? { bus: options.bus } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
 }

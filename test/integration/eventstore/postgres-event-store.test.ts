@@ -67,6 +67,22 @@ describe('PostgresEventStore', () => {
     expect(await store.readStream(streamId)).toHaveLength(2);
   });
 
+  it('with an expected revision the stream has, still rejects ids stored elsewhere or earlier in the stream, and stores nothing', async () => {
+    // The append asks whether its ids are a retry only when they can be one; an id met anyway
+    // must give the same errors as when it asks first.
+    const store = openStore();
+    const [first, second] = [randomUUID(), randomUUID()];
+    const streamId = uniqueStream('fastpath');
+    await store.append(streamId, [newEvent('A', {}, { id: first }), newEvent('B', {}, { id: second })], { expectedRevision: 'no_stream' });
+    const other = uniqueStream('other');
+    await expect(store.append(other, [newEvent('A', {}, { id: first })], { expectedRevision: 'no_stream' })).rejects.toThrow(/already stored in stream/);
+    await expect(store.append(streamId, [newEvent('C'), newEvent('A', {}, { id: first })], { expectedRevision: 1n })).rejects.toThrow(/expected revision/);
+    expect(await store.readStream(streamId)).toHaveLength(2);
+    expect(await store.readStream(other)).toHaveLength(0);
+    // And the stream goes on from where it was.
+    expect((await store.append(streamId, [newEvent('C')], { expectedRevision: 1n })).nextExpectedRevision).toBe(2n);
+  });
+
   it('a failed or rolled-back append leaves no stream behind', async () => {
     const store = openStore();
     const streamId = uniqueStream('rollback');

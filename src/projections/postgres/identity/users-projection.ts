@@ -7,6 +7,8 @@ export const usersProjection = postgresProjection({
   name: 'users',
   categories: ['user'],
   tables: ['users'],
+  // One row per user stream, written only by that stream's events.
+  streamLocal: true,
   async createTables(db: Knex | Knex.Transaction) {
     if (await db.schema.hasTable('users')) return;
     await db.schema.createTable('users', (table) => {

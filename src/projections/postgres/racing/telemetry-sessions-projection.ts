@@ -29,6 +29,8 @@ export const telemetrySessionsProjection = postgresProjection({
   name: 'telemetry_sessions',
   categories: [SESSION_CATEGORY],
   tables: [TELEMETRY_SESSIONS_TABLE],
+  // One row per session stream, written only by that stream's events.
+  streamLocal: true,
   async createTables(db: Knex | Knex.Transaction) {
     if (await db.schema.hasTable(TELEMETRY_SESSIONS_TABLE)) return;
     await db.schema.createTable(TELEMETRY_SESSIONS_TABLE, (table) => {

@@ -1,0 +1,230 @@
+/**
+ * Read-your-writes without the bus (projection-runner.ts, applyOwnWrite / catchUpOwnWrite): the API
+ * applies its own command's events to a stream-local read model at once, with the same locks and
+ * revisions as the bus path. The bus's delivery of the same events, before, after or at the same
+ * time, applies each event exactly once; a projection that is not stream-local still waits for the
+ * announcement; a rebuild from history gives the rows the mixed live path wrote.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { encodeEnvelope } from '../../../src/infrastructure/bus/event-envelope';
+import type { DeliveredMessage } from '../../../src/infrastructure/bus/message-bus';
+import { createKnex } from '../../../src/infrastructure/database/knex';
+import type { JsonObject, RecordedEvent } from '../../../src/infrastructure/eventstore/event-store';
+import { PostgresEventStore } from '../../../src/infrastructure/eventstore/postgres-event-store';
+import { createLogger } from '../../../src/infrastructure/logging/logger';
+import { usersProjection } from '../../../src/projections/postgres/identity/users-projection';
+import { postgresProjection, type PostgresProjection } from '../../../src/projections/postgres/postgres-projection';
+import { rebuildProjection } from '../../../src/projections/postgres/projection-rebuild';
+import { applyBatch, applyOwnWrite, catchUpOwnWrite, migrateProjections } from '../../../src/projections/postgres/projection-runner';
+import { createTestDatabase, dropTestDatabase } from '../../support/postgres';
+
+const logger = createLogger({ name: 'own-write-apply-test', level: process.env.TEST_LOG_LEVEL ?? 'error' });
+
+/**
+ * Counts how often each profile update was applied (a handler that is not idempotent by itself, so
+ * a double application shows), one row per user stream.
+ */
+function profileUpdateCounter(name: string, streamLocal: boolean): PostgresProjection {
+  return postgresProjection({
+    name,
+    categories: ['user'],
+    tables: [name],
+    ...(streamLocal ? { streamLocal: true } : {}),
+    async createTables(db: Knex | Knex.Transaction) {
+      await db.raw(`CREATE TABLE IF NOT EXISTS ${name} (user_id uuid PRIMARY KEY, updates integer NOT NULL, last_name text)`);
+    },
+    on: {
+      async UserProfileUpdated(event, trx) {
+        await trx.raw(
+          `INSERT INTO ${name} (user_id, updates, last_name) VALUES (?, 1, ?)
+           ON CONFLICT (user_id) DO UPDATE SET updates = ${name}.updates + 1, last_name = EXCLUDED.last_name`,
+          [event.data.userId, event.data.fullName ?? null],
+        );
+      },
+    },
+  });
+}
+
+const counter = profileUpdateCounter('profile_update_counts', true);
+const unlocalCounter = profileUpdateCounter('profile_update_counts_waiting', false);
+
+let databaseUrl: string;
+let db: Knex;
+let store: PostgresEventStore;
+
+beforeAll(async () => {
+  databaseUrl = await createTestDatabase('ownwrite');
+  db = createKnex(databaseUrl);
+  store = new PostgresEventStore(db, logger);
+  await store.migrate();
+  await migrateProjections(db, [usersProjection, counter, unlocalCounter]);
+});
+
+afterAll(async () => {
+  await store?.close();
+  await db?.destroy();
+  if (databaseUrl) await dropTestDatabase(databaseUrl);
+});
+
+/** The message the relay publishes for an event. */
+function asMessage(event: RecordedEvent, offset: number): DeliveredMessage {
+  return {
+    topic: 'arena.user',
+    partition: 0,
+    offset: String(offset),
+    key: event.streamId,
+    value: encodeEnvelope(event),
+    headers: { 'event-type': event.type, 'event-id': event.id, 'event-revision': event.revision.toString() },
+  };
+}
+
+const registered = (userId: string) => ({
+  type: 'UserRegistered',
+  data: { userId, username: `own_${userId.slice(0, 8)}`, email: `${userId.slice(0, 8)}@x.io`, passwordHash: 'x', fullName: null, registeredAt: '2026-01-01T00:00:00.000Z' },
+});
+const updated = (userId: string, fullName: string, day: number) => ({
+  type: 'UserProfileUpdated',
+  data: { userId, fullName, updatedAt: `2026-01-${String(day).padStart(2, '0')}T00:00:00.000Z` },
+});
+
+async function append(streamId: string, events: { type: string; data: JsonObject }[]): Promise<bigint> {
+  const current = (await store.readStream(streamId, { direction: 'backward', maxCount: 1 }))[0]?.revision;
+  const result = await store.append(streamId, events, { expectedRevision: current === undefined ? 'no_stream' : current });
+  return result.nextExpectedRevision;
+}
+
+const appliedRevision = async (projection: string, streamId: string): Promise<string | undefined> =>
+  (await db('projection_revisions').where({ projection, stream_id: streamId }).first<{ revision: string } | undefined>())?.revision;
+
+describe('applying the own write of a command', () => {
+  it('applies the command at once; the bus delivering the same events later applies nothing', async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}`;
+    await append(streamId, [registered(userId)]);
+    const revision = await append(streamId, [updated(userId, 'Inline', 2)]);
+
+    expect(await applyOwnWrite(db, store, usersProjection, streamId, revision)).toBe(true);
+    expect(await db('users').where({ id: userId }).first()).toMatchObject({ full_name: 'Inline' });
+    expect(await appliedRevision('users', streamId)).toBe('1');
+
+    // The bus delivers the whole stream afterwards (and again: a redelivery): nothing is applied twice.
+    const messages = (await store.readStream(streamId)).map(asMessage);
+    await db('users').where({ id: userId }).update({ full_name: 'marker' });
+    expect(await db.transaction((trx) => applyBatch(usersProjection, messages, trx))).toBe(0);
+    expect(await db.transaction((trx) => applyBatch(usersProjection, messages.slice(1), trx))).toBe(0);
+    expect(await db('users').where({ id: userId }).first()).toMatchObject({ full_name: 'marker' });
+  });
+
+  it('catches a projection that is several events behind up to the revision, in stream order', async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}`;
+    await append(streamId, [registered(userId), updated(userId, 'One', 2)]);
+    const revision = await append(streamId, [updated(userId, 'Two', 3), updated(userId, 'Three', 4)]);
+
+    expect(await applyOwnWrite(db, store, counter, streamId, revision)).toBe(true);
+    expect(await db(counter.name).where({ user_id: userId }).first()).toMatchObject({ updates: 3, last_name: 'Three' });
+    expect(await appliedRevision(counter.name, streamId)).toBe('3');
+    // Asking again (a second waiter of the same write) changes nothing.
+    expect(await applyOwnWrite(db, store, counter, streamId, revision)).toBe(true);
+    expect(await db(counter.name).where({ user_id: userId }).first()).toMatchObject({ updates: 3 });
+  });
+
+  it('after the bus got there first, applies nothing', async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}`;
+    const revision = await append(streamId, [registered(userId), updated(userId, 'Bus', 2)]);
+    const messages = (await store.readStream(streamId)).map(asMessage);
+    expect(await db.transaction((trx) => applyBatch(counter, messages, trx))).toBe(1); // UserRegistered only moves the revision
+
+    expect(await applyOwnWrite(db, store, counter, streamId, revision)).toBe(true);
+    expect(await db(counter.name).where({ user_id: userId }).first()).toMatchObject({ updates: 1, last_name: 'Bus' });
+  });
+
+  it('racing the bus delivery of the same events, every event is applied exactly once', async () => {
+    const rounds = 12;
+    await Promise.all(
+      Array.from({ length: rounds }, async (_, round) => {
+        const userId = randomUUID();
+        const streamId = `user-${userId}`;
+        await append(streamId, [registered(userId)]);
+        let revision = 0n;
+        const delivered: DeliveredMessage[] = [];
+        for (let i = 1; i <= 4; i++) {
+          revision = await append(streamId, [updated(userId, `Name ${i}`, i + 1)]);
+          const batch = (await store.readStream(streamId, { fromRevision: revision })).map(asMessage);
+          delivered.push(...batch);
+          // The bus redelivers everything so far while the API applies its own write, in either order.
+          const bus = db.transaction((trx) => applyBatch(counter, [...delivered], trx));
+          const own = applyOwnWrite(db, store, counter, streamId, revision);
+          const [, caughtUp] = round % 2 === 0 ? await Promise.all([bus, own]) : (await Promise.all([own, bus])).reverse();
+          expect(caughtUp).toBe(true);
+        }
+        expect(await db(counter.name).where({ user_id: userId }).first()).toMatchObject({ updates: 4, last_name: 'Name 4' });
+        expect(await appliedRevision(counter.name, streamId)).toBe('4');
+      }),
+    );
+  });
+
+  it('derived writes commit without waiting for their fsync', async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}`;
+    await append(streamId, [registered(userId)]);
+    const setting = await db.transaction(async (trx) => {
+      await applyBatch(usersProjection, (await store.readStream(streamId)).map(asMessage), trx);
+      return (await trx.raw<{ rows: { synchronous_commit: string }[] }>('SHOW synchronous_commit')).rows[0]?.synchronous_commit;
+    });
+    expect(setting).toBe('off');
+    expect((await db.raw<{ rows: { synchronous_commit: string }[] }>('SHOW synchronous_commit')).rows[0]?.synchronous_commit).toBe('on');
+  });
+
+  it('refuses a projection that is not stream-local, which keeps waiting for the announcement', async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}`;
+    const revision = await append(streamId, [registered(userId), updated(userId, 'Waited', 2)]);
+    await expect(applyOwnWrite(db, store, unlocalCounter, streamId, revision)).rejects.toThrow(/not stream-local/);
+
+    // Nothing applies it: the bounded wait gives up, and nothing was written ahead of the bus.
+    expect(await catchUpOwnWrite(db, store, unlocalCounter, streamId, revision, { logger, timeoutMs: 300 })).toBe(false);
+    expect(await db(unlocalCounter.name).where({ user_id: userId })).toHaveLength(0);
+
+    // The bus path applies it (in another pool, as a projections worker would): the waiter is woken.
+    const waiting = catchUpOwnWrite(db, store, unlocalCounter, streamId, revision, { logger, timeoutMs: 30_000 });
+    const worker = createKnex(databaseUrl);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const messages = (await store.readStream(streamId)).map(asMessage);
+      await worker.transaction((trx) => applyBatch(unlocalCounter, messages, trx));
+      expect(await waiting).toBe(true);
+    } finally {
+      await worker.destroy();
+    }
+    expect(await db(unlocalCounter.name).where({ user_id: userId }).first()).toMatchObject({ updates: 1 });
+  });
+
+  it('a rebuild from history gives the rows that own writes and bus deliveries wrote together', async () => {
+    const users = Array.from({ length: 6 }, () => randomUUID());
+    for (const [i, userId] of users.entries()) {
+      const streamId = `user-${userId}`;
+      await append(streamId, [registered(userId)]);
+      const revision = await append(streamId, [updated(userId, `Mixed ${i}`, 2)]);
+      // Some streams are applied by the API first, some by the bus first, some by both at once.
+      const messages = (await store.readStream(streamId)).map(asMessage);
+      if (i % 3 === 0) await applyOwnWrite(db, store, usersProjection, streamId, revision);
+      if (i % 3 === 1) await db.transaction((trx) => applyBatch(usersProjection, messages, trx));
+      await Promise.all([applyOwnWrite(db, store, usersProjection, streamId, revision), db.transaction((trx) => applyBatch(usersProjection, messages, trx))]);
+    }
+    // This test's streams (the other tests' streams were never all applied to `users`).
+    const snapshot = async () => ({
+      users: await db('users').whereIn('id', users).select('*').orderBy('id'),
+      revisions: await db('projection_revisions')
+        .where({ projection: 'users' })
+        .whereIn('stream_id', users.map((id) => `user-${id}`))
+        .select('stream_id', 'revision')
+        .orderBy('stream_id'),
+    });
+    const live = await snapshot();
+    await rebuildProjection(db, store, usersProjection, { logger });
+    expect(await snapshot()).toEqual(live);
+  });
+});
