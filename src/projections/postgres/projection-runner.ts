@@ -119,16 +119,17 @@ async function lockAppliedRevisions(projection: PostgresProjection, streamIds: r
 /** Applies what is past each stream's locked revision, then writes and announces the new revisions in one statement. */
 async function applyLocked(projection: PostgresProjection, items: readonly Applicable[], applied: Map<string, bigint>, trx: Knex.Transaction): Promise<number> {
   const advanced = new Map<string, bigint>();
-  let count = 0;
+  const fresh: RecordedEvent[] = [];
   for (const item of items) {
     if (item.revision <= (applied.get(item.streamId) ?? -1n)) continue;
-    if (item.event !== undefined) {
-      if (projection.handles.includes(item.event.type)) await projection.apply(item.event, trx);
-      count++;
-    }
+    if (item.event !== undefined) fresh.push(item.event);
     applied.set(item.streamId, item.revision);
     advanced.set(item.streamId, item.revision);
   }
+  // Runs of one type go to the projection's batch handlers (batchOn), as in a rebuild.
+  if (projection.applyAll) await projection.applyAll(fresh, trx);
+  else for (const event of fresh) if (projection.handles.includes(event.type)) await projection.apply(event, trx);
+  const count = fresh.length;
   if (advanced.size > 0) {
     await trx.raw(
       `WITH advanced AS (
