@@ -19,6 +19,7 @@ import { BENCH_DATABASE, startBenchApp, type BenchApp } from './lib/bench-app';
 import { runLoad, type LoadRequest, type LoadResult } from './lib/http-load';
 import { committedPerSecond, measureRawPostgres } from './lib/raw-postgres';
 import type { BenchRow } from './lib/bench-table';
+import { describeMemory, memorySnapshot } from './lib/memory-snapshot';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const BUS = process.env.BENCH_BUS === 'kafka' ? 'kafka' : 'postgres';
@@ -138,9 +139,11 @@ async function waitForCount(raw: ClickHouseClient, table: string, atLeast: numbe
   }
 }
 
-function rssMb(): number {
-  (globalThis as { gc?: () => void }).gc?.();
-  return process.memoryUsage.rss() / 1024 / 1024;
+/** This process's RSS in MB after a gc(); its breakdown goes to the progress log. */
+async function rssMb(app: BenchApp, at: string): Promise<number> {
+  const snapshot = await memorySnapshot(app.analytics);
+  log(`memory ${at}: ${describeMemory(snapshot)}`);
+  return snapshot.rss / 1024 / 1024;
 }
 
 async function helloWorld(): Promise<{ url: string; close: () => Promise<void> }> {
@@ -201,7 +204,7 @@ async function main(): Promise<void> {
     const users = await registerUsers(app, COMMAND_CLIENTS);
     const driver = users[0]!;
     await call(app, 'GET', '/telemetry/sessions', undefined, driver.token);
-    const rssAtStart = rssMb();
+    const rssAtStart = await rssMb(app, 'at start');
 
     if (BUS === 'postgres') {
       log(`idle for ${IDLE_SECONDS} s`);
@@ -214,6 +217,7 @@ async function main(): Promise<void> {
       row({ measure: 'idle node CPU (app + bench process)', value: round(cpuPercent, 1), unit: '% of a core', reference: '-', ratio: null, target: '-', met: null });
     }
 
+    await rssMb(app, 'PROBE after idle');
     // Commands at c=32, between two runs of the same server's raw transactions at c=32 (their mean is
     // the reference: a burst of load on a shared machine then moves both sides alike).
     const rawBefore = await measureRawPostgres(app.databaseUrl, COMMAND_CLIENTS, ms(SECONDS / 2));
@@ -260,6 +264,7 @@ async function main(): Promise<void> {
       row({ measure: `command c=1 p50 (${name}), read-your-writes`, value: round(lone.p50Ms, 1), unit: 'ms', reference: '-', ratio: null, target: '≤ 10 ms', met: lone.p50Ms <= 10 });
     }
 
+    await rssMb(app, 'PROBE after commands');
     // Telemetry ingest: upload -> rows queryable in ClickHouse; then the raw client inserting the same rows.
     log(`ingesting ${INGEST_POINTS.toLocaleString('en')} points`);
     const ingestStart = performance.now();
@@ -270,6 +275,7 @@ async function main(): Promise<void> {
     const pointRows = await (await raw.query({ query: `SELECT * FROM ${pointsTable}`, format: 'JSONEachRow' })).json<Record<string, unknown>>();
     await raw.command({ query: `DROP TABLE IF EXISTS ${database}.bench_raw_points` });
     await raw.command({ query: `CREATE TABLE ${database}.bench_raw_points AS ${pointsTable}` });
+    await rssMb(app, 'PROBE after app ingest, rows selected');
     const rawStart = performance.now();
     for (let start = 0; start < pointRows.length; start += RAW_BLOCK_ROWS) {
       await raw.insert({ table: `${database}.bench_raw_points`, values: pointRows.slice(start, start + RAW_BLOCK_ROWS), format: 'JSONEachRow' });
@@ -277,6 +283,7 @@ async function main(): Promise<void> {
     const rawInsertPerSecond = pointRows.length / ((performance.now() - rawStart) / 1000);
     await raw.command({ query: `DROP TABLE ${database}.bench_raw_points` });
     log(`ingest ${round(ingestPerSecond)} points/s; raw insert ${round(rawInsertPerSecond)} rows/s`);
+    await rssMb(app, 'PROBE after ingest row');
     row({
       measure: 'telemetry ingest / raw chDB insert (50k-row blocks)',
       value: round(ingestPerSecond),
@@ -312,12 +319,14 @@ async function main(): Promise<void> {
       const directPerSecond = direct / ((performance.now() - directStart) / 1000);
       row({ measure: `analytics overview (${ingested.toLocaleString('en')} points) c=16 / its SQL on chDB`, value: round(overview.perSecond, 1), unit: 'req/s', reference: `${round(directPerSecond, 1)} q/s`, ratio: overview.perSecond / directPerSecond, target: '≥ 0.8', met: overview.perSecond / directPerSecond >= 0.8 });
 
+      await rssMb(app, 'PROBE after list+overview');
       // Memory: ingest up to MEMORY_POINTS, let the system go idle, compare RSS.
       log(`ingesting up to ${MEMORY_POINTS.toLocaleString('en')} points for the memory row`);
       const more = await uploadPoints(app, driver, Math.max(0, MEMORY_POINTS - ingested), 10_000);
       await waitForCount(raw, pointsTable, ingested + more, ms(1800));
+      await rssMb(app, 'PROBE memory ingest done');
       await new Promise((done) => setTimeout(done, ms(IDLE_SECONDS)));
-      const rssAfter = rssMb();
+      const rssAfter = await rssMb(app, 'idle after ingest');
       row({ measure: `RSS after ${(ingested + more).toLocaleString('en')} points, idle / at start`, value: round(rssAfter), unit: 'MB', reference: `${round(rssAtStart)} MB`, ratio: rssAfter / rssAtStart, target: '≤ 1.2', met: rssAfter / rssAtStart <= 1.2 });
 
       // Replays through the CLI on the same data, the app stopped.

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Analytics } from '../../src/infrastructure/analytics/analytics';
 import { loadConfig, type Config } from '../../src/infrastructure/config/config';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../src/infrastructure/database/embedded-postgres';
 import { createLogger } from '../../src/infrastructure/logging/logger';
@@ -27,6 +28,8 @@ export interface BenchApp {
   readonly env: Record<string, string>;
   readonly databaseUrl: string;
   readonly dataDir: string;
+  /** The app's analytics store (for the bench's own measurements: chDB's metrics). */
+  readonly analytics: Analytics;
   /** Stops the app but keeps the engines and files (for CLI runs on the same data). */
   stopApp(): Promise<void>;
   /** Stops everything and deletes the files. */
@@ -80,6 +83,7 @@ export async function startBenchApp(options: { kafkaBrokers?: string }): Promise
       env,
       databaseUrl: pg.urlFor(BENCH_DATABASE),
       dataDir: config.dataDir,
+      analytics: services.analytics,
       stopApp,
       close: async () => {
         await stopApp();
