@@ -20,6 +20,7 @@ import { runLoad, type LoadRequest, type LoadResult } from './lib/http-load';
 import { committedPerSecond, measureRawPostgres } from './lib/raw-postgres';
 import type { BenchRow } from './lib/bench-table';
 import { describeMemory, memorySnapshot } from './lib/memory-snapshot';
+import { allocatorTunablesSet } from '../src/infrastructure/process/allocator-tunables';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const BUS = process.env.BENCH_BUS === 'kafka' ? 'kafka' : 'postgres';
@@ -139,6 +140,24 @@ async function waitForCount(raw: ClickHouseClient, table: string, atLeast: numbe
   }
 }
 
+/**
+ * The raw client inserting the app's points again, in RAW_BLOCK_ROWS-row JSONEachRow blocks, into a
+ * copy of the table; rows per second. The rows live only in this call: the memory row that comes
+ * later measures the app, not the bench's copy of its data.
+ */
+async function rawInsertRate(raw: ClickHouseClient, database: string, pointsTable: string): Promise<number> {
+  const pointRows = await (await raw.query({ query: `SELECT * FROM ${pointsTable}`, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+  await raw.command({ query: `DROP TABLE IF EXISTS ${database}.bench_raw_points` });
+  await raw.command({ query: `CREATE TABLE ${database}.bench_raw_points AS ${pointsTable}` });
+  const rawStart = performance.now();
+  for (let start = 0; start < pointRows.length; start += RAW_BLOCK_ROWS) {
+    await raw.insert({ table: `${database}.bench_raw_points`, values: pointRows.slice(start, start + RAW_BLOCK_ROWS), format: 'JSONEachRow' });
+  }
+  const perSecond = pointRows.length / ((performance.now() - rawStart) / 1000);
+  await raw.command({ query: `DROP TABLE ${database}.bench_raw_points` });
+  return perSecond;
+}
+
 /** This process's RSS in MB after a gc(); its breakdown goes to the progress log. */
 async function rssMb(app: BenchApp, at: string): Promise<number> {
   const snapshot = await memorySnapshot(app.analytics);
@@ -204,6 +223,7 @@ async function main(): Promise<void> {
     const users = await registerUsers(app, COMMAND_CLIENTS);
     const driver = users[0]!;
     await call(app, 'GET', '/telemetry/sessions', undefined, driver.token);
+    log(`GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? '(unset)'}${allocatorTunablesSet() ? '' : ' (the allocator setting the app is deployed with is missing: the memory row measures glibc defaults)'}`);
     const rssAtStart = await rssMb(app, 'at start');
 
     if (BUS === 'postgres') {
@@ -216,8 +236,6 @@ async function main(): Promise<void> {
       const cpuPercent = ((idleCpu.user + idleCpu.system) / 1e6 / IDLE_SECONDS) * 100;
       row({ measure: 'idle node CPU (app + bench process)', value: round(cpuPercent, 1), unit: '% of a core', reference: '-', ratio: null, target: '-', met: null });
     }
-
-    await rssMb(app, 'PROBE after idle');
     // Commands at c=32, between two runs of the same server's raw transactions at c=32 (their mean is
     // the reference: a burst of load on a shared machine then moves both sides alike).
     const rawBefore = await measureRawPostgres(app.databaseUrl, COMMAND_CLIENTS, ms(SECONDS / 2));
@@ -263,8 +281,6 @@ async function main(): Promise<void> {
       const lone = checked(`${name} c=1`, await runLoad({ baseUrl: app.url, requests: [request], concurrency: 1, durationMs: ms(SECONDS / 2) }));
       row({ measure: `command c=1 p50 (${name}), read-your-writes`, value: round(lone.p50Ms, 1), unit: 'ms', reference: '-', ratio: null, target: '≤ 10 ms', met: lone.p50Ms <= 10 });
     }
-
-    await rssMb(app, 'PROBE after commands');
     // Telemetry ingest: upload -> rows queryable in ClickHouse; then the raw client inserting the same rows.
     log(`ingesting ${INGEST_POINTS.toLocaleString('en')} points`);
     const ingestStart = performance.now();
@@ -272,18 +288,8 @@ async function main(): Promise<void> {
     const pointsTable = await findTable(raw, database, '%point%');
     await waitForCount(raw, pointsTable, ingested, ms(600));
     const ingestPerSecond = ingested / ((performance.now() - ingestStart) / 1000);
-    const pointRows = await (await raw.query({ query: `SELECT * FROM ${pointsTable}`, format: 'JSONEachRow' })).json<Record<string, unknown>>();
-    await raw.command({ query: `DROP TABLE IF EXISTS ${database}.bench_raw_points` });
-    await raw.command({ query: `CREATE TABLE ${database}.bench_raw_points AS ${pointsTable}` });
-    await rssMb(app, 'PROBE after app ingest, rows selected');
-    const rawStart = performance.now();
-    for (let start = 0; start < pointRows.length; start += RAW_BLOCK_ROWS) {
-      await raw.insert({ table: `${database}.bench_raw_points`, values: pointRows.slice(start, start + RAW_BLOCK_ROWS), format: 'JSONEachRow' });
-    }
-    const rawInsertPerSecond = pointRows.length / ((performance.now() - rawStart) / 1000);
-    await raw.command({ query: `DROP TABLE ${database}.bench_raw_points` });
+    const rawInsertPerSecond = await rawInsertRate(raw, database, pointsTable);
     log(`ingest ${round(ingestPerSecond)} points/s; raw insert ${round(rawInsertPerSecond)} rows/s`);
-    await rssMb(app, 'PROBE after ingest row');
     row({
       measure: 'telemetry ingest / raw chDB insert (50k-row blocks)',
       value: round(ingestPerSecond),
@@ -318,13 +324,10 @@ async function main(): Promise<void> {
       );
       const directPerSecond = direct / ((performance.now() - directStart) / 1000);
       row({ measure: `analytics overview (${ingested.toLocaleString('en')} points) c=16 / its SQL on chDB`, value: round(overview.perSecond, 1), unit: 'req/s', reference: `${round(directPerSecond, 1)} q/s`, ratio: overview.perSecond / directPerSecond, target: '≥ 0.8', met: overview.perSecond / directPerSecond >= 0.8 });
-
-      await rssMb(app, 'PROBE after list+overview');
       // Memory: ingest up to MEMORY_POINTS, let the system go idle, compare RSS.
       log(`ingesting up to ${MEMORY_POINTS.toLocaleString('en')} points for the memory row`);
       const more = await uploadPoints(app, driver, Math.max(0, MEMORY_POINTS - ingested), 10_000);
       await waitForCount(raw, pointsTable, ingested + more, ms(1800));
-      await rssMb(app, 'PROBE memory ingest done');
       await new Promise((done) => setTimeout(done, ms(IDLE_SECONDS)));
       const rssAfter = await rssMb(app, 'idle after ingest');
       row({ measure: `RSS after ${(ingested + more).toLocaleString('en')} points, idle / at start`, value: round(rssAfter), unit: 'MB', reference: `${round(rssAtStart)} MB`, ratio: rssAfter / rssAtStart, target: '≤ 1.2', met: rssAfter / rssAtStart <= 1.2 });
