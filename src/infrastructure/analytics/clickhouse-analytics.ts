@@ -257,8 +257,9 @@ export async function createAnalytics(options: CreateAnalyticsOptions): Promise<
   }
   options.logger.info({ backend: opened.engine.backend, database, location: opened.location }, 'analytics store ready');
   if (usesGlibc() && !allocatorTunablesSet()) {
-    // The process that ingests telemetry is the one this matters for (allocator-tunables.ts).
-    options.logger.warn(
+    // The process that ingests telemetry is the one this matters for (allocator-tunables.ts). Info,
+    // not warn: CLI commands run at LOG_LEVEL=warn keep their output as it was.
+    options.logger.info(
       { GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? null, recommended: ALLOCATOR_TUNABLES },
       'GLIBC_TUNABLES does not fix the malloc mmap threshold: memory freed after telemetry uploads stays with this process; start it with GLIBC_TUNABLES=' +
         ALLOCATOR_TUNABLES,

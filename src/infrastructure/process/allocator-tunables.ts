@@ -9,7 +9,8 @@
  * adjustment off, so large buffers always go back to the kernel.
  *
  * glibc reads GLIBC_TUNABLES once, when the process starts: it cannot be set from inside. The
- * image, the manifests, `npm start` and the bench set it; a process started without it says so.
+ * image (so compose and Kubernetes), `npm start` and the bench set it; a process started without it
+ * says so in its log.
  */
 export const ALLOCATOR_TUNABLES = 'glibc.malloc.mmap_threshold=131072';
 
