@@ -47,12 +47,20 @@ function checked(what: string, result: LoadResult): LoadResult {
   return result;
 }
 
+/** True for a keep-alive socket the server closed while idle, just as fetch reused it: nothing reached the app. */
+const isStaleSocket = (error: unknown): boolean =>
+  error instanceof TypeError && (error.cause as { code?: string } | undefined)?.code === 'ECONNRESET';
+
 async function call(app: BenchApp, method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
-  const response = await fetch(`${app.url}/api/v1${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
+  const send = () =>
+    fetch(`${app.url}/api/v1${path}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+  // After an idle pause longer than the server's keep-alive timeout (preparing the ingest bodies),
+  // the first request may meet a socket the server just closed: sent again on a fresh one.
+  const response = await send().catch((error: unknown) => (isStaleSocket(error) ? send() : Promise.reject(error)));
   const answer = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer).slice(0, 300)}`);
   return answer;
