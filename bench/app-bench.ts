@@ -194,6 +194,26 @@ async function rawInsertRate(raw: ClickHouseClient, database: string, pointsTabl
   return perSecond;
 }
 
+/**
+ * Waits until every consumer of this process has handled every message (the system is idle again,
+ * not only the ClickHouse count reached), then `seconds` more.
+ */
+async function waitForIdle(app: BenchApp, seconds: number, timeoutMs: number): Promise<void> {
+  const namespace = app.env.TOPIC_PREFIX ?? '';
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let lag = 0;
+    for (const status of app.bus.consumerStatuses()) {
+      const group = status.groupId.startsWith(namespace) ? status.groupId.slice(namespace.length) : status.groupId;
+      lag += await app.bus.groupLag(group, status.topics);
+    }
+    if (lag === 0) break;
+    if (Date.now() > deadline) throw new Error(`consumers still ${lag} messages behind after ${timeoutMs} ms`);
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  await new Promise((done) => setTimeout(done, ms(seconds)));
+}
+
 /** This process's RSS in MB after a gc(); its breakdown goes to the progress log. */
 async function rssMb(app: BenchApp, at: string): Promise<number> {
   const snapshot = await memorySnapshot(app.analytics);
@@ -360,7 +380,7 @@ async function main(): Promise<void> {
       log(`ingesting up to ${MEMORY_POINTS.toLocaleString('en')} points for the memory row`);
       const more = await uploadPoints(app, driver, Math.max(0, MEMORY_POINTS - ingested), 10_000);
       await waitForCount(raw, pointsTable, ingested + more, ms(1800));
-      await new Promise((done) => setTimeout(done, ms(IDLE_SECONDS)));
+      await waitForIdle(app, IDLE_SECONDS, ms(1800));
       const rssAfter = await rssMb(app, 'idle after ingest');
       row({ measure: `RSS after ${(ingested + more).toLocaleString('en')} points, idle / at start`, value: round(rssAfter), unit: 'MB', reference: `${round(rssAtStart)} MB`, ratio: rssAfter / rssAtStart, target: '≤ 1.2', met: rssAfter / rssAtStart <= 1.2 });
 
