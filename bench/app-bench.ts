@@ -195,21 +195,28 @@ async function rawInsertRate(raw: ClickHouseClient, database: string, pointsTabl
 }
 
 /**
- * Waits until every consumer of this process has handled every message (the system is idle again,
- * not only the ClickHouse count reached), then `seconds` more.
+ * Waits until no consumer of this process is working any more (the system idle again, not only the
+ * ClickHouse count reached): every group's lag unchanged for 2 s (a group that only reads new
+ * messages counts the ones before it as lag forever, so lag 0 is not the test), then `seconds` more.
  */
 async function waitForIdle(app: BenchApp, seconds: number, timeoutMs: number): Promise<void> {
   const namespace = app.env.TOPIC_PREFIX ?? '';
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let lag = 0;
+  const lags = async () => {
+    const parts: number[] = [];
     for (const status of app.bus.consumerStatuses()) {
       const group = status.groupId.startsWith(namespace) ? status.groupId.slice(namespace.length) : status.groupId;
-      lag += await app.bus.groupLag(group, status.topics);
+      parts.push(await app.bus.groupLag(group, status.topics));
     }
-    if (lag === 0) break;
-    if (Date.now() > deadline) throw new Error(`consumers still ${lag} messages behind after ${timeoutMs} ms`);
-    await new Promise((done) => setTimeout(done, 200));
+    return parts.join(',');
+  };
+  const deadline = Date.now() + timeoutMs;
+  let previous = await lags();
+  for (;;) {
+    await new Promise((done) => setTimeout(done, 2000));
+    const current = await lags();
+    if (current === previous) break;
+    if (Date.now() > deadline) throw new Error(`consumers still working after ${timeoutMs} ms (lags ${current})`);
+    previous = current;
   }
   await new Promise((done) => setTimeout(done, ms(seconds)));
 }
