@@ -21,6 +21,8 @@ import { runLoad, type LoadRequest, type LoadResult } from './lib/http-load';
 import { committedPerSecond, measureRawPostgres } from './lib/raw-postgres';
 import { rawReadPass } from './lib/raw-read-pass';
 import { formatBenchTable, type BenchRow } from './lib/bench-table';
+import { describeMemory, memorySnapshot } from './lib/memory-snapshot';
+import { allocatorTunablesSet } from '../src/infrastructure/process/allocator-tunables';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const BUS = process.env.BENCH_BUS === 'kafka' ? 'kafka' : 'postgres';
@@ -49,12 +51,20 @@ function checked(what: string, result: LoadResult): LoadResult {
   return result;
 }
 
+/** True for a keep-alive socket the server closed while idle, just as fetch reused it: nothing reached the app. */
+const isStaleSocket = (error: unknown): boolean =>
+  error instanceof TypeError && (error.cause as { code?: string } | undefined)?.code === 'ECONNRESET';
+
 async function call(app: BenchApp, method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
-  const response = await fetch(`${app.url}/api/v1${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
+  const send = () =>
+    fetch(`${app.url}/api/v1${path}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+  // After an idle pause longer than the server's keep-alive timeout (preparing the ingest bodies),
+  // the first request may meet a socket the server just closed: sent again on a fresh one.
+  const response = await send().catch((error: unknown) => (isStaleSocket(error) ? send() : Promise.reject(error)));
   const answer = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer).slice(0, 300)}`);
   return answer;
@@ -108,30 +118,58 @@ async function findTable(raw: ClickHouseClient, database: string, pattern: strin
   return `${database}.${name}`;
 }
 
-/** Uploads `total` generated points in sessions of POINTS_PER_SESSION, UPLOAD_SESSIONS at a time. */
-async function uploadPoints(app: BenchApp, user: BenchUser, total: number, seedBase: number): Promise<number> {
-  let uploaded = 0;
-  let seed = seedBase;
-  while (uploaded < total) {
-    const group = Array.from({ length: UPLOAD_SESSIONS }, () => {
-      const count = Math.min(POINTS_PER_SESSION, total - uploaded);
-      uploaded += Math.max(0, count);
-      return count;
-    }).filter((count) => count > 0);
+/** One session's upload bodies (`UPLOAD_BATCH` points each, serialized). */
+type SessionUploads = string[];
+
+/** Generated points for `total`, in sessions of POINTS_PER_SESSION, as upload bodies. */
+function prepareUploads(total: number, seedBase: number): SessionUploads[] {
+  const sessions: SessionUploads[] = [];
+  for (let done = 0, seed = seedBase; done < total; done += POINTS_PER_SESSION) {
+    seed += 1;
+    const count = Math.min(POINTS_PER_SESSION, total - done);
+    const points = generateSession({ seed, laps: Math.ceil(count / (HZ * 75)) + 1, hz: HZ, start: 'rolling' }).points.slice(0, count);
+    const bodies: string[] = [];
+    for (let start = 0; start < points.length; start += UPLOAD_BATCH) {
+      bodies.push(JSON.stringify({ data_points: points.slice(start, start + UPLOAD_BATCH), batch_id: `bench-${seed}-${start}` }));
+    }
+    sessions.push(bodies);
+  }
+  return sessions;
+}
+
+/** Creates a session per entry and uploads its bodies in order, UPLOAD_SESSIONS sessions at a time; returns the points sent. */
+async function sendUploads(app: BenchApp, user: BenchUser, sessions: SessionUploads[]): Promise<void> {
+  for (let first = 0; first < sessions.length; first += UPLOAD_SESSIONS) {
     await Promise.all(
-      group.map(async (count) => {
-        seed += 1;
-        const laps = Math.ceil(count / (HZ * 75)) + 1;
-        const points = generateSession({ seed, laps, hz: HZ, start: 'rolling' }).points.slice(0, count);
+      sessions.slice(first, first + UPLOAD_SESSIONS).map(async (bodies) => {
         const session = await call(app, 'POST', '/telemetry/sessions', SESSION_BODY, user.token);
-        for (let start = 0; start < points.length; start += UPLOAD_BATCH) {
-          const body = JSON.stringify({ data_points: points.slice(start, start + UPLOAD_BATCH), batch_id: `bench-${seed}-${start}` });
-          await call(app, 'POST', `/telemetry/sessions/${String(session.id)}/data`, body, user.token);
-        }
+        for (const body of bodies) await call(app, 'POST', `/telemetry/sessions/${String(session.id)}/data`, body, user.token);
       }),
     );
   }
-  return uploaded;
+}
+
+/**
+ * Uploads `total` generated points. The ingest row prepares every body before its clock starts (the
+ * bench's trace generator and JSON.stringify are not the app's work); the memory row prepares one
+ * group of sessions at a time, so the bench never holds millions of points.
+ */
+async function uploadPoints(app: BenchApp, user: BenchUser, total: number, seedBase: number): Promise<number> {
+  const groupPoints = POINTS_PER_SESSION * UPLOAD_SESSIONS;
+  for (let done = 0; done < total; done += groupPoints) {
+    await sendUploads(app, user, prepareUploads(Math.min(groupPoints, total - done), seedBase + done));
+  }
+  return total;
+}
+
+/** The ingest row: bodies prepared before the clock, then from the first upload until `count()` of the points table reaches them all. */
+async function timedIngest(app: BenchApp, user: BenchUser, raw: ClickHouseClient, database: string): Promise<{ ingested: number; ingestPerSecond: number; pointsTable: string }> {
+  const prepared = prepareUploads(INGEST_POINTS, 100);
+  const startedAt = performance.now();
+  await sendUploads(app, user, prepared);
+  const pointsTable = await findTable(raw, database, '%point%');
+  await waitForCount(raw, pointsTable, INGEST_POINTS, ms(600));
+  return { ingested: INGEST_POINTS, ingestPerSecond: INGEST_POINTS / ((performance.now() - startedAt) / 1000), pointsTable };
 }
 
 async function waitForCount(raw: ClickHouseClient, table: string, atLeast: number, timeoutMs: number): Promise<void> {
@@ -142,9 +180,56 @@ async function waitForCount(raw: ClickHouseClient, table: string, atLeast: numbe
   }
 }
 
-function rssMb(): number {
-  (globalThis as { gc?: () => void }).gc?.();
-  return process.memoryUsage.rss() / 1024 / 1024;
+/**
+ * The raw client inserting the app's points again, in RAW_BLOCK_ROWS-row JSONEachRow blocks, into a
+ * copy of the table; rows per second. The rows live only in this call: the memory row that comes
+ * later measures the app, not the bench's copy of its data.
+ */
+async function rawInsertRate(raw: ClickHouseClient, database: string, pointsTable: string): Promise<number> {
+  const pointRows = await (await raw.query({ query: `SELECT * FROM ${pointsTable}`, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+  await raw.command({ query: `DROP TABLE IF EXISTS ${database}.bench_raw_points` });
+  await raw.command({ query: `CREATE TABLE ${database}.bench_raw_points AS ${pointsTable}` });
+  const rawStart = performance.now();
+  for (let start = 0; start < pointRows.length; start += RAW_BLOCK_ROWS) {
+    await raw.insert({ table: `${database}.bench_raw_points`, values: pointRows.slice(start, start + RAW_BLOCK_ROWS), format: 'JSONEachRow' });
+  }
+  const perSecond = pointRows.length / ((performance.now() - rawStart) / 1000);
+  await raw.command({ query: `DROP TABLE ${database}.bench_raw_points` });
+  return perSecond;
+}
+
+/**
+ * Waits until no consumer of this process is working any more (the system idle again, not only the
+ * ClickHouse count reached): every group's lag unchanged for 2 s (a group that only reads new
+ * messages counts the ones before it as lag forever, so lag 0 is not the test), then `seconds` more.
+ */
+async function waitForIdle(app: BenchApp, seconds: number, timeoutMs: number): Promise<void> {
+  const namespace = app.env.TOPIC_PREFIX ?? '';
+  const lags = async () => {
+    const parts: number[] = [];
+    for (const status of app.bus.consumerStatuses()) {
+      const group = status.groupId.startsWith(namespace) ? status.groupId.slice(namespace.length) : status.groupId;
+      parts.push(await app.bus.groupLag(group, status.topics));
+    }
+    return parts.join(',');
+  };
+  const deadline = Date.now() + timeoutMs;
+  let previous = await lags();
+  for (;;) {
+    await new Promise((done) => setTimeout(done, 2000));
+    const current = await lags();
+    if (current === previous) break;
+    if (Date.now() > deadline) throw new Error(`consumers still working after ${timeoutMs} ms (lags ${current})`);
+    previous = current;
+  }
+  await new Promise((done) => setTimeout(done, ms(seconds)));
+}
+
+/** This process's RSS in MB after a gc(); its breakdown goes to the progress log. */
+async function rssMb(app: BenchApp, at: string): Promise<number> {
+  const snapshot = await memorySnapshot(app.analytics);
+  log(`memory ${at}: ${describeMemory(snapshot)}`);
+  return snapshot.rss / 1024 / 1024;
 }
 
 async function helloWorld(): Promise<{ url: string; close: () => Promise<void> }> {
@@ -182,7 +267,8 @@ async function main(): Promise<void> {
     const users = await registerUsers(app, COMMAND_CLIENTS);
     const driver = users[0]!;
     await call(app, 'GET', '/telemetry/sessions', undefined, driver.token);
-    const rssAtStart = rssMb();
+    log(`GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? '(unset)'}${allocatorTunablesSet() ? '' : ' (the allocator setting the app is deployed with is missing: the memory row measures glibc defaults)'}`);
+    const rssAtStart = await rssMb(app, 'at start');
 
     if (BUS === 'postgres' && !ONLY_COMMANDS) {
       log(`idle for ${IDLE_SECONDS} s`);
@@ -194,7 +280,6 @@ async function main(): Promise<void> {
       const cpuPercent = ((idleCpu.user + idleCpu.system) / 1e6 / IDLE_SECONDS) * 100;
       row({ measure: 'idle node CPU (app + bench process)', value: round(cpuPercent, 1), unit: '% of a core', reference: '-', ratio: null, target: '-', met: null });
     }
-
     // Commands at c=32, between two runs of the same server's raw transactions at c=32 (their mean is
     // the reference: a burst of load on a shared machine then moves both sides alike).
     const rawBefore = await measureRawPostgres(app.databaseUrl, COMMAND_CLIENTS, ms(SECONDS / 2));
@@ -258,20 +343,8 @@ async function main(): Promise<void> {
 
     // Telemetry ingest: upload -> rows queryable in ClickHouse; then the raw client inserting the same rows.
     log(`ingesting ${INGEST_POINTS.toLocaleString('en')} points`);
-    const ingestStart = performance.now();
-    const ingested = await uploadPoints(app, driver, INGEST_POINTS, 100);
-    const pointsTable = await findTable(raw, database, '%point%');
-    await waitForCount(raw, pointsTable, ingested, ms(600));
-    const ingestPerSecond = ingested / ((performance.now() - ingestStart) / 1000);
-    const pointRows = await (await raw.query({ query: `SELECT * FROM ${pointsTable}`, format: 'JSONEachRow' })).json<Record<string, unknown>>();
-    await raw.command({ query: `DROP TABLE IF EXISTS ${database}.bench_raw_points` });
-    await raw.command({ query: `CREATE TABLE ${database}.bench_raw_points AS ${pointsTable}` });
-    const rawStart = performance.now();
-    for (let start = 0; start < pointRows.length; start += RAW_BLOCK_ROWS) {
-      await raw.insert({ table: `${database}.bench_raw_points`, values: pointRows.slice(start, start + RAW_BLOCK_ROWS), format: 'JSONEachRow' });
-    }
-    const rawInsertPerSecond = pointRows.length / ((performance.now() - rawStart) / 1000);
-    await raw.command({ query: `DROP TABLE ${database}.bench_raw_points` });
+    const { ingested, ingestPerSecond, pointsTable } = await timedIngest(app, driver, raw, database);
+    const rawInsertPerSecond = await rawInsertRate(raw, database, pointsTable);
     log(`ingest ${round(ingestPerSecond)} points/s; raw insert ${round(rawInsertPerSecond)} rows/s`);
     row({
       measure: 'telemetry ingest / raw chDB insert (50k-row blocks)',
@@ -307,13 +380,12 @@ async function main(): Promise<void> {
       );
       const directPerSecond = direct / ((performance.now() - directStart) / 1000);
       row({ measure: `analytics overview (${ingested.toLocaleString('en')} points) c=16 / its SQL on chDB`, value: round(overview.perSecond, 1), unit: 'req/s', reference: `${round(directPerSecond, 1)} q/s`, ratio: overview.perSecond / directPerSecond, target: '≥ 0.8', met: overview.perSecond / directPerSecond >= 0.8 });
-
       // Memory: ingest up to MEMORY_POINTS, let the system go idle, compare RSS.
       log(`ingesting up to ${MEMORY_POINTS.toLocaleString('en')} points for the memory row`);
       const more = await uploadPoints(app, driver, Math.max(0, MEMORY_POINTS - ingested), 10_000);
       await waitForCount(raw, pointsTable, ingested + more, ms(1800));
-      await new Promise((done) => setTimeout(done, ms(IDLE_SECONDS)));
-      const rssAfter = rssMb();
+      await waitForIdle(app, IDLE_SECONDS, ms(1800));
+      const rssAfter = await rssMb(app, 'idle after ingest');
       row({ measure: `RSS after ${(ingested + more).toLocaleString('en')} points, idle / at start`, value: round(rssAfter), unit: 'MB', reference: `${round(rssAtStart)} MB`, ratio: rssAfter / rssAtStart, target: '≤ 1.2', met: rssAfter / rssAtStart <= 1.2 });
 
       // Replays through the CLI on the same data, the app stopped.

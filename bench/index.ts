@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { formatBenchTable, type BenchRow } from './lib/bench-table';
 import { measureAgentProtocol } from './pong-steps';
 import { measureTokenCheck } from './token-check';
+import { withAllocatorTunables } from '../src/infrastructure/process/allocator-tunables';
 
 const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 
@@ -25,7 +26,8 @@ function runVariant(bus: 'postgres' | 'kafka'): Promise<BenchRow[]> {
   const resultFile = join(dir, 'rows.json');
   return new Promise<BenchRow[]>((resolve, reject) => {
     const child = spawn(process.execPath, ['--expose-gc', '-r', 'ts-node/register/transpile-only', join(__dirname, 'app-bench.ts')], {
-      env: { ...process.env, BENCH_BUS: bus, BENCH_RESULT_FILE: resultFile, ...(QUICK ? { BENCH_QUICK: '1' } : {}) },
+      // With the allocator setting the app is deployed with (Dockerfile, `npm start`).
+      env: withAllocatorTunables({ ...process.env, BENCH_BUS: bus, BENCH_RESULT_FILE: resultFile, ...(QUICK ? { BENCH_QUICK: '1' } : {}) }),
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.once('error', reject);

@@ -9,9 +9,12 @@
  * request bodies are serialized before the clock starts.
  *
  * Environment: BENCH_POINTS (default 200000), BENCH_BATCH (points per upload, 2000),
- * BENCH_SESSIONS (sessions uploading concurrently, 4), BENCH_HZ (sample rate, 50).
+ * BENCH_SESSIONS (sessions uploading concurrently, 4), BENCH_HZ (sample rate, 50);
+ * BENCH_CPU_PROFILE=file.cpuprofile writes a V8 CPU profile of this process from the first upload
+ * until the points are queryable (open it in Chrome DevTools).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
       (await services.analytics.query(`SELECT count() AS n FROM {db}.${TELEMETRY_POINTS_TABLE}`, {}, Count))[0]?.n ?? 0;
 
     console.log(`uploading in batches of ${BATCH.toLocaleString('en')} ...`);
+    const profiler = await startCpuProfile(process.env.BENCH_CPU_PROFILE);
     const startedAt = performance.now();
     let laps = 0;
     await Promise.all(
@@ -100,6 +104,7 @@ async function main(): Promise<void> {
     const acceptedMs = performance.now() - startedAt;
     while ((await countInClickHouse()) < total) await new Promise((resolve) => setTimeout(resolve, 20));
     const queryableMs = performance.now() - startedAt;
+    await profiler.stop();
     const queried = await countInClickHouse();
 
     // The raw client on the same chDB data dir and engine, into a table of the same schema.
@@ -136,6 +141,26 @@ async function main(): Promise<void> {
     await pg.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A CPU profile of this process written to `file` on stop; nothing when `file` is unset. */
+async function startCpuProfile(file: string | undefined): Promise<{ stop(): Promise<void> }> {
+  if (!file) return { stop: async () => {} };
+  const session = new InspectorSession();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return {
+    stop: async () => {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`CPU profile of the upload written to ${file}`);
+    },
+  };
 }
 
 function rawClient(path: string): ClickHouseClient {

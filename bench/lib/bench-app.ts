@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Analytics } from '../../src/infrastructure/analytics/analytics';
+import type { MessageBus } from '../../src/infrastructure/bus/message-bus';
 import { loadConfig, type Config } from '../../src/infrastructure/config/config';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../src/infrastructure/database/embedded-postgres';
 import { createLogger } from '../../src/infrastructure/logging/logger';
@@ -30,6 +32,10 @@ export interface BenchApp {
   readonly dataDir: string;
   /** The opened services of the app (for profiling scripts: its knex pool, its store). */
   readonly services: Services;
+  /** The app's analytics store (for the bench's own measurements: chDB's metrics). */
+  readonly analytics: Analytics;
+  /** The app's bus (for the bench's own measurements: consumer lag). */
+  readonly bus: MessageBus;
   /** Stops the app but keeps the engines and files (for CLI runs on the same data). */
   stopApp(): Promise<void>;
   /** Stops everything and deletes the files. */
@@ -84,6 +90,8 @@ export async function startBenchApp(options: { kafkaBrokers?: string }): Promise
       databaseUrl: pg.urlFor(BENCH_DATABASE),
       dataDir: config.dataDir,
       services,
+      analytics: services.analytics,
+      bus: services.bus,
       stopApp,
       close: async () => {
         await stopApp();

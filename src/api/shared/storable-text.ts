@@ -47,18 +47,27 @@ const printableKey = (key: string): string => (isStorableText(key) ? key : JSON.
  */
 export function findUnstorableText(input: unknown): UnstorableText | undefined {
   const pending: Visit[] = [{ value: input, segment: '', parent: undefined }];
+  // Keys repeat across the objects of an array (every point of a telemetry batch): checked once each.
+  const storableKeys = new Set<string>();
+  // Numbers, booleans and null hold no text: never pushed (a telemetry batch is mostly numbers).
+  const holdsText = (item: unknown) => typeof item === 'string' || (item !== null && typeof item === 'object');
   while (pending.length > 0) {
     const visit = pending.pop() as Visit;
     const { value } = visit;
     if (typeof value === 'string') {
       if (!isStorableText(value)) return { path: pathOf(visit), message: UNSTORABLE_TEXT_MESSAGE };
     } else if (Array.isArray(value)) {
-      value.forEach((item, index) => pending.push({ value: item, segment: String(index), parent: visit }));
+      for (let index = 0; index < value.length; index += 1) {
+        const item: unknown = value[index];
+        if (holdsText(item)) pending.push({ value: item, segment: String(index), parent: visit });
+      }
     } else if (value !== null && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) {
-        const child: Visit = { value: item, segment: printableKey(key), parent: visit };
-        if (!isStorableText(key)) return { path: pathOf(child), message: UNSTORABLE_TEXT_MESSAGE };
-        pending.push(child);
+        if (!storableKeys.has(key)) {
+          if (!isStorableText(key)) return { path: pathOf({ value: item, segment: printableKey(key), parent: visit }), message: UNSTORABLE_TEXT_MESSAGE };
+          storableKeys.add(key);
+        }
+        if (holdsText(item)) pending.push({ value: item, segment: key, parent: visit });
       }
     }
   }

@@ -1,6 +1,6 @@
 import type { Decider } from '../shared/decider';
 import { ConflictError, ForbiddenError, InvalidStateError, NotFoundError, UnprocessableError } from '../shared/errors';
-import { detectLaps, initialLapDetectorState, type LapDetectorState } from './lap-detection';
+import { detectLaps, initialLapDetectorState, type LapDetection, type LapDetectorState } from './lap-detection';
 import { lapDetectorConfig, type LapDetectorConfig } from './lap-detector-config';
 import {
   decideEstimatedLaps,
@@ -109,6 +109,21 @@ const contextOf = (state: OpenSession): SessionContext => ({
   carModel: state.carModel,
 });
 
+/**
+ * Laps of a batch from a detector state. Deciding a batch and then evolving with the event it
+ * decided run the same detection (same state object, same columns object): the second call gets
+ * the first one's answer instead of walking every point again. Pure: the answer depends only on
+ * the arguments, and nothing is kept once the columns are garbage.
+ */
+const detections = new WeakMap<TelemetryBatchColumns, { detector: LapDetectorState; trackLengthM: number | null; detection: LapDetection }>();
+function batchLaps(detector: LapDetectorState, columns: TelemetryBatchColumns, trackLengthM: number | null): LapDetection {
+  const known = detections.get(columns);
+  if (known !== undefined && known.detector === detector && known.trackLengthM === trackLengthM) return known.detection;
+  const detection = detectLaps(detector, columns, sessionDetectorConfig(trackLengthM));
+  detections.set(columns, { detector, trackLengthM, detection });
+  return detection;
+}
+
 export function evolveTelemetrySession(state: TelemetrySession, event: TelemetrySessionEvent): TelemetrySession {
   if (event.type === 'SessionCreated') {
     const { sessionId, ownerId, trackName, carModel, trackLengthM } = event.data;
@@ -143,7 +158,7 @@ export function evolveTelemetrySession(state: TelemetrySession, event: Telemetry
           lastTimestampMs,
         };
       }
-      const detection = detectLaps(state.detector, columns, sessionDetectorConfig(state.trackLengthM));
+      const detection = batchLaps(state.detector, columns, state.trackLengthM);
       const recentBatches = withRecordedPart(state, event.data, detection.laps.length);
       return {
         ...state,
@@ -273,7 +288,7 @@ function decideBatch(command: Extract<TelemetrySessionCommand, { type: 'RecordTe
     const laps = decideEstimatedLaps(estimation, session.lastTimestampMs, sessionDetectorConfig(session.trackLengthM), DEFAULT_LAP_ESTIMATOR_CONFIG);
     return [batch, ...laps.map((lap): LapCompleted => ({ type: 'LapCompleted', data: { ...context, ...lap } }))];
   }
-  const detection = detectLaps(session.detector, columns, sessionDetectorConfig(session.trackLengthM));
+  const detection = batchLaps(session.detector, columns, session.trackLengthM);
   // In the order they happened; at the line, the last sector's split before the lap it closes.
   const timed: Array<{ atMs: number; kind: number; event: LapCompleted | SectorCompleted }> = [
     ...detection.sectors.map((split) => ({ atMs: split.splitAtMs, kind: 0, event: { type: 'SectorCompleted' as const, data: { ...context, ...split } } })),

@@ -9,6 +9,7 @@ import {
 import type * as ChdbConnectionModule from 'chdb/connection';
 import type { z } from 'zod';
 import type { Logger } from '../logging/logger';
+import { ALLOCATOR_TUNABLES, allocatorTunablesSet, usesGlibc } from '../process/allocator-tunables';
 import {
   DEFAULT_INSERT_CHUNK_ROWS,
   assertIdentifier,
@@ -255,6 +256,15 @@ export async function createAnalytics(options: CreateAnalyticsOptions): Promise<
     throw error;
   }
   options.logger.info({ backend: opened.engine.backend, database, location: opened.location }, 'analytics store ready');
+  if (usesGlibc() && !allocatorTunablesSet()) {
+    // The process that ingests telemetry is the one this matters for (allocator-tunables.ts). Info,
+    // not warn: CLI commands run at LOG_LEVEL=warn keep their output as it was.
+    options.logger.info(
+      { GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? null, recommended: ALLOCATOR_TUNABLES },
+      'GLIBC_TUNABLES does not fix the malloc mmap threshold: memory freed after telemetry uploads stays with this process; start it with GLIBC_TUNABLES=' +
+        ALLOCATOR_TUNABLES,
+    );
+  }
   return analytics;
 }
 

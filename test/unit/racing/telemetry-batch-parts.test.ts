@@ -56,6 +56,28 @@ describe('telemetry batch parts', () => {
     expect(splitIntoParts(upload, 64 * 1024 * 1024)).toEqual([upload]);
   });
 
+  it('cuts where counting point by point cuts, also when the whole rest fits (budgets around its size)', () => {
+    // The rule's definition: each point costs the JSON of its value in every present channel, plus a comma.
+    const present = Object.entries(upload).filter(([, column]) => column !== undefined) as Array<[string, unknown[]]>;
+    const emptyBytes = 2 + present.reduce((sum, [name]) => sum + name.length + 5, 0);
+    const pointCost = (index: number) => present.reduce((sum, [, column]) => sum + JSON.stringify(column[index] ?? null).length + 1, 0);
+    const byPoints = (from: number, budget: number) => {
+      let bytes = emptyBytes;
+      let end = from;
+      while (end < batchLength(upload) && !(end > from && bytes + pointCost(end) > budget)) bytes += pointCost(end++);
+      return end;
+    };
+    for (const from of [0, 1, 17, batchLength(upload) - 2, batchLength(upload) - 1]) {
+      let rest = emptyBytes;
+      for (let index = from; index < batchLength(upload); index += 1) rest += pointCost(index);
+      for (const budget of [rest + 1, rest, rest - 1, rest - pointCost(batchLength(upload) - 1), Math.floor(rest / 2), 1]) {
+        expect(partEnd(upload, from, budget)).toBe(byPoints(from, budget));
+      }
+      expect(partEnd(upload, from, rest)).toBe(batchLength(upload));
+      if (from < batchLength(upload) - 1) expect(partEnd(upload, from, rest - 1)).toBe(batchLength(upload) - 1);
+    }
+  });
+
   it('records an upload in parts with the same points, laps and sectors as in one event', () => {
     const whole = recordAll([created], record(undefined));
     expect(whole).toHaveLength(1);
