@@ -23,6 +23,7 @@ import { rawReadPass } from './lib/raw-read-pass';
 import { formatBenchTable, type BenchRow } from './lib/bench-table';
 import { describeMemory, memorySnapshot } from './lib/memory-snapshot';
 import { allocatorTunablesSet } from '../src/infrastructure/process/allocator-tunables';
+import { runBench } from './lib/run-bench';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 /** PostgreSQL's PGSTAT_IDLE_INTERVAL (10 s) and a margin: by then every idle backend has flushed its counts. */
@@ -418,10 +419,4 @@ function emitRows(rows: readonly BenchRow[]): void {
   else console.log(formatBenchTable(rows));
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

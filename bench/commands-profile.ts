@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { BENCH_DATABASE, startBenchApp, type BenchApp } from './lib/bench-app';
 import { runLoad, type LoadRequest } from './lib/http-load';
+import { runBench } from './lib/run-bench';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -89,10 +90,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -18,6 +18,7 @@ import { formatBenchTable, type BenchRow } from './lib/bench-table';
 import { measureAgentProtocol } from './pong-steps';
 import { measureTokenCheck } from './token-check';
 import { withAllocatorTunables } from '../src/infrastructure/process/allocator-tunables';
+import { runBench } from './lib/run-bench';
 
 const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 
@@ -85,10 +86,4 @@ async function main(): Promise<void> {
   if (process.env.BENCH_TABLE_FILE) writeFileSync(process.env.BENCH_TABLE_FILE, `${table}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

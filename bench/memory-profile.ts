@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { startBenchApp, type BenchApp } from './lib/bench-app';
 import { postJson, sessionPoints } from './lib/bench-telemetry';
 import { memorySnapshot, type MemorySnapshot } from './lib/memory-snapshot';
+import { runBench } from './lib/run-bench';
 
 const POINTS = Number(process.env.BENCH_MEMORY_POINTS ?? 200_000);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 5);
@@ -83,10 +84,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -26,6 +26,7 @@ import { formatBenchTable, type BenchRow } from './lib/bench-table';
 import { postJson, sessionPoints } from './lib/bench-telemetry';
 import { rawReadPass } from './lib/raw-read-pass';
 import { appendReplayHistory } from '../test/fixtures/events/replay-history';
+import { runBench } from './lib/run-bench';
 
 const EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 30_000);
 const POINTS = Number(process.env.BENCH_REPLAY_POINTS ?? 100_000);
@@ -167,10 +168,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -36,6 +36,7 @@ import { migrateReadModels, startProjections, startRelay, type RunningRole } fro
 import { openServices } from '../src/runtime/open-services';
 import { freePort } from './lib/bench-app';
 import { postJson, sessionPoints } from './lib/bench-telemetry';
+import { runBench } from './lib/run-bench';
 
 const POINTS = Number(process.env.BENCH_POINTS ?? 200_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 2_000);
@@ -212,10 +213,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -6,16 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InProcessMessageBus } from '../../../src/infrastructure/bus/in-process-bus';
-import type { Consumer, DeliveredMessage } from '../../../src/infrastructure/bus/message-bus';
+import type { Consumer } from '../../../src/infrastructure/bus/message-bus';
 import { createKnex, type Knex } from '../../../src/infrastructure/database/knex';
 import type { JsonObject, RecordedEvent } from '../../../src/infrastructure/eventstore/event-store';
 import { PostgresEventStore } from '../../../src/infrastructure/eventstore/postgres-event-store';
 import { createLogger } from '../../../src/infrastructure/logging/logger';
-import { encodeEnvelope } from '../../../src/infrastructure/bus/event-envelope';
 import { usersProjection } from '../../../src/projections/postgres/identity/users-projection';
 import { applyBatch, migrateProjections, startProjection, waitForProjection } from '../../../src/projections/postgres/projection-runner';
 import { createProjectionQuarantineTable } from '../../../src/projections/projection-quarantine';
 import { createTestDatabase, dropTestDatabase } from '../../support/postgres';
+import { relayedMessage } from '../../support/relayed-message';
 
 const logger = createLogger({ name: 'batch-apply-test', level: process.env.TEST_LOG_LEVEL ?? 'error' });
 
@@ -38,17 +38,6 @@ afterAll(async () => {
   if (databaseUrl) await dropTestDatabase(databaseUrl);
 });
 
-/** The message the relay publishes for an event. */
-function asMessage(event: RecordedEvent, offset: number): DeliveredMessage {
-  return {
-    topic: 'arena.user',
-    partition: 0,
-    offset: String(offset),
-    key: event.streamId,
-    value: encodeEnvelope(event),
-    headers: { 'event-type': event.type, 'event-id': event.id, 'event-revision': event.revision.toString() },
-  };
-}
 
 async function userHistory(userId: string, events: { type: string; data: JsonObject }[]): Promise<RecordedEvent[]> {
   const streamId = `user-${userId}`;
@@ -70,7 +59,7 @@ describe('PostgreSQL projections apply batches', () => {
       { type: 'UserProfileUpdated', data: { userId, fullName: 'First', updatedAt: '2026-01-03T00:00:00.000Z' } },
       { type: 'UserProfileUpdated', data: { userId, fullName: 'Second', updatedAt: '2026-01-04T00:00:00.000Z' } },
     ]);
-    const messages = history.map((event, i) => asMessage(event, i));
+    const messages = history.map((event, i) => relayedMessage(event, i));
 
     expect(await db.transaction((trx) => applyBatch(usersProjection, messages.slice(0, 3), trx))).toBe(3);
     // Marks what a re-applied UserLoggedIn would overwrite.
@@ -93,7 +82,7 @@ describe('PostgreSQL projections apply batches', () => {
       registered(userId, `rollback_${userId.slice(0, 8)}`),
       { type: 'UserLoggedIn', data: { userId, loggedIn: 'not the schema' } },
     ]);
-    await expect(db.transaction((trx) => applyBatch(usersProjection, history.map(asMessage), trx))).rejects.toThrow();
+    await expect(db.transaction((trx) => applyBatch(usersProjection, history.map(relayedMessage), trx))).rejects.toThrow();
     expect(await db('users').where({ id: userId })).toHaveLength(0);
     expect(await db('projection_revisions').where({ projection: 'users', stream_id: `user-${userId}` })).toHaveLength(0);
   });
@@ -123,7 +112,7 @@ describe('PostgreSQL projections apply batches', () => {
       ]);
       const badEvents = await userHistory(bad, [{ type: 'UserRegistered', data: { userId: bad } }]);
       // One publish to a one-partition topic: the three arrive as one batch, the bad one in the middle.
-      const batch = [goodEvents[0], badEvents[0], goodEvents[1]].map((event, i) => asMessage(event, i));
+      const batch = [goodEvents[0], badEvents[0], goodEvents[1]].map((event, i) => relayedMessage(event, i));
       await bus.publishAll([{ topic: `${prefix}user`, messages: batch.map(({ key, value, headers }) => ({ key, value, headers })) }]);
 
       const waited = waitForProjection(otherProcess, 'users', `user-${good}`, 1n, { timeoutMs: 60_000 });

@@ -7,10 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { encodeEnvelope } from '../../../src/infrastructure/bus/event-envelope';
 import type { DeliveredMessage } from '../../../src/infrastructure/bus/message-bus';
 import { createKnex } from '../../../src/infrastructure/database/knex';
-import type { JsonObject, RecordedEvent } from '../../../src/infrastructure/eventstore/event-store';
+import type { JsonObject } from '../../../src/infrastructure/eventstore/event-store';
 import { PostgresEventStore } from '../../../src/infrastructure/eventstore/postgres-event-store';
 import { createLogger } from '../../../src/infrastructure/logging/logger';
 import { usersProjection } from '../../../src/projections/postgres/identity/users-projection';
@@ -18,6 +17,7 @@ import { postgresProjection, type PostgresProjection } from '../../../src/projec
 import { rebuildProjection } from '../../../src/projections/postgres/projection-rebuild';
 import { applyBatch, applyOwnWrite, catchUpOwnWrite, migrateProjections } from '../../../src/projections/postgres/projection-runner';
 import { createTestDatabase, dropTestDatabase } from '../../support/postgres';
+import { relayedMessage } from '../../support/relayed-message';
 
 const logger = createLogger({ name: 'own-write-apply-test', level: process.env.TEST_LOG_LEVEL ?? 'error' });
 
@@ -67,17 +67,6 @@ afterAll(async () => {
   if (databaseUrl) await dropTestDatabase(databaseUrl);
 });
 
-/** The message the relay publishes for an event. */
-function asMessage(event: RecordedEvent, offset: number): DeliveredMessage {
-  return {
-    topic: 'arena.user',
-    partition: 0,
-    offset: String(offset),
-    key: event.streamId,
-    value: encodeEnvelope(event),
-    headers: { 'event-type': event.type, 'event-id': event.id, 'event-revision': event.revision.toString() },
-  };
-}
 
 const registered = (userId: string) => ({
   type: 'UserRegistered',
@@ -109,7 +98,7 @@ describe('applying the own write of a command', () => {
     expect(await appliedRevision('users', streamId)).toBe('1');
 
     // The bus delivers the whole stream afterwards (and again: a redelivery): nothing is applied twice.
-    const messages = (await store.readStream(streamId)).map(asMessage);
+    const messages = (await store.readStream(streamId)).map(relayedMessage);
     await db('users').where({ id: userId }).update({ full_name: 'marker' });
     expect(await db.transaction((trx) => applyBatch(usersProjection, messages, trx))).toBe(0);
     expect(await db.transaction((trx) => applyBatch(usersProjection, messages.slice(1), trx))).toBe(0);
@@ -134,7 +123,7 @@ describe('applying the own write of a command', () => {
     const userId = randomUUID();
     const streamId = `user-${userId}`;
     const revision = await append(streamId, [registered(userId), updated(userId, 'Bus', 2)]);
-    const messages = (await store.readStream(streamId)).map(asMessage);
+    const messages = (await store.readStream(streamId)).map(relayedMessage);
     expect(await db.transaction((trx) => applyBatch(counter, messages, trx))).toBe(1); // UserRegistered only moves the revision
 
     expect(await applyOwnWrite(db, store, counter, streamId, revision)).toBe(true);
@@ -152,7 +141,7 @@ describe('applying the own write of a command', () => {
         const delivered: DeliveredMessage[] = [];
         for (let i = 1; i <= 4; i++) {
           revision = await append(streamId, [updated(userId, `Name ${i}`, i + 1)]);
-          const batch = (await store.readStream(streamId, { fromRevision: revision })).map(asMessage);
+          const batch = (await store.readStream(streamId, { fromRevision: revision })).map(relayedMessage);
           delivered.push(...batch);
           // The bus redelivers everything so far while the API applies its own write, in either order.
           const bus = db.transaction((trx) => applyBatch(counter, [...delivered], trx));
@@ -171,7 +160,7 @@ describe('applying the own write of a command', () => {
     const streamId = `user-${userId}`;
     await append(streamId, [registered(userId)]);
     const setting = await db.transaction(async (trx) => {
-      await applyBatch(usersProjection, (await store.readStream(streamId)).map(asMessage), trx);
+      await applyBatch(usersProjection, (await store.readStream(streamId)).map(relayedMessage), trx);
       return (await trx.raw<{ rows: { synchronous_commit: string }[] }>('SHOW synchronous_commit')).rows[0]?.synchronous_commit;
     });
     expect(setting).toBe('off');
@@ -193,7 +182,7 @@ describe('applying the own write of a command', () => {
     const worker = createKnex(databaseUrl);
     try {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const messages = (await store.readStream(streamId)).map(asMessage);
+      const messages = (await store.readStream(streamId)).map(relayedMessage);
       await worker.transaction((trx) => applyBatch(unlocalCounter, messages, trx));
       expect(await waiting).toBe(true);
     } finally {
@@ -209,7 +198,7 @@ describe('applying the own write of a command', () => {
       await append(streamId, [registered(userId)]);
       const revision = await append(streamId, [updated(userId, `Mixed ${i}`, 2)]);
       // Some streams are applied by the API first, some by the bus first, some by both at once.
-      const messages = (await store.readStream(streamId)).map(asMessage);
+      const messages = (await store.readStream(streamId)).map(relayedMessage);
       if (i % 3 === 0) await applyOwnWrite(db, store, usersProjection, streamId, revision);
       if (i % 3 === 1) await db.transaction((trx) => applyBatch(usersProjection, messages, trx));
       await Promise.all([applyOwnWrite(db, store, usersProjection, streamId, revision), db.transaction((trx) => applyBatch(usersProjection, messages, trx))]);
