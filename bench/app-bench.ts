@@ -13,7 +13,6 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
-import express from 'express';
 import { clickHouseReplayNames } from '../src/runtime/ops/replay-runner';
 import { generateSession } from '../test/fixtures/telemetry/trace-generator';
 import { BENCH_DATABASE, startBenchApp, type BenchApp } from './lib/bench-app';
@@ -24,6 +23,7 @@ import { formatBenchTable, type BenchRow } from './lib/bench-table';
 import { describeMemory, memorySnapshot } from './lib/memory-snapshot';
 import { allocatorTunablesSet } from '../src/infrastructure/process/allocator-tunables';
 import { runBench } from './lib/run-bench';
+import { helloWorld } from './lib/hello-world';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 /** PostgreSQL's PGSTAT_IDLE_INTERVAL (10 s) and a margin: by then every idle backend has flushed its counts. */
@@ -233,20 +233,6 @@ async function rssMb(app: BenchApp, at: string): Promise<number> {
   const snapshot = await memorySnapshot(app.analytics);
   log(`memory ${at}: ${describeMemory(snapshot)}`);
   return snapshot.rss / 1024 / 1024;
-}
-
-async function helloWorld(): Promise<{ url: string; close: () => Promise<void> }> {
-  const app = express();
-  app.get('/', (_req, res) => {
-    res.send('Hello World!');
-  });
-  return new Promise((done) => {
-    const server = app.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      done({ url: `http://127.0.0.1:${port}`, close: () => new Promise((closed) => server.close(() => closed())) });
-    });
-  });
 }
 
 /** Runs the `arena` CLI on the app's data (the app stopped); returns wall seconds. */

@@ -7,9 +7,9 @@
  * with the same load generator, one after the other, BENCH_SECONDS each (default 5).
  */
 import { readFileSync } from 'node:fs';
-import express from 'express';
 import { startBenchApp } from './lib/bench-app';
 import { runLoad } from './lib/http-load';
+import { helloWorld } from './lib/hello-world';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const SESSIONS = Number(process.env.BENCH_LIST_SESSIONS ?? 60);
@@ -39,20 +39,6 @@ async function call(url: string, method: string, path: string, body: unknown, to
   const answer = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer).slice(0, 300)}`);
   return answer;
-}
-
-async function helloWorld(): Promise<{ url: string; close: () => Promise<void> }> {
-  const app = express();
-  app.get('/', (_req, res) => {
-    res.send('Hello World!');
-  });
-  return new Promise((done) => {
-    const server = app.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      done({ url: `http://127.0.0.1:${port}`, close: () => new Promise((closed) => server.close(() => closed())) });
-    });
-  });
 }
 
 async function main(): Promise<void> {
