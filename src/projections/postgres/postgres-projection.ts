@@ -86,16 +86,6 @@ export async function createProjectionRevisionsTable(db: Knex | Knex.Transaction
 }
 
 /**
- * Applies one event exactly once per projection and stream revision, in the caller's transaction.
- * Returns false when the event was already applied.
- */
-export async function applyOnce(projection: PostgresProjection, event: RecordedEvent, trx: Knex.Transaction): Promise<boolean> {
-  if (!(await claimRevision(projection, event.streamId, event.revision, trx))) return false;
-  if (projection.handles.includes(event.type)) await projection.apply(event, trx);
-  return true;
-}
-
-/**
  * Records that the projection has seen the stream up to `revision` (locking the stream's row for the
  * transaction). False when it already had: the caller must not apply the event again. An event type
  * the projection does not handle only passes through here, so its payload need not be parsed.

@@ -98,6 +98,16 @@ export async function applyBatch(projection: PostgresProjection, messages: Deliv
 }
 
 /**
+ * Applies recorded events (in each stream's order) in the caller's transaction with the live path's
+ * locks and revisions: events at or below a stream's applied revision are skipped. Returns how many
+ * were applied.
+ */
+export async function applyEvents(projection: PostgresProjection, events: readonly RecordedEvent[], trx: Knex.Transaction): Promise<number> {
+  const applied = await lockAppliedRevisions(projection, events.map((event) => event.streamId), trx);
+  return applyLocked(projection, events.map((event) => ({ streamId: event.streamId, revision: event.revision, event })), applied, trx);
+}
+
+/**
  * Creates the streams' rows in projection_revisions if missing and locks them (in sorted order, so
  * two appliers cannot deadlock), in one statement that also lets this derived write commit without
  * waiting for its fsync: a commit lost in a crash is redelivered by the bus (its offset is committed

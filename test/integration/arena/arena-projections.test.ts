@@ -5,8 +5,7 @@ import { agentsProjection } from '../../../src/projections/postgres/arena/agents
 import { arenaProjections } from '../../../src/projections/postgres/arena/arena-projections';
 import { leaderboard } from '../../../src/projections/postgres/arena/leaderboard-queries';
 import { usersProjection } from '../../../src/projections/postgres/identity/users-projection';
-import { applyOnce } from '../../../src/projections/postgres/postgres-projection';
-import { migrateProjections } from '../../../src/projections/postgres/projection-runner';
+import { applyEvents, migrateProjections } from '../../../src/projections/postgres/projection-runner';
 import { createTestDatabase, dropTestDatabase } from '../../support/postgres';
 
 const at = (minute: number) => `2026-03-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
@@ -45,7 +44,7 @@ async function freshReadModel(): Promise<Knex> {
 async function applyAll(db: Knex, events: RecordedEvent[]): Promise<void> {
   for (const event of events) {
     for (const projection of arenaProjections.filter((p) => p.categories.includes(event.streamId.split('-')[0]!))) {
-      await db.transaction((trx) => applyOnce(projection, event, trx));
+      await db.transaction((trx) => applyEvents(projection, [event], trx));
     }
   }
 }

@@ -10,7 +10,8 @@ import { applyToClickHouse, migrateClickHouseProjection } from '../../../src/pro
 import { replayClickHouseProjection } from '../../../src/projections/clickhouse/clickhouse-replay';
 import { telemetryAnalyticsProjection } from '../../../src/projections/clickhouse/racing/telemetry-analytics-projection';
 import { countSessionPoints, userLaps } from '../../../src/projections/clickhouse/racing/telemetry-analytics-queries';
-import { applyOnce, type PostgresProjection } from '../../../src/projections/postgres/postgres-projection';
+import type { PostgresProjection } from '../../../src/projections/postgres/postgres-projection';
+import { applyEvents } from '../../../src/projections/postgres/projection-runner';
 import { rebuildProjection } from '../../../src/projections/postgres/projection-rebuild';
 import { racingLeaderboardProjection } from '../../../src/projections/postgres/racing/racing-leaderboard-projection';
 import { telemetrySessionsProjection } from '../../../src/projections/postgres/racing/telemetry-sessions-projection';
@@ -68,7 +69,7 @@ afterAll(async () => {
 async function applyAll(projection: PostgresProjection): Promise<number> {
   let applied = 0;
   for (const event of events) {
-    if (await system.services.db.transaction((trx) => applyOnce(projection, event, trx))) applied += 1;
+    applied += await system.services.db.transaction((trx) => applyEvents(projection, [event], trx));
   }
   return applied;
 }
