@@ -13,22 +13,14 @@
  * BENCH_CPU_PROFILE=file.cpuprofile writes a V8 CPU profile of this process from the first upload
  * until the points are queryable (open it in Chrome DevTools).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { z } from 'zod';
 import { validateTelemetryBatch } from '../src/domain/racing/telemetry-point';
-import { loadConfig } from '../src/infrastructure/config/config';
-import { startEmbeddedPostgres } from '../src/infrastructure/database/embedded-postgres';
-import { createLogger } from '../src/infrastructure/logging/logger';
-import { startClickHouseProjections } from '../src/runtime/background-roles';
 import { pointRows, telemetryAnalyticsProjection, TELEMETRY_POINT_COLUMNS, TELEMETRY_POINTS_TABLE } from '../src/projections/clickhouse/racing/telemetry-analytics-projection';
-import { startApiServer } from '../src/runtime/api-server';
-import { migrateReadModels, startProjections, startRelay, type RunningRole } from '../src/runtime/background-roles';
-import { openServices } from '../src/runtime/open-services';
-import { freePort } from './lib/bench-app';
+import { startBenchApp } from './lib/bench-app';
 import { postJson, sessionPoints } from './lib/bench-telemetry';
 import { runBench } from './lib/run-bench';
 
@@ -42,39 +34,20 @@ const seconds = (ms: number) => ms / 1000;
 const rate = (points: number, ms: number) => Math.round(points / seconds(ms));
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'arena-bench-ingest-'));
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
-  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port: await freePort(), persistent: false });
-  const roles: RunningRole[] = [];
-  let closeServices = async () => {};
+  const app = await startBenchApp({});
   try {
-    await pg.ensureDatabase('arena');
-    const config = loadConfig({
-      NODE_ENV: 'development',
-      DATABASE_URL: pg.urlFor('arena'),
-      DATA_DIR: join(dir, 'data'),
-      LOG_LEVEL: 'warn',
-      JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789',
-      RATE_LIMIT_ENABLED: 'false',
-    });
-    const opened = await openServices(config, logger);
-    closeServices = opened.close;
-    const { services } = opened;
-    await migrateReadModels(services);
-    roles.push(startRelay(services), await startProjections(services), await startClickHouseProjections(services));
-    const api = await startApiServer(services, { host: '127.0.0.1', port: 0 });
-    roles.push(api);
+    const { config, services } = app;
 
     console.log(`generating ${POINTS.toLocaleString('en')} points (${SESSIONS} sessions, ${HZ} Hz) ...`);
     const perSession = Math.ceil(POINTS / SESSIONS);
     const sessions = Array.from({ length: SESSIONS }, (_, i) => sessionPoints(100 + i, Math.min(perSession, POINTS - i * perSession), HZ));
     const total = sessions.reduce((sum, points) => sum + points.length, 0);
 
-    const user = await postJson(api.url, '/auth/register', { body: JSON.stringify({ username: 'bench_driver', email: 'bench@x.io', password: 'BenchPass123' }) });
+    const user = await postJson(app.url, '/auth/register', { body: JSON.stringify({ username: 'bench_driver', email: 'bench@x.io', password: 'BenchPass123' }) });
     const token = String(user.access_token);
     const uploads = await Promise.all(
       sessions.map(async (points, i) => {
-        const created = await postJson(api.url, '/telemetry/sessions', {
+        const created = await postJson(app.url, '/telemetry/sessions', {
           token,
           body: JSON.stringify({ session_name: `bench ${i}`, track_name: 'Generated Ring', car_model: 'GT3', track_length_m: 4568.45 }),
         });
@@ -97,7 +70,7 @@ async function main(): Promise<void> {
     await Promise.all(
       uploads.map(async ({ sessionId, bodies }) => {
         for (const body of bodies) {
-          const answer = await postJson(api.url, `/telemetry/sessions/${sessionId}/data`, { token, body });
+          const answer = await postJson(app.url, `/telemetry/sessions/${sessionId}/data`, { token, body });
           laps += Number(answer.laps_completed);
         }
       }),
@@ -137,10 +110,7 @@ async function main(): Promise<void> {
       { path: 'raw @clickhouse/client insert (chDB), large chunks', rows_per_insert: RAW_LARGE_CHUNK, seconds: seconds(rawLargeMs), 'points/s': rate(rows.length, rawLargeMs) },
     ]);
   } finally {
-    for (const role of roles.reverse()) await role.stop();
-    await closeServices();
-    await pg.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await app.close();
   }
 }
 

@@ -15,26 +15,18 @@
  * BENCH_OVERVIEW_REQUESTS (400), BENCH_REPLAY_EVENTS (small SessionCreated events added before the
  * replay measures, 20000: replay rates mean little on a store of 50 large batches).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { z } from 'zod';
 import { validateTelemetryBatch } from '../src/domain/racing/telemetry-point';
 import { toStoredTelemetryBatch } from '../src/domain/racing/telemetry-session-events';
-import { loadConfig } from '../src/infrastructure/config/config';
-import { startEmbeddedPostgres } from '../src/infrastructure/database/embedded-postgres';
 import type { GlobalPosition } from '../src/infrastructure/eventstore/event-store';
 import { createLogger } from '../src/infrastructure/logging/logger';
-import { startClickHouseProjections } from '../src/runtime/background-roles';
 import { replayClickHouseProjection } from '../src/projections/clickhouse/clickhouse-replay';
 import { pointRows, telemetryAnalyticsProjection, TELEMETRY_POINT_COLUMNS, TELEMETRY_POINTS_TABLE, LAPS_TABLE } from '../src/projections/clickhouse/racing/telemetry-analytics-projection';
 import { allPostgresProjections } from '../src/runtime/app-container';
 import { rebuildProjections } from '../src/projections/postgres/projection-rebuild';
-import { startApiServer } from '../src/runtime/api-server';
-import { migrateReadModels, startProjections, startRelay, type RunningRole } from '../src/runtime/background-roles';
-import { openServices } from '../src/runtime/open-services';
-import { freePort } from './lib/bench-app';
+import { startBenchApp } from './lib/bench-app';
 import { postJson, sessionPoints } from './lib/bench-telemetry';
 import { runBench } from './lib/run-bench';
 
@@ -71,40 +63,22 @@ async function closedLoop(total: number, concurrency: number, work: () => Promis
 const perSecond = (count: number, ms: number) => Math.round(count / (ms / 1000));
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'arena-bench-spine-'));
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
-  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), port: await freePort(), persistent: false });
-  const roles: RunningRole[] = [];
-  let closeServices = async () => {};
+  const app = await startBenchApp({});
   const results: Array<{ measure: string; ours: number; baseline: number; ratio: number }> = [];
   const ratio = (measure: string, ours: number, baseline: number) => results.push({ measure, ours, baseline, ratio: Math.round((ours / baseline) * 1000) / 1000 });
   try {
-    await pg.ensureDatabase('arena');
-    const config = loadConfig({
-      NODE_ENV: 'development',
-      DATABASE_URL: pg.urlFor('arena'),
-      DATA_DIR: join(dir, 'data'),
-      LOG_LEVEL: 'warn',
-      JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789',
-      RATE_LIMIT_ENABLED: 'false',
-    });
-    const opened = await openServices(config, logger);
-    closeServices = opened.close;
-    const { services } = opened;
-    await migrateReadModels(services);
-    roles.push(startRelay(services), await startProjections(services), await startClickHouseProjections(services));
-    const api = await startApiServer(services, { host: '127.0.0.1', port: 0 });
-    roles.push(api);
+    const { config, services } = app;
 
     const perSession = Math.ceil(POINTS / SESSIONS);
     const sessions = Array.from({ length: SESSIONS }, (_, i) => sessionPoints(100 + i, Math.min(perSession, POINTS - i * perSession), HZ));
     const total = sessions.reduce((sum, points) => sum + points.length, 0);
-    const user = await postJson(api.url, '/auth/register', { body: JSON.stringify({ username: 'bench_driver', email: 'bench@x.io', password: 'BenchPass123' }) });
+    const user = await postJson(app.url, '/auth/register', { body: JSON.stringify({ username: 'bench_driver', email: 'bench@x.io', password: 'BenchPass123' }) });
     const token = String(user.access_token);
     const userId = String((user.user as { id: string }).id);
     const uploads = await Promise.all(
       sessions.map(async (points, i) => {
-        const created = await postJson(api.url, '/telemetry/sessions', {
+        const created = await postJson(app.url, '/telemetry/sessions', {
           token,
           body: JSON.stringify({ session_name: `bench ${i}`, track_name: 'Generated Ring', car_model: 'GT3', track_length_m: 4568.45 }),
         });
@@ -118,7 +92,7 @@ async function main(): Promise<void> {
 
     // 1. ingest
     const startedAt = performance.now();
-    await Promise.all(uploads.map(async ({ sessionId, bodies }) => { for (const body of bodies) await postJson(api.url, `/telemetry/sessions/${sessionId}/data`, { token, body }); }));
+    await Promise.all(uploads.map(async ({ sessionId, bodies }) => { for (const body of bodies) await postJson(app.url, `/telemetry/sessions/${sessionId}/data`, { token, body }); }));
     const acceptedMs = performance.now() - startedAt;
     while ((await countPoints()) < total) await new Promise((resolve) => setTimeout(resolve, 20));
     const ingestMs = performance.now() - startedAt;
@@ -187,7 +161,7 @@ async function main(): Promise<void> {
 
     // 5. overview at c=16 vs the same SQL directly
     const overview = async () => {
-      const response = await fetch(`${api.url}/api/v1/analytics/performance/overview?period=all_time`, { headers: { authorization: `Bearer ${token}` } });
+      const response = await fetch(`${app.url}/api/v1/analytics/performance/overview?period=all_time`, { headers: { authorization: `Bearer ${token}` } });
       if (!response.ok) throw new Error(`overview ${response.status}`);
       await response.arrayBuffer();
     };
@@ -206,10 +180,7 @@ async function main(): Promise<void> {
     console.log(`${total.toLocaleString('en')} points, ${eventsInStore} events in the store`);
     console.table(results);
   } finally {
-    for (const role of roles.reverse()) await role.stop();
-    await closeServices();
-    await pg.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await app.close();
   }
 }
 
