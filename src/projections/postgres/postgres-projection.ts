@@ -73,6 +73,15 @@ export function postgresProjection(
   return { ...rest, handles, apply, applyAll };
 }
 
+/**
+ * Applies events in order in the caller's transaction: through the projection's `applyAll` (runs of
+ * one type to its batch handlers) when it has one, else `apply` on each event it handles.
+ */
+export async function applyInOrder(projection: PostgresProjection, events: readonly RecordedEvent[], trx: Knex.Transaction): Promise<void> {
+  if (projection.applyAll) return projection.applyAll(events, trx);
+  for (const event of events) if (projection.handles.includes(event.type)) await projection.apply(event, trx);
+}
+
 export const PROJECTION_REVISIONS_TABLE = 'projection_revisions';
 
 /** Per projection and stream, the revision of the last applied event: makes redelivery a no-op. */

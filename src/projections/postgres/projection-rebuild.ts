@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { streamCategory, type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type QuarantinedEvent } from '../projection-quarantine';
-import { createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
+import { applyInOrder, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
 
 /** After each page: events read from the store so far, and how many of them the projection applied. */
 export interface ReplayProgress {
@@ -111,8 +111,7 @@ export async function rebuildProjections(
       return true;
     });
     if (!isolate) {
-      if (projection.applyAll) await projection.applyAll(fresh, trx);
-      else for (const event of fresh) if (projection.handles.includes(event.type)) await projection.apply(event, trx);
+      await applyInOrder(projection, fresh, trx);
     } else {
       for (const event of fresh) {
         if (!projection.handles.includes(event.type)) continue;

@@ -6,7 +6,7 @@ import type { Consumer, DeliveredMessage, MessageBus } from '../../infrastructur
 import { streamCategory, type EventStore, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { decodeEnvelope, topicForCategory } from '../../infrastructure/bus/event-envelope';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine } from '../projection-quarantine';
-import { claimRevision, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
+import { applyInOrder, claimRevision, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
 import { announceApplied, appliedPayloadText, PROJECTION_APPLIED_CHANNEL, projectionAppliedSignalOf } from './projection-applied-signal';
 
 export const projectionGroupId = (projection: PostgresProjection): string => `projection.${projection.name}`;
@@ -137,8 +137,7 @@ async function applyLocked(projection: PostgresProjection, items: readonly Appli
     advanced.set(item.streamId, item.revision);
   }
   // Runs of one type go to the projection's batch handlers (batchOn), as in a rebuild.
-  if (projection.applyAll) await projection.applyAll(fresh, trx);
-  else for (const event of fresh) if (projection.handles.includes(event.type)) await projection.apply(event, trx);
+  await applyInOrder(projection, fresh, trx);
   const count = fresh.length;
   if (advanced.size > 0) {
     await trx.raw(
