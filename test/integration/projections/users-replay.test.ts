@@ -1,5 +1,6 @@
 import { rebuildProjection } from '../../../src/projections/postgres/projection-rebuild';
 import { usersProjection } from '../../../src/projections/postgres/identity/users-projection';
+import { readableHistory } from '../../support/readable-history';
 import { http, startTestSystem, type TestSystem } from '../../support/test-system';
 
 let system: TestSystem;
@@ -31,6 +32,8 @@ describe('users projection: replay gives the live rows', () => {
     }
     const live = await snapshot();
     expect(live.users).toHaveLength(12);
+    // The rebuild reads history in global order: wait until it can read every write answered above.
+    await readableHistory(system.services.store, system.services.db);
 
     // Readers keep reading while the rebuild swaps tables: they must never see a partial model.
     let reading = true;

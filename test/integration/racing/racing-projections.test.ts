@@ -12,6 +12,7 @@ import { telemetryAnalyticsProjection } from '../../../src/projections/clickhous
 import { countSessionPoints, userLaps } from '../../../src/projections/clickhouse/racing/telemetry-analytics-queries';
 import type { PostgresProjection } from '../../../src/projections/postgres/postgres-projection';
 import { applyEvents } from '../../../src/projections/postgres/projection-runner';
+import { readableHistory } from '../../support/readable-history';
 import { rebuildProjection } from '../../../src/projections/postgres/projection-rebuild';
 import { racingLeaderboardProjection } from '../../../src/projections/postgres/racing/racing-leaderboard-projection';
 import { telemetrySessionsProjection } from '../../../src/projections/postgres/racing/telemetry-sessions-projection';
@@ -49,15 +50,9 @@ beforeAll(async () => {
       await recordTelemetryBatch(ctx, sessions, { sessionId, userId: ownerId, batchId: `b${start}`, dataPoints: generated.points.slice(start, start + 700) });
     }
   }
-  // readAll only shows transactions older than the oldest one running (cluster-wide, so other
-  // suites' transactions too): wait until it shows everything the streams hold.
   let appended = 0;
   for (const sessionId of sessionIds) appended += (await system.services.store.readStream(`session-${sessionId}`)).length;
-  for (let attempt = 0; ; attempt += 1) {
-    events = (await system.services.store.readAll()).filter((event) => event.streamId.startsWith('session-'));
-    if (events.length === appended || attempt > 200) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  events = (await readableHistory(system.services.store, system.services.db)).filter((event) => event.streamId.startsWith('session-'));
   expect(events).toHaveLength(appended);
   analytics = system.services.analytics;
   await migrateClickHouseProjection(analytics, telemetryAnalyticsProjection);
