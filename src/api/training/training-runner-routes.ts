@@ -5,6 +5,7 @@
  * runner tokens, and runner tokens are taken nowhere else.
  */
 import type { Request } from 'express';
+import type { z } from 'zod';
 import type { CommandContext } from '../../commands/command-context';
 import {
   claimRemoteTrainingJob,
@@ -110,6 +111,24 @@ export function trainingRunnerRoutes(deps: TrainingRunnerRouteDeps) {
     409: { description: 'This run is no longer current (its lease expired or the job moved on): stop the trainer' },
   };
 
+  /** POST /training/runners/jobs/{job_id}/{name}: one runner report, answered with the run as it stands. */
+  const reportRoute = <B extends z.ZodType<{ runner_id: string; attempt: number }>>(
+    name: string,
+    summary: string,
+    body: B,
+    toReport: (body: z.infer<B>) => RunnerReport,
+  ) =>
+    defineRoute({
+      method: 'post',
+      path: `/training/runners/jobs/:job_id/${name}`,
+      rateLimit: 'runner',
+      summary,
+      tags: ['training', 'runners'],
+      auth: 'none',
+      request: { params: RunnerJobParams, body },
+      responses: runnerResponses,
+      handler: (ctx) => report(ctx, toReport(ctx.body)),
+    });
   return [
     defineRoute({
       method: 'post',
@@ -203,37 +222,18 @@ export function trainingRunnerRoutes(deps: TrainingRunnerRouteDeps) {
         }
       },
     }),
-    defineRoute({
-      method: 'post',
-      path: '/training/runners/jobs/:job_id/heartbeat',
-      rateLimit: 'runner',
-      summary: 'Runner: the run is alive; renews the lease and says whether a cancel was requested',
-      tags: ['training', 'runners'],
-      auth: 'none',
-      request: { params: RunnerJobParams, body: RunnerHeartbeatBody },
-      responses: runnerResponses,
-      handler: (ctx) => report(ctx, { type: 'RecordTrainingHeartbeat' }),
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/training/runners/jobs/:job_id/progress',
-      rateLimit: 'runner',
-      summary: "Runner: a progress report (a metrics row and a push on /ws/training); renews the lease",
-      tags: ['training', 'runners'],
-      auth: 'none',
-      request: { params: RunnerJobParams, body: RunnerProgressBody },
-      responses: runnerResponses,
-      handler: (ctx) =>
-        report(ctx, {
-          type: 'RecordTrainingProgress',
-          timestep: ctx.body.timestep,
-          episodeReward: ctx.body.episode_reward,
-          episodeLength: ctx.body.episode_length,
-          fps: ctx.body.fps,
-          loss: ctx.body.loss,
-          estimatedTimeRemainingSec: ctx.body.estimated_time_remaining,
-        }),
-    }),
+    reportRoute('heartbeat', 'Runner: the run is alive; renews the lease and says whether a cancel was requested', RunnerHeartbeatBody, () => ({
+      type: 'RecordTrainingHeartbeat',
+    })),
+    reportRoute('progress', 'Runner: a progress report (a metrics row and a push on /ws/training); renews the lease', RunnerProgressBody, (body) => ({
+      type: 'RecordTrainingProgress',
+      timestep: body.timestep,
+      episodeReward: body.episode_reward,
+      episodeLength: body.episode_length,
+      fps: body.fps,
+      loss: body.loss,
+      estimatedTimeRemainingSec: body.estimated_time_remaining,
+    })),
     defineRoute({
       method: 'post',
       path: '/training/runners/jobs/:job_id/complete',
@@ -266,38 +266,17 @@ export function trainingRunnerRoutes(deps: TrainingRunnerRouteDeps) {
         return { status: 200, body: runState(ctx.params.job_id, outcome.state) };
       },
     }),
-    defineRoute({
-      method: 'post',
-      path: '/training/runners/jobs/:job_id/fail',
-      rateLimit: 'runner',
-      summary: 'Runner: the run failed (the trainer said so, or crashed); the job fails with this reason',
-      tags: ['training', 'runners'],
-      auth: 'none',
-      request: { params: RunnerJobParams, body: RunnerFailBody },
-      responses: runnerResponses,
-      handler: (ctx) => report(ctx, { type: 'FailTraining', reason: ctx.body.reason }),
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/training/runners/jobs/:job_id/cancelled',
-      rateLimit: 'runner',
-      summary: 'Runner: the trainer stopped after a cancel request; the job ends cancelled',
-      tags: ['training', 'runners'],
-      auth: 'none',
-      request: { params: RunnerJobParams, body: RunnerCancelledBody },
-      responses: runnerResponses,
-      handler: (ctx) => report(ctx, { type: 'ConfirmTrainingCancelled', timestep: ctx.body.timestep }),
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/training/runners/jobs/:job_id/release',
-      rateLimit: 'runner',
-      summary: 'Runner: hand the job back (the runner is stopping); it is requeued for another runner',
-      tags: ['training', 'runners'],
-      auth: 'none',
-      request: { params: RunnerJobParams, body: RunnerReleaseBody },
-      responses: runnerResponses,
-      handler: (ctx) => report(ctx, { type: 'ReleaseTraining', reason: ctx.body.reason }),
-    }),
+    reportRoute('fail', 'Runner: the run failed (the trainer said so, or crashed); the job fails with this reason', RunnerFailBody, (body) => ({
+      type: 'FailTraining',
+      reason: body.reason,
+    })),
+    reportRoute('cancelled', 'Runner: the trainer stopped after a cancel request; the job ends cancelled', RunnerCancelledBody, (body) => ({
+      type: 'ConfirmTrainingCancelled',
+      timestep: body.timestep,
+    })),
+    reportRoute('release', 'Runner: hand the job back (the runner is stopping); it is requeued for another runner', RunnerReleaseBody, (body) => ({
+      type: 'ReleaseTraining',
+      reason: body.reason,
+    })),
   ];
 }
