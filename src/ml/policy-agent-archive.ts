@@ -26,6 +26,25 @@ export function policyAgentArchive(artifact: unknown): Buffer {
   return zipFiles(Object.entries(policyAgentFiles(artifact)));
 }
 
+interface EntryFields {
+  readonly checksum: number;
+  readonly compressedBytes: number;
+  readonly bytes: number;
+  readonly nameBytes: number;
+}
+
+/** The fields a local header and its central directory entry share, in the same order, from `at` on. */
+function writeEntryFields(header: Buffer, at: number, entry: EntryFields): void {
+  header.writeUInt16LE(UTF8_NAMES, at);
+  header.writeUInt16LE(DEFLATE, at + 2);
+  header.writeUInt16LE(DOS_TIME, at + 4);
+  header.writeUInt16LE(DOS_DATE, at + 6);
+  header.writeUInt32LE(entry.checksum, at + 8);
+  header.writeUInt32LE(entry.compressedBytes, at + 12);
+  header.writeUInt32LE(entry.bytes, at + 16);
+  header.writeUInt16LE(entry.nameBytes, at + 20);
+}
+
 /** A plain ZIP (deflate, no ZIP64) of small text files at the archive's root. */
 export function zipFiles(files: [name: string, content: string][]): Buffer {
   const locals: Buffer[] = [];
@@ -35,33 +54,19 @@ export function zipFiles(files: [name: string, content: string][]): Buffer {
     const content = Buffer.from(text, 'utf8');
     const data = deflateRawSync(content);
     const name = Buffer.from(fileName, 'utf8');
-    const checksum = crc32(content) >>> 0;
+    const entry: EntryFields = { checksum: crc32(content) >>> 0, compressedBytes: data.length, bytes: content.length, nameBytes: name.length };
 
     const local = Buffer.alloc(LOCAL_HEADER_BYTES);
     local.writeUInt32LE(LOCAL_FILE_HEADER, 0);
     local.writeUInt16LE(VERSION, 4);
-    local.writeUInt16LE(UTF8_NAMES, 6);
-    local.writeUInt16LE(DEFLATE, 8);
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(checksum, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(content.length, 22);
-    local.writeUInt16LE(name.length, 26);
+    writeEntryFields(local, 6, entry);
     locals.push(local, name, data);
 
     const central = Buffer.alloc(CENTRAL_HEADER_BYTES);
     central.writeUInt32LE(CENTRAL_DIRECTORY_HEADER, 0);
     central.writeUInt16LE(MADE_BY_UNIX, 4);
     central.writeUInt16LE(VERSION, 6);
-    central.writeUInt16LE(UTF8_NAMES, 8);
-    central.writeUInt16LE(DEFLATE, 10);
-    central.writeUInt16LE(DOS_TIME, 12);
-    central.writeUInt16LE(DOS_DATE, 14);
-    central.writeUInt32LE(checksum, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(content.length, 24);
-    central.writeUInt16LE(name.length, 28);
+    writeEntryFields(central, 8, entry);
     central.writeUInt32LE((REGULAR_FILE_MODE << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
     centrals.push(central, name);
