@@ -2,6 +2,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type { CommandContext } from '../../commands/command-context';
 import type { RequestAuthenticator } from './auth/request-authentication';
 import { answerUnsupportedMethods, methodsByPath } from './method-not-allowed';
+import { JsonText } from './json-text';
 import { authOutcomeOf, requestIdOf } from './request-context';
 import { validatePathParameters, validateRequestPart } from './request-validation';
 import type { RateLimiters } from './rate-limits';
@@ -108,5 +109,9 @@ function sendResult(res: Response, result: RouteResult): void {
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
   res.status(result.status);
   if (result.body === undefined) res.end();
-  else res.json(result.body);
+  else if (result.body instanceof JsonText) {
+    // What res.json does after JSON.stringify.
+    if (!res.get('Content-Type')) res.set('Content-Type', 'application/json');
+    res.send(result.body.text);
+  } else res.json(result.body);
 }
