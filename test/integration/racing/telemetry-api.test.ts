@@ -116,6 +116,39 @@ describe('telemetry sessions', () => {
     expect((await api('GET', '/telemetry/sessions?offset=-1', carol)).status).toBe(400);
     expect((await api('GET', '/telemetry/sessions')).status).toBe(401);
   });
+
+  it('lists each session byte for byte as GET /telemetry/sessions/{id} answers it, after every change to it', async () => {
+    const dave = await registerDriver(system.url, 'dave');
+    const text = async (path: string): Promise<string> => {
+      const response = await fetch(`${system.url}/api/v1${path}`, { headers: { authorization: `Bearer ${dave.token}` } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      return response.text();
+    };
+    const first = await createSession(system.url, dave, {
+      session_name: 'Wet "heavy" \\ rain é',
+      weather_conditions: 'Rain',
+      track_temperature: 31.7,
+      air_temperature: -0.5,
+      track_length_m: 4909.1,
+    });
+    const second = await createSession(system.url, dave, { session_name: 'Dry' });
+    const expectListed = async (): Promise<Record<string, unknown>> => {
+      const [listed, one, two] = [await text('/telemetry/sessions'), await text(`/telemetry/sessions/${first}`), await text(`/telemetry/sessions/${second}`)];
+      expect(listed).toBe(`{"sessions":[${two},${one}],"total":2,"limit":50,"offset":0}`);
+      return JSON.parse(one) as Record<string, unknown>;
+    };
+    expect(await expectListed()).toMatchObject({ data_points: 0, is_complete: false, track_temperature: 31.7, air_temperature: -0.5 });
+
+    // Each change to a row is a new version of it: the list shows it, however often it was listed before.
+    expect((await api('POST', `/telemetry/sessions/${first}/data`, dave, { data_points: points(0, 20) })).status).toBe(201);
+    expect(await expectListed()).toMatchObject({ data_points: 20, session_start: new Date(T0).toISOString(), is_complete: false });
+    expect((await api('POST', `/telemetry/sessions/${first}/data`, dave, { data_points: points(20, 5) })).status).toBe(201);
+    expect(await expectListed()).toMatchObject({ data_points: 25 });
+    expect((await api('POST', `/telemetry/sessions/${first}/complete`, dave)).status).toBe(200);
+    expect(await expectListed()).toMatchObject({ data_points: 25, is_complete: true });
+    expect(await text('/telemetry/sessions?limit=1&offset=1')).toBe(`{"sessions":[${await text(`/telemetry/sessions/${first}`)}],"total":2,"limit":1,"offset":1}`);
+  });
 });
 
 describe('telemetry upload', () => {

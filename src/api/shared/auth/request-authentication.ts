@@ -47,7 +47,7 @@ export function createRequestAuthenticator(tokens: TokenService, sessions: Sessi
   const authenticate = (req: Request, res: Response, authorization: string): Promise<AuthOutcome> => {
     // A token verified before: its signature and claims give the same answer again (VerifiedTokens).
     const known = verified.userOf(authorization);
-    return known !== undefined ? checkSession({ ...known }) : authenticateWithPassport(req, res, authorization);
+    return known !== undefined ? checkSession(known) : authenticateWithPassport(req, res, authorization);
   };
 
   const authenticateWithPassport = (req: Request, res: Response, authorization: string): Promise<AuthOutcome> =>

@@ -31,7 +31,7 @@ export class VerifiedTokens {
     this.#now = options.now ?? Date.now;
   }
 
-  /** The user of a header verified before, unless its token has expired since (then forgotten). */
+  /** The user of a header verified before (a copy), unless its token has expired since (then forgotten). */
   userOf(authorizationHeader: string): AuthenticatedUser | undefined {
     const known = this.#tokens.get(authorizationHeader);
     if (known === undefined) return undefined;
@@ -39,7 +39,7 @@ export class VerifiedTokens {
       this.#tokens.delete(authorizationHeader);
       return undefined;
     }
-    return known.user;
+    return { ...known.user };
   }
 
   /**
