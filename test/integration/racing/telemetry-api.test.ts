@@ -1,3 +1,5 @@
+import { get } from 'node:http';
+import { createHash } from 'node:crypto';
 import { readTelemetryBatchRecorded } from '../../../src/domain/racing/telemetry-session-events';
 import { startClickHouseProjections } from '../../../src/runtime/background-roles';
 import type { RunningRole } from '../../../src/runtime/background-roles';
@@ -148,6 +150,30 @@ describe('telemetry sessions', () => {
     expect((await api('POST', `/telemetry/sessions/${first}/complete`, dave)).status).toBe(200);
     expect(await expectListed()).toMatchObject({ data_points: 25, is_complete: true });
     expect(await text('/telemetry/sessions?limit=1&offset=1')).toBe(`{"sessions":[${await text(`/telemetry/sessions/${first}`)}],"total":2,"limit":1,"offset":1}`);
+
+    // The headers of res.json: express's weak ETag of these bytes, and 304 for a client that has them.
+    for (let round = 0; round < 2; round += 1) {
+      const response = await fetch(`${system.url}/api/v1/telemetry/sessions`, { headers: { authorization: `Bearer ${dave.token}` } });
+      const bytes = Buffer.from(await response.arrayBuffer());
+      const etag = `W/"${bytes.length.toString(16)}-${createHash('sha1').update(bytes).digest('base64').slice(0, 27)}"`;
+      expect([response.headers.get('etag'), response.headers.get('content-length')]).toEqual([etag, String(bytes.length)]);
+      // node:http, not fetch: fetch adds Cache-Control: no-cache to a conditional request.
+      const revalidated = await new Promise<number | undefined>((resolve, reject) => {
+        get(`${system.url}/api/v1/telemetry/sessions`, { headers: { authorization: `Bearer ${dave.token}`, 'if-none-match': etag } }, (answer) => {
+          answer.resume();
+          resolve(answer.statusCode);
+        }).on('error', reject);
+      });
+      expect(revalidated).toBe(304);
+    }
+    const headerNames = (path: string) =>
+      new Promise<string[]>((resolve, reject) => {
+        get(`${system.url}/api/v1${path}`, { headers: { authorization: `Bearer ${dave.token}` } }, (answer) => {
+          answer.resume();
+          resolve(answer.rawHeaders.filter((_, index) => index % 2 === 0));
+        }).on('error', reject);
+      });
+    expect(await headerNames('/telemetry/sessions')).toEqual(await headerNames(`/telemetry/sessions/${first}`));
   });
 });
 

@@ -135,6 +135,13 @@ const COUNT_MATCHING: PreparedStatement = {
           WHERE owner_id = $1 AND ($2::text IS NULL OR track_name = $2) AND ($3::text IS NULL OR car_model = $3)`,
 };
 
+export interface SessionPageVersions {
+  sessions: VersionedSessionId[];
+  total: number;
+  /** The page's ids and versions in order, as one string: equal signatures, equal sessions. */
+  signature: string;
+}
+
 /** node-postgres hands int8 (count) back as a string. */
 const countText = z.string().regex(/^\d+$/).transform(Number);
 
@@ -143,13 +150,13 @@ const countText = z.string().regex(/^\d+$/).transform(Number);
  * matching the filter: what a page costs when the answers of its rows are already known. One
  * prepared statement; a page past the end costs a second for the total, as there.
  */
-export async function listTelemetrySessionVersions(db: Knex, filter: SessionListFilter): Promise<{ sessions: VersionedSessionId[]; total: number }> {
+export async function listTelemetrySessionVersions(db: Knex, filter: SessionListFilter): Promise<SessionPageVersions> {
   const filterValues = [filter.ownerId, filter.trackName ?? null, filter.carModel ?? null];
   const [[page, total] = []] = await runPrepared(db, PAGE_OF_VERSIONS, [...filterValues, filter.limit, filter.offset]);
   if (page === null || page === undefined) {
-    if (filter.offset === 0) return { sessions: [], total: 0 };
+    if (filter.offset === 0) return { sessions: [], total: 0, signature: '' };
     const [counted] = await runPrepared(db, COUNT_MATCHING, filterValues);
-    return { sessions: [], total: countText.parse(counted?.[0]) };
+    return { sessions: [], total: countText.parse(counted?.[0]), signature: '' };
   }
   // Checked by hand: this runs on every page; uuids and transaction ids hold no '/' or ','.
   if (typeof page !== 'string') throw new Error('telemetry_sessions page: unexpected row shape');
@@ -157,7 +164,7 @@ export async function listTelemetrySessionVersions(db: Knex, filter: SessionList
     const slash = entry.indexOf('/');
     return { id: entry.slice(0, slash), version: entry.slice(slash + 1) };
   });
-  return { sessions, total: countText.parse(total) };
+  return { sessions, total: countText.parse(total), signature: page };
 }
 
 /** The sessions with these ids that exist, each with the version of its row. */
