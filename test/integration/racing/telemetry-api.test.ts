@@ -149,6 +149,9 @@ describe('telemetry sessions', () => {
     expect(await expectListed()).toMatchObject({ data_points: 25 });
     expect((await api('POST', `/telemetry/sessions/${first}/complete`, dave)).status).toBe(200);
     expect(await expectListed()).toMatchObject({ data_points: 25, is_complete: true });
+    // A change this process did not make (another API or projection process writing the read model).
+    await system.services.db('telemetry_sessions').where({ id: first }).update({ total_laps: 3, valid_laps: 2, best_lap_time_ms: 83456 });
+    expect(await expectListed()).toMatchObject({ total_laps: 3, valid_laps: 2, best_lap_time: 83.456 });
     expect(await text('/telemetry/sessions?limit=1&offset=1')).toBe(`{"sessions":[${await text(`/telemetry/sessions/${first}`)}],"total":2,"limit":1,"offset":1}`);
 
     // The headers of res.json: express's weak ETag of these bytes, and 304 for a client that has them.
