@@ -1,6 +1,8 @@
 import { get } from 'node:http';
 import { createHash } from 'node:crypto';
 import { readTelemetryBatchRecorded } from '../../../src/domain/racing/telemetry-session-events';
+import { rebuildProjection } from '../../../src/projections/postgres/projection-rebuild';
+import { telemetrySessionsProjection } from '../../../src/projections/postgres/racing/telemetry-sessions-projection';
 import { startClickHouseProjections } from '../../../src/runtime/background-roles';
 import type { RunningRole } from '../../../src/runtime/background-roles';
 import { analyticsCaughtUp, createSession, registerDriver, type Driver } from '../../support/racing';
@@ -177,6 +179,24 @@ describe('telemetry sessions', () => {
         }).on('error', reject);
       });
     expect(await headerNames('/telemetry/sessions')).toEqual(await headerNames(`/telemetry/sessions/${first}`));
+  });
+
+  it('lists the same bytes after the read model is rebuilt and swapped in (prepared statements, new row versions)', async () => {
+    const erin = await registerDriver(system.url, 'erin');
+    const session = await createSession(system.url, erin, { track_temperature: 22.25 });
+    await createSession(system.url, erin, { session_name: 'Second' });
+    expect((await api('POST', `/telemetry/sessions/${session}/data`, erin, { data_points: points(0, 10) })).status).toBe(201);
+    const listed = async (): Promise<string> => {
+      const response = await fetch(`${system.url}/api/v1/telemetry/sessions?limit=5`, { headers: { authorization: `Bearer ${erin.token}` } });
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    const before = await listed();
+    // Every pooled connection has run the page's prepared statement before the tables are swapped.
+    await Promise.all(Array.from({ length: 12 }, () => listed()));
+    await rebuildProjection(system.services.db, system.services.store, telemetrySessionsProjection, { logger: system.services.logger });
+    for (const answer of await Promise.all(Array.from({ length: 12 }, () => listed()))) expect(answer).toBe(before);
+    expect(JSON.parse(before)).toMatchObject({ total: 2, limit: 5, offset: 0 });
   });
 });
 
