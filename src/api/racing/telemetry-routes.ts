@@ -5,12 +5,12 @@ import { NotFoundError, ValidationError } from '../../domain/shared/errors';
 import type { CommandServices } from '../../commands/command-states';
 import {
   findTelemetrySession,
-  listTelemetrySessions,
   requireOwnedTelemetrySession,
   type TelemetrySessionRow,
 } from '../../projections/postgres/racing/telemetry-session-queries';
 import { sessionCreatedColumns, telemetrySessionsProjection } from '../../projections/postgres/racing/telemetry-sessions-projection';
 import { defineRoute, type RouteContext } from '../shared/route';
+import { SessionListAnswers } from './session-list-answer';
 import {
   CreateSessionBody,
   ListSessionsQuery,
@@ -83,6 +83,7 @@ export function telemetryRoutes(services: CommandServices, sessions: TelemetrySe
     if (row === undefined) throw new NotFoundError('Session not found');
     return row;
   };
+  const sessionLists = new SessionListAnswers(services.db, (row) => JSON.stringify(sessionBody(row)));
 
   return [
     defineRoute({
@@ -94,14 +95,14 @@ export function telemetryRoutes(services: CommandServices, sessions: TelemetrySe
       request: { query: ListSessionsQuery },
       responses: { 200: { description: 'A page of sessions and the total matching the filters', schema: ListSessionsResponse } },
       handler: async ({ query, user }) => {
-        const { rows, total } = await listTelemetrySessions(services.db, {
+        const page = await sessionLists.page({
           ownerId: user.id,
           trackName: query.track_name,
           carModel: query.car_model,
           limit: query.limit,
           offset: query.offset,
         });
-        return { status: 200, body: { sessions: rows.map(sessionBody), total, limit: query.limit, offset: query.offset } };
+        return { status: 200, body: page };
       },
     }),
     defineRoute({

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Logger } from '../../infrastructure/logging/logger';
 import { requestIdOf } from './request-context';
 
@@ -43,21 +42,56 @@ function describeRequest(req: IncomingMessage): LoggedRequest {
   };
 }
 
+/** What the completion line of a failed request says. */
+function failureMessage(req: IncomingMessage, res: ServerResponse): string {
+  return `${req.method ?? ''} request failed with ${res.statusCode}`;
+}
+
+/**
+ * One line per request when it completes (finish, close or error), as pino-http wrote it with
+ * these options (quiet request logger, `requestId` key): the request id as a binding, then `req`,
+ * `res`, `err` on failures, `responseTime` in ms, and the message; `error` level for errors and
+ * 5xx, `info` otherwise. `req.log` is the request id's child logger. Only what a line needs is
+ * built per request (pino-http made a second child logger per request and serialized the request
+ * into it, whether the line was written or not).
+ */
 export function requestLogging(logger: Logger): RequestHandler {
-  return pinoHttp<IncomingMessage, ServerResponse>({
-    logger,
-    genReqId: (req) => requestIdOf(req),
-    // req.log then carries only the request id; the completion line adds the request summary.
-    quietReqLogger: true,
-    customAttributeKeys: { reqId: 'requestId' },
-    // Without wrapping, the serializers get the raw objects and nothing else leaks through.
-    wrapSerializers: false,
-    serializers: {
-      req: describeRequest,
-      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-    },
-    autoLogging: { ignore: (req) => UNLOGGED_PATHS.has((req.url ?? '').split('?')[0] ?? '') },
-    customLogLevel: (_req, res, error) => (error !== undefined || res.statusCode >= 500 ? 'error' : 'info'),
-    customErrorMessage: (req, res) => `${req.method ?? ''} request failed with ${res.statusCode}`,
-  });
+  return (req, res, next) => {
+    const startedAt = Date.now();
+    const log = logger.child({ requestId: requestIdOf(req) });
+    req.log = log;
+    const complete = (error?: Error): void => {
+      res.off('close', complete);
+      res.off('finish', complete);
+      res.off('error', complete);
+      const level = error !== undefined || res.statusCode >= 500 ? 'error' : 'info';
+      if (!log.isLevelEnabled(level)) return;
+      const responseTime = Date.now() - startedAt;
+      const failure = error ?? res.err ?? (res.statusCode >= 500 ? new Error(`failed with status code ${res.statusCode}`) : undefined);
+      if (failure !== undefined) {
+        log[level]({ req: described, res: { statusCode: res.statusCode }, err: failure, responseTime }, failureMessage(req, res));
+      } else {
+        log[level]({ req: described, res: { statusCode: res.statusCode }, responseTime }, 'request completed');
+      }
+    };
+    // Described when the request arrives, as pino-http did (the socket may be gone at the end).
+    const described = describeRequest(req);
+    if (!UNLOGGED_PATHS.has((req.url ?? '').split('?')[0] ?? '')) {
+      res.on('close', complete);
+      res.on('finish', complete);
+    }
+    res.on('error', complete);
+    next();
+  };
+}
+
+declare module 'http' {
+  interface IncomingMessage {
+    /** The request's logger, bound to its id (set by requestLogging). */
+    log: Logger;
+  }
+  interface ServerResponse {
+    /** The error behind a 5xx answer, for the request's completion line (set by the error handler). */
+    err?: Error;
+  }
 }

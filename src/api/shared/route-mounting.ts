@@ -2,6 +2,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type { CommandContext } from '../../commands/command-context';
 import type { RequestAuthenticator } from './auth/request-authentication';
 import { answerUnsupportedMethods, methodsByPath } from './method-not-allowed';
+import { JsonText, type ETagFunction } from './json-text';
 import { authOutcomeOf, requestIdOf } from './request-context';
 import { validatePathParameters, validateRequestPart } from './request-validation';
 import type { RateLimiters } from './rate-limits';
@@ -108,5 +109,28 @@ function sendResult(res: Response, result: RouteResult): void {
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
   res.status(result.status);
   if (result.body === undefined) res.end();
+  else if (result.body instanceof JsonText) sendJsonText(res, result.body);
   else res.json(result.body);
+}
+
+/**
+ * The answer res.json would send for the value `json` stands for: the same headers in the same
+ * order (Content-Type with charset, Content-Length, the app's ETag) and the same bytes, with the
+ * ETag computed once per JsonText. res.send then answers 304 to a matching If-None-Match as before.
+ */
+function sendJsonText(res: Response, json: JsonText): void {
+  const etagOf: unknown = res.app.get('etag fn');
+  if (res.get('Content-Type') || res.get('ETag')) {
+    // Not the plain case: let express decide as res.json would (string body, charset added).
+    if (!res.get('Content-Type')) res.set('Content-Type', 'application/json');
+    res.send(json.bytes.toString('utf8'));
+    return;
+  }
+  res.set('Content-Type', 'application/json; charset=utf-8');
+  res.set('Content-Length', String(json.bytes.length));
+  if (typeof etagOf === 'function') {
+    const etag = json.etag(etagOf as ETagFunction);
+    if (etag) res.set('ETag', etag);
+  }
+  res.send(json.bytes);
 }

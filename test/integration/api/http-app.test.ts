@@ -9,7 +9,7 @@ import { createHttpApp } from '../../../src/api/http-app';
 import { TokenService } from '../../../src/api/shared/auth/token-service';
 import { ErrorBodySchema } from '../../../src/api/shared/error-mapping';
 import { defineRoute, type AnyRouteDefinition } from '../../../src/api/shared/route';
-import { ForbiddenError } from '../../../src/domain/shared/errors';
+import { ForbiddenError, UnauthorizedError } from '../../../src/domain/shared/errors';
 import { loadConfig } from '../../../src/infrastructure/config/config';
 
 const SECRET = 'integration-test-secret-at-least-32-characters';
@@ -638,5 +638,66 @@ describe('createHttpApp: auth routes get the stricter of both contracts', () => 
     // Logins have an hourly count of their own: anonymous browsing still has its full budget, and the reverse.
     const browsing = await fetch(`${running.baseUrl}/api/v1/laps-like`);
     expect([browsing.status, browsing.headers.get('x-ratelimit-remaining')]).toEqual([200, '2']);
+  });
+});
+
+describe('createHttpApp: a token verified before (VerifiedTokens)', () => {
+  let running: RunningApp;
+  let revoked = false;
+  let sessionChecks = 0;
+  /** Stands for the session guard: revocations take effect between two requests of the same token. */
+  const switchableSessions = {
+    assertActive: async () => {
+      sessionChecks += 1;
+      if (revoked) throw new UnauthorizedError('Session revoked: sign in again');
+    },
+  };
+
+  beforeAll(async () => {
+    const config = loadConfig({ JWT_SECRET: SECRET, RATE_LIMIT_ENABLED: 'false' });
+    running = await listen(createHttpApp({ config, logger: pino({ level: 'silent' }), routes: testRoutes, tokens, sessions: switchableSessions, readiness: [] }));
+  });
+  afterAll(async () => {
+    await running.close();
+  });
+
+  const thing = (token: string) => fetch(`${running.baseUrl}/api/v1/things/1`, { headers: bearer(token) });
+
+  it('still asks the session check on every request, and refuses a revoked session with a token it verified before', async () => {
+    const token = tokens.issue(alice).access_token;
+    sessionChecks = 0;
+    expect((await thing(token)).status).toBe(200);
+    expect((await thing(token)).status).toBe(200);
+    expect(sessionChecks).toBe(2);
+    revoked = true;
+    try {
+      const refused = await thing(token);
+      await expectErrorBody(refused.clone(), 401, 'UnauthorizedError', 'UNAUTHORIZED');
+      expect(((await refused.json()) as { detail: string }).detail).toBe('Session revoked: sign in again');
+      expect(sessionChecks).toBe(3);
+    } finally {
+      revoked = false;
+    }
+  });
+
+  it('refuses a token verified before once it has expired, as "Token expired"', async () => {
+    const shortLived = new TokenService({ secret: SECRET, accessTokenTtlSec: 1, refreshTokenTtlSec: 60 });
+    const token = shortLived.issue(alice).access_token;
+    const { exp } = z.object({ exp: z.number() }).parse(jwt.decode(token));
+    const first = await thing(token);
+    // Issued at the end of a second, the token may be expired already; otherwise it was verified and kept.
+    if (Math.floor(Date.now() / 1000) < exp) expect(first.status).toBe(200);
+    while (Math.floor(Date.now() / 1000) < exp) await new Promise((resolve) => setTimeout(resolve, 50));
+    const expired = await thing(token);
+    await expectErrorBody(expired.clone(), 401, 'UnauthorizedError', 'UNAUTHORIZED');
+    expect(((await expired.json()) as { detail: string }).detail).toBe('Token expired');
+  });
+
+  it('does not take a token that differs from a verified one by its signature', async () => {
+    const token = tokens.issue(alice).access_token;
+    expect((await thing(token)).status).toBe(200);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const tampered = `${header}.${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
+    await expectErrorBody(await thing(tampered), 401, 'UnauthorizedError', 'UNAUTHORIZED');
   });
 });

@@ -1,4 +1,8 @@
+import { get } from 'node:http';
+import { createHash } from 'node:crypto';
 import { readTelemetryBatchRecorded } from '../../../src/domain/racing/telemetry-session-events';
+import { rebuildProjection } from '../../../src/projections/postgres/projection-rebuild';
+import { telemetrySessionsProjection } from '../../../src/projections/postgres/racing/telemetry-sessions-projection';
 import { startClickHouseProjections } from '../../../src/runtime/background-roles';
 import type { RunningRole } from '../../../src/runtime/background-roles';
 import { analyticsCaughtUp, createSession, registerDriver, type Driver } from '../../support/racing';
@@ -115,6 +119,84 @@ describe('telemetry sessions', () => {
     expect((tooMany.body.details as { fields: Record<string, string> }).fields).toHaveProperty('limit');
     expect((await api('GET', '/telemetry/sessions?offset=-1', carol)).status).toBe(400);
     expect((await api('GET', '/telemetry/sessions')).status).toBe(401);
+  });
+
+  it('lists each session byte for byte as GET /telemetry/sessions/{id} answers it, after every change to it', async () => {
+    const dave = await registerDriver(system.url, 'dave');
+    const text = async (path: string): Promise<string> => {
+      const response = await fetch(`${system.url}/api/v1${path}`, { headers: { authorization: `Bearer ${dave.token}` } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      return response.text();
+    };
+    const first = await createSession(system.url, dave, {
+      session_name: 'Wet "heavy" \\ rain é',
+      weather_conditions: 'Rain',
+      track_temperature: 31.7,
+      air_temperature: -0.5,
+      track_length_m: 4909.1,
+    });
+    const second = await createSession(system.url, dave, { session_name: 'Dry' });
+    const expectListed = async (): Promise<Record<string, unknown>> => {
+      const [listed, one, two] = [await text('/telemetry/sessions'), await text(`/telemetry/sessions/${first}`), await text(`/telemetry/sessions/${second}`)];
+      expect(listed).toBe(`{"sessions":[${two},${one}],"total":2,"limit":50,"offset":0}`);
+      return JSON.parse(one) as Record<string, unknown>;
+    };
+    expect(await expectListed()).toMatchObject({ data_points: 0, is_complete: false, track_temperature: 31.7, air_temperature: -0.5 });
+
+    // Each change to a row is a new version of it: the list shows it, however often it was listed before.
+    expect((await api('POST', `/telemetry/sessions/${first}/data`, dave, { data_points: points(0, 20) })).status).toBe(201);
+    expect(await expectListed()).toMatchObject({ data_points: 20, session_start: new Date(T0).toISOString(), is_complete: false });
+    expect((await api('POST', `/telemetry/sessions/${first}/data`, dave, { data_points: points(20, 5) })).status).toBe(201);
+    expect(await expectListed()).toMatchObject({ data_points: 25 });
+    expect((await api('POST', `/telemetry/sessions/${first}/complete`, dave)).status).toBe(200);
+    expect(await expectListed()).toMatchObject({ data_points: 25, is_complete: true });
+    // A change this process did not make (another API or projection process writing the read model).
+    await system.services.db('telemetry_sessions').where({ id: first }).update({ total_laps: 3, valid_laps: 2, best_lap_time_ms: 83456 });
+    expect(await expectListed()).toMatchObject({ total_laps: 3, valid_laps: 2, best_lap_time: 83.456 });
+    expect(await text('/telemetry/sessions?limit=1&offset=1')).toBe(`{"sessions":[${await text(`/telemetry/sessions/${first}`)}],"total":2,"limit":1,"offset":1}`);
+
+    // The headers of res.json: express's weak ETag of these bytes, and 304 for a client that has them.
+    for (let round = 0; round < 2; round += 1) {
+      const response = await fetch(`${system.url}/api/v1/telemetry/sessions`, { headers: { authorization: `Bearer ${dave.token}` } });
+      const bytes = Buffer.from(await response.arrayBuffer());
+      const etag = `W/"${bytes.length.toString(16)}-${createHash('sha1').update(bytes).digest('base64').slice(0, 27)}"`;
+      expect([response.headers.get('etag'), response.headers.get('content-length')]).toEqual([etag, String(bytes.length)]);
+      // node:http, not fetch: fetch adds Cache-Control: no-cache to a conditional request.
+      const revalidated = await new Promise<number | undefined>((resolve, reject) => {
+        get(`${system.url}/api/v1/telemetry/sessions`, { headers: { authorization: `Bearer ${dave.token}`, 'if-none-match': etag } }, (answer) => {
+          answer.resume();
+          resolve(answer.statusCode);
+        }).on('error', reject);
+      });
+      expect(revalidated).toBe(304);
+    }
+    const headerNames = (path: string) =>
+      new Promise<string[]>((resolve, reject) => {
+        get(`${system.url}/api/v1${path}`, { headers: { authorization: `Bearer ${dave.token}` } }, (answer) => {
+          answer.resume();
+          resolve(answer.rawHeaders.filter((_, index) => index % 2 === 0));
+        }).on('error', reject);
+      });
+    expect(await headerNames('/telemetry/sessions')).toEqual(await headerNames(`/telemetry/sessions/${first}`));
+  });
+
+  it('lists the same bytes after the read model is rebuilt and swapped in (prepared statements, new row versions)', async () => {
+    const erin = await registerDriver(system.url, 'erin');
+    const session = await createSession(system.url, erin, { track_temperature: 22.25 });
+    await createSession(system.url, erin, { session_name: 'Second' });
+    expect((await api('POST', `/telemetry/sessions/${session}/data`, erin, { data_points: points(0, 10) })).status).toBe(201);
+    const listed = async (): Promise<string> => {
+      const response = await fetch(`${system.url}/api/v1/telemetry/sessions?limit=5`, { headers: { authorization: `Bearer ${erin.token}` } });
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    const before = await listed();
+    // Every pooled connection has run the page's prepared statement before the tables are swapped.
+    await Promise.all(Array.from({ length: 12 }, () => listed()));
+    await rebuildProjection(system.services.db, system.services.store, telemetrySessionsProjection, { logger: system.services.logger });
+    for (const answer of await Promise.all(Array.from({ length: 12 }, () => listed()))) expect(answer).toBe(before);
+    expect(JSON.parse(before)).toMatchObject({ total: 2, limit: 5, offset: 0 });
   });
 });
 

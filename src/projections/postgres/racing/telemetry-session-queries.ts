@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import { runPrepared, type PreparedStatement } from '../../../infrastructure/database/prepared-query';
 import { ForbiddenError, NotFoundError } from '../../../domain/shared/errors';
 import { TELEMETRY_SESSIONS_TABLE } from './telemetry-sessions-projection';
 
@@ -74,6 +75,106 @@ export async function listTelemetrySessions(db: Knex, filter: SessionListFilter)
   }
   const rows = page.map((row) => PagedSessionRow.parse(row));
   return { rows: rows.map(({ total_matching: _total, ...row }) => row), total: rows[0]!.total_matching };
+}
+
+/** A session of a page and the version of its row: another version means the row changed. */
+export interface VersionedSessionId {
+  id: string;
+  /**
+   * The row's `xmin`: the transaction that wrote this version of the row. Every update writes a
+   * new version with its own transaction's id, a rebuilt table new rows with new ids, and no reader
+   * sees another transaction's uncommitted versions: the same id and version are the same content.
+   */
+  version: string;
+}
+
+const SESSION_COLUMNS = [
+  'id',
+  'owner_id',
+  'session_name',
+  'track_name',
+  'car_model',
+  'weather_conditions',
+  'track_temperature',
+  'air_temperature',
+  'track_length_m',
+  'total_laps',
+  'valid_laps',
+  'best_lap_time_ms',
+  'data_points',
+  'batches',
+  'session_start',
+  'last_point_at',
+  'is_complete',
+  'created_at',
+  'completed_at',
+] as const satisfies readonly (keyof TelemetrySessionRow)[];
+
+/**
+ * The page as one row (`<id>/<version>` joined by commas, in page order) and the filter's total:
+ * one row to decode instead of one per session.
+ */
+const PAGE_OF_VERSIONS: PreparedStatement = {
+  name: 'telemetry_sessions_page_versions_v2',
+  text: `SELECT string_agg(id::text || '/' || version, ',' ORDER BY created_at DESC, id ASC) AS page, max(total_matching)::text AS total_matching
+           FROM (SELECT id, created_at, xmin::text AS version, count(*) OVER () AS total_matching
+                   FROM ${TELEMETRY_SESSIONS_TABLE}
+                  WHERE owner_id = $1 AND ($2::text IS NULL OR track_name = $2) AND ($3::text IS NULL OR car_model = $3)
+                  ORDER BY created_at DESC, id ASC
+                  LIMIT $4 OFFSET $5) AS page_rows`,
+};
+
+const ROWS_BY_ID: PreparedStatement = {
+  name: 'telemetry_sessions_rows_by_id_v1',
+  text: `SELECT xmin::text AS version, ${SESSION_COLUMNS.join(', ')} FROM ${TELEMETRY_SESSIONS_TABLE} WHERE id = ANY($1::uuid[])`,
+};
+
+const COUNT_MATCHING: PreparedStatement = {
+  name: 'telemetry_sessions_count_matching_v1',
+  text: `SELECT count(*) FROM ${TELEMETRY_SESSIONS_TABLE}
+          WHERE owner_id = $1 AND ($2::text IS NULL OR track_name = $2) AND ($3::text IS NULL OR car_model = $3)`,
+};
+
+export interface SessionPageVersions {
+  sessions: VersionedSessionId[];
+  total: number;
+  /** The page's ids and versions in order, as one string: equal signatures, equal sessions. */
+  signature: string;
+}
+
+/** node-postgres hands int8 (count) back as a string. */
+const countText = z.string().regex(/^\d+$/).transform(Number);
+
+/**
+ * The page `listTelemetrySessions` would return, as ids and row versions only, with the total
+ * matching the filter: what a page costs when the answers of its rows are already known. One
+ * prepared statement; a page past the end costs a second for the total, as there.
+ */
+export async function listTelemetrySessionVersions(db: Knex, filter: SessionListFilter): Promise<SessionPageVersions> {
+  const filterValues = [filter.ownerId, filter.trackName ?? null, filter.carModel ?? null];
+  const [[page, total] = []] = await runPrepared(db, PAGE_OF_VERSIONS, [...filterValues, filter.limit, filter.offset]);
+  if (page === null || page === undefined) {
+    if (filter.offset === 0) return { sessions: [], total: 0, signature: '' };
+    const [counted] = await runPrepared(db, COUNT_MATCHING, filterValues);
+    return { sessions: [], total: countText.parse(counted?.[0]), signature: '' };
+  }
+  // Checked by hand: this runs on every page; uuids and transaction ids hold no '/' or ','.
+  if (typeof page !== 'string') throw new Error('telemetry_sessions page: unexpected row shape');
+  const sessions = page.split(',').map((entry) => {
+    const slash = entry.indexOf('/');
+    return { id: entry.slice(0, slash), version: entry.slice(slash + 1) };
+  });
+  return { sessions, total: countText.parse(total), signature: page };
+}
+
+/** The sessions with these ids that exist, each with the version of its row. */
+export async function telemetrySessionsByIds(db: Knex, ids: readonly string[]): Promise<{ row: TelemetrySessionRow; version: string }[]> {
+  if (ids.length === 0) return [];
+  const rows = await runPrepared(db, ROWS_BY_ID, [ids]);
+  return rows.map(([version, ...values]) => ({
+    version: z.string().parse(version),
+    row: SessionRow.parse(Object.fromEntries(SESSION_COLUMNS.map((column, index) => [column, values[index]]))),
+  }));
 }
 
 /**
