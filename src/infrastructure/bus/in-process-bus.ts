@@ -14,12 +14,16 @@ import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { Logger } from '../logging/logger';
 import { postgresListenerOf, type ChannelListener } from '../database/postgres-listener';
-import { GROUP_CHANGED_EVENT, InProcessConsumer, partitionKey, PUBLISHED_EVENT, type ConsumerTiming, type TickView } from './in-process-consumer';
+import { GROUP_CHANGED_EVENT, InProcessConsumer, partitionKey, PUBLISHED_EVENT, type ConsumerTiming, type PartitionEnd, type TickView } from './in-process-consumer';
 import type { ConsumerStatus } from './consumer-status';
 import { errorText } from './delivery';
 import type { Consumer, ConsumerOptions, MessageBus, OutgoingMessage, TopicMessages } from './message-bus';
 
-/** NOTIFY channels: a committed publish (payload: topic) and a group membership change (payload: group id). */
+/**
+ * NOTIFY channels: a committed publish (payload: JSON `{"t": topic, "p": partition, "e": next offset}`,
+ * so consumers know which partition grew to where without asking; a bare topic is also understood)
+ * and a group membership change (payload: group id).
+ */
 const PUBLISHED_CHANNEL = 'bus_published';
 const GROUP_CHANGED_CHANNEL = 'bus_group_changed';
 
@@ -158,16 +162,21 @@ export class InProcessMessageBus implements MessageBus {
     if (nonEmpty.length === 0) return;
     // Outside the transaction: cached after the first time.
     for (const { topic } of nonEmpty) await this.partitionCountOf(topic, this.db);
-    await this.db.transaction(async (trx) => {
-      for (const { topic, messages } of nonEmpty) await this.append(trx, topic, messages);
+    const ends = await this.db.transaction(async (trx) => {
+      const grown: Array<[string, PartitionEnd[]]> = [];
+      for (const { topic, messages } of nonEmpty) grown.push([topic, await this.append(trx, topic, messages)]);
+      return grown;
     });
-    for (const { topic } of nonEmpty) this.published(topic);
+    for (const [topic, partitionEnds] of ends) this.published(topic, partitionEnds);
   }
 
-  /** After a commit that appended to `topic`: its NOTIFY wakes every process; without a listener, wake ours. */
-  private published(topic: string): void {
+  /**
+   * After a commit that appended to `topic` (the partitions' new ends, when known): its NOTIFY wakes
+   * every process; without a listener, wake ours.
+   */
+  private published(topic: string, ends?: PartitionEnd[]): void {
     this.dirty = true;
-    if (!this.listener().isListening(PUBLISHED_CHANNEL)) this.wakeups.emit(PUBLISHED_EVENT, topic);
+    if (!this.listener().isListening(PUBLISHED_CHANNEL)) this.wakeups.emit(PUBLISHED_EVENT, topic, ends);
   }
 
   private listener() {
@@ -189,7 +198,14 @@ export class InProcessMessageBus implements MessageBus {
       void this.tick();
     };
     this.channels.push(
-      listener.listen(PUBLISHED_CHANNEL, (topic) => this.wakeups.emit(PUBLISHED_EVENT, topic), wakeEveryone),
+      listener.listen(
+        PUBLISHED_CHANNEL,
+        (payload) => {
+          const published = publishedPayloadOf(payload);
+          this.wakeups.emit(PUBLISHED_EVENT, published.topic, published.ends);
+        },
+        wakeEveryone,
+      ),
       listener.listen(GROUP_CHANGED_CHANNEL, (groupId) => this.wakeups.emit(GROUP_CHANGED_EVENT, groupId)),
     );
     await Promise.all(this.channels.map((channel) => channel.ready));
@@ -275,7 +291,8 @@ export class InProcessMessageBus implements MessageBus {
    * Each partition row is locked by the UPDATE until commit, so a later transaction gets later
    * offsets and commits after this one: a reader never sees offset n+1 before offset n.
    */
-  async append(trx: Knex.Transaction, topic: string, messages: OutgoingMessage[]): Promise<void> {
+  async append(trx: Knex.Transaction, topic: string, messages: OutgoingMessage[]): Promise<PartitionEnd[]> {
+    const ends: PartitionEnd[] = [];
     const partitionCount = await this.partitionCountOf(topic, trx);
     const byPartition = new Map<number, OutgoingMessage[]>();
     for (const message of messages) {
@@ -290,9 +307,12 @@ export class InProcessMessageBus implements MessageBus {
         [batch.length, topic, partition],
       );
       if (updated.rows.length !== 1) throw new Error(`bus topic ${topic} has no partition ${partition}`);
-      // Delivered on commit: wakes the topic's consumers in every process sharing the database.
-      await trx.raw('SELECT pg_notify(?, ?)', [PUBLISHED_CHANNEL, topic]);
-      const firstOffset = nextOffsetRow.parse(updated.rows[0]).next_offset - BigInt(batch.length);
+      const end = nextOffsetRow.parse(updated.rows[0]).next_offset;
+      ends.push({ partition, end });
+      // Delivered on commit: wakes the topic's consumers in every process sharing the database, and
+      // tells them where the partition ends, so none of them has to ask.
+      await trx.raw('SELECT pg_notify(?, ?)', [PUBLISHED_CHANNEL, JSON.stringify({ t: topic, p: partition, e: end.toString() })]);
+      const firstOffset = end - BigInt(batch.length);
       const rows = batch.map((message, index) => ({
         topic,
         partition,
@@ -305,6 +325,7 @@ export class InProcessMessageBus implements MessageBus {
         await trx.withSchema('bus').table('messages').insert(rows.slice(start, start + INSERT_CHUNK_ROWS));
       }
     }
+    return ends;
   }
 
   async subscribe(options: ConsumerOptions): Promise<Consumer> {
@@ -404,6 +425,21 @@ export class InProcessMessageBus implements MessageBus {
     if (count === undefined) throw new Error(`bus topic ${topic} could not be created`);
     return count;
   }
+}
+
+const publishedPayload = z.object({ t: z.string(), p: z.number().int().nonnegative(), e: z.string().regex(/^\d+$/) });
+
+/** A `bus_published` payload: the topic, and the partition's new end when the payload names it (a bare topic does not). */
+export function publishedPayloadOf(payload: string): { topic: string; ends?: PartitionEnd[] } {
+  if (payload.startsWith('{')) {
+    try {
+      const parsed = publishedPayload.parse(JSON.parse(payload));
+      return { topic: parsed.t, ends: [{ partition: parsed.p, end: BigInt(parsed.e) }] };
+    } catch {
+      // not one of ours: taken as a bare topic below, which wakes nobody unless it names a topic
+    }
+  }
+  return { topic: payload };
 }
 
 /** FNV-1a over the key's UTF-8 bytes: the same key maps to the same partition in every process. */
