@@ -80,7 +80,7 @@ const heldRow = z.object({ lease_owner: z.string(), topic: z.string(), partition
 const liveRow = z.object({ group_id: z.string(), members: z.string() });
 const endRow = z.object({ topic: z.string(), partition: z.number().int(), next_offset: z.union([z.string(), z.number()]).transform((v) => BigInt(v)) });
 const partitionCountRow = z.object({ topic: z.string(), partitions: z.coerce.number().int().positive() });
-const nextOffsetRow = z.object({ next_offset: z.union([z.string(), z.number()]).transform((v) => BigInt(v)) });
+const offsetRow = z.object({ offset: z.union([z.string(), z.number()]).transform((v) => BigInt(v)) });
 
 export class InProcessMessageBus implements MessageBus {
   /** Wakes this process's consumers on publish and on group membership changes. */
@@ -162,12 +162,23 @@ export class InProcessMessageBus implements MessageBus {
     if (nonEmpty.length === 0) return;
     // Outside the transaction: cached after the first time.
     for (const { topic } of nonEmpty) await this.partitionCountOf(topic, this.db);
-    const ends = await this.db.transaction(async (trx) => {
-      const grown: Array<[string, PartitionEnd[]]> = [];
-      for (const { topic, messages } of nonEmpty) grown.push([topic, await this.append(trx, topic, messages)]);
-      return grown;
-    });
-    for (const [topic, partitionEnds] of ends) this.published(topic, partitionEnds);
+    const parts = nonEmpty.flatMap(({ topic, messages }) => this.byPartition(topic, messages));
+    // One partition (a command's event, usually) is one statement, its own transaction; several
+    // share one transaction, so the publish stays atomic.
+    const ends =
+      parts.length === 1
+        ? [await this.appendPartition(this.db, parts[0]!)]
+        : await this.db.transaction(async (trx) => {
+            const grown: PartitionEnd[] = [];
+            for (const part of parts) grown.push(await this.appendPartition(trx, part));
+            return grown;
+          });
+    for (const { topic } of nonEmpty) {
+      this.published(
+        topic,
+        ends.filter((_, index) => parts[index]!.topic === topic),
+      );
+    }
   }
 
   /**
@@ -292,40 +303,57 @@ export class InProcessMessageBus implements MessageBus {
    * offsets and commits after this one: a reader never sees offset n+1 before offset n.
    */
   async append(trx: Knex.Transaction, topic: string, messages: OutgoingMessage[]): Promise<PartitionEnd[]> {
+    await this.partitionCountOf(topic, trx);
     const ends: PartitionEnd[] = [];
-    const partitionCount = await this.partitionCountOf(topic, trx);
+    for (const part of this.byPartition(topic, messages)) ends.push(await this.appendPartition(trx, part));
+    return ends;
+  }
+
+  /** The messages of a topic by partition, in ascending partition order: two publishers locking the same partitions cannot deadlock. */
+  private byPartition(topic: string, messages: OutgoingMessage[]): PartitionBatch[] {
+    const partitionCount = this.partitionCounts.get(topic);
+    if (partitionCount === undefined) throw new Error(`bus topic ${topic}: partition count unknown`);
     const byPartition = new Map<number, OutgoingMessage[]>();
     for (const message of messages) {
       const partition = partitionOfKey(message.key, partitionCount);
-      byPartition.set(partition, [...(byPartition.get(partition) ?? []), message]);
+      const batch = byPartition.get(partition);
+      if (batch) batch.push(message);
+      else byPartition.set(partition, [message]);
     }
-    // Ascending partition order: two publishers locking the same partitions cannot deadlock.
-    for (const partition of [...byPartition.keys()].sort((a, b) => a - b)) {
-      const batch = byPartition.get(partition) ?? [];
-      const updated = await trx.raw<{ rows: unknown[] }>(
-        `UPDATE bus.partitions SET next_offset = next_offset + ? WHERE topic = ? AND partition = ? RETURNING next_offset`,
-        [batch.length, topic, partition],
+    return [...byPartition.keys()].sort((a, b) => a - b).map((partition) => ({ topic, partition, messages: byPartition.get(partition)! }));
+  }
+
+  /**
+   * One partition's messages, in one statement per INSERT_CHUNK_ROWS messages: the partition row
+   * moves its end (and stays locked until commit), the notification with the new end is queued
+   * (delivered on commit, to every process sharing the database), and the messages are inserted at
+   * the offsets before that end. `executor` is a transaction, or the pool for a publish of one statement.
+   */
+  private async appendPartition(executor: Knex | Knex.Transaction, { topic, partition, messages }: PartitionBatch): Promise<PartitionEnd> {
+    let end: bigint | undefined;
+    for (let start = 0; start < messages.length; start += INSERT_CHUNK_ROWS) {
+      const chunk = messages.slice(start, start + INSERT_CHUNK_ROWS);
+      const bindings: Array<string | number> = [chunk.length, topic, partition, PUBLISHED_CHANNEL];
+      const values = chunk.map((message, index) => {
+        bindings.push(index, message.key, message.value, JSON.stringify(message.headers ?? {}));
+        return '(?::integer, ?, ?, ?::jsonb)';
+      });
+      const inserted = await executor.raw<{ rows: unknown[] }>(
+        `WITH grown AS (
+           UPDATE bus.partitions SET next_offset = next_offset + ? WHERE topic = ? AND partition = ?
+           RETURNING topic, partition, next_offset,
+             pg_notify(?, json_build_object('t', topic, 'p', partition, 'e', next_offset::text)::text))
+         INSERT INTO bus.messages (topic, partition, "offset", key, value, headers)
+         SELECT grown.topic, grown.partition, grown.next_offset - ${chunk.length} + m.i, m.key, m.value, m.headers
+         FROM grown CROSS JOIN (VALUES ${values.join(', ')}) AS m(i, key, value, headers)
+         RETURNING "offset"`,
+        bindings,
       );
-      if (updated.rows.length !== 1) throw new Error(`bus topic ${topic} has no partition ${partition}`);
-      const end = nextOffsetRow.parse(updated.rows[0]).next_offset;
-      ends.push({ partition, end });
-      // Delivered on commit: wakes the topic's consumers in every process sharing the database, and
-      // tells them where the partition ends, so none of them has to ask.
-      await trx.raw('SELECT pg_notify(?, ?)', [PUBLISHED_CHANNEL, JSON.stringify({ t: topic, p: partition, e: end.toString() })]);
-      const firstOffset = end - BigInt(batch.length);
-      const rows = batch.map((message, index) => ({
-        topic,
-        partition,
-        offset: (firstOffset + BigInt(index)).toString(),
-        key: message.key,
-        value: message.value,
-        headers: JSON.stringify(message.headers ?? {}),
-      }));
-      for (let start = 0; start < rows.length; start += INSERT_CHUNK_ROWS) {
-        await trx.withSchema('bus').table('messages').insert(rows.slice(start, start + INSERT_CHUNK_ROWS));
-      }
+      if (inserted.rows.length !== chunk.length) throw new Error(`bus topic ${topic} has no partition ${partition}`);
+      end = inserted.rows.map((row) => offsetRow.parse(row).offset).reduce((a, b) => (b > a ? b : a)) + 1n;
     }
-    return ends;
+    if (end === undefined) throw new Error(`bus topic ${topic}: nothing to append to partition ${partition}`);
+    return { partition, end };
   }
 
   async subscribe(options: ConsumerOptions): Promise<Consumer> {
@@ -425,6 +453,12 @@ export class InProcessMessageBus implements MessageBus {
     if (count === undefined) throw new Error(`bus topic ${topic} could not be created`);
     return count;
   }
+}
+
+interface PartitionBatch {
+  topic: string;
+  partition: number;
+  messages: OutgoingMessage[];
 }
 
 const publishedPayload = z.object({ t: z.string(), p: z.number().int().nonnegative(), e: z.string().regex(/^\d+$/) });
