@@ -506,7 +506,10 @@ export class InProcessConsumer implements Consumer {
     return true;
   }
 
-  /** Returns false when the message stays uncommitted (stopping, or the lease was lost). */
+  /**
+   * Returns false when the message stays uncommitted (stopping, or the lease was lost). A handled
+   * message moves the offset in one statement; a dead-lettered one commits the dead letter with it.
+   */
   private async deliver(owned: OwnedPartition, message: DeliveredMessage): Promise<boolean> {
     const outcome = await deliverWithRetries(message, this.deliverOne, this.policy, {
       signal: this.stopSignal.signal,
@@ -515,14 +518,14 @@ export class InProcessConsumer implements Consumer {
     });
     if (outcome.kind === 'abandoned') return false;
     const next = BigInt(message.offset) + 1n;
+    // Handled: only the offset moves, in one statement (commit), not BEGIN, SET LOCAL, UPDATE, COMMIT.
+    if (outcome.kind !== 'exhausted') return this.commit(owned, next);
     const deadLetterTopic = this.policy.deadLetterTopic(message.topic);
     const committed = await this.deps.db.transaction(async (trx) => {
       // An offset lost in a crash only redelivers (consumers are idempotent); a dead letter is
       // derived from the message, which stays in the log until this commit is durable.
       await trx.raw('SET LOCAL synchronous_commit TO OFF');
-      if (outcome.kind === 'exhausted') {
-        await this.deps.append(trx, deadLetterTopic, [deadLetterMessage(message, outcome.attempts, outcome.lastError)]);
-      }
+      await this.deps.append(trx, deadLetterTopic, [deadLetterMessage(message, outcome.attempts, outcome.lastError)]);
       const updated = await trx.raw<{ rowCount: number | null }>(
         `UPDATE bus.group_offsets SET committed_offset = ? WHERE group_id = ? AND topic = ? AND partition = ? AND lease_owner = ?`,
         [next.toString(), this.options.groupId, owned.topic, owned.partition, this.memberId],
@@ -539,10 +542,8 @@ export class InProcessConsumer implements Consumer {
     if (!committed) return false;
     owned.position = next;
     this.deps.markDirty();
-    if (outcome.kind === 'exhausted') {
-      this.logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset }, 'message dead-lettered');
-      this.deps.published(deadLetterTopic);
-    }
+    this.logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset }, 'message dead-lettered');
+    this.deps.published(deadLetterTopic);
     return true;
   }
 
