@@ -35,6 +35,10 @@ export class CachedStateSource<State, Event extends DomainEvent> implements Stat
     await this.below.appended(streamId, before, after);
   }
 
+  remembered(streamId: string): LoadedState<State> | undefined {
+    return this.cache.get(streamId);
+  }
+
   /** Forgets every remembered state (tests; a process that wants its memory back). */
   clear(): void {
     this.cache.clear();

@@ -5,6 +5,7 @@ import { matchSlotsDecider, type MatchSlots } from '../domain/arena/match-slots'
 import { telemetrySessionDecider, type TelemetrySession } from '../domain/racing/telemetry-session';
 import type { DomainEvent } from '../domain/shared/decider';
 import { trainingJobDecider, type TrainingJob } from '../domain/training/training-job';
+import { userDecider, type User } from '../domain/identity/user';
 import type { EventStore } from '../infrastructure/eventstore/event-store';
 import type { SnapshotStore } from '../infrastructure/snapshots/snapshot-store';
 import { CachedStateSource } from './cached-state-source';
@@ -15,10 +16,13 @@ import { WholeStreamSource, type Evolver, type StateSource } from './state-sourc
 /**
  * The state sources of the streams that grow long, one per aggregate, shared by every command of the
  * process: memory (recently used streams) over snapshots (every `snapshotEvery` events) over the
- * stream. Short streams (users, claims, submissions, matches, sign-ins) read their whole stream.
- * docs/ARCHITECTURE.md, "Command handling and snapshots".
+ * stream. Users are kept in memory over their whole stream (a user's commands come to the process
+ * that serves them, one after another). Other short streams (claims, submissions, matches,
+ * sign-ins) read their whole stream. A remembered state lets handleCommand decide without reading
+ * (the append's expected revision checks it). docs/ARCHITECTURE.md, "Command handling and snapshots".
  */
 export interface CommandStates {
+  users: StateSource<User>;
   telemetrySessions: StateSource<TelemetrySession>;
   trainingJobs: StateSource<TrainingJob>;
   ladders: StateSource<Ladder>;
@@ -58,6 +62,7 @@ export function createCommandStates(store: EventStore, options: CommandStatesOpt
     return new CachedStateSource(store, decider, below, { maxEntries: options.maxCachedStreams ?? 1000 });
   };
   return {
+    users: new CachedStateSource(store, userDecider, new WholeStreamSource(store, userDecider), { maxEntries: options.maxCachedStreams ?? 1000 }),
     telemetrySessions: source(telemetrySessionDecider, SNAPSHOT_CODECS.telemetrySessions),
     trainingJobs: source(trainingJobDecider, SNAPSHOT_CODECS.trainingJobs),
     ladders: source(ladderDecider, SNAPSHOT_CODECS.ladders),

@@ -51,28 +51,74 @@ export async function handleCommand<Command, State, Event extends DomainEvent>(
   options: HandleCommandOptions<State, Event> = {},
 ): Promise<CommandOutcome<State, Event>> {
   const maxAttempts = options.maxAttempts ?? 5;
-  const source = options.source ?? new WholeStreamSource(store, decider);
+  const source: StateSource<State> = options.source ?? new WholeStreamSource(store, decider);
+  const remembered = source.remembered?.(streamId);
+  if (remembered !== undefined) {
+    // Decided on the remembered state without reading: only an append can come of it, and its
+    // expected revision checks that state. Anything else (no events, a refusal, a conflict) is
+    // decided again below on the state read from the store.
+    const appended = await appendOnRemembered(store, streamId, decider, command, options, source, remembered);
+    if (appended !== undefined) return appended;
+  }
   for (let attempt = 1; ; attempt++) {
-    const before = await source.load(streamId, { afterConflict: attempt > 1 });
+    const before = await source.load(streamId, { afterConflict: attempt > 1 || remembered !== undefined });
     const events = decider.decide(command, before.state);
     if (events.length === 0) return { events, state: before.state, revision: before.revision, position: null };
-    const ids = options.eventIds?.(events) ?? events.map(() => randomUUID());
     try {
-      const result = await store.append(
-        streamId,
-        events.map((event, index) => toNewEvent(event, options.metadata, ids[index])),
-        { expectedRevision: before.revision === null ? 'no_stream' : before.revision },
-      );
-      const after: LoadedState<State> = {
-        state: events.reduce(decider.evolve, before.state),
-        revision: result.nextExpectedRevision,
-        lastEventId: ids[ids.length - 1]!,
-      };
-      await source.appended(streamId, before, after);
-      return { events, state: after.state, revision: after.revision, position: result.position };
+      return await appendDecided(store, streamId, decider, events, options, source, before);
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError && attempt < maxAttempts) continue;
       throw error;
     }
   }
+}
+
+/** The outcome of deciding on a remembered state, when that led to an append; undefined otherwise. */
+async function appendOnRemembered<Command, State, Event extends DomainEvent>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<Command, State, Event>,
+  command: Command,
+  options: HandleCommandOptions<State, Event>,
+  source: StateSource<State>,
+  remembered: LoadedState<State>,
+): Promise<CommandOutcome<State, Event> | undefined> {
+  let events: Event[];
+  try {
+    events = decider.decide(command, remembered.state);
+  } catch {
+    return undefined; // refused on a state that may be stale: decided again on a read one
+  }
+  if (events.length === 0) return undefined;
+  try {
+    return await appendDecided(store, streamId, decider, events, options, source, remembered);
+  } catch (error) {
+    if (error instanceof WrongExpectedRevisionError) return undefined;
+    throw error;
+  }
+}
+
+/** Appends the decided events with `before`'s revision as the expected one, and tells the source. */
+async function appendDecided<State, Event extends DomainEvent>(
+  store: EventStore,
+  streamId: string,
+  decider: Evolver<State, Event>,
+  events: Event[],
+  options: HandleCommandOptions<State, Event>,
+  source: StateSource<State>,
+  before: LoadedState<State>,
+): Promise<CommandOutcome<State, Event>> {
+  const ids = options.eventIds?.(events) ?? events.map(() => randomUUID());
+  const result = await store.append(
+    streamId,
+    events.map((event, index) => toNewEvent(event, options.metadata, ids[index])),
+    { expectedRevision: before.revision === null ? 'no_stream' : before.revision },
+  );
+  const after: LoadedState<State> = {
+    state: events.reduce(decider.evolve, before.state),
+    revision: result.nextExpectedRevision,
+    lastEventId: ids[ids.length - 1]!,
+  };
+  await source.appended(streamId, before, after);
+  return { events, state: after.state, revision: after.revision, position: result.position };
 }

@@ -24,6 +24,12 @@ export interface StateSource<State> {
   load(streamId: string, options: { afterConflict: boolean }): Promise<LoadedState<State>>;
   /** The handler appended; `after` is the state after the appended events. */
   appended(streamId: string, before: LoadedState<State>, after: LoadedState<State>): Promise<void>;
+  /**
+   * The state this source remembers for the stream, without reading: possibly stale (another
+   * process may have appended since). Only for a decision that the append's expected revision then
+   * checks (handleCommand); undefined when nothing is remembered.
+   */
+  remembered?(streamId: string): LoadedState<State> | undefined;
 }
 
 export type Evolver<State, Event extends DomainEvent> = Pick<Decider<unknown, State, Event>, 'initialState' | 'evolve'>;

@@ -29,14 +29,15 @@ export async function logInUser(
     await hasher.verify(password, TIMING_DECOY_HASH);
     throw new UnauthorizedError('Invalid credentials');
   }
-  const { state } = await loadAggregate(ctx.store, userStreamId(userId), userDecider);
+  const users = ctx.states?.users;
+  const { state } = await loadAggregate(ctx.store, userStreamId(userId), userDecider, users);
   const passwordMatches = state.status === 'registered' && (await hasher.verify(password, state.passwordHash));
   const outcome = await handleCommand(
     ctx.store,
     userStreamId(userId),
     userDecider,
     { type: 'RecordLogin', userId, passwordMatches, now: ctx.now().toISOString() },
-    { metadata: { ...ctx.metadata, userId } },
+    { metadata: { ...ctx.metadata, userId }, ...(users ? { source: users } : {}) },
   );
   if (outcome.state.status !== 'registered') throw new UnauthorizedError('Invalid credentials');
   return { ...outcome, user: outcome.state };

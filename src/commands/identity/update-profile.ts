@@ -15,7 +15,8 @@ export async function updateProfile(
   userId: string,
   input: UpdateProfileInput,
 ): Promise<CommandOutcome<User, UserEvent>> {
-  const { state } = await loadAggregate(ctx.store, userStreamId(userId), userDecider);
+  const users = ctx.states?.users;
+  const { state } = await loadAggregate(ctx.store, userStreamId(userId), userDecider, users);
   if (state.status !== 'registered') throw new NotFoundError('User not found');
   const previousEmail = state.email;
   const emailChanges = input.email !== undefined && input.email !== previousEmail;
@@ -25,7 +26,7 @@ export async function updateProfile(
     userStreamId(userId),
     userDecider,
     { type: 'UpdateProfile', userId, email: input.email, fullName: input.fullName, now: ctx.now().toISOString() },
-    { metadata: { ...ctx.metadata, userId } },
+    { metadata: { ...ctx.metadata, userId }, ...(users ? { source: users } : {}) },
   );
   if (emailChanges) await releaseUniqueValue(ctx, 'email', previousEmail, userId);
   return outcome;

@@ -14,12 +14,16 @@ import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { Logger } from '../logging/logger';
 import { postgresListenerOf, type ChannelListener } from '../database/postgres-listener';
-import { GROUP_CHANGED_EVENT, InProcessConsumer, partitionKey, PUBLISHED_EVENT, type ConsumerTiming, type TickView } from './in-process-consumer';
+import { GROUP_CHANGED_EVENT, InProcessConsumer, partitionKey, PUBLISHED_EVENT, type ConsumerTiming, type PartitionEnd, type TickView } from './in-process-consumer';
 import type { ConsumerStatus } from './consumer-status';
 import { errorText } from './delivery';
 import type { Consumer, ConsumerOptions, MessageBus, OutgoingMessage, TopicMessages } from './message-bus';
 
-/** NOTIFY channels: a committed publish (payload: topic) and a group membership change (payload: group id). */
+/**
+ * NOTIFY channels: a committed publish (payload: JSON `{"t": topic, "p": partition, "e": next offset}`,
+ * so consumers know which partition grew to where without asking; a bare topic is also understood)
+ * and a group membership change (payload: group id).
+ */
 const PUBLISHED_CHANNEL = 'bus_published';
 const GROUP_CHANGED_CHANNEL = 'bus_group_changed';
 
@@ -76,7 +80,7 @@ const heldRow = z.object({ lease_owner: z.string(), topic: z.string(), partition
 const liveRow = z.object({ group_id: z.string(), members: z.string() });
 const endRow = z.object({ topic: z.string(), partition: z.number().int(), next_offset: z.union([z.string(), z.number()]).transform((v) => BigInt(v)) });
 const partitionCountRow = z.object({ topic: z.string(), partitions: z.coerce.number().int().positive() });
-const nextOffsetRow = z.object({ next_offset: z.union([z.string(), z.number()]).transform((v) => BigInt(v)) });
+const offsetRow = z.object({ offset: z.union([z.string(), z.number()]).transform((v) => BigInt(v)) });
 
 export class InProcessMessageBus implements MessageBus {
   /** Wakes this process's consumers on publish and on group membership changes. */
@@ -158,16 +162,32 @@ export class InProcessMessageBus implements MessageBus {
     if (nonEmpty.length === 0) return;
     // Outside the transaction: cached after the first time.
     for (const { topic } of nonEmpty) await this.partitionCountOf(topic, this.db);
-    await this.db.transaction(async (trx) => {
-      for (const { topic, messages } of nonEmpty) await this.append(trx, topic, messages);
-    });
-    for (const { topic } of nonEmpty) this.published(topic);
+    const parts = nonEmpty.flatMap(({ topic, messages }) => this.byPartition(topic, messages));
+    // One partition (a command's event, usually) is one statement, its own transaction; several
+    // share one transaction, so the publish stays atomic.
+    const ends =
+      parts.length === 1
+        ? [await this.appendPartition(this.db, parts[0]!)]
+        : await this.db.transaction(async (trx) => {
+            const grown: PartitionEnd[] = [];
+            for (const part of parts) grown.push(await this.appendPartition(trx, part));
+            return grown;
+          });
+    for (const { topic } of nonEmpty) {
+      this.published(
+        topic,
+        ends.filter((_, index) => parts[index]!.topic === topic),
+      );
+    }
   }
 
-  /** After a commit that appended to `topic`: its NOTIFY wakes every process; without a listener, wake ours. */
-  private published(topic: string): void {
+  /**
+   * After a commit that appended to `topic` (the partitions' new ends, when known): its NOTIFY wakes
+   * every process; without a listener, wake ours.
+   */
+  private published(topic: string, ends?: PartitionEnd[]): void {
     this.dirty = true;
-    if (!this.listener().isListening(PUBLISHED_CHANNEL)) this.wakeups.emit(PUBLISHED_EVENT, topic);
+    if (!this.listener().isListening(PUBLISHED_CHANNEL)) this.wakeups.emit(PUBLISHED_EVENT, topic, ends);
   }
 
   private listener() {
@@ -189,7 +209,14 @@ export class InProcessMessageBus implements MessageBus {
       void this.tick();
     };
     this.channels.push(
-      listener.listen(PUBLISHED_CHANNEL, (topic) => this.wakeups.emit(PUBLISHED_EVENT, topic), wakeEveryone),
+      listener.listen(
+        PUBLISHED_CHANNEL,
+        (payload) => {
+          const published = publishedPayloadOf(payload);
+          this.wakeups.emit(PUBLISHED_EVENT, published.topic, published.ends);
+        },
+        wakeEveryone,
+      ),
       listener.listen(GROUP_CHANGED_CHANNEL, (groupId) => this.wakeups.emit(GROUP_CHANGED_EVENT, groupId)),
     );
     await Promise.all(this.channels.map((channel) => channel.ready));
@@ -275,36 +302,58 @@ export class InProcessMessageBus implements MessageBus {
    * Each partition row is locked by the UPDATE until commit, so a later transaction gets later
    * offsets and commits after this one: a reader never sees offset n+1 before offset n.
    */
-  async append(trx: Knex.Transaction, topic: string, messages: OutgoingMessage[]): Promise<void> {
-    const partitionCount = await this.partitionCountOf(topic, trx);
+  async append(trx: Knex.Transaction, topic: string, messages: OutgoingMessage[]): Promise<PartitionEnd[]> {
+    await this.partitionCountOf(topic, trx);
+    const ends: PartitionEnd[] = [];
+    for (const part of this.byPartition(topic, messages)) ends.push(await this.appendPartition(trx, part));
+    return ends;
+  }
+
+  /** The messages of a topic by partition, in ascending partition order: two publishers locking the same partitions cannot deadlock. */
+  private byPartition(topic: string, messages: OutgoingMessage[]): PartitionBatch[] {
+    const partitionCount = this.partitionCounts.get(topic);
+    if (partitionCount === undefined) throw new Error(`bus topic ${topic}: partition count unknown`);
     const byPartition = new Map<number, OutgoingMessage[]>();
     for (const message of messages) {
       const partition = partitionOfKey(message.key, partitionCount);
-      byPartition.set(partition, [...(byPartition.get(partition) ?? []), message]);
+      const batch = byPartition.get(partition);
+      if (batch) batch.push(message);
+      else byPartition.set(partition, [message]);
     }
-    // Ascending partition order: two publishers locking the same partitions cannot deadlock.
-    for (const partition of [...byPartition.keys()].sort((a, b) => a - b)) {
-      const batch = byPartition.get(partition) ?? [];
-      const updated = await trx.raw<{ rows: unknown[] }>(
-        `UPDATE bus.partitions SET next_offset = next_offset + ? WHERE topic = ? AND partition = ? RETURNING next_offset`,
-        [batch.length, topic, partition],
+    return [...byPartition.keys()].sort((a, b) => a - b).map((partition) => ({ topic, partition, messages: byPartition.get(partition)! }));
+  }
+
+  /**
+   * One partition's messages, in one statement per INSERT_CHUNK_ROWS messages: the partition row
+   * moves its end (and stays locked until commit), the notification with the new end is queued
+   * (delivered on commit, to every process sharing the database), and the messages are inserted at
+   * the offsets before that end. `executor` is a transaction, or the pool for a publish of one statement.
+   */
+  private async appendPartition(executor: Knex | Knex.Transaction, { topic, partition, messages }: PartitionBatch): Promise<PartitionEnd> {
+    let end: bigint | undefined;
+    for (let start = 0; start < messages.length; start += INSERT_CHUNK_ROWS) {
+      const chunk = messages.slice(start, start + INSERT_CHUNK_ROWS);
+      const bindings: Array<string | number> = [chunk.length, topic, partition, PUBLISHED_CHANNEL];
+      const values = chunk.map((message, index) => {
+        bindings.push(index, message.key, message.value, JSON.stringify(message.headers ?? {}));
+        return '(?::integer, ?, ?, ?::jsonb)';
+      });
+      const inserted = await executor.raw<{ rows: unknown[] }>(
+        `WITH grown AS (
+           UPDATE bus.partitions SET next_offset = next_offset + ? WHERE topic = ? AND partition = ?
+           RETURNING topic, partition, next_offset,
+             pg_notify(?, json_build_object('t', topic, 'p', partition, 'e', next_offset::text)::text))
+         INSERT INTO bus.messages (topic, partition, "offset", key, value, headers)
+         SELECT grown.topic, grown.partition, grown.next_offset - ${chunk.length} + m.i, m.key, m.value, m.headers
+         FROM grown CROSS JOIN (VALUES ${values.join(', ')}) AS m(i, key, value, headers)
+         RETURNING "offset"`,
+        bindings,
       );
-      if (updated.rows.length !== 1) throw new Error(`bus topic ${topic} has no partition ${partition}`);
-      // Delivered on commit: wakes the topic's consumers in every process sharing the database.
-      await trx.raw('SELECT pg_notify(?, ?)', [PUBLISHED_CHANNEL, topic]);
-      const firstOffset = nextOffsetRow.parse(updated.rows[0]).next_offset - BigInt(batch.length);
-      const rows = batch.map((message, index) => ({
-        topic,
-        partition,
-        offset: (firstOffset + BigInt(index)).toString(),
-        key: message.key,
-        value: message.value,
-        headers: JSON.stringify(message.headers ?? {}),
-      }));
-      for (let start = 0; start < rows.length; start += INSERT_CHUNK_ROWS) {
-        await trx.withSchema('bus').table('messages').insert(rows.slice(start, start + INSERT_CHUNK_ROWS));
-      }
+      if (inserted.rows.length !== chunk.length) throw new Error(`bus topic ${topic} has no partition ${partition}`);
+      end = inserted.rows.map((row) => offsetRow.parse(row).offset).reduce((a, b) => (b > a ? b : a)) + 1n;
     }
+    if (end === undefined) throw new Error(`bus topic ${topic}: nothing to append to partition ${partition}`);
+    return { partition, end };
   }
 
   async subscribe(options: ConsumerOptions): Promise<Consumer> {
@@ -404,6 +453,27 @@ export class InProcessMessageBus implements MessageBus {
     if (count === undefined) throw new Error(`bus topic ${topic} could not be created`);
     return count;
   }
+}
+
+interface PartitionBatch {
+  topic: string;
+  partition: number;
+  messages: OutgoingMessage[];
+}
+
+const publishedPayload = z.object({ t: z.string(), p: z.number().int().nonnegative(), e: z.string().regex(/^\d+$/) });
+
+/** A `bus_published` payload: the topic, and the partition's new end when the payload names it (a bare topic does not). */
+export function publishedPayloadOf(payload: string): { topic: string; ends?: PartitionEnd[] } {
+  if (payload.startsWith('{')) {
+    try {
+      const parsed = publishedPayload.parse(JSON.parse(payload));
+      return { topic: parsed.t, ends: [{ partition: parsed.p, end: BigInt(parsed.e) }] };
+    } catch {
+      // not one of ours: taken as a bare topic below, which wakes nobody unless it names a topic
+    }
+  }
+  return { topic: payload };
 }
 
 /** FNV-1a over the key's UTF-8 bytes: the same key maps to the same partition in every process. */

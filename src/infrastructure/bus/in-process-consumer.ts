@@ -38,7 +38,7 @@ export interface ConsumerDeps {
   wakeups: EventEmitter;
   timing: ConsumerTiming;
   ensureTopics(topics: string[]): Promise<void>;
-  append(trx: Knex.Transaction, topic: string, messages: OutgoingMessage[]): Promise<void>;
+  append(trx: Knex.Transaction, topic: string, messages: OutgoingMessage[]): Promise<PartitionEnd[]>;
   /** Tells members of `groupId` in every process to rebalance (NOTIFY, or in-process). */
   announceGroupChange(groupId: string): Promise<void>;
   /** After a commit that appended to `topic`: wakes its consumers in this process unless NOTIFY does. */
@@ -59,7 +59,17 @@ export interface TickView {
   ends: Map<string, bigint>;
 }
 
-/** Emitted on `wakeups` after a publish committed, with the topic: its consumers fetch at once. */
+/** A partition's next offset to be written, as a committed publish left it. */
+export interface PartitionEnd {
+  partition: number;
+  end: bigint;
+}
+
+/**
+ * Emitted on `wakeups` after a publish committed, with the topic and, when known, the partitions'
+ * new ends (PartitionEnd[]): its consumers fetch at once, from those partitions without asking
+ * which partitions hold messages.
+ */
 export const PUBLISHED_EVENT = 'published';
 /** Emitted on `wakeups` with the group id when a member joins or hands partitions over. */
 export const GROUP_CHANGED_EVENT = 'group-changed';
@@ -97,6 +107,13 @@ export class InProcessConsumer implements Consumer {
   private loop?: Promise<void>;
   /** Set by a wake-up that came while the loop was busy, so it does not sleep past it. */
   private wakeRequested = false;
+  /**
+   * Set by a wake-up that did not say where partitions end (start, a gained partition, a bare
+   * topic, a reconnection): the next round asks the database which held partitions have messages.
+   */
+  private probeRequested = true;
+  /** Partition ends announced by committed publishes (and the tick): partitions past this member's position have messages. */
+  private readonly announcedEnds = new Map<string, bigint>();
   private endWait: () => void = () => undefined;
   private stopping?: Promise<void>;
   private lastMembers: string | undefined;
@@ -137,8 +154,8 @@ export class InProcessConsumer implements Consumer {
       const end = view.ends.get(key);
       if (end !== undefined && end > owned.position) {
         this.logger.debug({ partition: key, end: end.toString(), position: owned.position.toString() }, 'tick: unannounced messages');
-        this.wakeLoop();
-        return;
+        this.announceEnd(key, end);
+        this.wakeLoop(false);
       }
     }
   }
@@ -209,9 +226,16 @@ export class InProcessConsumer implements Consumer {
     return this.stopping;
   }
 
-  private readonly onPublished = (topic: string): void => {
-    if (this.options.topics.includes(topic)) this.wakeLoop();
+  private readonly onPublished = (topic: string, ends?: PartitionEnd[]): void => {
+    if (!this.options.topics.includes(topic)) return;
+    if (ends === undefined) return this.wakeLoop();
+    for (const { partition, end } of ends) this.announceEnd(partitionKey(topic, partition), end);
+    this.wakeLoop(false);
   };
+
+  private announceEnd(key: string, end: bigint): void {
+    if (end > (this.announcedEnds.get(key) ?? -1n)) this.announcedEnds.set(key, end);
+  }
 
   private readonly onGroupChanged = (groupId: string): void => {
     if (groupId === this.options.groupId && !this.stopSignal.signal.aborted) void this.heartbeat();
@@ -329,13 +353,16 @@ export class InProcessConsumer implements Consumer {
     const signal = this.stopSignal.signal;
     while (!signal.aborted) {
       this.wakeRequested = false;
+      const probe = this.probeRequested;
+      this.probeRequested = false;
       let handled = 0;
       try {
-        for (const owned of await this.partitionsWithMessages()) {
+        for (const owned of probe ? await this.partitionsWithMessages() : this.announcedPartitions()) {
           if (signal.aborted) break;
           handled += await this.drainBatch(owned);
         }
       } catch (error) {
+        this.probeRequested = true;
         this.logger.warn({ error: errorText(error) }, 'bus consumer loop failed; retrying');
       }
       if (handled === 0 && !this.wakeRequested && !signal.aborted) await this.waitForWork();
@@ -359,7 +386,20 @@ export class InProcessConsumer implements Consumer {
     return owned.filter((o) => pending.has(partitionKey(o.topic, o.partition)) || o.releasing);
   }
 
-  private wakeLoop(): void {
+  /**
+   * The held partitions whose announced end is past this member's position, without a query: a
+   * committed publish announces its partitions' ends, and whatever no announcement covered (a lost
+   * notification) is found by a probe (after a reconnection) or by the bus's tick.
+   */
+  private announcedPartitions(): OwnedPartition[] {
+    return [...this.owned.entries()]
+      .filter(([key, owned]) => owned.releasing || (this.announcedEnds.get(key) ?? -1n) > owned.position)
+      .map(([, owned]) => owned);
+  }
+
+  /** `probe`: the next round asks which partitions have messages (false: the announced ends say it). */
+  private wakeLoop(probe = true): void {
+    if (probe) this.probeRequested = true;
     this.wakeRequested = true;
     this.endWait();
   }
@@ -466,7 +506,10 @@ export class InProcessConsumer implements Consumer {
     return true;
   }
 
-  /** Returns false when the message stays uncommitted (stopping, or the lease was lost). */
+  /**
+   * Returns false when the message stays uncommitted (stopping, or the lease was lost). A handled
+   * message moves the offset in one statement; a dead-lettered one commits the dead letter with it.
+   */
   private async deliver(owned: OwnedPartition, message: DeliveredMessage): Promise<boolean> {
     const outcome = await deliverWithRetries(message, this.deliverOne, this.policy, {
       signal: this.stopSignal.signal,
@@ -475,14 +518,14 @@ export class InProcessConsumer implements Consumer {
     });
     if (outcome.kind === 'abandoned') return false;
     const next = BigInt(message.offset) + 1n;
+    // Handled: only the offset moves, in one statement (commit), not BEGIN, SET LOCAL, UPDATE, COMMIT.
+    if (outcome.kind !== 'exhausted') return this.commit(owned, next);
     const deadLetterTopic = this.policy.deadLetterTopic(message.topic);
     const committed = await this.deps.db.transaction(async (trx) => {
       // An offset lost in a crash only redelivers (consumers are idempotent); a dead letter is
       // derived from the message, which stays in the log until this commit is durable.
       await trx.raw('SET LOCAL synchronous_commit TO OFF');
-      if (outcome.kind === 'exhausted') {
-        await this.deps.append(trx, deadLetterTopic, [deadLetterMessage(message, outcome.attempts, outcome.lastError)]);
-      }
+      await this.deps.append(trx, deadLetterTopic, [deadLetterMessage(message, outcome.attempts, outcome.lastError)]);
       const updated = await trx.raw<{ rowCount: number | null }>(
         `UPDATE bus.group_offsets SET committed_offset = ? WHERE group_id = ? AND topic = ? AND partition = ? AND lease_owner = ?`,
         [next.toString(), this.options.groupId, owned.topic, owned.partition, this.memberId],
@@ -499,10 +542,8 @@ export class InProcessConsumer implements Consumer {
     if (!committed) return false;
     owned.position = next;
     this.deps.markDirty();
-    if (outcome.kind === 'exhausted') {
-      this.logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset }, 'message dead-lettered');
-      this.deps.published(deadLetterTopic);
-    }
+    this.logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset }, 'message dead-lettered');
+    this.deps.published(deadLetterTopic);
     return true;
   }
 

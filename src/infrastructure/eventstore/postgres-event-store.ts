@@ -73,19 +73,75 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * One transaction of four statements (BEGIN, lock, insert + revision + notify, COMMIT). Whether
+   * With an expected revision of `no_stream` or a number (every command's), one statement that is
+   * its own transaction (appendAtOnce). Otherwise, or when that did not write, one transaction of
+   * four statements (BEGIN, lock, insert + revision + notify, COMMIT). Whether
    * the ids are a retry of an append already stored is asked only when it can be one: the expected
    * revision is not the stream's (a retry after a lost answer finds the stream past it), or it is
    * `any` / `stream_exists`. An id met anyway (stored elsewhere) makes the insert fail; the append is
    * then decided again with that question asked, in a transaction of its own.
    */
   async append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+    const { expectedRevision } = options;
+    if (events.length > 0 && (expectedRevision === 'no_stream' || typeof expectedRevision === 'bigint')) {
+      const appended = await this.appendAtOnce(streamId, events, expectedRevision);
+      if (appended !== undefined) return appended;
+    }
     try {
       return await this.knex.transaction((trx) => this.appendLocked(trx, streamId, events, options, false));
     } catch (error) {
       if (!(error instanceof StoredIdMet)) throw error;
       return this.knex.transaction((trx) => this.appendLocked(trx, streamId, events, options, true));
     }
+  }
+
+  /**
+   * The common append in one statement, its own transaction (one round trip, where BEGIN, lock,
+   * write, COMMIT took four): the stream's row moves from the expected revision to the new one
+   * (`UPDATE ... WHERE current_revision = expected`, or for `no_stream` an insert that does nothing
+   * on conflict); only when it moved are the events inserted, and the wake-up sent, in the same
+   * statement. The row update waits for, and then re-checks against, a concurrent append of the
+   * stream, exactly as the lock does. Undefined when the stream was not at the expected revision
+   * or an event id is already stored: the caller then runs the transaction that locks, looks for a
+   * retried append and names the stream's revision in its error (nothing was written).
+   */
+  private async appendAtOnce(streamId: string, events: NewEvent[], expected: 'no_stream' | bigint): Promise<AppendResult | undefined> {
+    const ids = eventIdsFor(events, randomUUID);
+    const base = expected === 'no_stream' ? -1n : expected;
+    const nextExpectedRevision = base + BigInt(events.length);
+    const bindings: string[] = [];
+    const values = events.map((event, index) => {
+      bindings.push(ids[index]!, String(base + BigInt(index + 1)), event.type, JSON.stringify(event.data), JSON.stringify(event.metadata ?? {}));
+      return '(?::uuid, ?::bigint, ?, ?::jsonb, ?::jsonb)';
+    });
+    const advance =
+      expected === 'no_stream'
+        ? `INSERT INTO eventstore.streams (stream_id, current_revision) VALUES (?, ?::bigint) ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id, pg_notify(?, '')`
+        : `UPDATE eventstore.streams SET current_revision = ?::bigint, updated_at = now() WHERE stream_id = ? AND current_revision = ?::bigint RETURNING stream_id, pg_notify(?, '')`;
+    const advanceBindings =
+      expected === 'no_stream' ? [streamId, String(nextExpectedRevision), APPENDED_CHANNEL] : [String(nextExpectedRevision), streamId, String(expected), APPENDED_CHANNEL];
+    let inserted: unknown[];
+    try {
+      inserted = rowsOf(
+        await this.knex.raw(
+          `WITH advanced AS (${advance})
+           INSERT INTO eventstore.events (event_id, stream_id, revision, type, data, metadata)
+           SELECT v.event_id, advanced.stream_id, v.revision, v.type, v.data, v.metadata
+           FROM advanced CROSS JOIN (VALUES ${values.join(', ')}) AS v(event_id, revision, type, data, metadata)
+           ORDER BY v.revision
+           RETURNING global_position, transaction_id`,
+          [...advanceBindings, ...bindings],
+        ),
+      );
+    } catch (error) {
+      if (isUniqueViolation(error, EVENT_ID_CONSTRAINT) || isUniqueViolation(error, STREAM_REVISION_CONSTRAINT)) return undefined;
+      throw error;
+    }
+    if (inserted.length === 0) return undefined;
+    if (inserted.length !== events.length) throw new Error(`append to ${streamId}: ${inserted.length} of ${events.length} events inserted`);
+    const positions = inserted.map((row) => insertedRow.parse(row));
+    const last = positions.reduce((a, b) => (b.global_position > a.global_position ? b : a));
+    return { nextExpectedRevision, position: { commit: last.transaction_id, prepare: last.global_position } };
   }
 
   /**

@@ -85,8 +85,9 @@ export class EventRelay {
     let after = await this.checkpoints.load(this.name, store);
     this.position = after;
     let total = 0;
+    const batchSize = this.options.batchSize ?? 500;
     for (;;) {
-      const events = await this.store.readAll({ after, maxCount: this.options.batchSize ?? 500 });
+      const events = await this.store.readAll({ after, maxCount: batchSize });
       if (events.length === 0) return total;
       const byTopic = new Map<string, OutgoingMessage[]>();
       for (const event of events) {
@@ -109,6 +110,9 @@ export class EventRelay {
       await this.checkpoints.save(this.name, after, store);
       this.position = after;
       total += events.length;
+      // A short page was all the store showed: what commits later wakes the relay again (or is
+      // found by hasEventsAfter when held back), so reading once more now would only find nothing.
+      if (events.length < batchSize) return total;
     }
   }
 

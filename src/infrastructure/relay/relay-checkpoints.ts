@@ -52,13 +52,13 @@ export class RelayCheckpoints {
   }
 
   async save(name: string, position: GlobalPosition, store: StoreIdentity): Promise<void> {
-    await this.db.transaction(async (trx) => {
-      // The batch was published durably before this; a checkpoint lost in a crash only republishes it.
-      await trx.raw('SET LOCAL synchronous_commit TO OFF');
-      await trx('relay_checkpoints')
-        .insert({ name, position: formatPosition(position), store: formatStoreIdentity(store), updated_at: trx.fn.now() })
-        .onConflict('name')
-        .merge();
-    });
+    // The batch was published durably before this; a checkpoint lost in a crash only republishes it.
+    // One statement, its own transaction: set_config(…, true) holds until that commit.
+    await this.db.raw(
+      `INSERT INTO relay_checkpoints (name, position, store, updated_at)
+       SELECT ?, ?, ?, now() FROM (SELECT set_config('synchronous_commit', 'off', true)) AS derived
+       ON CONFLICT (name) DO UPDATE SET position = excluded.position, store = excluded.store, updated_at = excluded.updated_at`,
+      [name, formatPosition(position), formatStoreIdentity(store)],
+    );
   }
 }

@@ -42,6 +42,8 @@ export async function startProjection(
     batchHandler: async (messages) => {
       const relevant = messages.filter((message) => projection.categories.includes(streamCategory(message.key)));
       if (relevant.length === 0) return;
+      // Usually the API applied its own write already (applyOwnWrite): then one plain read, no transaction.
+      if (await allApplied(db, projection, relevant)) return;
       if (relevant.length > 1) {
         await db.transaction((trx) => applyBatch(projection, relevant, trx));
         return;
@@ -62,6 +64,37 @@ export async function startProjection(
       }
     },
   });
+}
+
+/**
+ * Whether every message is at or below its stream's applied revision, read without a lock: a
+ * committed revision only grows, so what it covers the locked path would skip too. False when any
+ * stream has no revision yet or is behind: the batch is then applied under lock.
+ */
+async function allApplied(db: Knex, projection: PostgresProjection, messages: DeliveredMessage[]): Promise<boolean> {
+  const latest = new Map<string, bigint>();
+  for (const message of messages) {
+    const revision = revisionOf(message);
+    if (revision === undefined) return false; // undecodable: the locked path quarantines it
+    if ((latest.get(message.key) ?? -1n) < revision) latest.set(message.key, revision);
+  }
+  const rows = await db.raw<{ rows: unknown[] }>(
+    `SELECT stream_id, revision::text AS revision FROM ${PROJECTION_REVISIONS_TABLE} WHERE projection = ? AND stream_id = ANY(?::text[])`,
+    [projection.name, [...latest.keys()]],
+  );
+  const applied = new Map(rows.rows.map((row) => revisionRow.parse(row)).map((row) => [row.stream_id, row.revision]));
+  return [...latest].every(([streamId, revision]) => (applied.get(streamId) ?? -1n) >= revision);
+}
+
+/** A message's stream revision: from its headers when they carry it, else from the envelope; undefined when neither says. */
+function revisionOf(message: DeliveredMessage): bigint | undefined {
+  const revision = message.headers['event-revision'];
+  if (revision !== undefined && /^\d+$/.test(revision)) return BigInt(revision);
+  try {
+    return decodeEnvelope(message.value).revision;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The revision a message carries in its headers, when its type is one the projection does not handle. */

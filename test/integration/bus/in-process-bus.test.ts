@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createKnex, type Knex } from '../../../src/infrastructure/database/knex';
-import { InProcessMessageBus } from '../../../src/infrastructure/bus/in-process-bus';
+import { InProcessMessageBus, partitionOfKey, publishedPayloadOf } from '../../../src/infrastructure/bus/in-process-bus';
 import { createLogger } from '../../../src/infrastructure/logging/logger';
 import type { DeliveredMessage } from '../../../src/infrastructure/bus/message-bus';
 import { createTestDatabase, dropTestDatabase } from '../../support/postgres';
@@ -69,6 +69,37 @@ describe('InProcessMessageBus', () => {
       );
       expect(rows.reduce((sum, row) => sum + row.offsets.length, 0)).toBe(200);
       for (const row of rows) expect(row.offsets).toEqual(row.offsets.map((_, i) => String(i)));
+    });
+
+    it('delivers messages no announcement covered (a lost notification), after an announced one, and in order', async () => {
+      const bus = newBus();
+      const topic = `${uniquePrefix()}.unannounced`;
+      const received: string[] = [];
+      await bus.subscribe({ groupId: `${topic}-g`, topics: [topic], batchHandler: async (messages) => void received.push(...messages.map((m) => m.value)) });
+      await bus.publish(topic, [{ key: 'k', value: 'announced' }]);
+      await waitFor(() => received.length === 1, 'the announced message');
+      // Appended as a publish does, but without its notification (as if the notification were lost).
+      const partition = partitionOfKey('k', 4);
+      await db.transaction(async (trx) => {
+        await trx.raw(`UPDATE bus.partitions SET next_offset = next_offset + 2 WHERE topic = ? AND partition = ?`, [topic, partition]);
+        await trx.raw(`INSERT INTO bus.messages (topic, partition, "offset", key, value) VALUES (?, ?, 1, 'k', 'silent-1'), (?, ?, 2, 'k', 'silent-2')`, [
+          topic,
+          partition,
+          topic,
+          partition,
+        ]);
+      });
+      await db.raw(`SELECT pg_notify('bus_published', ?)`, [JSON.stringify({ t: topic, p: partition, e: '1' })]); // an end already passed: no news
+      await waitFor(() => received.length === 3, 'the unannounced messages, found by the tick');
+      expect(received).toEqual(['announced', 'silent-1', 'silent-2']);
+    });
+
+    it('reads a bus_published payload: topic, partition and end, or a bare topic; hostile ones are bare topics', () => {
+      expect(publishedPayloadOf(JSON.stringify({ t: 'arena.user', p: 2, e: '41' }))).toEqual({ topic: 'arena.user', ends: [{ partition: 2, end: 41n }] });
+      expect(publishedPayloadOf('arena.user')).toEqual({ topic: 'arena.user' });
+      expect(publishedPayloadOf('{"t":"arena.user","p":-1,"e":"4"}')).toEqual({ topic: '{"t":"arena.user","p":-1,"e":"4"}' });
+      expect(publishedPayloadOf('{"t":"arena.user","p":1,"e":"1e3"}').ends).toBeUndefined();
+      expect(publishedPayloadOf('{not json').ends).toBeUndefined();
     });
 
     it('keeps published messages across a restart: a new bus instance delivers them', async () => {

@@ -6,6 +6,7 @@ import { structuredCodec } from '../../../src/commands/snapshot-codec';
 import { SnapshotStateSource } from '../../../src/commands/snapshot-state-source';
 import { WholeStreamSource, type LoadedState, type StateSource } from '../../../src/commands/state-source';
 import { ladderDecider, type Ladder, type LadderCommand } from '../../../src/domain/arena/ladder';
+import { userDecider, userStreamId } from '../../../src/domain/identity/user';
 import type { EventStore, ReadStreamOptions, RecordedEvent } from '../../../src/infrastructure/eventstore/event-store';
 import { PostgresEventStore } from '../../../src/infrastructure/eventstore/postgres-event-store';
 import { createLogger } from '../../../src/infrastructure/logging/logger';
@@ -21,6 +22,7 @@ import { createTestDatabase, dropTestDatabase } from '../../support/postgres';
 /** The store, counting the events reads return (what a source had to read). */
 class CountingStore implements EventStore {
   eventsRead = 0;
+  reads = 0;
   constructor(private readonly inner: EventStore) {}
   append: EventStore['append'] = (...args) => this.inner.append(...args);
   readAll: EventStore['readAll'] = (...args) => this.inner.readAll(...args);
@@ -30,6 +32,7 @@ class CountingStore implements EventStore {
   close: EventStore['close'] = () => Promise.resolve();
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     const events = await this.inner.readStream(streamId, options);
+    this.reads += 1;
     this.eventsRead += events.length;
     return events;
   }
@@ -172,5 +175,38 @@ describe('the command handler and its state sources', () => {
     const byFirst = await handleCommand(store, streamId, ladderDecider, rate(environmentId, 'by-first', 'a', 'd'), { source: first });
     expect(byFirst.events[0]!.data.agent1.before).toBe(byOther.events[0]!.data.agent1.after);
     expect(byFirst.state).toEqual((await whole(streamId)).state);
+  });
+
+  it('a remembered state decides without reading; the expected revision of the append checks it', async () => {
+    const streamId = await ladderOf(3);
+    const environmentId = streamId.slice('ladder-'.length);
+    const counting = new CountingStore(store);
+    const source = new CachedStateSource(counting, ladderDecider, new WholeStreamSource(counting, ladderDecider), { maxEntries: 10 });
+    await source.load(streamId, { afterConflict: false });
+    const readsBefore = counting.reads;
+    const outcome = await handleCommand(counting, streamId, ladderDecider, rate(environmentId, 'remembered', 'a', 'b'), { source });
+    expect(counting.reads).toBe(readsBefore);
+    expect(outcome.revision).toBe(3n);
+    expect(outcome.state).toEqual((await whole(streamId)).state);
+  });
+
+  it('a refusal decided on a remembered state is decided again on the read state (another process appended meanwhile)', async () => {
+    const userId = randomUUID();
+    const streamId = userStreamId(userId);
+    const source = new CachedStateSource(store, userDecider, new WholeStreamSource(store, userDecider), { maxEntries: 10 });
+    await source.load(streamId, { afterConflict: false }); // remembers: no such user
+    // Another process registers the user.
+    await handleCommand(store, streamId, userDecider, {
+      type: 'RegisterUser',
+      userId,
+      username: `u${userId.slice(0, 8)}`,
+      email: `${userId.slice(0, 8)}@example.com`,
+      passwordHash: 'hash',
+      fullName: null,
+      now: '2026-01-01T00:00:00.000Z',
+    });
+    const outcome = await handleCommand(store, streamId, userDecider, { type: 'UpdateProfile', userId, fullName: 'Known Now', now: '2026-01-02T00:00:00.000Z' }, { source });
+    expect(outcome.revision).toBe(1n);
+    expect(outcome.state).toMatchObject({ status: 'registered', fullName: 'Known Now' });
   });
 });
