@@ -199,6 +199,11 @@ export class ClickHouseAnalytics implements Analytics {
    * with the same deduplication tokens as {@link insert}. Embedded chDB reads each chunk's typed
    * arrays through the Arrow C data interface (no text at all); a server gets JSONCompactEachRow.
    */
+  /** How `insertColumns` reaches the engine: Arrow column buffers (embedded chDB), or JSONCompactEachRow text. */
+  get columnarInput(): 'arrow' | 'json' {
+    return this.writeLane?.session.arrow ? 'arrow' : 'json';
+  }
+
   async insertColumns(table: string, block: ColumnBlock, options: InsertOptions = {}): Promise<void> {
     this.assertOpen();
     if (block.columns.length === 0) throw new Error('analytics insert: a column block names its columns');
