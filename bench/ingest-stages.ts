@@ -2,7 +2,8 @@
  * CPU per stage of one telemetry upload, in isolation (`npx ts-node --transpile-only
  * bench/ingest-stages.ts`): what the HTTP -> validate -> decide -> append -> ClickHouse path spends
  * on a 2 000-point batch in this process, without the engines, so the stages can be compared on a
- * busy machine. BENCH_BATCH (points, 2000), BENCH_ROUNDS (200).
+ * busy machine. BENCH_BATCH (points, 2000), BENCH_ROUNDS (200). The ClickHouse stages are the
+ * consumer's: rows as a columnar block, and that block as Arrow buffers (chDB reads them as they are).
  */
 import { findUnstorableText } from '../src/api/shared/storable-text';
 import { batchFingerprint } from '../src/commands/racing/telemetry-session-commands';
@@ -10,7 +11,8 @@ import { validateTelemetryBatch } from '../src/domain/racing/telemetry-point';
 import { telemetrySessionDecider, type TelemetrySession } from '../src/domain/racing/telemetry-session';
 import { readTelemetryBatchRecorded } from '../src/domain/racing/telemetry-session-events';
 import { toNewEvent, upcastRecordedEvent } from '../src/infrastructure/eventstore/event-decoding';
-import { pointRows } from '../src/projections/clickhouse/racing/telemetry-analytics-projection';
+import { arrowColumns } from '../src/infrastructure/analytics/chdb-arrow-input';
+import { pointBlock } from '../src/projections/clickhouse/racing/telemetry-analytics-projection';
 import { sessionPoints } from './lib/bench-telemetry';
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 2_000);
@@ -51,12 +53,8 @@ for (const [round, body] of bodies.entries()) {
   const recorded = { id: 'e', streamId: 'session-x', type: batchEvent.type, data: JSON.parse(json[0]!) as never, metadata: batchEvent.metadata, revision: 0n, position: { commit: 0n, prepare: 0n }, createdAt: new Date() };
   const upcast = stage('CH: upcast (unpack)', () => upcastRecordedEvent(recorded as never));
   const data = stage('CH: readTelemetryBatchRecorded checkPoints', () => readTelemetryBatchRecorded(json[0] && JSON.parse(json[0]), { checkPoints: true }));
-  const rows = stage('CH: pointRows', () => pointRows(data, data.columns));
-  stage('CH: JSON rows body', () => {
-    let text = '';
-    for (const row of rows.rows) text += `${JSON.stringify(row)}\n`;
-    return Buffer.from(text);
-  });
+  const block = stage('CH: pointBlock (columns)', () => pointBlock(data, data.columns));
+  stage('CH: Arrow buffers for chDB', () => arrowColumns(block));
   void upcast;
 }
 const total = [...cpuMicros.values()].reduce((a, b) => a + b, 0);

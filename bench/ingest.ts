@@ -13,7 +13,7 @@
  * BENCH_CPU_PROFILE=file.cpuprofile writes a V8 CPU profile of this process from the first upload
  * until the points are queryable (open it in Chrome DevTools).
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
@@ -65,6 +65,7 @@ async function main(): Promise<void> {
 
     console.log(`uploading in batches of ${BATCH.toLocaleString('en')} ...`);
     const profiler = await startCpuProfile(process.env.BENCH_CPU_PROFILE);
+    const cpuBefore = threadCpuMs();
     const startedAt = performance.now();
     let laps = 0;
     await Promise.all(
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
     const acceptedMs = performance.now() - startedAt;
     while ((await countInClickHouse()) < total) await new Promise((resolve) => setTimeout(resolve, 20));
     const queryableMs = performance.now() - startedAt;
+    const cpuAfter = threadCpuMs();
     await profiler.stop();
     const queried = await countInClickHouse();
 
@@ -109,9 +111,35 @@ async function main(): Promise<void> {
       { path: 'raw @clickhouse/client insert (chDB), same batches', rows_per_insert: BATCH, seconds: seconds(rawSameBatchMs), 'points/s': rate(rows.length, rawSameBatchMs) },
       { path: 'raw @clickhouse/client insert (chDB), large chunks', rows_per_insert: RAW_LARGE_CHUNK, seconds: seconds(rawLargeMs), 'points/s': rate(rows.length, rawLargeMs) },
     ]);
+    const uploadsDone = uploads.reduce((sum, upload) => sum + upload.bodies.length, 0);
+    const perUpload = (ms: number) => Number((ms / uploadsDone).toFixed(1));
+    console.log(`CPU of this process per ${BATCH.toLocaleString('en')}-point upload, first upload to queryable (the bench's own requests included):`);
+    console.table([
+      { thread: 'main (event loop: HTTP, command, bus, projections)', 'ms per upload': perUpload(cpuAfter.main - cpuBefore.main) },
+      { thread: 'all others (chDB, libuv pool, V8 helpers)', 'ms per upload': perUpload(cpuAfter.others - cpuBefore.others) },
+    ]);
   } finally {
     await app.close();
   }
+}
+
+/** CPU time (ms) of this process's main thread and of all its other threads, from /proc (Linux; zeros elsewhere). */
+function threadCpuMs(): { main: number; others: number } {
+  const ticksToMs = 10; // USER_HZ is 100 on Linux
+  let main = 0;
+  let others = 0;
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * ticksToMs;
+      if (Number(tid) === process.pid) main += ms;
+      else others += ms;
+    }
+  } catch {
+    return { main: 0, others: 0 };
+  }
+  return { main, others };
 }
 
 /** A CPU profile of this process written to `file` on stop; nothing when `file` is unset. */

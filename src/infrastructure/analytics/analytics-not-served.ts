@@ -24,6 +24,9 @@ export class AnalyticsNotServedHere implements Analytics {
   insertCompact(): Promise<void> {
     return Promise.reject(this.failure());
   }
+  insertColumns(): Promise<void> {
+    return Promise.reject(this.failure());
+  }
   query<Row>(_sql: string, _params: Readonly<Record<string, unknown>>, _rowSchema: z.ZodType<Row>): Promise<Row[]> {
     return Promise.reject(this.failure());
   }

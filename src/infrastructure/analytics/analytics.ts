@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ColumnBlock } from './column-block';
 
 /**
  * The Analytics port: the only way the rest of the system talks to ClickHouse (a server, or
@@ -38,6 +39,13 @@ export interface Analytics {
    * values in that order (sent as JSONCompactEachRow). Same chunks and deduplication tokens.
    */
   insertCompact(table: string, block: CompactRows, options?: InsertOptions): Promise<void>;
+
+  /**
+   * The same insert with rows in columnar form (column-block.ts): typed arrays, no text. Embedded
+   * chDB reads them through the Arrow C data interface; a server gets JSONCompactEachRow. Same
+   * chunks and deduplication tokens.
+   */
+  insertColumns(table: string, block: ColumnBlock, options?: InsertOptions): Promise<void>;
 
   /**
    * Runs a SELECT with ClickHouse query parameters and validates every row against

@@ -6,6 +6,7 @@ import {
   type ClickHouseClientConfigOptions,
   type ClickHouseSettings,
 } from '@clickhouse/client';
+import type * as ChdbModule from 'chdb';
 import type * as ChdbConnectionModule from 'chdb/connection';
 import type { z } from 'zod';
 import type { Logger } from '../logging/logger';
@@ -20,6 +21,8 @@ import {
   type CompactRows,
   type InsertOptions,
 } from './analytics';
+import { arrowColumns, arrowSelectList, loadArrowBinding, type ArrowBinding } from './chdb-arrow-input';
+import { assertBlockShape, blockRows, sliceBlock, type ColumnBlock } from './column-block';
 
 /**
  * The Analytics port over `@clickhouse/client`, against either a ClickHouse server (HTTP) or
@@ -54,19 +57,32 @@ const QUERY_SETTINGS: ClickHouseSettings = { output_format_json_quote_64bit_inte
 export const DEFAULT_CHDB_READ_SESSIONS = 2;
 
 type ChdbConnection = ReturnType<typeof ChdbConnectionModule.createChdbConnection>;
+type ChdbSession = InstanceType<typeof ChdbModule.Session>;
 
-/** One chDB session (a connection of its own) and the work queued on it. */
-interface ChdbLane {
+/** A read session of chDB: `@clickhouse/client` over `chdb/connection` (the same client code as a server's). */
+interface ChdbReader {
   client: ClickHouseClient;
   connection: ChdbConnection;
+}
+
+/**
+ * The write session of chDB: chdb's own `Session` (DDL, raw text inserts), whose native connection
+ * also takes Arrow column blocks (`arrow`, null when the installed chdb has no such binding).
+ */
+interface ChdbWriter {
+  session: ChdbSession;
+  arrow: ArrowBinding | null;
+}
+
+/** One chDB session and the work queued on it. */
+interface ChdbLane<Session> {
+  session: Session;
   tail: Promise<unknown>;
   pending: number;
 }
 
 /** The engines behind the port: a server (concurrent HTTP requests), or chDB sessions in this process. */
-export type AnalyticsEngine =
-  | { backend: 'server'; client: ClickHouseClient }
-  | { backend: 'chdb'; writer: { client: ClickHouseClient; connection: ChdbConnection }; readers: Array<{ client: ClickHouseClient; connection: ChdbConnection }> };
+export type AnalyticsEngine = { backend: 'server'; client: ClickHouseClient } | { backend: 'chdb'; writer: ChdbWriter; readers: ChdbReader[] };
 
 export class ClickHouseAnalytics implements Analytics {
   /**
@@ -79,9 +95,11 @@ export class ClickHouseAnalytics implements Analytics {
    * wait for work in flight: closing a chDB session mid-operation aborts the engine for the rest of
    * the process.
    */
-  private readonly writeLane: ChdbLane | null;
-  private readonly readLanes: ChdbLane[];
+  private readonly writeLane: ChdbLane<ChdbWriter> | null;
+  private readonly readLanes: Array<ChdbLane<ChdbReader>>;
   private closed = false;
+  /** Names of Arrow blocks registered on the write session (unique per insert). */
+  private arrowBlocks = 0;
   readonly backend: AnalyticsBackend;
 
   constructor(
@@ -93,9 +111,9 @@ export class ClickHouseAnalytics implements Analytics {
     assertIdentifier('database', database);
     chunkRows([], insertChunkRows); // validates the chunk size up front
     this.backend = engine.backend;
-    const lane = (session: { client: ClickHouseClient; connection: ChdbConnection }): ChdbLane => ({ ...session, tail: Promise.resolve(), pending: 0 });
+    const lane = <Session>(session: Session): ChdbLane<Session> => ({ session, tail: Promise.resolve(), pending: 0 });
     this.writeLane = engine.backend === 'chdb' ? lane(engine.writer) : null;
-    this.readLanes = engine.backend === 'chdb' ? engine.readers.map(lane) : [];
+    this.readLanes = engine.backend === 'chdb' ? engine.readers.map((reader) => lane(reader)) : [];
   }
 
   async ensureSchema(statements: readonly string[]): Promise<void> {
@@ -164,8 +182,9 @@ export class ClickHouseAnalytics implements Analytics {
     let body = '';
     for (const row of chunk) body += `${JSON.stringify(row)}\n`;
     const payload = Buffer.from(body);
-    await this.onLane(this.writeLane!, () =>
-      this.writeLane!.connection.chdb.rawInsert({
+    const writer = this.writeLane!;
+    await this.onLane(writer, () =>
+      writer.session.session.insert({
         table: qualifiedTable,
         ...(columns === null ? {} : { columns: [...columns] }),
         settings,
@@ -173,6 +192,55 @@ export class ClickHouseAnalytics implements Analytics {
         values: payload,
       }),
     );
+  }
+
+  /**
+   * Inserts a columnar block (column-block.ts), split into chunks of at most `insertChunkRows`
+   * with the same deduplication tokens as {@link insert}. Embedded chDB reads each chunk's typed
+   * arrays through the Arrow C data interface (no text at all); a server gets JSONCompactEachRow.
+   */
+  /** How `insertColumns` reaches the engine: Arrow column buffers (embedded chDB), or JSONCompactEachRow text. */
+  get columnarInput(): 'arrow' | 'json' {
+    return this.writeLane?.session.arrow ? 'arrow' : 'json';
+  }
+
+  async insertColumns(table: string, block: ColumnBlock, options: InsertOptions = {}): Promise<void> {
+    this.assertOpen();
+    if (block.columns.length === 0) throw new Error('analytics insert: a column block names its columns');
+    for (const column of block.columns) assertIdentifier('column', column.name);
+    assertBlockShape(block);
+    const qualifiedTable = `${this.database}.${assertIdentifier('table', table)}`;
+    const { deduplicationToken } = options;
+    if (deduplicationToken !== undefined && deduplicationToken.length === 0) throw new Error('analytics insert: deduplicationToken must not be empty');
+    const startedAt = Date.now();
+    let chunks = 0;
+    for (let start = 0; start < block.rowCount; start += this.insertChunkRows, chunks += 1) {
+      const chunk = sliceBlock(block, start, Math.min(block.rowCount, start + this.insertChunkRows));
+      const token = deduplicationToken === undefined ? '' : `${deduplicationToken}:${chunks}`;
+      const writer = this.writeLane;
+      if (writer !== null && writer.session.arrow !== null) await this.insertArrow(writer, qualifiedTable, chunk, token);
+      else await this.insertChunk(qualifiedTable, chunk.columns.map((column) => column.name), blockRows(chunk), token);
+    }
+    this.logger.debug({ table: qualifiedTable, rows: block.rowCount, chunks, ms: Date.now() - startedAt }, 'analytics columnar insert');
+  }
+
+  private async insertArrow(writer: ChdbLane<ChdbWriter>, qualifiedTable: string, chunk: ColumnBlock, token: string): Promise<void> {
+    const { session, arrow } = writer.session;
+    const columns = arrowColumns(chunk);
+    const names = chunk.columns.map((column) => column.name).join(', ');
+    await this.onLane(writer, async () => {
+      // Registered only once it is this insert's turn: the name is read once, by this statement.
+      const name = `arena_block_${(this.arrowBlocks += 1)}`;
+      arrow!.register(session.connection, name, columns);
+      try {
+        await session.queryAsync(
+          `INSERT INTO ${qualifiedTable} (${names}) SETTINGS insert_deduplication_token = ${quoteString(token)} SELECT ${arrowSelectList(chunk)} FROM arrowstream('${name}')`,
+          { format: 'CSV' },
+        );
+      } finally {
+        arrow!.unregister(session.connection, name);
+      }
+    });
   }
 
   async query<Row>(sql: string, params: Readonly<Record<string, unknown>>, rowSchema: z.ZodType<Row>): Promise<Row[]> {
@@ -193,7 +261,15 @@ export class ClickHouseAnalytics implements Analytics {
   async command(sql: string, params: Readonly<Record<string, unknown>> = {}): Promise<void> {
     this.assertOpen();
     const qualifiedSql = qualifySql(sql, this.database);
-    await this.onWriter((client) => client.command({ query: qualifiedSql, query_params: { ...params } }));
+    if (this.engine.backend === 'server') {
+      await this.engine.client.command({ query: qualifiedSql, query_params: { ...params } });
+      return;
+    }
+    const writer = this.writeLane!;
+    const { session } = writer.session;
+    await this.onLane(writer, () =>
+      Object.keys(params).length === 0 ? session.queryAsync(qualifiedSql, { format: 'CSV' }) : session.queryBindAsync(qualifiedSql, { ...params }, { format: 'CSV' }),
+    );
   }
 
   async ping(): Promise<boolean> {
@@ -215,22 +291,21 @@ export class ClickHouseAnalytics implements Analytics {
       await this.engine.client.close();
       return;
     }
-    await Promise.all([this.writeLane!, ...this.readLanes].map((lane) => this.onLane(lane, () => lane.client.close())));
-  }
-
-  private onWriter<T>(operation: (client: ClickHouseClient) => Promise<T>): Promise<T> {
-    if (this.engine.backend === 'server') return operation(this.engine.client);
-    return this.onLane(this.writeLane!, () => operation(this.writeLane!.client));
+    const writer = this.writeLane!;
+    await Promise.all([
+      this.onLane(writer, async () => writer.session.session.close()),
+      ...this.readLanes.map((lane) => this.onLane(lane, () => lane.session.client.close())),
+    ]);
   }
 
   /** A read runs on the least busy read session (the first one on a tie). */
   private onReader<T>(operation: (client: ClickHouseClient) => Promise<T>): Promise<T> {
     if (this.engine.backend === 'server') return operation(this.engine.client);
     const lane = this.readLanes.reduce((best, candidate) => (candidate.pending < best.pending ? candidate : best));
-    return this.onLane(lane, () => operation(lane.client));
+    return this.onLane(lane, () => operation(lane.session.client));
   }
 
-  private onLane<T>(lane: ChdbLane, operation: () => Promise<T>): Promise<T> {
+  private onLane<T>(lane: ChdbLane<unknown>, operation: () => Promise<T>): Promise<T> {
     lane.pending += 1;
     const result = lane.tail.then(operation);
     lane.tail = result.catch(() => undefined);
@@ -287,29 +362,34 @@ function openEmbedded(dataDir: string, readSessions: number): OpenedEngine {
   if (!Number.isInteger(readSessions) || readSessions < 1) throw new Error(`chDB read sessions must be a positive integer, got ${readSessions}`);
   const path = resolve(dataDir, 'chdb');
   mkdirSync(path, { recursive: true });
-  const { createChdbConnection } = loadChdbConnection();
+  const { chdb, connection: chdbConnection } = loadChdb();
   // libchdb binds one data directory per process and gives each connection its own session on it.
-  const session = () => {
-    const connection = createChdbConnection({ path });
+  const reader = (): ChdbReader => {
+    const connection = chdbConnection.createChdbConnection({ path });
     // chdb types its connection against the separate @clickhouse/client-common package, whose
     // ClickHouseSettings lags the copy bundled in @clickhouse/client by a release; the runtime
     // contract is the same (both are the upstream `Connection` interface), only the types drift.
     const client = createClient({ connection: connection as unknown as ChdbClientConnection });
     return { client, connection };
   };
-  const writer = session();
-  const readers = Array.from({ length: readSessions }, session);
+  const writer: ChdbWriter = { session: new chdb.Session(path), arrow: loadArrowBinding(chdb) };
+  const readers = Array.from({ length: readSessions }, reader);
   return { engine: { backend: 'chdb', writer, readers }, location: path };
+}
+
+/** A ClickHouse string literal (backslash and quote escaped). */
+function quoteString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /**
  * Loaded on first use, not at import: a deployment pointed at a ClickHouse server never maps
  * libchdb (hundreds of MB) into memory, and a host where it cannot load still gets the server.
  */
-function loadChdbConnection(): typeof ChdbConnectionModule {
+function loadChdb(): { chdb: typeof ChdbModule; connection: typeof ChdbConnectionModule } {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('chdb/connection') as typeof ChdbConnectionModule;
+    return { chdb: require('chdb') as typeof ChdbModule, connection: require('chdb/connection') as typeof ChdbConnectionModule };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`embedded analytics (chDB) could not be loaded: ${reason}; set CLICKHOUSE_URL to use a ClickHouse server`, {

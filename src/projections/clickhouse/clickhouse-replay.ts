@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import type { Analytics } from '../../infrastructure/analytics/analytics';
 import { type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type QuarantinedEvent } from '../projection-quarantine';
-import type { ClickHouseProjection, TableRows } from './clickhouse-projection';
+import type { ClickHouseProjection, TableOutput } from './clickhouse-projection';
 import { ClickHouseBlockBuffer, insertBlocks } from './clickhouse-block-buffer';
 import type { ReplayProgress } from '../postgres/projection-rebuild';
-import { applyToClickHouse, clickHouseProjectionHandles } from './clickhouse-projection-runner';
+import { applyEventsToClickHouse, applyToClickHouse, clickHouseProjectionHandles } from './clickhouse-projection-runner';
 
 export interface ClickHouseReplayResult {
   projection: string;
@@ -61,9 +61,9 @@ export async function replayClickHouseProjection(
     if (!quarantined.some((seen) => seen.eventId === entry.eventId)) quarantined.push(entry);
   };
   /** The event's rows, or null when it cannot be applied (then it is quarantined). */
-  const rowsOf = async (event: RecordedEvent): Promise<TableRows[] | null> => {
+  const rowsOf = async (event: RecordedEvent): Promise<TableOutput[] | null> => {
     try {
-      return projection.rows(event);
+      return projection.output(event);
     } catch (error) {
       if (!isUnapplicableEventError(error)) throw error;
       await quarantine(event, error);
@@ -83,17 +83,14 @@ export async function replayClickHouseProjection(
   let inFlight: Promise<void> = Promise.resolve();
   const insertTaken = async (taken: ReturnType<ClickHouseBlockBuffer['take']>): Promise<void> => {
     try {
-      await insertBlocks(analytics, taken.blocks, rebuildName);
+      await insertBlocks(analytics, taken.tables, rebuildName);
       rowsWritten += taken.rows;
     } catch (error) {
       if (!isUnapplicableEventError(error)) throw error;
-      // One event's rows spoil the block: insert event by event (tokens make repeats no-ops).
-      for (const { event, rows } of taken.events) {
+      // One event's rows spoil the block: insert event by event (rows already stored are left out).
+      for (const { event } of taken.events) {
         try {
-          for (const { table, columns, rows: tableRows } of rows) {
-            if (tableRows.length > 0) await analytics.insertCompact(rebuildName(table), { columns, rows: tableRows }, { deduplicationToken: event.id });
-          }
-          rowsWritten += rows.reduce((sum, table) => sum + table.rows.length, 0);
+          rowsWritten += await applyToClickHouse(analytics, projection, event, rebuildName);
         } catch (eventError) {
           if (!isUnapplicableEventError(eventError)) throw eventError;
           await quarantine(event, eventError);
@@ -131,18 +128,12 @@ export async function replayClickHouseProjection(
   }
   options.logger.info({ projection: projection.name, eventsApplied, rowsWritten }, 'analytics rebuild caught up; swapping in');
   for (const table of tables) await analytics.command(`EXCHANGE TABLES {db}.${table} AND {db}.${rebuildName(table)}`);
-  // Catch-up on the live tables: event by event, with the event id as token (the live consumer may insert the same).
+  // Catch-up on the live tables, a page at a time: the live consumer may insert some of the same
+  // events, and each insert leaves out the rows already stored.
   for await (const events of pages()) {
-    for (const event of events) {
-      if (!clickHouseProjectionHandles(projection, event)) continue;
-      try {
-        rowsWritten += await applyToClickHouse(analytics, projection, event);
-        eventsApplied += 1;
-      } catch (error) {
-        if (!isUnapplicableEventError(error)) throw error;
-        await quarantine(event, error);
-      }
-    }
+    const applied = await applyEventsToClickHouse(analytics, projection, events, { onUnapplicable: quarantine });
+    rowsWritten += applied.rowsWritten;
+    eventsApplied += applied.eventsApplied;
     eventsRead += events.length;
     options.onProgress?.({ eventsRead, eventsApplied });
   }

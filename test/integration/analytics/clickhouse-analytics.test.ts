@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AnalyticsRowValidationError, type Analytics } from '../../../src/infrastructure/analytics/analytics';
-import { createAnalytics } from '../../../src/infrastructure/analytics/clickhouse-analytics';
+import { createAnalytics, type ClickHouseAnalytics } from '../../../src/infrastructure/analytics/clickhouse-analytics';
+import type { ColumnBlock } from '../../../src/infrastructure/analytics/column-block';
 import { createLogger } from '../../../src/infrastructure/logging/logger';
 import { describeWithEngine } from '../../support/engines';
 
@@ -208,6 +209,66 @@ function analyticsContract(makeStore: () => StoreUnderTest): void {
     } finally {
       await smallChunks.close();
     }
+  });
+
+  it('inserts a columnar block: numbers, nulls, booleans, epoch milliseconds and text runs, deduplicated by token and chunked', async () => {
+    const sessions = ['6f1c6a8e-4d2b-4c44-9c1e-000000000001', '6f1c6a8e-4d2b-4c44-9c1e-000000000002'];
+    const block: ColumnBlock = {
+      rowCount: 5,
+      columns: [
+        { name: 'session_id', kind: 'text', runs: [{ value: sessions[0]!, count: 3 }, { value: sessions[1]!, count: 2 }] },
+        { name: 'car', kind: 'text', runs: [{ value: `O'Brien \\ GT3 ü`, count: 5 }] },
+        { name: 'ts', kind: 'epochMs', values: new Float64Array([START_MS, START_MS + 20, START_MS + 40, START_MS + 10, START_MS + 30]) },
+        { name: 'speed', kind: 'number', values: new Float64Array([120.25, 0, 301.5, 99.75, 0.125]), nulls: null },
+        { name: 'gear', kind: 'number', values: new Float64Array([3, -1, 6, 0, 10]), nulls: null },
+        { name: 'lap_ms', kind: 'number', values: new Float64Array([1000, 0, 86_400_000, 7, 0]), nulls: new Uint8Array([0, 1, 0, 0, 1]) },
+        { name: 'in_pit', kind: 'bool', values: new Uint8Array([1, 0, 0, 1, 0]), nulls: new Uint8Array([0, 0, 1, 0, 0]) },
+      ],
+    };
+    const Row = z.object({ session_id: z.string(), car: z.string(), ts: z.coerce.number(), speed: z.number(), gear: z.number(), lap_ms: z.number().nullable(), in_pit: z.boolean().nullable() });
+    const read = () =>
+      analytics.query(
+        'SELECT toString(session_id) AS session_id, car, toUnixTimestamp64Milli(ts) AS ts, speed, gear, lap_ms, in_pit FROM {db}.column_rows ORDER BY session_id, ts',
+        {},
+        Row,
+      );
+    // A table of its own, dropped at the end (the schema test lists the contract's tables).
+    await analytics.command(`CREATE TABLE IF NOT EXISTS {db}.column_rows (
+     session_id UUID,
+     car LowCardinality(String),
+     ts DateTime64(3, 'UTC'),
+     speed Float32,
+     gear Int8,
+     lap_ms Nullable(UInt32),
+     in_pit Nullable(Bool)
+   ) ENGINE = MergeTree
+   ORDER BY (session_id, ts)
+   SETTINGS non_replicated_deduplication_window = 1000`);
+    // Embedded chDB takes the typed arrays through the Arrow C data interface, a server JSON text.
+    expect((analytics as ClickHouseAnalytics).columnarInput).toBe((analytics as ClickHouseAnalytics).backend === 'chdb' ? 'arrow' : 'json');
+    await analytics.insertColumns('column_rows', block, { deduplicationToken: 'columns-1' });
+    await analytics.insertColumns('column_rows', block, { deduplicationToken: 'columns-1' });
+    const car = `O'Brien \\ GT3 ü`;
+    expect(await read()).toEqual([
+      { session_id: sessions[0], car, ts: START_MS, speed: 120.25, gear: 3, lap_ms: 1000, in_pit: true },
+      { session_id: sessions[0], car, ts: START_MS + 20, speed: 0, gear: -1, lap_ms: null, in_pit: false },
+      { session_id: sessions[0], car, ts: START_MS + 40, speed: 301.5, gear: 6, lap_ms: 86_400_000, in_pit: null },
+      { session_id: sessions[1], car, ts: START_MS + 10, speed: 99.75, gear: 0, lap_ms: 7, in_pit: true },
+      { session_id: sessions[1], car, ts: START_MS + 30, speed: 0.125, gear: 10, lap_ms: null, in_pit: false },
+    ]);
+
+    // Chunks of 2 rows, each with its own token: the same block again under the same token writes nothing.
+    const smallChunks = await store.open({ insertChunkRows: 2 });
+    try {
+      await smallChunks.insertColumns('column_rows', block, { deduplicationToken: 'columns-2' });
+      await smallChunks.insertColumns('column_rows', block, { deduplicationToken: 'columns-2' });
+      expect(await countRows(smallChunks, 'column_rows')).toBe(10);
+    } finally {
+      await smallChunks.close();
+    }
+    await expect(analytics.insertColumns('column_rows', { ...block, rowCount: 6 })).rejects.toThrow(/has 5 rows, the block 6/);
+    await expect(analytics.insertColumns('column_rows', block, { deduplicationToken: '' })).rejects.toThrow(/must not be empty/);
+    await analytics.command('DROP TABLE {db}.column_rows');
   });
 
   it('treats parameters as values, never as SQL', async () => {

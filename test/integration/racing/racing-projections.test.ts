@@ -6,7 +6,7 @@ import { createSession, recordTelemetryBatch } from '../../../src/commands/racin
 import { TelemetrySessionRepository } from '../../../src/commands/racing/telemetry-session-repository';
 import type { Analytics } from '../../../src/infrastructure/analytics/analytics';
 import type { RecordedEvent } from '../../../src/infrastructure/eventstore/event-store';
-import { applyToClickHouse, migrateClickHouseProjection } from '../../../src/projections/clickhouse/clickhouse-projection-runner';
+import { applyEventsToClickHouse, applyToClickHouse, migrateClickHouseProjection } from '../../../src/projections/clickhouse/clickhouse-projection-runner';
 import { replayClickHouseProjection } from '../../../src/projections/clickhouse/clickhouse-replay';
 import { telemetryAnalyticsProjection } from '../../../src/projections/clickhouse/racing/telemetry-analytics-projection';
 import { countSessionPoints, userLaps } from '../../../src/projections/clickhouse/racing/telemetry-analytics-queries';
@@ -139,6 +139,44 @@ describe('ClickHouse racing projection (chDB)', () => {
     expect(await countSessionPoints(analytics, sessionIds[0]!)).toBe(
       events.filter((e) => e.type === 'TelemetryBatchRecorded' && e.data.sessionId === sessionIds[0]).reduce((sum, e) => sum + Number(e.data.pointCount), 0),
     );
+  });
+
+  it('inserts a batch of events as one block per table; a batch redelivered in part, whole, or cut otherwise writes nothing twice', async () => {
+    const before = await totals();
+    const table = (name: string) => `batch_${name}`;
+    await analytics.ensureSchema(Object.entries(telemetryAnalyticsProjection.tables).flatMap(([name, create]) => [create(table(name))].flat()));
+    const batchTotals = async () =>
+      (
+        await analytics.query(
+          `SELECT (SELECT count() FROM {db}.batch_telemetry_points) AS points, (SELECT sum(speed_kmh) FROM {db}.batch_telemetry_points) AS speed_sum,
+                  (SELECT count() FROM {db}.batch_laps) AS laps, (SELECT sum(lap_time_ms) FROM {db}.batch_laps) AS lap_sum`,
+          {},
+          Totals,
+        )
+      )[0]!;
+    const half = Math.floor(events.length / 2);
+    const first = await applyEventsToClickHouse(analytics, telemetryAnalyticsProjection, events.slice(0, half), { tableName: table });
+    expect(first.eventsApplied).toBe(events.slice(0, half).filter((e) => telemetryAnalyticsProjection.handles.includes(e.type)).length);
+    // The whole history after a crash: the first half again, in one batch with the rest.
+    const all = await applyEventsToClickHouse(analytics, telemetryAnalyticsProjection, events, { tableName: table });
+    expect(first.rowsWritten + all.rowsWritten).toBe(before.points + before.laps);
+    expect(await batchTotals()).toEqual(before);
+    // Cut into other batches, from the middle on.
+    for (let start = half - 3; start < events.length; start += 5) {
+      expect((await applyEventsToClickHouse(analytics, telemetryAnalyticsProjection, events.slice(start, start + 5), { tableName: table })).rowsWritten).toBe(0);
+    }
+    expect(await batchTotals()).toEqual(before);
+
+    // Part of one event's rows stored already (a block cut short): only the rest is written.
+    const batch = events.find((e) => e.type === 'TelemetryBatchRecorded')!;
+    const { columns, rows } = telemetryAnalyticsProjection.rows(batch)[0]!;
+    await analytics.command('TRUNCATE TABLE {db}.batch_telemetry_points');
+    await analytics.insertCompact(table('telemetry_points'), { columns, rows: rows.slice(0, 100) });
+    const rest = await applyEventsToClickHouse(analytics, telemetryAnalyticsProjection, [batch], { tableName: table });
+    expect(rest.rowsWritten).toBe(rows.length - 100);
+    const Count = z.object({ n: z.coerce.number(), distinct_ts: z.coerce.number() });
+    expect(await analytics.query('SELECT count() AS n, uniqExact(ts) AS distinct_ts FROM {db}.batch_telemetry_points', {}, Count)).toEqual([{ n: rows.length, distinct_ts: rows.length }]);
+    for (const name of Object.keys(telemetryAnalyticsProjection.tables)) await analytics.command(`DROP TABLE {db}.${table(name)}`);
   });
 
   it('reads laps back for the analytics endpoints, chronologically', async () => {

@@ -1,5 +1,6 @@
-import { CHANNEL_NAMES, batchLength, type TelemetryBatchColumns } from '../../../domain/racing/telemetry-batch';
+import { CHANNEL_NAMES, OPTIONAL_BOOLEAN_CHANNELS, batchLength, type Channel, type TelemetryBatchColumns } from '../../../domain/racing/telemetry-batch';
 import type { CompactRows } from '../../../infrastructure/analytics/analytics';
+import { blockRows, type BlockColumn, type ColumnBlock } from '../../../infrastructure/analytics/column-block';
 import { readTelemetryBatchRecorded, SESSION_CATEGORY } from '../../../domain/racing/telemetry-session-events';
 import { clickHouseProjection } from '../clickhouse-projection';
 
@@ -7,11 +8,12 @@ import { clickHouseProjection } from '../clickhouse-projection';
  * ClickHouse tables of the racing context (schema and example SQL in docs/analytics.md):
  * `telemetry_points`, one row per uploaded point, and `laps`, one row per completed lap.
  *
- * Duplicates: each event's rows are inserted with the event id as deduplication token, and the
- * tables remember the last DEDUP_WINDOW inserts, so a redelivered event writes nothing. Both
- * tables are also ReplacingMergeTree on the row's identity ((session_id, ts): a session's
- * timestamps strictly increase; (session_id, lap_number)), so even a duplicate from beyond that
- * window collapses at merge time and `FINAL` reads are exact at any time.
+ * Duplicates: a row's identity is (session_id, ts) (a session's timestamps strictly increase) and
+ * (session_id, lap_number). The runner leaves out rows whose identity a table already holds, so a
+ * redelivered event writes nothing, whatever batch it comes in; inserts also carry a
+ * deduplication token and the tables remember the last DEDUP_WINDOW inserts. Both tables are
+ * ReplacingMergeTree on that identity too, so a duplicate written by a concurrent writer (two
+ * processes on one ClickHouse server) collapses at merge time, and `FINAL` reads are exact at any time.
  */
 
 const DEDUP_WINDOW = 10_000;
@@ -78,20 +80,44 @@ SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW}`,
 /** Columns of a `telemetry_points` row: the session's context, then one per channel (CHANNEL_NAMES). */
 export const TELEMETRY_POINT_COLUMNS: readonly string[] = ['session_id', 'user_id', 'track_name', 'car_model', ...CHANNEL_NAMES.map(({ column }) => column)];
 
+type PointContext = { sessionId: string; ownerId: string; trackName: string; carModel: string };
+
+const BOOLEAN_CHANNELS = new Set<Channel>(OPTIONAL_BOOLEAN_CHANNELS);
+
 /**
- * One row per point, straight from the columns, in compact form (arrays in TELEMETRY_POINT_COLUMNS
- * order): `ts` as epoch ms (ClickHouse reads an integer into DateTime64(3) as milliseconds), `null`
- * where an optional channel is absent.
+ * One row per point, straight from the columns, as a columnar block in TELEMETRY_POINT_COLUMNS
+ * order: the context as one run per column, `ts` as epoch ms, every channel as a typed array,
+ * `null` where an optional channel is absent (from the batch, or at a point).
  */
-export function pointRows(context: { sessionId: string; ownerId: string; trackName: string; carModel: string }, columns: TelemetryBatchColumns): CompactRows & { rows: unknown[][] } {
-  const channels = CHANNEL_NAMES.map(({ name }) => columns[name]);
-  const rows = new Array<unknown[]>(batchLength(columns));
-  for (let i = 0; i < rows.length; i += 1) {
-    const row: unknown[] = [context.sessionId, context.ownerId, context.trackName, context.carModel];
-    for (const channel of channels) row.push(channel === undefined ? null : channel[i]);
-    rows[i] = row;
+export function pointBlock(context: PointContext, columns: TelemetryBatchColumns): ColumnBlock {
+  const rowCount = batchLength(columns);
+  const run = (name: string, value: string): BlockColumn => ({ name, kind: 'text', runs: [{ value, count: rowCount }] });
+  const blockColumns: BlockColumn[] = [run('session_id', context.sessionId), run('user_id', context.ownerId), run('track_name', context.trackName), run('car_model', context.carModel)];
+  for (const { name, column } of CHANNEL_NAMES) {
+    const channel: ReadonlyArray<number | boolean | null> | undefined = columns[name];
+    if (name === 'timestampMs') {
+      blockColumns.push({ name: column, kind: 'epochMs', values: Float64Array.from(columns.timestampMs) });
+      continue;
+    }
+    const isBoolean = BOOLEAN_CHANNELS.has(name);
+    const values = isBoolean ? new Uint8Array(rowCount) : new Float64Array(rowCount);
+    let nulls: Uint8Array | null = null;
+    if (channel === undefined) nulls = new Uint8Array(rowCount).fill(1);
+    else {
+      for (let i = 0; i < rowCount; i += 1) {
+        const value = channel[i];
+        if (value === null || value === undefined) (nulls ??= new Uint8Array(rowCount))[i] = 1;
+        else values[i] = value === true ? 1 : value === false ? 0 : value;
+      }
+    }
+    blockColumns.push(isBoolean ? { name: column, kind: 'bool', values: values as Uint8Array, nulls } : { name: column, kind: 'number', values: values as Float64Array, nulls });
   }
-  return { columns: TELEMETRY_POINT_COLUMNS, rows };
+  return { rowCount, columns: blockColumns };
+}
+
+/** The same rows in compact form (arrays in TELEMETRY_POINT_COLUMNS order, `ts` as epoch ms): what the benches' raw inserts send. */
+export function pointRows(context: PointContext, columns: TelemetryBatchColumns): CompactRows & { rows: unknown[][] } {
+  return { columns: TELEMETRY_POINT_COLUMNS, rows: blockRows(pointBlock(context, columns)) };
 }
 
 const LAP_COLUMNS = [
@@ -104,11 +130,15 @@ export const telemetryAnalyticsProjection = clickHouseProjection({
   name: 'telemetry_analytics',
   categories: [SESSION_CATEGORY],
   tables: { [TELEMETRY_POINTS_TABLE]: createTelemetryPoints, [LAPS_TABLE]: createLaps },
+  identity: {
+    [TELEMETRY_POINTS_TABLE]: { group: 'session_id', order: 'ts', orderKind: 'epochMs' },
+    [LAPS_TABLE]: { group: 'session_id', order: 'lap_number', orderKind: 'integer' },
+  },
   on: {
     TelemetryBatchRecorded(event) {
       // The registry checked the envelope; the points are checked here against the upload's rule.
       const data = readTelemetryBatchRecorded(event.data, { checkPoints: true });
-      return [{ table: TELEMETRY_POINTS_TABLE, ...pointRows(data, data.columns) }];
+      return [{ table: TELEMETRY_POINTS_TABLE, block: pointBlock(data, data.columns) }];
     },
     LapCompleted(event) {
       const lap = event.data;
