@@ -59,12 +59,6 @@ async function ingest(app: BenchApp, token: string, total: number): Promise<void
 async function probe(app: BenchApp, take: (at: string) => Promise<void>): Promise<void> {
   const version = await app.analytics.query('SELECT version() AS v', {}, z.object({ v: z.string() }));
   console.error(`[memory] chDB engine ${version[0]?.v ?? '?'}`);
-  const engineMemory = await app.analytics.query(
-    `SELECT metric, toFloat64(value) AS value FROM system.asynchronous_metrics WHERE metric ILIKE 'jemalloc.%' OR metric ILIKE 'Memory%' ORDER BY metric`,
-    {},
-    z.object({ metric: z.string(), value: z.coerce.number() }),
-  );
-  console.error(`[memory] chDB asynchronous_metrics (MB): ${engineMemory.map((m) => `${m.metric}=${mb(m.value)}`).join(', ') || '(none)'}`);
   const parts = await app.analytics.query(
     `SELECT count() AS parts, toFloat64(sum(primary_key_bytes_in_memory_allocated)) AS pk, toFloat64(sum(bytes_on_disk)) AS disk FROM system.parts WHERE active`,
     {},
@@ -85,8 +79,6 @@ async function probe(app: BenchApp, take: (at: string) => Promise<void>): Promis
   gdbCall(process.pid, ['(void)malloc_stats()']);
   console.error(`[memory] malloc_trim(0): ${gdbCall(process.pid, ['(int)malloc_trim(0)'])}`);
   await take('after malloc_trim(0)');
-  console.error('[memory] glibc malloc_stats() after malloc_trim(0):');
-  gdbCall(process.pid, ['(void)malloc_stats()']);
 }
 
 async function main(): Promise<void> {
@@ -115,7 +107,7 @@ async function main(): Promise<void> {
       await take(`idle ${seconds} s, gc()`);
     }
     const settled = await settledRss(IDLE_STEPS[0] ?? 5, 60);
-    await take(`settled (${settled.seconds} s more)`);
+    await take(`settled (${settled.seconds} s more, ${settled.majorGcs} major GCs)`);
     console.error(`[memory] RSS each second until settled: ${settled.trace.map(mb).join(' ')} MB`);
     if (PROBE) await probe(app, take);
     console.table(

@@ -5,6 +5,7 @@
  * chDB's `MemoryTracking` and cache sizes.
  */
 import { readFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { z } from 'zod';
 import type { Analytics } from '../../src/infrastructure/analytics/analytics';
 
@@ -25,6 +26,8 @@ export interface MemorySnapshot {
   chdbMemoryTracking: number;
   /** chDB's cache sizes in bytes (mark, uncompressed, mmap, query, …), by metric name. */
   chdbCaches: Record<string, number>;
+  /** V8's heap spaces: committed (`size`) and used bytes of each. */
+  heapSpaces: Array<{ name: string; size: number; used: number }>;
   /** chDB's own allocator (libchdb carries jemalloc; `system.jemalloc_stats`), in bytes; null when it has none. */
   chdbJemalloc: JemallocTotals | null;
 }
@@ -77,6 +80,9 @@ const Metric = z.object({ metric: z.string(), value: z.coerce.number() });
 export async function memorySnapshot(analytics: Analytics, options: { gc?: boolean } = {}): Promise<MemorySnapshot> {
   if (options.gc !== false) (globalThis as { gc?: () => void }).gc?.();
   const usage = process.memoryUsage();
+  const heapSpaces = getHeapSpaceStatistics()
+    .filter((space) => space.space_size > 0)
+    .map((space) => ({ name: space.space_name.replace(/_space$/, ''), size: space.space_size, used: space.space_used_size }));
   const metrics = await analytics.query(
     `SELECT metric, toFloat64(value) AS value FROM system.metrics WHERE metric = 'MemoryTracking' OR metric ILIKE '%CacheBytes' OR metric ILIKE '%Cache%Size%'`,
     {},
@@ -93,6 +99,7 @@ export async function memorySnapshot(analytics: Analytics, options: { gc?: boole
     threads,
     chdbMemoryTracking: metrics.find((m) => m.metric === 'MemoryTracking')?.value ?? 0,
     chdbCaches: Object.fromEntries(metrics.filter((m) => m.metric !== 'MemoryTracking' && m.value > 0).map((m) => [m.metric, m.value])),
+    heapSpaces,
     chdbJemalloc: await chdbJemalloc(analytics),
   };
 }
@@ -103,7 +110,8 @@ const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)}`;
 export function describeMemory(s: MemorySnapshot): string {
   return (
     `rss ${mb(s.rss)} MB = libchdb ${mb(s.libchdbRss)} + other files ${mb(s.otherFileRss)} + anonymous ${mb(s.anonRss)} ` +
-    `(V8 heap ${mb(s.heapTotal)} of which used ${mb(s.heapUsed)}; external ${mb(s.external)}, ArrayBuffers ${mb(s.arrayBuffers)}); ` +
+    `(V8 heap ${mb(s.heapTotal)} of which used ${mb(s.heapUsed)} [${s.heapSpaces.map((space) => `${space.name} ${mb(space.size)}/${mb(space.used)}`).join(', ')}]; ` +
+    `external ${mb(s.external)}, ArrayBuffers ${mb(s.arrayBuffers)}); ` +
     `chDB MemoryTracking ${mb(s.chdbMemoryTracking)} MB` +
     (s.chdbJemalloc ? `, its jemalloc resident ${mb(s.chdbJemalloc.resident)} MB (allocated ${mb(s.chdbJemalloc.allocated)})` : '') +
     `; ${s.threads} threads`

@@ -6,14 +6,16 @@
  *   reads new messages counts older ones as lag forever, so lag 0 is not the test), chDB runs no
  *   merge, and this process used under 5 % of a core (the app, its chDB threads and the bench are one
  *   process: a projection busy with a long batch or chDB still parsing an insert shows up here).
- * - {@link settledRss}: RSS sampled every second until it stops moving. A process that just went idle
- *   still gives memory back on its own, without any call from us: V8's memory reducer compacts and
+ * - {@link settledRss}: RSS sampled every second until V8 collected on its own and RSS stopped moving.
+ *   A process that just went idle still gives memory back, without any call from us: V8's memory
+ *   reducer collects, compacts and
  *   releases its heap about 8 s after the last major GC when allocation has stopped
  *   (`--gc-memory-reducer-start-delay-ms`, 8000 in Node 20), and chDB's jemalloc returns dirty pages
  *   after `dirty_decay_ms` (5 s) from its background threads. The row reads RSS once both had their
  *   chance, and says how long it waited.
  */
 import { readFileSync } from 'node:fs';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { BenchApp } from './bench-app';
 
@@ -63,21 +65,40 @@ export interface SettledRss {
   seconds: number;
   /** RSS in bytes at each second, first to last. */
   trace: number[];
+  /** Major GCs V8 ran on its own while we waited (its memory reducer's among them). */
+  majorGcs: number;
 }
 
 /**
- * Samples RSS every second for at least `minSeconds`, and until the last 5 samples lie within 1 %
- * of each other (or `maxSeconds` passed).
+ * Samples RSS every second, without touching the heap, until at least `minSeconds` passed, V8 ran
+ * a major GC of its own (its memory reducer, which is what hands an idle heap back) and the 5 samples
+ * since lie within 1 % of each other; or until `maxSeconds` passed.
  */
 export async function settledRss(minSeconds: number, maxSeconds: number): Promise<SettledRss> {
+  let majorGcs = 0;
+  let samplesSinceGc = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (((entry as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        majorGcs += 1;
+        samplesSinceGc = 0;
+      }
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
   const trace = [currentRss()];
   const startedAt = performance.now();
   const elapsed = () => (performance.now() - startedAt) / 1000;
-  for (;;) {
-    await new Promise((done) => setTimeout(done, 1000));
-    trace.push(currentRss());
-    const last = trace.slice(-5);
-    const steady = last.length === 5 && Math.max(...last) - Math.min(...last) <= 0.01 * Math.max(...last);
-    if ((elapsed() >= minSeconds && steady) || elapsed() >= maxSeconds) return { seconds: Math.round(elapsed()), trace };
+  try {
+    for (;;) {
+      await new Promise((done) => setTimeout(done, 1000));
+      trace.push(currentRss());
+      samplesSinceGc += 1;
+      const last = trace.slice(-5);
+      const steady = samplesSinceGc >= 5 && Math.max(...last) - Math.min(...last) <= 0.01 * Math.max(...last);
+      if ((elapsed() >= minSeconds && majorGcs > 0 && steady) || elapsed() >= maxSeconds) return { seconds: Math.round(elapsed()), trace, majorGcs };
+    }
+  } finally {
+    observer.disconnect();
   }
 }
