@@ -211,7 +211,7 @@ async function rawInsertRate(raw: ClickHouseClient, database: string, pointsTabl
 async function settledRssMb(app: BenchApp, at: string, idleSeconds: number): Promise<{ mb: number; seconds: number }> {
   const settled = await settledRss(idleSeconds, MEMORY_SETTLE_MAX_SECONDS);
   const snapshot = await memorySnapshot(app.analytics);
-  log(`memory ${at}, after ${settled.seconds} s (${settled.majorGcs} major GCs of V8's own meanwhile): ${describeMemory(snapshot)}; RSS each second ${settled.trace.map((b) => Math.round(b / 2 ** 20)).join(' ')} MB`);
+  log(`memory ${at}, after ${settled.seconds} s (${settled.majorGcs} major GCs meanwhile, none from the bench): ${describeMemory(snapshot)}; RSS each second ${settled.trace.map((b) => Math.round(b / 2 ** 20)).join(' ')} MB`);
   return { mb: snapshot.rss / 1024 / 1024, seconds: settled.seconds };
 }
 
