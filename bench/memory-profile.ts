@@ -5,7 +5,15 @@
  * libchdb's mapped pages, anonymous native memory (malloc arenas, chDB's allocations), and chDB's
  * own accounting (MemoryTracking, its caches), at start, after ingesting, and after idling.
  *
- * Environment: BENCH_MEMORY_POINTS (default 200000), BENCH_IDLE_SECONDS (default 5).
+ * The start and the end are read as the memory row of bench/app-bench.ts reads them: once the system is
+ * idle (bench/lib/system-idle.ts) and RSS has settled.
+ *
+ * Environment: BENCH_MEMORY_POINTS (default 200000), BENCH_IDLE_SECONDS (default 5: one idle
+ * snapshot; a list such as `5,15,30` takes one at each of those seconds after the system went idle,
+ * each read first as the app left it, then after a forced gc()), BENCH_MEMORY_PROBE=1 (then, at the end:
+ * chDB's SYSTEM DROP … CACHE statements and SYSTEM JEMALLOC PURGE, with RSS before and after).
+ * glibc's own arenas are not probed here: calling malloc_stats/malloc_trim into the running process
+ * through gdb deadlocked once (an arena lock held by a thread gdb had stopped); it was done by hand.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -13,9 +21,11 @@ import { startBenchApp, type BenchApp } from './lib/bench-app';
 import { postJson, sessionPoints } from './lib/bench-telemetry';
 import { memorySnapshot, type MemorySnapshot } from './lib/memory-snapshot';
 import { runBench } from './lib/run-bench';
+import { settledRss, waitForSystemIdle } from './lib/system-idle';
 
 const POINTS = Number(process.env.BENCH_MEMORY_POINTS ?? 200_000);
-const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 5);
+const IDLE_STEPS = (process.env.BENCH_IDLE_SECONDS ?? '5').split(',').map(Number);
+const PROBE = process.env.BENCH_MEMORY_PROBE === '1';
 const BATCH = 2_000;
 const SESSIONS = 4;
 const PER_SESSION = 50_000;
@@ -45,23 +55,57 @@ async function ingest(app: BenchApp, token: string, total: number): Promise<void
   }
 }
 
+/** What chDB could still give back at the end: its caches, then its jemalloc's free pages. */
+async function probe(app: BenchApp, take: (at: string) => Promise<void>): Promise<void> {
+  const version = await app.analytics.query('SELECT version() AS v', {}, z.object({ v: z.string() }));
+  console.error(`[memory] chDB engine ${version[0]?.v ?? '?'}`);
+  const parts = await app.analytics.query(
+    `SELECT count() AS parts, toFloat64(sum(primary_key_bytes_in_memory_allocated)) AS pk, toFloat64(sum(bytes_on_disk)) AS disk FROM system.parts WHERE active`,
+    {},
+    z.object({ parts: z.coerce.number(), pk: z.coerce.number(), disk: z.coerce.number() }),
+  );
+  console.error(`[memory] chDB active parts ${parts[0]?.parts ?? 0}, primary keys in memory ${mb(parts[0]?.pk ?? 0)} MB, on disk ${mb(parts[0]?.disk ?? 0)} MB`);
+  for (const statement of ['SYSTEM DROP MARK CACHE', 'SYSTEM DROP UNCOMPRESSED CACHE', 'SYSTEM DROP MMAP CACHE', 'SYSTEM DROP QUERY CACHE', 'SYSTEM DROP COMPILED EXPRESSION CACHE', 'SYSTEM DROP PRIMARY INDEX CACHE', 'SYSTEM DROP QUERY CONDITION CACHE']) {
+    const outcome = await app.analytics.command(statement).then(
+      () => 'ok',
+      (error: unknown) => `refused: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]?.slice(0, 160) ?? ''}`,
+    );
+    console.error(`[memory] ${statement}: ${outcome}`);
+  }
+  await take('after SYSTEM DROP … CACHE');
+  await app.analytics.command('SYSTEM JEMALLOC PURGE');
+  await take('after SYSTEM JEMALLOC PURGE');
+}
+
 async function main(): Promise<void> {
   const app = await startBenchApp({});
   const snapshots: Array<{ at: string } & MemorySnapshot> = [];
-  const take = async (at: string) => {
-    const snapshot = await memorySnapshot(app.analytics);
+  const take = async (at: string, gc = true) => {
+    const snapshot = await memorySnapshot(app.analytics, { gc });
     snapshots.push({ at, ...snapshot });
     console.error(`[memory] ${at}: rss ${mb(snapshot.rss)} MB`);
   };
   try {
     const user = await postJson(app.url, '/auth/register', { body: JSON.stringify({ username: 'memory_driver', email: 'memory@x.io', password: 'BenchPass123' }) });
+    await waitForSystemIdle(app, 600_000);
+    await settledRss(IDLE_STEPS[0] ?? 5, 60);
     await take('start');
     await ingest(app, String(user.access_token), POINTS);
     const Count = z.object({ n: z.coerce.number() });
     while (((await app.analytics.query('SELECT count() AS n FROM {db}.telemetry_points', {}, Count))[0]?.n ?? 0) < POINTS) await new Promise((done) => setTimeout(done, 50));
     await take('ingested');
-    await new Promise((done) => setTimeout(done, IDLE_SECONDS * 1000));
-    await take(`idle ${IDLE_SECONDS} s`);
+    await waitForSystemIdle(app, 1_800_000);
+    await take('system idle');
+    const idleFrom = performance.now();
+    for (const seconds of IDLE_STEPS) {
+      await new Promise((done) => setTimeout(done, Math.max(0, seconds * 1000 - (performance.now() - idleFrom))));
+      await take(`idle ${seconds} s, as left`, false);
+      await take(`idle ${seconds} s, gc()`);
+    }
+    const settled = await settledRss(IDLE_STEPS[0] ?? 5, 60);
+    await take(`settled (${settled.seconds} s more, ${settled.majorGcs} major GCs)`);
+    console.error(`[memory] RSS each second until settled: ${settled.trace.map(mb).join(' ')} MB`);
+    if (PROBE) await probe(app, take);
     console.table(
       snapshots.map(({ at, ...s }) => ({
         at,
@@ -74,6 +118,8 @@ async function main(): Promise<void> {
         otherFiles: mb(s.otherFileRss),
         anonNative: mb(s.anonRss - s.heapTotal),
         chdbTracked: mb(s.chdbMemoryTracking),
+        jemallocResident: s.chdbJemalloc ? mb(s.chdbJemalloc.resident) : '-',
+        jemallocAllocated: s.chdbJemalloc ? mb(s.chdbJemalloc.allocated) : '-',
         threads: s.threads,
       })),
     );

@@ -3,6 +3,7 @@ import { DataDirInUseError } from './infrastructure/database/data-dir-lock';
 import type { ApiServices as Services } from './api/shared/api-services';
 import { installProcessErrorPolicy } from './infrastructure/errors/unexpected-errors';
 import { createLogger } from './infrastructure/logging/logger';
+import { startIdleHeapRelease } from './infrastructure/process/idle-heap-release';
 import { startApiServer } from './runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, workerRoles, type RunningRole } from './runtime/background-roles';
 import { openServices } from './runtime/open-services';
@@ -107,7 +108,7 @@ async function main(argv: string[], shutdownSignal: Promise<NodeJS.Signals>): Pr
         const analystSql = await startAnalystSql(services);
         if (analystSql) roles.push(analystSql);
         const api = await startApiServer(services, { host: config.HOST, port: config.PORT });
-        roles.push(api);
+        roles.push(api, startIdleHeapRelease(services.logger));
         roles.unshift(await startProcessOps(services, roles.map((r) => r.name)));
         services.logger.info({ url: api.url, roles: roles.map((r) => r.name) }, `lapxcel-arena listening on ${api.url}`);
         return runUntilStopped(shutdownSignal, roles, close, services);
@@ -122,7 +123,7 @@ async function main(argv: string[], shutdownSignal: Promise<NodeJS.Signals>): Pr
         const role = await start(services);
         const ops = await startProcessOps(services, [role.name]);
         services.logger.info({ role: role.name }, 'worker started');
-        return runUntilStopped(shutdownSignal, [ops, role], close, services);
+        return runUntilStopped(shutdownSignal, [ops, role, startIdleHeapRelease(services.logger)], close, services);
       });
     }
     case 'replay': {

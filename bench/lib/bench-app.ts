@@ -14,6 +14,7 @@ import type { MessageBus } from '../../src/infrastructure/bus/message-bus';
 import { loadConfig, type Config } from '../../src/infrastructure/config/config';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../src/infrastructure/database/embedded-postgres';
 import { createLogger } from '../../src/infrastructure/logging/logger';
+import { startIdleHeapRelease } from '../../src/infrastructure/process/idle-heap-release';
 import { startClickHouseProjections } from '../../src/runtime/background-roles';
 import { startApiServer } from '../../src/runtime/api-server';
 import { migrateReadModels, startProjections, startRelay, type RunningRole } from '../../src/runtime/background-roles';
@@ -82,7 +83,7 @@ export async function startBenchApp(options: { kafkaBrokers?: string }): Promise
     await migrateReadModels(services);
     roles.push(startRelay(services), await startProjections(services), await startClickHouseProjections(services));
     const api = await startApiServer(services, { host: '127.0.0.1', port: 0 });
-    roles.push(api);
+    roles.push(api, startIdleHeapRelease(logger));
     return {
       url: api.url,
       config,

@@ -5,6 +5,7 @@
  * chDB's `MemoryTracking` and cache sizes.
  */
 import { readFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { z } from 'zod';
 import type { Analytics } from '../../src/infrastructure/analytics/analytics';
 
@@ -25,6 +26,30 @@ export interface MemorySnapshot {
   chdbMemoryTracking: number;
   /** chDB's cache sizes in bytes (mark, uncompressed, mmap, query, …), by metric name. */
   chdbCaches: Record<string, number>;
+  /** V8's heap spaces: committed (`size`) and used bytes of each. */
+  heapSpaces: Array<{ name: string; size: number; used: number }>;
+  /** chDB's own allocator (libchdb carries jemalloc; `system.jemalloc_stats`), in bytes; null when it has none. */
+  chdbJemalloc: JemallocTotals | null;
+}
+
+/** jemalloc's process totals: `allocated` live, `resident` the pages it keeps (live, dirty, metadata), `retained` unmapped address space. */
+export interface JemallocTotals {
+  allocated: number;
+  active: number;
+  resident: number;
+  mapped: number;
+  retained: number;
+}
+
+const JemallocStats = z.object({ stats: z.string() });
+
+/** The totals line of `system.jemalloc_stats` ("Allocated: …, active: …, resident: …"), or null. */
+async function chdbJemalloc(analytics: Analytics): Promise<JemallocTotals | null> {
+  const rows = await analytics.query('SELECT stats FROM system.jemalloc_stats', {}, JemallocStats).catch(() => []);
+  const line = /^Allocated: (\d+), active: (\d+), metadata: \d+.*?resident: (\d+), mapped: (\d+), retained: (\d+)/m.exec(rows[0]?.stats ?? '');
+  if (!line) return null;
+  const [allocated, active, resident, mapped, retained] = line.slice(1).map(Number) as [number, number, number, number, number];
+  return { allocated, active, resident, mapped, retained };
 }
 
 function smaps(): { libchdbRss: number; otherFileRss: number; anonRss: number } {
@@ -51,9 +76,13 @@ function smaps(): { libchdbRss: number; otherFileRss: number; anonRss: number } 
 
 const Metric = z.object({ metric: z.string(), value: z.coerce.number() });
 
-export async function memorySnapshot(analytics: Analytics): Promise<MemorySnapshot> {
-  (globalThis as { gc?: () => void }).gc?.();
+/** Snapshot of this process; `gc: false` reads it as the app left it (no forced collection first). */
+export async function memorySnapshot(analytics: Analytics, options: { gc?: boolean } = {}): Promise<MemorySnapshot> {
+  if (options.gc !== false) (globalThis as { gc?: () => void }).gc?.();
   const usage = process.memoryUsage();
+  const heapSpaces = getHeapSpaceStatistics()
+    .filter((space) => space.space_size > 0)
+    .map((space) => ({ name: space.space_name.replace(/_space$/, ''), size: space.space_size, used: space.space_used_size }));
   const metrics = await analytics.query(
     `SELECT metric, toFloat64(value) AS value FROM system.metrics WHERE metric = 'MemoryTracking' OR metric ILIKE '%CacheBytes' OR metric ILIKE '%Cache%Size%'`,
     {},
@@ -70,6 +99,8 @@ export async function memorySnapshot(analytics: Analytics): Promise<MemorySnapsh
     threads,
     chdbMemoryTracking: metrics.find((m) => m.metric === 'MemoryTracking')?.value ?? 0,
     chdbCaches: Object.fromEntries(metrics.filter((m) => m.metric !== 'MemoryTracking' && m.value > 0).map((m) => [m.metric, m.value])),
+    heapSpaces,
+    chdbJemalloc: await chdbJemalloc(analytics),
   };
 }
 
@@ -79,7 +110,10 @@ const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)}`;
 export function describeMemory(s: MemorySnapshot): string {
   return (
     `rss ${mb(s.rss)} MB = libchdb ${mb(s.libchdbRss)} + other files ${mb(s.otherFileRss)} + anonymous ${mb(s.anonRss)} ` +
-    `(V8 heap ${mb(s.heapTotal)} of which used ${mb(s.heapUsed)}; external ${mb(s.external)}, ArrayBuffers ${mb(s.arrayBuffers)}); ` +
-    `chDB MemoryTracking ${mb(s.chdbMemoryTracking)} MB; ${s.threads} threads`
+    `(V8 heap ${mb(s.heapTotal)} of which used ${mb(s.heapUsed)} [${s.heapSpaces.map((space) => `${space.name} ${mb(space.size)}/${mb(space.used)}`).join(', ')}]; ` +
+    `external ${mb(s.external)}, ArrayBuffers ${mb(s.arrayBuffers)}); ` +
+    `chDB MemoryTracking ${mb(s.chdbMemoryTracking)} MB` +
+    (s.chdbJemalloc ? `, its jemalloc resident ${mb(s.chdbJemalloc.resident)} MB (allocated ${mb(s.chdbJemalloc.allocated)})` : '') +
+    `; ${s.threads} threads`
   );
 }
