@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { streamCategory, type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type QuarantinedEvent } from '../projection-quarantine';
+import { jsonLiteral } from './row-fold';
 import { applyInOrder, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
 
 /** After each page: events read from the store so far, and how many of them the projection applied. */
@@ -101,15 +102,28 @@ export async function rebuildProjections(
    * without it the page goes in bulk (fast), and such an event aborts the page, which is then
    * applied again isolated.
    */
-  const applyEvents = async (rebuild: Rebuild, trx: Knex.Transaction, events: RecordedEvent[], isolate: boolean): Promise<PageOutcome> => {
-    const { projection } = rebuild;
-    const outcome: PageOutcome = { applied: 0, advanced: new Map(), quarantined: [] };
+  /** The page's events that are new for their streams, and the revisions they move the streams to. */
+  const freshOf = (rebuild: Rebuild, events: RecordedEvent[]): { fresh: RecordedEvent[]; advanced: Map<string, bigint> } => {
+    const advanced = new Map<string, bigint>();
     const fresh = events.filter((event) => {
-      const current = outcome.advanced.get(event.streamId) ?? rebuild.revisions.get(event.streamId) ?? -1n;
+      const current = advanced.get(event.streamId) ?? rebuild.revisions.get(event.streamId) ?? -1n;
       if (event.revision <= current) return false;
-      outcome.advanced.set(event.streamId, event.revision);
+      advanced.set(event.streamId, event.revision);
       return true;
     });
+    return { fresh, advanced };
+  };
+  /**
+   * Applies the page's events that are new for their streams, in the caller's transaction, and
+   * writes the streams' new revisions. With `isolate`, each handled event runs alone in a savepoint,
+   * so one that cannot be applied rolls back alone and is quarantined (its revision still moves);
+   * without it the page goes in bulk (fast), and such an event aborts the page, which is then
+   * applied again isolated.
+   */
+  const applyEvents = async (rebuild: Rebuild, trx: Knex.Transaction, events: RecordedEvent[], isolate: boolean): Promise<PageOutcome> => {
+    const { projection } = rebuild;
+    const { fresh, advanced } = freshOf(rebuild, events);
+    const outcome: PageOutcome = { applied: 0, advanced, quarantined: [] };
     if (!isolate) {
       await applyInOrder(projection, fresh, trx);
     } else {
@@ -129,6 +143,19 @@ export async function rebuildProjections(
     await writeRevisions(trx, projection, outcome.advanced);
     return outcome;
   };
+  /**
+   * The page folded in memory (the projection's `foldPage`), its rows and the streams' revisions
+   * written in ONE round trip with the page's settings; undefined when the projection cannot fold it.
+   */
+  const foldEvents = async (rebuild: Rebuild, trx: Knex.Transaction, events: RecordedEvent[], settings: string): Promise<PageOutcome | undefined> => {
+    const { projection } = rebuild;
+    if (!projection.foldPage) return undefined;
+    const { fresh, advanced } = freshOf(rebuild, events);
+    const statements = projection.foldPage(fresh.filter((event) => projection.handles.includes(event.type)));
+    if (statements === undefined) return undefined;
+    await trx.raw([settings, ...statements, ...revisionsStatement(projection, advanced)].join(';\n'));
+    return { applied: fresh.length, advanced, quarantined: [] };
+  };
   const applyPage = async (rebuild: Rebuild, page: RecordedEvent[]): Promise<void> => {
     const events = page.filter((event) => rebuild.projection.categories.includes(streamCategory(event.streamId)));
     if (events.length === 0) return;
@@ -137,7 +164,10 @@ export async function rebuildProjections(
     const inPageTransaction = (isolate: boolean) =>
       db.transaction(async (trx) => {
         // Both settings in one round trip (a query without parameters may hold several statements).
-        await trx.raw(`SET LOCAL synchronous_commit TO OFF; SET LOCAL search_path TO ${quote(rebuild.schema)}`);
+        const settings = `SET LOCAL synchronous_commit TO OFF; SET LOCAL search_path TO ${quote(rebuild.schema)}`;
+        const folded = isolate ? undefined : await foldEvents(rebuild, trx, events, settings);
+        if (folded) return folded;
+        await trx.raw(settings);
         return applyEvents(rebuild, trx, events, isolate);
       });
     try {
@@ -215,6 +245,17 @@ export async function rebuildProjections(
   } finally {
     for (const rebuild of rebuilds) await db.raw(`DROP SCHEMA IF EXISTS ${quote(rebuild.schema)} CASCADE`);
   }
+}
+
+/** The statement that writes the streams' revisions a page moved (in the current search_path), literals inlined; none when none moved. */
+function revisionsStatement(projection: PostgresProjection, advanced: ReadonlyMap<string, bigint>): string[] {
+  if (advanced.size === 0) return [];
+  const rows = [...advanced].map(([stream_id, revision]) => ({ stream_id, revision: revision.toString() }));
+  return [
+    `INSERT INTO ${PROJECTION_REVISIONS_TABLE} (projection, stream_id, revision)
+     SELECT ${jsonLiteral(projection.name)}::json #>> '{}', r.stream_id, r.revision FROM json_to_recordset(${jsonLiteral(rows)}) AS r(stream_id text, revision bigint)
+     ON CONFLICT (projection, stream_id) DO UPDATE SET revision = excluded.revision`,
+  ];
 }
 
 /** Writes the streams' revisions a page moved (in the current search_path): one statement. */
