@@ -20,6 +20,9 @@ export interface RebuildResult {
   quarantined: QuarantinedEvent[];
 }
 
+/** Pages read but not yet applied by every projection, at most. */
+const PAGES_IN_FLIGHT = 3;
+
 const quote = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
 
 /**
@@ -192,18 +195,40 @@ export async function rebuildProjections(
     let after: GlobalPosition | undefined;
     let eventsRead = 0;
     // Bulk phase: live writers keep going against the live tables. The next page is read while
-    // the projections apply this one.
+    // the projections apply this one, and each projection goes through the pages at its own pace
+    // (its pages one after the other, in order): one folding a page in this process while another's
+    // statements run in PostgreSQL. At most PAGES_IN_FLIGHT pages are held at a time.
+    const chains = new Map<Rebuild, Promise<void>>(rebuilds.map((rebuild) => [rebuild, Promise.resolve()]));
+    const pagesInFlight: Promise<void>[] = [];
     let next = store.readAll({ after, maxCount: batchSize });
     next.catch(() => undefined);
-    for (;;) {
-      const events = await next;
-      if (events.length === 0) break;
-      after = events[events.length - 1]!.position;
-      next = store.readAll({ after, maxCount: batchSize });
-      next.catch(() => undefined); // awaited next round; a failure of this round must not leave it unhandled
-      await Promise.all(rebuilds.map((rebuild) => applyPage(rebuild, events)));
-      eventsRead += events.length;
-      options.onProgress?.({ eventsRead, eventsApplied: totalApplied() });
+    try {
+      for (;;) {
+        const events = await next;
+        if (events.length === 0) break;
+        after = events[events.length - 1]!.position;
+        next = store.readAll({ after, maxCount: batchSize });
+        next.catch(() => undefined); // awaited next round; a failure of this round must not leave it unhandled
+        const pageApplied = Promise.all(
+          rebuilds.map((rebuild) => {
+            const chain = chains.get(rebuild)!.then(() => applyPage(rebuild, events));
+            chains.set(rebuild, chain);
+            return chain;
+          }),
+        ).then(() => {
+          // Every projection applies pages in order, so pages complete in order too.
+          eventsRead += events.length;
+          options.onProgress?.({ eventsRead, eventsApplied: totalApplied() });
+        });
+        pageApplied.catch(() => undefined); // awaited below
+        pagesInFlight.push(pageApplied);
+        if (pagesInFlight.length >= PAGES_IN_FLIGHT) await pagesInFlight.shift();
+      }
+      for (const page of pagesInFlight.splice(0)) await page;
+    } catch (error) {
+      // No page may still be writing when the rebuild schemas are dropped.
+      await Promise.allSettled([...chains.values(), next]);
+      throw error;
     }
     options.logger.info({ projections: projections.map((p) => p.name), eventsRead, eventsApplied: totalApplied() }, 'rebuild caught up; swapping in');
 
