@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { streamCategory, type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type QuarantinedEvent } from '../projection-quarantine';
@@ -147,16 +148,25 @@ export async function rebuildProjections(
     return outcome;
   };
   /**
-   * The page folded in memory (the projection's `foldPage`), its rows and the streams' revisions
-   * written in ONE round trip with the page's settings; undefined when the projection cannot fold it.
+   * The page folded in memory (the projection's `foldPage`): its transaction, settings, rows and
+   * the streams' revisions sent as ONE query on a pool connection (no per-statement round trips or
+   * query building); undefined when the projection cannot fold it. A statement that fails rolls
+   * the transaction back and throws, as a failing page does (then it is applied isolated).
    */
-  const foldEvents = async (rebuild: Rebuild, trx: Knex.Transaction, events: RecordedEvent[], settings: string): Promise<PageOutcome | undefined> => {
+  const foldEvents = async (rebuild: Rebuild, events: RecordedEvent[], settings: string): Promise<PageOutcome | undefined> => {
     const { projection } = rebuild;
     if (!projection.foldPage) return undefined;
     const { fresh, advanced } = freshOf(rebuild, events);
     const statements = projection.foldPage(fresh.filter((event) => projection.handles.includes(event.type)));
     if (statements === undefined) return undefined;
-    await trx.raw([settings, ...statements, ...revisionsStatement(projection, advanced)].join(';\n'));
+    await onPoolConnection(db, async (connection) => {
+      try {
+        await connection.query(['BEGIN', settings, ...statements, ...revisionsStatement(projection, advanced), 'COMMIT'].join(';\n'));
+      } catch (error) {
+        await connection.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
     return { applied: fresh.length, advanced, quarantined: [] };
   };
   const applyPage = async (rebuild: Rebuild, page: RecordedEvent[]): Promise<void> => {
@@ -164,12 +174,11 @@ export async function rebuildProjections(
     if (events.length === 0) return;
     // The rebuild schema is dropped if the rebuild fails, and its tables become live only in the
     // swap's own (synchronous) commit: a page's commit need not wait for its fsync.
-    const inPageTransaction = (isolate: boolean) =>
+    // Both settings in one round trip (a query without parameters may hold several statements).
+    const settings = `SET LOCAL synchronous_commit TO OFF; SET LOCAL search_path TO ${quote(rebuild.schema)}`;
+    const inPageTransaction = async (isolate: boolean): Promise<PageOutcome> =>
+      (isolate ? undefined : await foldEvents(rebuild, events, settings)) ??
       db.transaction(async (trx) => {
-        // Both settings in one round trip (a query without parameters may hold several statements).
-        const settings = `SET LOCAL synchronous_commit TO OFF; SET LOCAL search_path TO ${quote(rebuild.schema)}`;
-        const folded = isolate ? undefined : await foldEvents(rebuild, trx, events, settings);
-        if (folded) return folded;
         await trx.raw(settings);
         return applyEvents(rebuild, trx, events, isolate);
       });
@@ -269,6 +278,18 @@ export async function rebuildProjections(
     return results;
   } finally {
     for (const rebuild of rebuilds) await db.raw(`DROP SCHEMA IF EXISTS ${quote(rebuild.schema)} CASCADE`);
+  }
+}
+
+/** Runs `work` on a connection of the knex pool, as the pg client it is, then gives it back. */
+async function onPoolConnection<T>(db: Knex, work: (connection: pg.ClientBase) => Promise<T>): Promise<T> {
+  const client = db.client as Knex.Client;
+  const connection: unknown = await client.acquireConnection();
+  try {
+    if (!(connection instanceof pg.Client)) throw new Error('the knex pool gave something other than a pg client');
+    return await work(connection);
+  } finally {
+    await client.releaseConnection(connection);
   }
 }
 

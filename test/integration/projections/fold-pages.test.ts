@@ -297,4 +297,23 @@ describe('a rebuild folds pages in memory, with the rows of the handlers applied
     expect(await db('telemetry_sessions').where({ id: session }).first()).toMatchObject({ session_name: awkward, total_laps: 3, valid_laps: 2, best_lap_time_ms: 91_000, batches: 2, is_complete: true });
     expect(await db('agents').where({ id: agentC }).first()).toMatchObject({ name: 'renamed', total_matches: 3, wins: 1, losses: 1, draws: 1 });
   });
+
+  it('a page whose folded statement PostgreSQL refuses is applied again event by event, the one bad event quarantined', async () => {
+    const before = await rowsOf('public', 'arena_submissions');
+    // Decodes (a number), but does not fit the integer column: the page's one query fails in PostgreSQL.
+    const tooLarge = id(200);
+    await store.append(
+      `submission-${tooLarge}`,
+      [
+        toNewEvent({
+          type: 'SubmissionReceived',
+          data: { submissionId: tooLarge, agentId: agentA, ownerId: user, environmentId: 'pong', sequence: 2, version: 'v2', contentHash: 'cd'.repeat(32), artifactKey: 'submissions/t.zip', sizeBytes: 1e12, receivedAt: at(70) },
+        }),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    const results = await rebuildProjections(db, store, [submissionsProjection], { logger, batchSize: 10_000 });
+    expect(results[0]!.quarantined.map((entry) => `${entry.streamId}@${entry.revision}`)).toEqual([`submission-${tooLarge}@0`]);
+    expect(await rowsOf('public', 'arena_submissions')).toEqual(before);
+  });
 });
