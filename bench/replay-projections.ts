@@ -2,9 +2,12 @@
  * `ts-node --transpile-only bench/replay-projections.ts`: what each PostgreSQL projection costs a
  * rebuild, on the replay fixture history (`BENCH_REPLAY_EVENTS`, default 20 000; no telemetry
  * uploads): each projection rebuilt alone (wall time, PostgreSQL transactions), then all of them
- * from one read, and a raw read pass over the same store. Runs in-process against a test database
- * on the embedded PostgreSQL of the test support (no CLI start-up).
+ * from one read, and a raw read pass over the same store. Runs in-process against an embedded
+ * PostgreSQL of its own on a temp directory (no CLI start-up).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createKnex } from '../src/infrastructure/database/knex';
 import { PostgresEventStore } from '../src/infrastructure/eventstore/postgres-event-store';
 import { createLogger } from '../src/infrastructure/logging/logger';
@@ -13,7 +16,8 @@ import { migrateProjections } from '../src/projections/postgres/projection-runne
 import { createProjectionQuarantineTable } from '../src/projections/projection-quarantine';
 import { allPostgresProjections } from '../src/runtime/app-container';
 import { appendReplayHistory } from '../test/fixtures/events/replay-history';
-import { createTestDatabase, dropTestDatabase } from '../test/support/postgres';
+import { startEmbeddedPostgres } from '../src/infrastructure/database/embedded-postgres';
+import { freePort } from '../test/support/free-port';
 import { rawReadPass } from './lib/raw-read-pass';
 import { runBench } from './lib/run-bench';
 
@@ -21,7 +25,10 @@ const EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 20_000);
 const log = (message: string) => console.error(`[bench replay-projections] ${message}`);
 
 async function main(): Promise<void> {
-  const databaseUrl = await createTestDatabase('replayprojections');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-replay-projections-'));
+  const server = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port: await freePort(), persistent: false });
+  await server.ensureDatabase('bench');
+  const databaseUrl = server.urlFor('bench');
   const db = createKnex(databaseUrl);
   const logger = createLogger({ level: 'warn' });
   const store = new PostgresEventStore(db, logger);
@@ -55,7 +62,8 @@ async function main(): Promise<void> {
   } finally {
     await store.close();
     await db.destroy();
-    await dropTestDatabase(databaseUrl);
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
