@@ -20,6 +20,7 @@ import { BENCH_DATABASE, startBenchApp, type BenchApp } from './lib/bench-app';
 import { runLoad, type LoadRequest, type LoadResult } from './lib/http-load';
 import { committedPerSecond, measureRawPostgres } from './lib/raw-postgres';
 import { rawReadPass } from './lib/raw-read-pass';
+import { replayRows, replayTiming } from './lib/replay-timing';
 import { formatBenchTable, type BenchRow } from './lib/bench-table';
 import { describeMemory, memorySnapshot } from './lib/memory-snapshot';
 import { settledRss, waitForSystemIdle } from './lib/system-idle';
@@ -232,10 +233,10 @@ async function logLastResortGc(app: BenchApp): Promise<void> {
 }
 
 /** Runs the `arena` CLI on the app's data (the app stopped); returns wall seconds. */
-async function arena(app: BenchApp, args: string[]): Promise<{ seconds: number; stdout: string }> {
+async function arena(app: BenchApp, args: string[]): Promise<{ seconds: number; stdout: string; stderr: string }> {
   const startedAt = performance.now();
-  const { stdout } = await promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...process.env, ...app.env }, maxBuffer: 64 * 1024 * 1024 });
-  return { seconds: (performance.now() - startedAt) / 1000, stdout };
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...process.env, ...app.env }, maxBuffer: 64 * 1024 * 1024 });
+  return { seconds: (performance.now() - startedAt) / 1000, stdout, stderr };
 }
 
 async function main(): Promise<void> {
@@ -361,8 +362,7 @@ async function main(): Promise<void> {
       await app.stopApp();
       const readPass = await rawReadPass(app.databaseUrl);
       const replayAll = await arena(app, ['replay', 'all']);
-      const replayPerSecond = readPass.events / replayAll.seconds;
-      row({ measure: `replay all (${readPass.events.toLocaleString('en')} events) / raw read pass`, value: round(replayPerSecond), unit: 'events/s', reference: `${round(readPass.perSecond)} events/s`, ratio: replayPerSecond / readPass.perSecond, target: '≥ 0.5', met: replayPerSecond / readPass.perSecond >= 0.5 });
+      for (const replayRow of replayRows(readPass.events, readPass.perSecond, { ...replayTiming(replayAll.stderr), wallSeconds: replayAll.seconds })) row(replayRow);
       const chName = clickHouseReplayNames.find((name) => name.includes('telemetry')) ?? clickHouseReplayNames[0]!;
       const chReplay = await arena(app, ['replay', chName]);
       const chRowsPerSecond = (ingested + more) / chReplay.seconds;

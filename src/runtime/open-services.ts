@@ -7,16 +7,13 @@ import { TokenService } from '../api/shared/auth/token-service';
 import { createCommandStates } from '../commands/command-states';
 import type { Analytics } from '../infrastructure/analytics/analytics';
 import { AnalyticsNotServedHere } from '../infrastructure/analytics/analytics-not-served';
-import { createAnalytics } from '../infrastructure/analytics/clickhouse-analytics';
 import { InProcessMessageBus } from '../infrastructure/bus/in-process-bus';
-import { KafkaMessageBus } from '../infrastructure/bus/kafka-bus';
 import type { MessageBus } from '../infrastructure/bus/message-bus';
 import type { Config } from '../infrastructure/config/config';
 import type { ApiServices } from '../api/shared/api-services';
 import { acquireDataDirLock } from '../infrastructure/database/data-dir-lock';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../infrastructure/database/embedded-postgres';
 import { createKnex } from '../infrastructure/database/knex';
-import { EventStoreDbEventStore } from '../infrastructure/eventstore/esdb-event-store';
 import type { EventStore } from '../infrastructure/eventstore/event-store';
 import { PostgresEventStore } from '../infrastructure/eventstore/postgres-event-store';
 import { migrateEventStoreSchema } from '../infrastructure/eventstore/postgres-event-store-schema';
@@ -84,6 +81,9 @@ export async function openServices(config: Config, logger: Logger, options: Open
 
     let store: EventStore;
     if (config.ESDB_URL) {
+      // The adapters of servers are loaded only when configured (the ESDB client pulls in gRPC, Kafka kafkajs, analytics the ClickHouse client).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { EventStoreDbEventStore } = require('../infrastructure/eventstore/esdb-event-store') as typeof import('../infrastructure/eventstore/esdb-event-store');
       const esdb = new EventStoreDbEventStore(config.ESDB_URL, logger.child({ component: 'eventstore' }));
       closers.push(() => esdb.close());
       // Refuses servers before 22.6 and users that may not read $all, with a message saying so.
@@ -99,6 +99,8 @@ export async function openServices(config: Config, logger: Logger, options: Open
 
     let bus: MessageBus;
     if (config.KAFKA_BROKERS) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { KafkaMessageBus } = require('../infrastructure/bus/kafka-bus') as typeof import('../infrastructure/bus/kafka-bus');
       bus = new KafkaMessageBus({
         brokers: config.KAFKA_BROKERS,
         clientId: config.KAFKA_CLIENT_ID,
@@ -119,7 +121,8 @@ export async function openServices(config: Config, logger: Logger, options: Open
 
     const analytics: Analytics =
       (options.analytics ?? true)
-        ? await createAnalytics({
+        ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+          await (require('../infrastructure/analytics/clickhouse-analytics') as typeof import('../infrastructure/analytics/clickhouse-analytics')).createAnalytics({
             url: config.CLICKHOUSE_URL,
             database: config.CLICKHOUSE_DATABASE,
             dataDir: config.dataDir,

@@ -338,6 +338,7 @@ describe('operating a running arena', () => {
 
       expect(users.output).toContain('replayed through the running app (admin channel)');
       expect(users.output).toMatch(/users: \d+ of \d+ events/);
+      if (users.code !== 0) console.log(`arena replay users exited ${users.code}:\n${users.output}`); // what the CLI said, when it fails
       expect(users.code).toBe(0);
       expect(analytics.output).toContain('replayed through the running app (admin channel)');
       expect(analytics.code).toBe(0);

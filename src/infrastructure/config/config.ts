@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parseConnectionString } from '@eventstore/db-client/dist/Client/parseConnectionString';
+import type * as EsdbConnectionString from '@eventstore/db-client/dist/Client/parseConnectionString';
 import { z } from 'zod';
 import { opsConfigShape } from './ops-config';
 import { externalTrainersVariable, runnerEnvironmentsVariable } from './training-config';
@@ -34,6 +34,9 @@ const esdbConnectionString = z
   .superRefine((value, ctx) => {
     let problem: string | undefined;
     try {
+      // Loaded only when ESDB_URL is set: the client's module pulls in gRPC, which no other set-up needs.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { parseConnectionString } = require('@eventstore/db-client/dist/Client/parseConnectionString') as typeof EsdbConnectionString;
       const parsed = parseConnectionString(value);
       if (parsed.hosts.length === 0 || parsed.hosts.some((host) => host.address === '')) problem = 'a host name is empty';
     } catch (error) {

@@ -3,6 +3,7 @@ import type { RecordedEvent } from '../../infrastructure/eventstore/event-store'
 import type { DomainEventOfType, DomainEventType } from '../../domain/domain-events';
 import { decodeRecordedEvent } from '../../infrastructure/eventstore/event-decoding';
 import { eventDispatcher, handledTypes, type EventHandlers } from '../../infrastructure/eventstore/event-handlers';
+import { NotFoldableError, RowFold, type FoldTable } from './row-fold';
 
 /**
  * A read model in PostgreSQL. The projection says which stream categories it reads, which event
@@ -33,6 +34,13 @@ export interface PostgresProjection {
    * the other. Consecutive events of a type with a batch handler (`batchOn`) go to it at once.
    */
   applyAll?(events: readonly RecordedEvent[], trx: Knex.Transaction): Promise<void>;
+  /**
+   * A rebuild's page (tables fresh, no other writer) folded in memory (`fold`): the statements
+   * that write its rows, literals inlined, to be sent in one round trip; undefined when the
+   * projection has no fold for every type it handles, or this page cannot be folded exactly
+   * (then apply it with `applyAll`). Undecodable data throws, as `apply` does.
+   */
+  foldPage?(events: readonly RecordedEvent[]): string[] | undefined;
 }
 
 /**
@@ -46,14 +54,40 @@ export type BatchEventHandlers<Context> = {
 };
 
 /**
+ * The page form of a projection's handlers, by event type: what the `on` handler's statements do,
+ * said as row changes on a {@link RowFold} (insertIgnore, upsert, update), so that a rebuild folds a
+ * page in memory and writes it in a few multi-row statements. It must leave the rows its `on`
+ * handler leaves (test/integration/projections/fold-pages.test.ts compares them).
+ */
+export type FoldEventHandlers = {
+  [Type in DomainEventType]?: (event: RecordedEvent<DomainEventOfType<Type>>, rows: RowFold) => void;
+};
+
+/** Decoded once per stored event object: a rebuild hands the same page to every projection. */
+const decodedEvents = new WeakMap<RecordedEvent, RecordedEvent<DomainEventOfType<DomainEventType>>>();
+function decodedOnce(event: RecordedEvent): RecordedEvent<DomainEventOfType<DomainEventType>> {
+  let decoded = decodedEvents.get(event);
+  if (decoded === undefined) {
+    decoded = decodeRecordedEvent(event) as RecordedEvent<DomainEventOfType<DomainEventType>>;
+    decodedEvents.set(event, decoded);
+  }
+  return decoded;
+}
+
+/**
  * A projection from its typed handlers (`on: { MatchCompleted: async (event, trx) => … }`): `handles`
  * is derived from them, and `apply` decodes each event with the domain's schemas (upcasting old
  * versions) before its handler sees it (src/infrastructure/eventstore/event-handlers.ts).
  */
 export function postgresProjection(
-  definition: Omit<PostgresProjection, 'handles' | 'apply' | 'applyAll'> & { on: EventHandlers<Knex.Transaction>; batchOn?: BatchEventHandlers<Knex.Transaction> },
+  definition: Omit<PostgresProjection, 'handles' | 'apply' | 'applyAll' | 'foldPage'> & {
+    on: EventHandlers<Knex.Transaction>;
+    batchOn?: BatchEventHandlers<Knex.Transaction>;
+    /** The page form of every handler (`foldOn`) and the tables it writes. */
+    fold?: { tables: FoldTable[]; on: FoldEventHandlers };
+  },
 ): PostgresProjection {
-  const { on, batchOn = {}, ...rest } = definition;
+  const { on, batchOn = {}, fold, ...rest } = definition;
   const apply = eventDispatcher(on);
   const byType = batchOn as Partial<Record<string, (events: RecordedEvent<DomainEventOfType<DomainEventType>>[], trx: Knex.Transaction) => Promise<void>>>;
   const handles: string[] = handledTypes(on);
@@ -65,12 +99,25 @@ export function postgresProjection(
       let end = start + 1;
       while (end < handled.length && handled[end]!.type === type) end++;
       const batch = byType[type];
-      if (batch && end - start > 1) await batch(handled.slice(start, end).map(decodeRecordedEvent), trx);
+      if (batch && end - start > 1) await batch(handled.slice(start, end).map(decodedOnce), trx);
       else for (let i = start; i < end; i++) await apply(handled[i]!, trx);
       start = end;
     }
   };
-  return { ...rest, handles, apply, applyAll };
+  const foldOn = (fold?.on ?? {}) as Partial<Record<string, (event: RecordedEvent<DomainEventOfType<DomainEventType>>, rows: RowFold) => void>>;
+  const folds = fold !== undefined && handles.every((type) => foldOn[type] !== undefined);
+  const foldPage = (events: readonly RecordedEvent[]): string[] | undefined => {
+    if (!folds) return undefined;
+    const rows = new RowFold(fold.tables);
+    try {
+      for (const event of events) foldOn[event.type]?.(decodedOnce(event), rows);
+      return rows.statements();
+    } catch (error) {
+      if (error instanceof NotFoldableError) return undefined;
+      throw error;
+    }
+  };
+  return { ...rest, handles, apply, applyAll, ...(folds ? { foldPage } : {}) };
 }
 
 /**

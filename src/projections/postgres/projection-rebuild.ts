@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { streamCategory, type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type QuarantinedEvent } from '../projection-quarantine';
+import { jsonLiteral } from './row-fold';
 import { applyInOrder, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
 
 /** After each page: events read from the store so far, and how many of them the projection applied. */
@@ -18,6 +20,9 @@ export interface RebuildResult {
   /** Events that could not be applied: set aside (projection_quarantine), the rebuild went on. */
   quarantined: QuarantinedEvent[];
 }
+
+/** Pages read but not yet applied by every projection, at most. */
+const PAGES_IN_FLIGHT = 3;
 
 const quote = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
 
@@ -101,15 +106,28 @@ export async function rebuildProjections(
    * without it the page goes in bulk (fast), and such an event aborts the page, which is then
    * applied again isolated.
    */
-  const applyEvents = async (rebuild: Rebuild, trx: Knex.Transaction, events: RecordedEvent[], isolate: boolean): Promise<PageOutcome> => {
-    const { projection } = rebuild;
-    const outcome: PageOutcome = { applied: 0, advanced: new Map(), quarantined: [] };
+  /** The page's events that are new for their streams, and the revisions they move the streams to. */
+  const freshOf = (rebuild: Rebuild, events: RecordedEvent[]): { fresh: RecordedEvent[]; advanced: Map<string, bigint> } => {
+    const advanced = new Map<string, bigint>();
     const fresh = events.filter((event) => {
-      const current = outcome.advanced.get(event.streamId) ?? rebuild.revisions.get(event.streamId) ?? -1n;
+      const current = advanced.get(event.streamId) ?? rebuild.revisions.get(event.streamId) ?? -1n;
       if (event.revision <= current) return false;
-      outcome.advanced.set(event.streamId, event.revision);
+      advanced.set(event.streamId, event.revision);
       return true;
     });
+    return { fresh, advanced };
+  };
+  /**
+   * Applies the page's events that are new for their streams, in the caller's transaction, and
+   * writes the streams' new revisions. With `isolate`, each handled event runs alone in a savepoint,
+   * so one that cannot be applied rolls back alone and is quarantined (its revision still moves);
+   * without it the page goes in bulk (fast), and such an event aborts the page, which is then
+   * applied again isolated.
+   */
+  const applyEvents = async (rebuild: Rebuild, trx: Knex.Transaction, events: RecordedEvent[], isolate: boolean): Promise<PageOutcome> => {
+    const { projection } = rebuild;
+    const { fresh, advanced } = freshOf(rebuild, events);
+    const outcome: PageOutcome = { applied: 0, advanced, quarantined: [] };
     if (!isolate) {
       await applyInOrder(projection, fresh, trx);
     } else {
@@ -129,15 +147,39 @@ export async function rebuildProjections(
     await writeRevisions(trx, projection, outcome.advanced);
     return outcome;
   };
+  /**
+   * The page folded in memory (the projection's `foldPage`): its transaction, settings, rows and
+   * the streams' revisions sent as ONE query on a pool connection (no per-statement round trips or
+   * query building); undefined when the projection cannot fold it. A statement that fails rolls
+   * the transaction back and throws, as a failing page does (then it is applied isolated).
+   */
+  const foldEvents = async (rebuild: Rebuild, events: RecordedEvent[], settings: string): Promise<PageOutcome | undefined> => {
+    const { projection } = rebuild;
+    if (!projection.foldPage) return undefined;
+    const { fresh, advanced } = freshOf(rebuild, events);
+    const statements = projection.foldPage(fresh.filter((event) => projection.handles.includes(event.type)));
+    if (statements === undefined) return undefined;
+    await onPoolConnection(db, async (connection) => {
+      try {
+        await connection.query(['BEGIN', settings, ...statements, ...revisionsStatement(projection, advanced), 'COMMIT'].join(';\n'));
+      } catch (error) {
+        await connection.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+    return { applied: fresh.length, advanced, quarantined: [] };
+  };
   const applyPage = async (rebuild: Rebuild, page: RecordedEvent[]): Promise<void> => {
     const events = page.filter((event) => rebuild.projection.categories.includes(streamCategory(event.streamId)));
     if (events.length === 0) return;
     // The rebuild schema is dropped if the rebuild fails, and its tables become live only in the
     // swap's own (synchronous) commit: a page's commit need not wait for its fsync.
-    const inPageTransaction = (isolate: boolean) =>
+    // Both settings in one round trip (a query without parameters may hold several statements).
+    const settings = `SET LOCAL synchronous_commit TO OFF; SET LOCAL search_path TO ${quote(rebuild.schema)}`;
+    const inPageTransaction = async (isolate: boolean): Promise<PageOutcome> =>
+      (isolate ? undefined : await foldEvents(rebuild, events, settings)) ??
       db.transaction(async (trx) => {
-        // Both settings in one round trip (a query without parameters may hold several statements).
-        await trx.raw(`SET LOCAL synchronous_commit TO OFF; SET LOCAL search_path TO ${quote(rebuild.schema)}`);
+        await trx.raw(settings);
         return applyEvents(rebuild, trx, events, isolate);
       });
     try {
@@ -162,18 +204,40 @@ export async function rebuildProjections(
     let after: GlobalPosition | undefined;
     let eventsRead = 0;
     // Bulk phase: live writers keep going against the live tables. The next page is read while
-    // the projections apply this one.
+    // the projections apply this one, and each projection goes through the pages at its own pace
+    // (its pages one after the other, in order): one folding a page in this process while another's
+    // statements run in PostgreSQL. At most PAGES_IN_FLIGHT pages are held at a time.
+    const chains = new Map<Rebuild, Promise<void>>(rebuilds.map((rebuild) => [rebuild, Promise.resolve()]));
+    const pagesInFlight: Promise<void>[] = [];
     let next = store.readAll({ after, maxCount: batchSize });
     next.catch(() => undefined);
-    for (;;) {
-      const events = await next;
-      if (events.length === 0) break;
-      after = events[events.length - 1]!.position;
-      next = store.readAll({ after, maxCount: batchSize });
-      next.catch(() => undefined); // awaited next round; a failure of this round must not leave it unhandled
-      await Promise.all(rebuilds.map((rebuild) => applyPage(rebuild, events)));
-      eventsRead += events.length;
-      options.onProgress?.({ eventsRead, eventsApplied: totalApplied() });
+    try {
+      for (;;) {
+        const events = await next;
+        if (events.length === 0) break;
+        after = events[events.length - 1]!.position;
+        next = store.readAll({ after, maxCount: batchSize });
+        next.catch(() => undefined); // awaited next round; a failure of this round must not leave it unhandled
+        const pageApplied = Promise.all(
+          rebuilds.map((rebuild) => {
+            const chain = chains.get(rebuild)!.then(() => applyPage(rebuild, events));
+            chains.set(rebuild, chain);
+            return chain;
+          }),
+        ).then(() => {
+          // Every projection applies pages in order, so pages complete in order too.
+          eventsRead += events.length;
+          options.onProgress?.({ eventsRead, eventsApplied: totalApplied() });
+        });
+        pageApplied.catch(() => undefined); // awaited below
+        pagesInFlight.push(pageApplied);
+        if (pagesInFlight.length >= PAGES_IN_FLIGHT) await pagesInFlight.shift();
+      }
+      for (const page of pagesInFlight.splice(0)) await page;
+    } catch (error) {
+      // No page may still be writing when the rebuild schemas are dropped.
+      await Promise.allSettled([...chains.values(), next]);
+      throw error;
     }
     options.logger.info({ projections: projections.map((p) => p.name), eventsRead, eventsApplied: totalApplied() }, 'rebuild caught up; swapping in');
 
@@ -215,6 +279,29 @@ export async function rebuildProjections(
   } finally {
     for (const rebuild of rebuilds) await db.raw(`DROP SCHEMA IF EXISTS ${quote(rebuild.schema)} CASCADE`);
   }
+}
+
+/** Runs `work` on a connection of the knex pool, as the pg client it is, then gives it back. */
+async function onPoolConnection<T>(db: Knex, work: (connection: pg.ClientBase) => Promise<T>): Promise<T> {
+  const client = db.client as Knex.Client;
+  const connection: unknown = await client.acquireConnection();
+  try {
+    if (!(connection instanceof pg.Client)) throw new Error('the knex pool gave something other than a pg client');
+    return await work(connection);
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+/** The statement that writes the streams' revisions a page moved (in the current search_path), literals inlined; none when none moved. */
+function revisionsStatement(projection: PostgresProjection, advanced: ReadonlyMap<string, bigint>): string[] {
+  if (advanced.size === 0) return [];
+  const rows = [...advanced].map(([stream_id, revision]) => ({ stream_id, revision: revision.toString() }));
+  return [
+    `INSERT INTO ${PROJECTION_REVISIONS_TABLE} (projection, stream_id, revision)
+     SELECT ${jsonLiteral(projection.name)}::json #>> '{}', r.stream_id, r.revision FROM json_to_recordset(${jsonLiteral(rows)}) AS r(stream_id text, revision bigint)
+     ON CONFLICT (projection, stream_id) DO UPDATE SET revision = excluded.revision`,
+  ];
 }
 
 /** Writes the streams' revisions a page moved (in the current search_path): one statement. */

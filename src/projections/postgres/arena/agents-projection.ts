@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { INITIAL_RATING } from '../../../domain/arena/elo';
 import type { MatchRated } from '../../../domain/arena/ladder';
 import { postgresProjection } from '../postgres-projection';
+import { add, greatest } from '../row-fold';
 
 
 /**
@@ -72,6 +73,35 @@ export const agentsProjection = postgresProjection({
     },
     async MatchRated({ data }, trx) {
       for (const side of ratedSides(data)) await recordMatches(trx, [side]);
+    },
+  },
+  fold: {
+    // A row created by any one event starts with the table's defaults for the record's counters.
+    tables: [{ table: 'agents', key: 'id', defaults: { elo_rating: INITIAL_RATING, total_matches: 0, wins: 0, losses: 0, draws: 0, last_match_at: null } }],
+    on: {
+      AgentCreated({ data }, rows) {
+        const row = { user_id: data.ownerId, name: data.name, description: data.description, environment_id: data.environmentId, created_at: data.createdAt, updated_at: data.createdAt };
+        rows.upsert('agents', { id: data.agentId, ...row }, row);
+      },
+      AgentUpdated({ data }, rows) {
+        rows.update('agents', data.agentId, { updated_at: data.updatedAt, name: data.name, description: data.description });
+      },
+      AgentDeleted({ data }, rows) {
+        rows.upsert('agents', { id: data.agentId, deleted_at: data.deletedAt }, { deleted_at: data.deletedAt });
+      },
+      ActiveSubmissionChanged({ data }, rows) {
+        const row = { active_submission_id: data.submissionId, active_version: data.version };
+        rows.upsert('agents', { id: data.agentId, ...row }, row);
+      },
+      MatchRated({ data }, rows) {
+        for (const side of ratedSides(data)) {
+          rows.upsert(
+            'agents',
+            { id: side.agentId, elo_rating: side.rating, total_matches: side.matches, wins: side.wins, losses: side.losses, draws: side.draws, last_match_at: side.lastMatchAt },
+            { elo_rating: side.rating, total_matches: add(side.matches), wins: add(side.wins), losses: add(side.losses), draws: add(side.draws), last_match_at: greatest(side.lastMatchAt) },
+          );
+        }
+      },
     },
   },
   batchOn: {

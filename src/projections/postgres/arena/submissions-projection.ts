@@ -95,4 +95,57 @@ export const submissionsProjection = postgresProjection({
       });
     },
   },
+  fold: {
+    tables: [{ table: 'arena_submissions', key: 'id' }],
+    on: {
+      SubmissionReceived({ data }, rows) {
+        rows.insertIgnore('arena_submissions', {
+          id: data.submissionId,
+          agent_id: data.agentId,
+          user_id: data.ownerId,
+          environment_id: data.environmentId,
+          sequence: data.sequence,
+          version: data.version,
+          status: 'queued',
+          content_hash: data.contentHash,
+          artifact_key: data.artifactKey,
+          size_bytes: data.sizeBytes,
+          created_at: data.receivedAt,
+          updated_at: data.receivedAt,
+        });
+      },
+      BuildStarted({ data }, rows) {
+        rows.update('arena_submissions', data.submissionId, {
+          status: 'building',
+          build_attempt: data.attempt,
+          build_started_at: data.startedAt,
+          build_completed_at: null,
+          docker_image: null,
+          failure_reason: null,
+          updated_at: data.startedAt,
+        });
+      },
+      BuildSucceeded({ data }, rows) {
+        rows.update('arena_submissions', data.submissionId, {
+          status: 'success',
+          docker_image: data.environmentRef,
+          build_completed_at: data.completedAt,
+          build_logs: data.log,
+          updated_at: data.completedAt,
+        });
+      },
+      BuildFailed({ data }, rows) {
+        rows.update('arena_submissions', data.submissionId, {
+          status: 'failed',
+          failure_reason: data.reason,
+          build_completed_at: data.completedAt,
+          build_logs: data.log,
+          updated_at: data.completedAt,
+        });
+      },
+      RebuildRequested({ data }, rows) {
+        rows.update('arena_submissions', data.submissionId, { status: 'queued', docker_image: null, build_started_at: null, build_completed_at: null, updated_at: data.requestedAt });
+      },
+    },
+  },
 });

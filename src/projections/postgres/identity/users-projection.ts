@@ -50,4 +50,18 @@ export const usersProjection = postgresProjection({
       await trx('users').where({ id: data.userId }).update(changes);
     },
   },
+  fold: {
+    tables: [{ table: 'users', key: 'id' }],
+    on: {
+      UserRegistered({ data }, rows) {
+        rows.insertIgnore('users', { id: data.userId, username: data.username, email: data.email, full_name: data.fullName, created_at: data.registeredAt, updated_at: data.registeredAt });
+      },
+      UserLoggedIn({ data }, rows) {
+        rows.update('users', data.userId, { last_login: data.loggedInAt });
+      },
+      UserProfileUpdated({ data }, rows) {
+        rows.update('users', data.userId, { updated_at: data.updatedAt, email: data.email, full_name: data.fullName });
+      },
+    },
+  },
 });

@@ -61,7 +61,8 @@ export const racingLeaderboardProjection = postgresProjection({
     /**
      * A run of laps: one multi-row insert (the first of duplicates wins, as one by one), then each
      * touched user/track/car's entries recomputed once per board. The entries depend only on the
-     * set of laps, so recomputing once after the last lap gives the rows recomputing after each did.
+     * set of laps, so recomputing once after the last lap gives the rows recomputing after each did:
+     * every touched entry's laps read in one statement, each board written in one.
      */
     async LapCompleted(events, trx) {
       for (let start = 0; start < events.length; start += LAP_INSERT_ROWS) {
@@ -76,10 +77,7 @@ export const racingLeaderboardProjection = postgresProjection({
         entry.measured ||= !lap.estimated;
         touched.set(key, entry);
       }
-      for (const { userId, trackName, carModel, measured } of touched.values()) {
-        if (measured) await recomputeEntries(trx, LEADERBOARD_TABLE, false, userId, trackName, carModel);
-        await recomputeEntries(trx, LEADERBOARD_WITH_ESTIMATED_TABLE, true, userId, trackName, carModel);
-      }
+      await recomputeAllEntries(trx, [...touched.values()]);
     },
   },
 });
@@ -144,6 +142,46 @@ interface Timed {
   timeMs: number;
 }
 
+/** Rows per upsert of recomputed entries (12 parameters each). */
+const ENTRY_UPSERT_ROWS = 4000;
+
+/**
+ * Recomputes the entries of several user/track/car combinations: their valid laps read in one
+ * statement (the order of {@link recomputeEntries}), each board written in one upsert per 4 000
+ * entries. `measured`: a lap that is not estimated was added, so the measured board changes too.
+ */
+async function recomputeAllEntries(trx: Knex.Transaction, touched: { userId: string; trackName: string; carModel: string; measured: boolean }[]): Promise<void> {
+  if (touched.length === 0) return;
+  const keyOf = (userId: string, trackName: string, carModel: string) => JSON.stringify([userId, trackName, carModel]);
+  const rows: (ValidLap & { user_id: string; track_name: string; car_model: string })[] = await trx(LAP_TIMES_TABLE)
+    .where({ valid: true })
+    .whereIn(
+      ['user_id', 'track_name', 'car_model'],
+      touched.map(({ userId, trackName, carModel }) => [userId, trackName, carModel]),
+    )
+    .orderBy([{ column: 'ended_at' }, { column: 'session_id' }, { column: 'lap_number' }])
+    .select('user_id', 'track_name', 'car_model', 'session_id', 'lap_number', 'lap_time_ms', 'sector_times_ms', 'is_verified', 'estimated', 'ended_at');
+  const lapsOf = new Map<string, ValidLap[]>();
+  for (const row of rows) {
+    const key = keyOf(row.user_id, row.track_name, row.car_model);
+    const laps = lapsOf.get(key) ?? [];
+    laps.push(row);
+    lapsOf.set(key, laps);
+  }
+  const measuredEntries: BoardEntry[] = [];
+  const withEstimated: BoardEntry[] = [];
+  for (const { userId, trackName, carModel, measured } of touched) {
+    const laps = lapsOf.get(keyOf(userId, trackName, carModel)) ?? [];
+    if (measured) measuredEntries.push(...boardEntries(laps.filter((lap) => !lap.estimated), userId, trackName, carModel));
+    withEstimated.push(...boardEntries(laps, userId, trackName, carModel));
+  }
+  for (const [board, entries] of [[LEADERBOARD_TABLE, measuredEntries], [LEADERBOARD_WITH_ESTIMATED_TABLE, withEstimated]] as const) {
+    for (let start = 0; start < entries.length; start += ENTRY_UPSERT_ROWS) {
+      await trx(board).insert(entries.slice(start, start + ENTRY_UPSERT_ROWS)).onConflict(['track_name', 'car_model', 'category', 'user_id']).merge();
+    }
+  }
+}
+
 async function recomputeEntries(
   trx: Knex.Transaction,
   board: string,
@@ -157,6 +195,15 @@ async function recomputeEntries(
   const laps: ValidLap[] = await query
     .orderBy([{ column: 'ended_at' }, { column: 'session_id' }, { column: 'lap_number' }])
     .select('session_id', 'lap_number', 'lap_time_ms', 'sector_times_ms', 'is_verified', 'estimated', 'ended_at');
+  const entries = boardEntries(laps, userId, trackName, carModel);
+  // One statement for every category (each appears once, so no row is touched twice).
+  if (entries.length > 0) await trx(board).insert(entries).onConflict(['track_name', 'car_model', 'category', 'user_id']).merge();
+}
+
+type BoardEntry = ReturnType<typeof boardEntries>[number];
+
+/** A user's entries on one track and car (one per category with a time), from their valid laps in chronological order. */
+function boardEntries(laps: ValidLap[], userId: string, trackName: string, carModel: string) {
   const sectorCount = laps.reduce((count, lap) => Math.max(count, lap.sector_times_ms.length), 0);
   const categories: Array<[string, Timed[]]> = [['overall', laps.map((lap) => ({ lap, timeMs: lap.lap_time_ms }))]];
   for (let sector = 0; sector < sectorCount; sector += 1) {
@@ -166,7 +213,7 @@ async function recomputeEntries(
     });
     categories.push([`sector_${sector + 1}`, timed]);
   }
-  const entries = categories
+  return categories
     .filter(([, timed]) => timed.length > 0)
     .map(([category, timed]) => {
       // Chronological order: on equal times the record belongs to whoever set it first.
@@ -186,6 +233,4 @@ async function recomputeEntries(
         estimated: best.lap.estimated,
       };
     });
-  // One statement for every category (each appears once, so no row is touched twice).
-  if (entries.length > 0) await trx(board).insert(entries).onConflict(['track_name', 'car_model', 'category', 'user_id']).merge();
 }

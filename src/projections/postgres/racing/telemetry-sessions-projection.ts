@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { SESSION_CATEGORY } from '../../../domain/racing/telemetry-session-events';
 import type { SessionCreated } from '../../../domain/racing/telemetry-session-events';
 import { postgresProjection } from '../postgres-projection';
+import { add, ifNull, least } from '../row-fold';
 
 export const TELEMETRY_SESSIONS_TABLE = 'telemetry_sessions';
 
@@ -90,6 +91,32 @@ export const telemetrySessionsProjection = postgresProjection({
     async SessionCompleted(event, trx) {
       const { data } = event;
       await trx(TELEMETRY_SESSIONS_TABLE).where({ id: data.sessionId }).update({ is_complete: true, completed_at: data.completedAt });
+    },
+  },
+  fold: {
+    // The counters a created row starts with (the table's defaults).
+    tables: [{ table: TELEMETRY_SESSIONS_TABLE, key: 'id', defaults: { total_laps: 0, valid_laps: 0, best_lap_time_ms: null, data_points: 0, batches: 0, session_start: null } }],
+    on: {
+      SessionCreated({ data }, rows) {
+        rows.insertIgnore(TELEMETRY_SESSIONS_TABLE, sessionCreatedColumns(data));
+      },
+      TelemetryBatchRecorded({ data }, rows) {
+        rows.update(TELEMETRY_SESSIONS_TABLE, data.sessionId, {
+          data_points: add(data.pointCount),
+          batches: add(1),
+          session_start: ifNull(new Date(data.firstTimestampMs).toISOString()),
+          last_point_at: new Date(data.lastTimestampMs).toISOString(),
+        });
+      },
+      LapCompleted({ data }, rows) {
+        rows.update(TELEMETRY_SESSIONS_TABLE, data.sessionId, {
+          total_laps: add(1),
+          ...(data.valid ? { valid_laps: add(1), best_lap_time_ms: least(data.lapTimeMs) } : {}),
+        });
+      },
+      SessionCompleted({ data }, rows) {
+        rows.update(TELEMETRY_SESSIONS_TABLE, data.sessionId, { is_complete: true, completed_at: data.completedAt });
+      },
     },
   },
   batchOn: {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { TRAINING_JOB_CATEGORY, type TrainingProgressed } from '../../../domain/training/training-job';
 import { postgresProjection } from '../postgres-projection';
+import { jsonColumn } from '../row-fold';
 
 
 /**
@@ -139,6 +140,78 @@ export const trainingJobsProjection = postgresProjection({
         updated_at: data.requeuedAt,
         ...restartedRun,
       });
+    },
+  },
+  fold: {
+    tables: [{ table: 'training_jobs', key: 'id' }],
+    on: {
+      TrainingJobCreated({ data }, rows) {
+        rows.insertIgnore('training_jobs', {
+          id: data.jobId,
+          owner_id: data.ownerId,
+          algorithm: data.algorithm,
+          environment: data.environment,
+          description: data.description,
+          runner: data.runner,
+          seed: data.seed,
+          hyperparameters: jsonColumn(data.hyperparameters),
+          environment_options: jsonColumn(data.environmentOptions),
+          status: 'pending',
+          total_timesteps: data.totalTimesteps,
+          created_at: data.createdAt,
+          updated_at: data.createdAt,
+        });
+      },
+      TrainingStarted({ data }, rows) {
+        rows.update('training_jobs', data.jobId, {
+          status: 'running',
+          attempt: data.attempt,
+          worker_id: data.workerId,
+          started_at: data.startedAt,
+          last_heartbeat_at: data.startedAt,
+          updated_at: data.startedAt,
+          ...restartedRun,
+        });
+      },
+      TrainingProgressed({ data }, rows) {
+        rows.update('training_jobs', data.jobId, progressColumns(data));
+      },
+      TrainingHeartbeat({ data }, rows) {
+        rows.update('training_jobs', data.jobId, { last_heartbeat_at: data.reportedAt, updated_at: data.reportedAt });
+      },
+      TrainingCancelRequested({ data }, rows) {
+        rows.update('training_jobs', data.jobId, { cancel_requested: true, updated_at: data.requestedAt });
+      },
+      TrainingCancelled({ data }, rows) {
+        rows.update('training_jobs', data.jobId, {
+          status: 'cancelled',
+          current_timestep: data.timestep,
+          status_reason: data.reason,
+          estimated_time_remaining: null,
+          finished_at: data.cancelledAt,
+          updated_at: data.cancelledAt,
+        });
+      },
+      TrainingCompleted({ data }, rows) {
+        rows.update('training_jobs', data.jobId, {
+          status: 'completed',
+          current_timestep: data.timestep,
+          progress_percentage: 100,
+          estimated_time_remaining: 0,
+          status_reason: null,
+          artifact_key: data.artifactKey,
+          artifact_size_bytes: data.artifactSizeBytes,
+          mean_return: data.meanReturn,
+          finished_at: data.completedAt,
+          updated_at: data.completedAt,
+        });
+      },
+      TrainingFailed({ data }, rows) {
+        rows.update('training_jobs', data.jobId, { status: 'failed', status_reason: data.reason, estimated_time_remaining: null, finished_at: data.failedAt, updated_at: data.failedAt });
+      },
+      TrainingRequeued({ data }, rows) {
+        rows.update('training_jobs', data.jobId, { status: 'pending', worker_id: null, status_reason: data.reason, updated_at: data.requeuedAt, ...restartedRun });
+      },
     },
   },
   batchOn: {
