@@ -3,7 +3,8 @@ import type { RecordedEvent } from '../../infrastructure/eventstore/event-store'
 import type { DomainEventOfType, DomainEventType } from '../../domain/domain-events';
 import { decodeRecordedEvent } from '../../infrastructure/eventstore/event-decoding';
 import { eventDispatcher, handledTypes, type EventHandlers } from '../../infrastructure/eventstore/event-handlers';
-import { NotFoldableError, RowFold, type FoldTable } from './row-fold';
+import { NotFoldableError, RowFold, type FoldTable, type RowWriter } from './row-fold';
+import { RowStatements } from './row-statements';
 
 /**
  * A read model in PostgreSQL. The projection says which stream categories it reads, which event
@@ -54,13 +55,13 @@ export type BatchEventHandlers<Context> = {
 };
 
 /**
- * The page form of a projection's handlers, by event type: what the `on` handler's statements do,
- * said as row changes on a {@link RowFold} (insertIgnore, upsert, update), so that a rebuild folds a
- * page in memory and writes it in a few multi-row statements. It must leave the rows its `on`
- * handler leaves (test/integration/projections/fold-pages.test.ts compares them).
+ * A projection's handlers as row changes, by event type: what each event does to its rows, said on
+ * a {@link RowWriter} (insertIgnore, upsert, update). Live, each change is one statement
+ * (RowStatements); a rebuild folds a page in memory and writes it in a few multi-row statements
+ * (RowFold). Both must leave the same rows (test/integration/projections/fold-pages.test.ts).
  */
 export type FoldEventHandlers = {
-  [Type in DomainEventType]?: (event: RecordedEvent<DomainEventOfType<Type>>, rows: RowFold) => void;
+  [Type in DomainEventType]?: (event: RecordedEvent<DomainEventOfType<Type>>, rows: RowWriter) => void;
 };
 
 /** Decoded once per stored event object: a rebuild hands the same page to every projection. */
@@ -74,6 +75,22 @@ function decodedOnce(event: RecordedEvent): RecordedEvent<DomainEventOfType<Doma
   return decoded;
 }
 
+/** The live handlers of a fold: each event's row changes as statements, in its transaction. */
+function liveFormOf(fold: { tables: FoldTable[]; on: FoldEventHandlers } | undefined): Record<string, (event: RecordedEvent<DomainEventOfType<DomainEventType>>, trx: Knex.Transaction) => Promise<void>> {
+  if (fold === undefined) return {};
+  const foldOn = fold.on as Partial<Record<string, (event: RecordedEvent<DomainEventOfType<DomainEventType>>, rows: RowWriter) => void>>;
+  const live: Record<string, (event: RecordedEvent<DomainEventOfType<DomainEventType>>, trx: Knex.Transaction) => Promise<void>> = {};
+  for (const [type, handler] of Object.entries(foldOn)) {
+    if (handler === undefined) continue;
+    live[type] = async (event, trx) => {
+      const rows = new RowStatements(fold.tables);
+      handler(event, rows);
+      await rows.write(trx);
+    };
+  }
+  return live;
+}
+
 /**
  * A projection from its typed handlers (`on: { MatchCompleted: async (event, trx) => … }`): `handles`
  * is derived from them, and `apply` decodes each event with the domain's schemas (upcasting old
@@ -81,13 +98,18 @@ function decodedOnce(event: RecordedEvent): RecordedEvent<DomainEventOfType<Doma
  */
 export function postgresProjection(
   definition: Omit<PostgresProjection, 'handles' | 'apply' | 'applyAll' | 'foldPage'> & {
-    on: EventHandlers<Knex.Transaction>;
+    /** Handlers that are not row changes a fold can say (reads, other statements); they win over `fold.on` live. */
+    on?: EventHandlers<Knex.Transaction>;
     batchOn?: BatchEventHandlers<Knex.Transaction>;
-    /** The page form of every handler (`foldOn`) and the tables it writes. */
+    /**
+     * The handlers as row changes and the tables they write: folded per page by a rebuild, one
+     * statement per change live (RowStatements), so both paths come from one definition.
+     */
     fold?: { tables: FoldTable[]; on: FoldEventHandlers };
   },
 ): PostgresProjection {
-  const { on, batchOn = {}, fold, ...rest } = definition;
+  const { on: written = {}, batchOn = {}, fold, ...rest } = definition;
+  const on = { ...liveFormOf(fold), ...written } as EventHandlers<Knex.Transaction>;
   const apply = eventDispatcher(on);
   const byType = batchOn as Partial<Record<string, (events: RecordedEvent<DomainEventOfType<DomainEventType>>[], trx: Knex.Transaction) => Promise<void>>>;
   const handles: string[] = handledTypes(on);
@@ -104,7 +126,7 @@ export function postgresProjection(
       start = end;
     }
   };
-  const foldOn = (fold?.on ?? {}) as Partial<Record<string, (event: RecordedEvent<DomainEventOfType<DomainEventType>>, rows: RowFold) => void>>;
+  const foldOn = (fold?.on ?? {}) as Partial<Record<string, (event: RecordedEvent<DomainEventOfType<DomainEventType>>, rows: RowWriter) => void>>;
   const folds = fold !== undefined && handles.every((type) => foldOn[type] !== undefined);
   const foldPage = (events: readonly RecordedEvent[]): string[] | undefined => {
     if (!folds) return undefined;

@@ -3,10 +3,11 @@ import type { Knex } from 'knex';
 
 /**
  * Row changes of many events folded in memory and written with a few multi-row statements: the
- * page form of a projection's handlers for a rebuild (`foldOn`, postgres-projection.ts), whose
- * tables are fresh and have no other writer.
+ * page form of a projection's row handlers for a rebuild (`foldPage`, postgres-projection.ts), whose
+ * tables are fresh and have no other writer. Live, the same handlers write each change as its own
+ * statement (row-statements.ts).
  *
- * Each handler statement has an exact counterpart here, with its SQL meaning kept:
+ * Each change has the SQL meaning of its statement:
  * - `insertIgnore(row)`: INSERT … ON CONFLICT (key) DO NOTHING;
  * - `upsert(row, changes)`: INSERT … ON CONFLICT (key) DO UPDATE SET changes;
  * - `update(key, changes)`: UPDATE … WHERE key = … (nothing when the row is absent).
@@ -37,7 +38,22 @@ export class CombiningChange {
     readonly value: ColumnValue,
   ) {}
 }
-type ColumnChange = { op: 'set'; value: ColumnValue } | CombiningChange;
+export type ColumnChange = { op: 'set'; value: ColumnValue } | CombiningChange;
+
+/** What a projection's row handlers say (`fold.on`): folded for a rebuild page (RowFold), one statement each live (RowStatements). */
+export interface RowWriter {
+  /** INSERT row ON CONFLICT (key) DO NOTHING. */
+  insertIgnore(table: string, row: Row): void;
+  /** INSERT row ON CONFLICT (key) DO UPDATE SET changes. */
+  upsert(table: string, row: Row, onConflict: RowChanges): void;
+  /** UPDATE table SET changes WHERE key = key. */
+  update(table: string, key: string, changes: RowChanges): void;
+}
+
+/** The SQL of a change to `target` (the column as it is) with `value` (the change's value). */
+export function changeExpression(target: string, value: string, op: ColumnChange['op']): string {
+  return { set: value, add: `${target} + ${value}`, least: `least(${target}, ${value})`, greatest: `greatest(${target}, ${value})`, ifNull: `coalesce(${target}, ${value})` }[op];
+}
 
 /** col + n (null stays null, as in SQL). */
 export const add = (value: number): CombiningChange => new CombiningChange('add', value);
@@ -120,10 +136,10 @@ export function jsonLiteral(value: unknown): string {
   return escapeLiteral(text.replace(/\?/g, '\\u003f'));
 }
 
-const quoteIdentifier = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
+export const quoteIdentifier = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
 
 /** The rows of a page's events, folded per table and key, then written in a few statements. */
-export class RowFold {
+export class RowFold implements RowWriter {
   private readonly tables = new Map<string, { definition: FoldTable; keys: Map<string, KeyState> }>();
 
   constructor(tables: readonly FoldTable[]) {
@@ -176,11 +192,7 @@ export class RowFold {
         updates.set(shape, group);
       }
       for (const { columns, rows } of updates.values()) {
-        const assignments = columns.map(([column, op]) => {
-          const [target, value] = [`t.${quoteIdentifier(column)}`, `v.${quoteIdentifier(column)}`];
-          const expression = { set: value, add: `${target} + ${value}`, least: `least(${target}, ${value})`, greatest: `greatest(${target}, ${value})`, ifNull: `coalesce(${target}, ${value})` }[op];
-          return `${quoteIdentifier(column)} = ${expression}`;
-        });
+        const assignments = columns.map(([column, op]) => `${quoteIdentifier(column)} = ${changeExpression(`t.${quoteIdentifier(column)}`, `v.${quoteIdentifier(column)}`, op)}`);
         statements.push(`UPDATE ${table} AS t SET ${assignments.join(', ')} FROM json_populate_recordset(NULL::${table}, ${jsonLiteral(rows)}) AS v WHERE t.${key} = v.${key}`);
       }
       // Rows that did not: one INSERT per column set, every row of the page in it.
@@ -240,7 +252,7 @@ export class RowFold {
   }
 }
 
-function changeList(changes: RowChanges): [string, ColumnChange][] {
+export function changeList(changes: RowChanges): [string, ColumnChange][] {
   const list: [string, ColumnChange][] = [];
   for (const [column, value] of Object.entries(changes)) {
     if (value === undefined) continue;

@@ -1,7 +1,7 @@
 /**
  * A rebuild folds each page in memory per row (`fold` of a projection, row-fold.ts) and writes it
- * with a few multi-row statements. The rows must be the ones its `on` handlers give, event after
- * event, for histories the tidy replay fixture does not have: updates before the row exists, a
+ * with a few multi-row statements. The rows must be the ones its live form gives (row-statements.ts:
+ * each change its own statement), event after event, for histories the tidy replay fixture does not have: updates before the row exists, a
  * second creation of the same row, rows created by the "wrong" event first (a rating before the
  * agent), counters on a row created in the same page (table defaults) and on a row of an earlier
  * page, null and missing fields, jsonb values, and text with quotes, backslashes and `?`.

@@ -39,42 +39,6 @@ export const agentsProjection = postgresProjection({
       table.index(['environment_id', 'elo_rating']);
     });
   },
-  on: {
-    async AgentCreated(event, trx) {
-      const { data } = event;
-      const row = {
-        id: data.agentId,
-        user_id: data.ownerId,
-        name: data.name,
-        description: data.description,
-        environment_id: data.environmentId,
-        created_at: data.createdAt,
-        updated_at: data.createdAt,
-      };
-      await trx('agents').insert(row).onConflict('id').merge(['user_id', 'name', 'description', 'environment_id', 'created_at', 'updated_at']);
-    },
-    async AgentUpdated(event, trx) {
-      const { data } = event;
-      const changes: Record<string, string | null> = { updated_at: data.updatedAt };
-      if (data.name !== undefined) changes.name = data.name;
-      if (data.description !== undefined) changes.description = data.description;
-      await trx('agents').where({ id: data.agentId }).update(changes);
-    },
-    async AgentDeleted(event, trx) {
-      const { data } = event;
-      await trx('agents').insert({ id: data.agentId, deleted_at: data.deletedAt }).onConflict('id').merge(['deleted_at']);
-    },
-    async ActiveSubmissionChanged(event, trx) {
-      const { data } = event;
-      await trx('agents')
-        .insert({ id: data.agentId, active_submission_id: data.submissionId, active_version: data.version })
-        .onConflict('id')
-        .merge(['active_submission_id', 'active_version']);
-    },
-    async MatchRated({ data }, trx) {
-      for (const side of ratedSides(data)) await recordMatches(trx, [side]);
-    },
-  },
   fold: {
     // A row created by any one event starts with the table's defaults for the record's counters.
     tables: [{ table: 'agents', key: 'id', defaults: { elo_rating: INITIAL_RATING, total_matches: 0, wins: 0, losses: 0, draws: 0, last_match_at: null } }],

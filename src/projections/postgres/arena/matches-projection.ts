@@ -39,51 +39,6 @@ export const matchesProjection = postgresProjection({
       table.index(['status']);
     });
   },
-  on: {
-    async MatchRequested(event, trx) {
-      const { data } = event;
-      await trx('arena_matches')
-        .insert({
-          id: data.matchId,
-          environment_id: data.environmentId,
-          agent_1_id: data.agent1.agentId,
-          agent_2_id: data.agent2.agentId,
-          submission_1_id: data.agent1.submissionId,
-          submission_2_id: data.agent2.submissionId,
-          owner_1_id: data.agent1.ownerId,
-          owner_2_id: data.agent2.ownerId,
-          seed: data.seed,
-          source: data.source,
-          requested_by: data.requestedBy,
-          status: 'queued',
-          created_at: data.requestedAt,
-        })
-        .onConflict('id')
-        .ignore();
-    },
-    async MatchStarted(event, trx) {
-      const { data } = event;
-      await trx('arena_matches').where({ id: data.matchId }).update({ status: 'running', started_at: data.startedAt });
-    },
-    async MatchCompleted(event, trx) {
-      const { data } = event;
-      await trx('arena_matches').where({ id: data.matchId }).update({
-        status: 'completed',
-        winner: data.winner,
-        winner_id: data.winnerId,
-        score_1: data.score1,
-        score_2: data.score2,
-        total_steps: data.totalSteps,
-        execution_time_sec: data.executionTimeSec,
-        forfeits: JSON.stringify(data.forfeits),
-        completed_at: data.completedAt,
-      });
-    },
-    async MatchFailed(event, trx) {
-      const { data } = event;
-      await trx('arena_matches').where({ id: data.matchId }).update({ status: 'failed', failure_reason: data.reason, completed_at: data.failedAt });
-    },
-  },
   fold: {
     tables: [{ table: 'arena_matches', key: 'id' }],
     on: {

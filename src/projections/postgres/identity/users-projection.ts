@@ -23,33 +23,6 @@ export const usersProjection = postgresProjection({
       table.timestamp('last_login', { useTz: true });
     });
   },
-  on: {
-    async UserRegistered(event, trx) {
-      const { data } = event;
-      await trx('users')
-        .insert({
-          id: data.userId,
-          username: data.username,
-          email: data.email,
-          full_name: data.fullName,
-          created_at: data.registeredAt,
-          updated_at: data.registeredAt,
-        })
-        .onConflict('id')
-        .ignore();
-    },
-    async UserLoggedIn(event, trx) {
-      const { data } = event;
-      await trx('users').where({ id: data.userId }).update({ last_login: data.loggedInAt });
-    },
-    async UserProfileUpdated(event, trx) {
-      const { data } = event;
-      const changes: Record<string, string | null> = { updated_at: data.updatedAt };
-      if (data.email !== undefined) changes.email = data.email;
-      if (data.fullName !== undefined) changes.full_name = data.fullName;
-      await trx('users').where({ id: data.userId }).update(changes);
-    },
-  },
   fold: {
     tables: [{ table: 'users', key: 'id' }],
     on: {

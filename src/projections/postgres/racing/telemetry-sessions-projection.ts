@@ -58,41 +58,6 @@ export const telemetrySessionsProjection = postgresProjection({
       table.index(['owner_id', 'created_at']);
     });
   },
-  on: {
-    async SessionCreated(event, trx) {
-      const { data } = event;
-      await trx(TELEMETRY_SESSIONS_TABLE)
-        .insert(sessionCreatedColumns(data))
-        .onConflict('id')
-        .ignore();
-    },
-    async TelemetryBatchRecorded(event, trx) {
-      const { data } = event;
-      await trx(TELEMETRY_SESSIONS_TABLE)
-        .where({ id: data.sessionId })
-        .update({
-          data_points: trx.raw('data_points + ?', [data.pointCount]),
-          batches: trx.raw('batches + 1'),
-          session_start: trx.raw('coalesce(session_start, ?)', [new Date(data.firstTimestampMs).toISOString()]),
-          last_point_at: new Date(data.lastTimestampMs).toISOString(),
-        });
-    },
-    async LapCompleted(event, trx) {
-      const { data } = event;
-      await trx(TELEMETRY_SESSIONS_TABLE)
-        .where({ id: data.sessionId })
-        .update({
-          total_laps: trx.raw('total_laps + 1'),
-          ...(data.valid
-            ? { valid_laps: trx.raw('valid_laps + 1'), best_lap_time_ms: trx.raw('least(best_lap_time_ms, ?)', [data.lapTimeMs]) }
-            : {}),
-        });
-    },
-    async SessionCompleted(event, trx) {
-      const { data } = event;
-      await trx(TELEMETRY_SESSIONS_TABLE).where({ id: data.sessionId }).update({ is_complete: true, completed_at: data.completedAt });
-    },
-  },
   fold: {
     // The counters a created row starts with (the table's defaults).
     tables: [{ table: TELEMETRY_SESSIONS_TABLE, key: 'id', defaults: { total_laps: 0, valid_laps: 0, best_lap_time_ms: null, data_points: 0, batches: 0, session_start: null } }],
