@@ -38,10 +38,10 @@ export function assertStrictlyIncreasing(positions: GlobalPosition[]): void {
  * Waiting is needed on PostgreSQL, where a transaction running anywhere on the server (another test
  * suite) briefly holds back what readers may see; other writers' events are filtered out.
  */
-export async function readAllOf(store: EventStore, after: GlobalPosition, streams: Set<string>, count: number): Promise<RecordedEvent[]> {
+export async function readAllOf(store: EventStore, after: GlobalPosition | undefined, streams: Set<string>, count: number): Promise<RecordedEvent[]> {
   let found: RecordedEvent[] = [];
   await waitFor(`${count} events in readAll`, async () => {
-    found = (await store.readAll({ after })).filter((event) => streams.has(event.streamId));
+    found = (await store.readAll(after === undefined ? {} : { after })).filter((event) => streams.has(event.streamId));
     return found.length >= count;
   });
   return found;
