@@ -247,7 +247,9 @@ export async function rebuildProjections(
       const { projection } = rebuild;
       let position = after;
       await db.transaction(async (trx) => {
-        const liveTables = [...projection.tables, PROJECTION_REVISIONS_TABLE].map((t) => `public.${quote(t)}`);
+        // In the order live writers take them (applyBatch/applyEvents: projection_revisions, then the
+        // read model's tables): the other order deadlocked with a writer between its two steps.
+        const liveTables = [PROJECTION_REVISIONS_TABLE, ...projection.tables].map((t) => `public.${quote(t)}`);
         await trx.raw(`LOCK TABLE ${liveTables.join(', ')} IN EXCLUSIVE MODE`);
         await inRebuildSchema(rebuild, trx, async () => {
           for (;;) {
