@@ -61,3 +61,37 @@ describe('users projection: replay gives the live rows', () => {
     expect((await snapshot()).users).toHaveLength(13);
   });
 });
+
+describe('users projection: the replay swap and a live writer', () => {
+  it('a writer holding its stream revisions when the swap starts writes its rows and commits; the swap then completes (no deadlock)', async () => {
+    const name = `swap_${Date.now().toString(36)}`;
+    const registered = await http(system.url, 'POST', '/api/v1/auth/register', { body: { username: name, email: `${name}@x.io`, password: 'SecurePass123' } });
+    expect(registered.status).toBe(201);
+    await readableHistory(system.services.store, system.services.db);
+    const { db } = system.services;
+    const userId = String((registered.body.user as { id: string }).id);
+    // A live writer between its two steps: projection_revisions locked (as lockAppliedRevisions
+    // does), its read-model row not written yet.
+    const writer = await db.transaction();
+    try {
+      await writer.raw(`UPDATE projection_revisions SET revision = revision WHERE projection = 'users' AND stream_id = ?`, [`user-${userId}`]);
+      const swap = rebuildProjection(db, system.services.store, usersProjection, { logger: system.services.logger });
+      const outcome = swap.then(
+        () => 'swapped',
+        (error: unknown) => `failed: ${String(error)}`,
+      );
+      // Until the swap waits for a table lock.
+      for (let waited = 0; ; waited += 20) {
+        const { rows } = await db.raw<{ rows: unknown[] }>(`SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE NOT l.granted AND l.mode = 'ExclusiveLock' AND c.relname IN ('users', 'projection_revisions')`);
+        if (rows.length > 0) break;
+        if (waited > 30_000) throw new Error('the swap never waited for the live tables');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await writer.raw(`UPDATE users SET last_login = now() WHERE id = ?`, [userId]);
+      await writer.commit();
+      expect(await outcome).toBe('swapped');
+    } finally {
+      if (!writer.isCompleted()) await writer.rollback();
+    }
+  }, 60_000);
+});
