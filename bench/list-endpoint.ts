@@ -6,7 +6,8 @@
  * `GET /telemetry/sessions` (a page of 50 with its total) and an express "hello world" run at c=16
  * with the same load generator, one after the other, BENCH_SECONDS each (default 5).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { startBenchApp } from './lib/bench-app';
 import { runLoad } from './lib/http-load';
 import { helloWorld } from './lib/hello-world';
@@ -14,20 +15,96 @@ import { helloWorld } from './lib/hello-world';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const SESSIONS = Number(process.env.BENCH_LIST_SESSIONS ?? 60);
 const CLIENTS = 16;
+/** BENCH_LIST_ROUNDS=n: list then hello world n times, one line each (on a shared machine, interleaved runs say more than one). */
+const ROUNDS = Number(process.env.BENCH_LIST_ROUNDS ?? 1);
 
-/**
- * CPU time of this process's main thread (the app and hello world; the load generator runs in a
- * worker thread), from /proc: on a shared machine this moves far less than requests per second.
- */
-function mainThreadCpuMs(): number {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+/** utime + stime of /proc/<path>/stat, in ms (clock ticks of 10 ms). */
+function cpuMsOf(statPath: string): number {
+  try {
+    const fields = readFileSync(statPath, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0; // gone meanwhile
+  }
 }
 
-async function measured<T extends { requests: number }>(load: () => Promise<T>): Promise<T & { cpuUsPerRequest: number }> {
-  const before = mainThreadCpuMs();
+/** The processes below this one (the embedded PostgreSQL's postmaster and its backends), by /proc. */
+function descendantPids(): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      parents.set(Number(entry), Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const below = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, parent] of parents) {
+      if (below.has(parent) && !below.has(pid)) {
+        below.add(pid);
+        grew = true;
+      }
+    }
+  }
+  below.delete(process.pid);
+  return [...below];
+}
+
+/**
+ * CPU time by who spent it: this process's main thread (the app and hello world), its other
+ * threads (the load generator's worker, libuv's pool, V8's helpers) and the processes below it
+ * (PostgreSQL). On a shared machine the main thread's share moves far less than requests per
+ * second; on a quiet one the three together, on 2 cores, bound what the endpoint can answer.
+ */
+function cpuMs(): { main: number; otherThreads: number; postgres: number } {
+  const main = cpuMsOf(`/proc/self/task/${process.pid}/stat`);
+  return { main, otherThreads: cpuMsOf('/proc/self/stat') - main, postgres: descendantPids().reduce((sum, pid) => sum + cpuMsOf(`/proc/${pid}/stat`), 0) };
+}
+
+interface CpuPerRequest {
+  cpuUsPerRequest: number;
+  otherThreadsUsPerRequest: number;
+  postgresUsPerRequest: number;
+}
+
+async function measured<T extends { requests: number }>(load: () => Promise<T>): Promise<T & CpuPerRequest> {
+  const before = cpuMs();
   const result = await load();
-  return { ...result, cpuUsPerRequest: ((mainThreadCpuMs() - before) * 1000) / Math.max(1, result.requests) };
+  const after = cpuMs();
+  const perRequest = (ms: number): number => (ms * 1000) / Math.max(1, result.requests);
+  return {
+    ...result,
+    cpuUsPerRequest: perRequest(after.main - before.main),
+    otherThreadsUsPerRequest: perRequest(after.otherThreads - before.otherThreads),
+    postgresUsPerRequest: perRequest(after.postgres - before.postgres),
+  };
+}
+
+/**
+ * BENCH_CPU_PROFILE=<prefix>: the main thread's CPU profile of each load window alone
+ * (`<prefix>-list.cpuprofile`, `<prefix>-hello.cpuprofile`; open them in Chrome's DevTools),
+ * without the start-up and the sessions' creation that a whole-process `--cpu-prof` also holds.
+ */
+async function profiled<T>(name: string, load: () => Promise<T>): Promise<T> {
+  const prefix = process.env.BENCH_CPU_PROFILE;
+  if (prefix === undefined || prefix === '') return load();
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<unknown> =>
+    new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  try {
+    return await load();
+  } finally {
+    const stopped = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(`${prefix}-${name}.cpuprofile`, JSON.stringify(stopped.profile));
+    session.disconnect();
+  }
 }
 
 async function call(url: string, method: string, path: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
@@ -49,24 +126,26 @@ async function main(): Promise<void> {
     for (let i = 0; i < SESSIONS; i++) {
       await call(app.url, 'POST', '/telemetry/sessions', { session_name: `bench ${i}`, track_name: 'Generated Ring', car_model: 'GT3', track_length_m: 4568.45 }, token);
     }
-    const list = await measured(() =>
-      runLoad({
-        baseUrl: app.url,
-        requests: [{ method: 'GET', path: '/api/v1/telemetry/sessions', headers: { authorization: `Bearer ${token}` } }],
-        concurrency: CLIENTS,
-        durationMs: SECONDS * 1000,
-      }),
-    );
-    const hello = await helloWorld();
-    const helloLoad = await measured(() => runLoad({ baseUrl: hello.url, requests: [{ method: 'GET', path: '/' }], concurrency: CLIENTS, durationMs: SECONDS * 1000 }));
-    await hello.close();
-    const ratio = list.perSecond / helloLoad.perSecond;
-    console.log(
-      `list endpoint c=${CLIENTS} (${SESSIONS} sessions, page of 50): ${list.perSecond.toFixed(0)} req/s (p50 ${list.p50Ms.toFixed(1)} ms, ${list.errors} errors); ` +
-        `hello world ${helloLoad.perSecond.toFixed(0)} req/s; ratio ${ratio.toFixed(3)} (target ≥ 0.4). ` +
-        `Main-thread CPU per request: list ${list.cpuUsPerRequest.toFixed(0)} µs, hello world ${helloLoad.cpuUsPerRequest.toFixed(0)} µs ` +
-        `(hello / list ${(helloLoad.cpuUsPerRequest / list.cpuUsPerRequest).toFixed(3)})`,
-    );
+    for (let round = 1; round <= ROUNDS; round++) {
+      const listRequest = { method: 'GET', path: '/api/v1/telemetry/sessions', headers: { authorization: `Bearer ${token}` } } as const;
+      const list = await measured(() =>
+        profiled(`list${round}`, () => runLoad({ baseUrl: app.url, requests: [listRequest], concurrency: CLIENTS, durationMs: SECONDS * 1000 })),
+      );
+      const hello = await helloWorld();
+      const helloLoad = await measured(() =>
+        profiled(`hello${round}`, () => runLoad({ baseUrl: hello.url, requests: [{ method: 'GET', path: '/' }], concurrency: CLIENTS, durationMs: SECONDS * 1000 })),
+      );
+      await hello.close();
+      const ratio = list.perSecond / helloLoad.perSecond;
+      console.log(
+        `list endpoint c=${CLIENTS} (${SESSIONS} sessions, page of 50): ${list.perSecond.toFixed(0)} req/s (p50 ${list.p50Ms.toFixed(1)} ms, ${list.errors} errors); ` +
+          `hello world ${helloLoad.perSecond.toFixed(0)} req/s; ratio ${ratio.toFixed(3)} (target ≥ 0.4). ` +
+          `Main-thread CPU per request: list ${list.cpuUsPerRequest.toFixed(0)} µs, hello world ${helloLoad.cpuUsPerRequest.toFixed(0)} µs ` +
+          `(hello / list ${(helloLoad.cpuUsPerRequest / list.cpuUsPerRequest).toFixed(3)}); ` +
+          `other threads (load generator) list ${list.otherThreadsUsPerRequest.toFixed(0)} µs, hello world ${helloLoad.otherThreadsUsPerRequest.toFixed(0)} µs; ` +
+          `PostgreSQL list ${list.postgresUsPerRequest.toFixed(0)} µs, hello world ${helloLoad.postgresUsPerRequest.toFixed(0)} µs`,
+      );
+    }
   } finally {
     await app.close();
   }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import {
   listTelemetrySessions,
   listTelemetrySessionVersions,
+  pageSessions,
   telemetrySessionsByIds,
   type SessionListFilter,
   type SessionPageVersions,
@@ -17,10 +18,13 @@ import { JsonText } from '../shared/json-text';
  * limit and offset were all answered before is that answer again (its bytes and ETag kept, bounded).
  * The bytes are those of
  * `JSON.stringify({ sessions, total, limit, offset })`, each session rendered by the same function.
+ * Requests that find the same unknown page at the same time share its one build (16 clients of one
+ * user would otherwise each read and render the same rows).
  */
 export class SessionListAnswers {
   readonly #answers = new Map<string, { version: string; json: string }>();
   readonly #pages = new Map<string, JsonText>();
+  readonly #building = new Map<string, Promise<JsonText>>();
 
   constructor(
     private readonly db: Knex,
@@ -37,13 +41,26 @@ export class SessionListAnswers {
     const key = `${page.total} ${filter.limit} ${filter.offset} ${page.signature}`;
     const known = this.#pages.get(key);
     if (known !== undefined) return known;
-    const answer = await this.#answer(filter, page);
-    remember(this.#pages, key, answer, this.maxPages);
-    return answer;
+    const building = this.#building.get(key);
+    if (building !== undefined) return building;
+    const build = this.#answer(filter, page).then(
+      (answer) => {
+        this.#building.delete(key);
+        remember(this.#pages, key, answer, this.maxPages);
+        return answer;
+      },
+      (error: unknown) => {
+        this.#building.delete(key);
+        throw error;
+      },
+    );
+    this.#building.set(key, build);
+    return build;
   }
 
   async #answer(filter: SessionListFilter, page: SessionPageVersions): Promise<JsonText> {
-    const missing = page.sessions.filter(({ id, version }) => this.#answers.get(id)?.version !== version).map(({ id }) => id);
+    const sessionsOfPage = pageSessions(page);
+    const missing = sessionsOfPage.filter(({ id, version }) => this.#answers.get(id)?.version !== version).map(({ id }) => id);
     // Read just now, possibly a version newer than the page's: a row's latest committed state.
     const fresh = new Map<string, string>();
     for (const { row, version } of await telemetrySessionsByIds(this.db, missing)) {
@@ -52,7 +69,7 @@ export class SessionListAnswers {
       this.#remember(row.id, version, json);
     }
     const sessions: string[] = [];
-    for (const { id, version } of page.sessions) {
+    for (const { id, version } of sessionsOfPage) {
       const json = fresh.get(id) ?? (this.#answers.get(id)?.version === version ? this.#answers.get(id)?.json : undefined);
       // Gone between the two reads (a rebuilt read model swapped in): answer from one statement instead.
       if (json === undefined) return this.#fromOneRead(filter);

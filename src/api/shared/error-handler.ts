@@ -3,6 +3,7 @@ import { NotFoundError } from '../../domain/shared/errors';
 import type { Logger } from '../../infrastructure/logging/logger';
 import { mapError } from './error-mapping';
 import { assignRequestId } from './request-context';
+import { requestLogOf } from './request-logging';
 
 /** Any method on any path no route claimed: the contract's 404 body rather than Express's HTML. */
 export const unknownRouteHandler: RequestHandler = (req, _res, next) => {
@@ -16,7 +17,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const requestId = assignRequestId(req, res);
     if (res.headersSent) {
       // A 'handled' route failed mid-stream: the status is gone, only cutting the connection tells the client.
-      (req.log ?? logger).error({ err: error, requestId }, 'error after the response started');
+      (requestLogOf(req) ?? logger).error({ err: error, requestId }, 'error after the response started');
       res.destroy();
       return;
     }

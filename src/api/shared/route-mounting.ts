@@ -3,7 +3,9 @@ import type { CommandContext } from '../../commands/command-context';
 import type { RequestAuthenticator } from './auth/request-authentication';
 import { answerUnsupportedMethods, methodsByPath } from './method-not-allowed';
 import { JsonText, type ETagFunction } from './json-text';
+import type { Logger } from '../../infrastructure/logging/logger';
 import { authOutcomeOf, requestIdOf } from './request-context';
+import { requestLogOf } from './request-logging';
 import { validatePathParameters, validateRequestPart } from './request-validation';
 import type { RateLimiters } from './rate-limits';
 import type { AnyRouteDefinition, AuthenticatedUser, RouteResult, WrittenStream } from './route';
@@ -68,7 +70,11 @@ function invokeHandler(route: AnyRouteDefinition, commands: RouteCommandServices
       params,
       user,
       requestId,
-      log: req.log,
+      get log(): Logger {
+        const log = requestLogOf(req);
+        if (log === undefined) throw new Error(`route ${route.method.toUpperCase()} ${route.path} asked for its request's logger, but requestLogging did not run`);
+        return log;
+      },
       req,
       res,
       get command(): CommandContext {

@@ -4,6 +4,7 @@ import { readTelemetryBatchRecorded } from '../../../src/domain/racing/telemetry
 import { rebuildProjection } from '../../../src/projections/postgres/projection-rebuild';
 import { telemetrySessionsProjection } from '../../../src/projections/postgres/racing/telemetry-sessions-projection';
 import { startClickHouseProjections } from '../../../src/runtime/background-roles';
+import { SessionListAnswers } from '../../../src/api/racing/session-list-answer';
 import type { RunningRole } from '../../../src/runtime/background-roles';
 import { analyticsCaughtUp, createSession, registerDriver, type Driver } from '../../support/racing';
 import { http, startTestSystem, type TestSystem } from '../../support/test-system';
@@ -179,6 +180,26 @@ describe('telemetry sessions', () => {
         }).on('error', reject);
       });
     expect(await headerNames('/telemetry/sessions')).toEqual(await headerNames(`/telemetry/sessions/${first}`));
+  });
+
+  it('builds a page asked for by many requests at once once: its rows read and rendered once, one answer for all', async () => {
+    const frank = await registerDriver(system.url, 'frank');
+    const sessionIds = [await createSession(system.url, frank, { session_name: 'One' }), await createSession(system.url, frank, { session_name: 'Two' })];
+    const rendered: string[] = [];
+    const answers = new SessionListAnswers(system.services.db, (row) => {
+      rendered.push(row.id);
+      return JSON.stringify({ id: row.id, name: row.session_name });
+    });
+    const filter = { ownerId: frank.id, limit: 50, offset: 0 };
+    const pages = await Promise.all(Array.from({ length: 8 }, () => answers.page(filter)));
+    expect(rendered.sort()).toEqual([...sessionIds].sort());
+    expect(new Set(pages).size).toBe(1);
+    expect(JSON.parse(pages[0]!.bytes.toString('utf8'))).toEqual({
+      sessions: [{ id: sessionIds[1], name: 'Two' }, { id: sessionIds[0], name: 'One' }],
+      total: 2,
+      limit: 50,
+      offset: 0,
+    });
   });
 
   it('lists the same bytes after the read model is rebuilt and swapped in (prepared statements, new row versions)', async () => {

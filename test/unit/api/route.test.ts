@@ -69,6 +69,13 @@ describe('validateRequestPart', () => {
     expect(error.message).toMatch(/^Invalid request body: email: Invalid email address \(and 1 more\)$/);
   });
 
+  it('still runs a schema that needs async parsing (an async refinement), accepting and refusing as it says', async () => {
+    const AsyncChecked = z.object({ name: z.string().refine(async (name) => name !== 'taken', 'Name taken') });
+    await expect(validateRequestPart(AsyncChecked, { name: 'free' }, 'body')).resolves.toEqual({ name: 'free' });
+    const error = await validateRequestPart(AsyncChecked, { name: 'taken' }, 'body').catch((e: unknown) => e);
+    expect(error instanceof ValidationError && error.details).toEqual({ location: 'body', fields: { name: 'Name taken' } });
+  });
+
   it('keys a whole-part failure by the part name', async () => {
     const error = await validateRequestPart(TelemetryUpload, undefined, 'body').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);

@@ -136,14 +136,28 @@ const COUNT_MATCHING: PreparedStatement = {
 };
 
 export interface SessionPageVersions {
-  sessions: VersionedSessionId[];
   total: number;
-  /** The page's ids and versions in order, as one string: equal signatures, equal sessions. */
+  /**
+   * The page's ids and versions in order, as one string (`<id>/<version>` joined by commas):
+   * equal signatures, equal sessions. `pageSessions` splits it, only when a page is not known.
+   */
   signature: string;
 }
 
-/** node-postgres hands int8 (count) back as a string. */
-const countText = z.string().regex(/^\d+$/).transform(Number);
+/** The sessions of a page, in order, from its signature. */
+export function pageSessions(page: SessionPageVersions): VersionedSessionId[] {
+  if (page.signature === '') return [];
+  return page.signature.split(',').map((entry) => {
+    const slash = entry.indexOf('/');
+    return { id: entry.slice(0, slash), version: entry.slice(slash + 1) };
+  });
+}
+
+/** node-postgres hands int8 (count) back as a string; checked by hand, as this runs on every page. */
+function countOf(value: unknown): number {
+  if (typeof value !== 'string' || !/^\d+$/.test(value)) throw new Error(`telemetry_sessions page: unexpected count ${String(value)}`);
+  return Number(value);
+}
 
 /**
  * The page `listTelemetrySessions` would return, as ids and row versions only, with the total
@@ -154,25 +168,24 @@ export async function listTelemetrySessionVersions(db: Knex, filter: SessionList
   const filterValues = [filter.ownerId, filter.trackName ?? null, filter.carModel ?? null];
   const [[page, total] = []] = await runPrepared(db, PAGE_OF_VERSIONS, [...filterValues, filter.limit, filter.offset]);
   if (page === null || page === undefined) {
-    if (filter.offset === 0) return { sessions: [], total: 0, signature: '' };
+    if (filter.offset === 0) return { total: 0, signature: '' };
     const [counted] = await runPrepared(db, COUNT_MATCHING, filterValues);
-    return { sessions: [], total: countText.parse(counted?.[0]), signature: '' };
+    return { total: countOf(counted?.[0]), signature: '' };
   }
   // Checked by hand: this runs on every page; uuids and transaction ids hold no '/' or ','.
   if (typeof page !== 'string') throw new Error('telemetry_sessions page: unexpected row shape');
-  const sessions = page.split(',').map((entry) => {
-    const slash = entry.indexOf('/');
-    return { id: entry.slice(0, slash), version: entry.slice(slash + 1) };
-  });
-  return { sessions, total: countText.parse(total), signature: page };
+  return { total: countOf(total), signature: page };
 }
+
+/** A row version (`xmin::text`). */
+const VersionText = z.string();
 
 /** The sessions with these ids that exist, each with the version of its row. */
 export async function telemetrySessionsByIds(db: Knex, ids: readonly string[]): Promise<{ row: TelemetrySessionRow; version: string }[]> {
   if (ids.length === 0) return [];
   const rows = await runPrepared(db, ROWS_BY_ID, [ids]);
   return rows.map(([version, ...values]) => ({
-    version: z.string().parse(version),
+    version: VersionText.parse(version),
     row: SessionRow.parse(Object.fromEntries(SESSION_COLUMNS.map((column, index) => [column, values[index]]))),
   }));
 }
