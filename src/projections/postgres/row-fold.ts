@@ -131,11 +131,16 @@ function composed(first: ColumnChange | undefined, second: ColumnChange): Column
  * character-by-character concatenation cost more than the rest of the fold.
  */
 export function jsonLiteral(value: unknown): string {
-  assertJsonNumbers(value);
-  const json = JSON.stringify(value);
+  const json = jsonText(value);
   const text = json.includes('?') ? json.replace(/\?/g, '\\u003f') : json;
   const quoted = text.includes("'") ? text.replace(/'/g, "''") : text;
   return quoted.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
+}
+
+/** The value as JSON text, for a statement parameter; NotFoldableError for a number JSON cannot carry. */
+export function jsonText(value: unknown): string {
+  assertJsonNumbers(value);
+  return JSON.stringify(value);
 }
 
 /** Throws NotFoldableError for a number JSON has no form for (JSON.stringify would write null). */

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { consistency } from '../../../domain/racing/lap-statistics';
 import { SESSION_CATEGORY, type LapCompleted } from '../../../domain/racing/telemetry-session-events';
 import { postgresProjection } from '../postgres-projection';
-import { jsonLiteral, quoteIdentifier } from '../row-fold';
+import { jsonLiteral, jsonText, quoteIdentifier } from '../row-fold';
 
 export const LAP_TIMES_TABLE = 'racing_lap_times';
 export const LEADERBOARD_TABLE = 'racing_leaderboard';
@@ -124,19 +124,19 @@ export const racingLeaderboardProjection = postgresProjection({
           from = to;
         }
         for (const [board, entries] of [[LEADERBOARD_TABLE, measured], [LEADERBOARD_WITH_ESTIMATED_TABLE, withEstimated]] as const) {
-          if (entries.length > 0) await trx.raw(boardUpsert(board, entries));
+          if (entries.length > 0) await trx.raw(boardUpsert(board), [jsonText(entries)]);
         }
       }
     },
   },
 });
 
-/** The entries written with one statement (literals inlined), replacing those of the same board key. */
-function boardUpsert(board: string, entries: BoardEntry[]): string {
+/** The statement that writes a board's entries (one JSON parameter), replacing those of the same board key. */
+function boardUpsert(board: string): string {
   const table = quoteIdentifier(board);
-  const columns = Object.keys(entries[0]!).map(quoteIdentifier);
+  const columns = BOARD_COLUMNS.map(quoteIdentifier);
   const list = columns.join(', ');
-  return `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, ${jsonLiteral(entries)})
+  return `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, ?::json)
     ON CONFLICT (track_name, car_model, category, user_id) DO UPDATE SET ${columns.map((column) => `${column} = excluded.${column}`).join(', ')}`;
 }
 
@@ -262,6 +262,8 @@ async function recomputeEntries(
 }
 
 type BoardEntry = ReturnType<typeof boardEntries>[number];
+/** The columns of a board's entries (what boardEntries gives). */
+const BOARD_COLUMNS: readonly (keyof BoardEntry)[] = ['track_name', 'car_model', 'category', 'user_id', 'time_ms', 'session_id', 'lap_number', 'consistency_score', 'valid_laps', 'record_date', 'is_verified', 'estimated'];
 
 /** A user's entries on one track and car (one per category with a time), from their valid laps in chronological order. */
 function boardEntries(laps: ValidLap[], userId: string, trackName: string, carModel: string) {
