@@ -119,8 +119,10 @@ export const racingLeaderboardProjection = postgresProjection({
           let to = from + 1;
           while (to < laps.length && laps[to]!.user_id === userId && laps[to]!.track_name === trackName && laps[to]!.car_model === carModel) to++;
           const own = laps.slice(from, to);
-          measured.push(...boardEntries(own.filter((lap) => !lap.estimated), userId, trackName, carModel));
-          withEstimated.push(...boardEntries(own, userId, trackName, carModel));
+          const entries = boardEntries(own, userId, trackName, carModel);
+          withEstimated.push(...entries);
+          // Without estimated laps both boards are computed from the same laps: the same entries.
+          measured.push(...(own.some((lap) => lap.estimated) ? boardEntries(own.filter((lap) => !lap.estimated), userId, trackName, carModel) : entries));
           from = to;
         }
         for (const [board, entries] of [[LEADERBOARD_TABLE, measured], [LEADERBOARD_WITH_ESTIMATED_TABLE, withEstimated]] as const) {
