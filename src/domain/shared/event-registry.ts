@@ -58,7 +58,9 @@ export class EventRegistry<Definition extends EventDefinition = EventDefinition>
     if (version > definition.version) {
       throw new EventDataError(type, `stored with schema version ${version}, newer than this code's ${definition.version}`);
     }
-    let current: Record<string, unknown> = { ...data };
+    // Copied only for the upcasters (their input is theirs): data already at the current version is
+    // passed on as it is (neither fromStored nor the schema's parse changes its input).
+    let current = (version < definition.version ? { ...data } : data) as Record<string, unknown>;
     for (let from = version; from < definition.version; from++) current = definition.upcasters[from](current);
     return definition.storage ? definition.storage.fromStored(current) : current;
   }

@@ -7,7 +7,7 @@ import type { EventMetadata, JsonObject, JsonValue } from './event-store';
  * telemetry batches without catching anything: we check the top-level shape the port promises.
  */
 
-function isJsonObject(value: unknown): value is JsonObject {
+export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { eventMetadataSchema, jsonObjectSchema } from './event-json';
+import { eventMetadataSchema, isJsonObject, jsonObjectSchema } from './event-json';
 import type { RecordedEvent } from './event-store';
 
 /** Channel the append NOTIFYs on commit; subscribers only use it as a wake-up, never as data. */
@@ -90,8 +90,58 @@ const eventRowSchema = z.object({
   created_at: z.date(),
 });
 
+/** A row as the driver returns what EVENT_COLUMNS selects, of the types eventRowSchema checks. */
+type EventRow = z.output<typeof eventRowSchema>;
+
+const DECIMAL = /^-?\d+$/;
+const KNOWN_METADATA_KEYS = ['correlationId', 'causationId', 'userId'] as const;
+
+/**
+ * The row, checked as eventRowSchema checks it, without zod's generic walk: every event read goes
+ * through here (a replay reads the whole store). Anything it does not accept is parsed by the
+ * schema, which throws the same error it always did.
+ */
+function checkedEventRow(row: unknown): EventRow {
+  if (typeof row === 'object' && row !== null) {
+    const { global_position, transaction_id, event_id, stream_id, revision, type, data, metadata, created_at } = row as Record<string, unknown>;
+    if (
+      typeof global_position === 'string' && DECIMAL.test(global_position) &&
+      typeof transaction_id === 'string' && DECIMAL.test(transaction_id) &&
+      typeof revision === 'string' && DECIMAL.test(revision) &&
+      typeof event_id === 'string' && event_id.length > 0 &&
+      typeof stream_id === 'string' && stream_id.length > 0 &&
+      typeof type === 'string' && type.length > 0 &&
+      isJsonObject(data) &&
+      isPlainMetadata(metadata) &&
+      created_at instanceof Date && !Number.isNaN(created_at.getTime())
+    ) {
+      return {
+        global_position: BigInt(global_position),
+        transaction_id: BigInt(transaction_id),
+        event_id,
+        stream_id,
+        revision: BigInt(revision),
+        type,
+        data: data as EventRow['data'],
+        metadata: metadata as EventRow['metadata'],
+        created_at,
+      };
+    }
+  }
+  return eventRowSchema.parse(row);
+}
+
+/** What eventMetadataSchema accepts of parsed JSON: an object whose well-known keys, when present, are strings. */
+function isPlainMetadata(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  for (const key of KNOWN_METADATA_KEYS) if (record[key] !== undefined && typeof record[key] !== 'string') return false;
+  for (const key in record) if (record[key] === undefined) return false;
+  return true;
+}
+
 export function toRecordedEvent(row: unknown): RecordedEvent {
-  const parsed = eventRowSchema.parse(row);
+  const parsed = checkedEventRow(row);
   return {
     id: parsed.event_id,
     streamId: parsed.stream_id,

@@ -42,6 +42,24 @@ export interface PostgresProjection {
    * (then apply it with `applyAll`). Undecodable data throws, as `apply` does.
    */
   foldPage?(events: readonly RecordedEvent[]): string[] | undefined;
+  /**
+   * Rows a rebuild writes once, after its last page, rather than after each: rows that are a
+   * function of other rows of the projection (the leaderboard's entries of its laps). With it,
+   * `foldPage` writes only those other rows; whatever else wrote the derived rows before (a page
+   * applied event by event) is overwritten with the same values. Runs in the rebuild schema,
+   * before the swap's catch-up, which applies events as the live path does.
+   */
+  finishRebuild?(trx: Knex.Transaction): Promise<void>;
+}
+
+/**
+ * A rebuild's form of a projection whose rows `fold` cannot say (a composite key, derived rows):
+ * a page's handled events (decoded, in order) as statements, literals inlined (throw
+ * NotFoldableError for a page it cannot say exactly), and the derived rows written once at the end.
+ */
+export interface RebuildForm {
+  page(events: RecordedEvent<DomainEventOfType<DomainEventType>>[]): string[];
+  finish(trx: Knex.Transaction): Promise<void>;
 }
 
 /**
@@ -106,9 +124,11 @@ export function postgresProjection(
      * statement per change live (RowStatements), so both paths come from one definition.
      */
     fold?: { tables: FoldTable[]; on: FoldEventHandlers };
+    /** Without `fold`: the rebuild's page form and derived rows ({@link RebuildForm}). */
+    rebuild?: RebuildForm;
   },
 ): PostgresProjection {
-  const { on: written = {}, batchOn = {}, fold, ...rest } = definition;
+  const { on: written = {}, batchOn = {}, fold, rebuild, ...rest } = definition;
   const on = { ...liveFormOf(fold), ...written } as EventHandlers<Knex.Transaction>;
   const apply = eventDispatcher(on);
   const byType = batchOn as Partial<Record<string, (events: RecordedEvent<DomainEventOfType<DomainEventType>>[], trx: Knex.Transaction) => Promise<void>>>;
@@ -129,9 +149,10 @@ export function postgresProjection(
   const foldOn = (fold?.on ?? {}) as Partial<Record<string, (event: RecordedEvent<DomainEventOfType<DomainEventType>>, rows: RowWriter) => void>>;
   const folds = fold !== undefined && handles.every((type) => foldOn[type] !== undefined);
   const foldPage = (events: readonly RecordedEvent[]): string[] | undefined => {
-    if (!folds) return undefined;
-    const rows = new RowFold(fold.tables);
     try {
+      if (rebuild !== undefined) return rebuild.page(events.filter((event) => handles.includes(event.type)).map(decodedOnce));
+      if (!folds) return undefined;
+      const rows = new RowFold(fold.tables);
       for (const event of events) foldOn[event.type]?.(decodedOnce(event), rows);
       return rows.statements();
     } catch (error) {
@@ -139,7 +160,7 @@ export function postgresProjection(
       throw error;
     }
   };
-  return { ...rest, handles, apply, applyAll, ...(folds ? { foldPage } : {}) };
+  return { ...rest, handles, apply, applyAll, ...(folds || rebuild ? { foldPage } : {}), ...(rebuild ? { finishRebuild: rebuild.finish } : {}) };
 }
 
 /**

@@ -69,9 +69,11 @@ interface PageOutcome {
  * after the other, each catching up from where the shared read stopped.
  *
  * A page is applied in bulk: the rebuild schema is fresh and has no other writer, so the streams'
- * revisions are kept here and written once per page (one statement), events of types the
- * projection does not handle cost no statement at all, and runs of one type go to the projection's
- * batch handlers (`applyAll`). The rows are the ones applying event after event gives.
+ * revisions are kept here and written once, after the last page (nothing reads them before the
+ * swap; a failed rebuild drops the schema), events of types the projection does not handle cost
+ * no statement at all, a page is folded in memory (`foldPage`) or runs of one type go to the
+ * projection's batch handlers (`applyAll`), and rows derived from others are written once at the
+ * end (`finishRebuild`). The rows are the ones applying event after event gives.
  */
 export async function rebuildProjections(
   db: Knex,
@@ -99,13 +101,6 @@ export async function rebuildProjections(
     for (const [streamId, revision] of outcome.advanced) rebuild.revisions.set(streamId, revision);
     rebuild.quarantined.push(...outcome.quarantined);
   };
-  /**
-   * Applies the page's events that are new for their streams, in the caller's transaction, and
-   * writes the streams' new revisions. With `isolate`, each handled event runs alone in a savepoint,
-   * so one that cannot be applied rolls back alone and is quarantined (its revision still moves);
-   * without it the page goes in bulk (fast), and such an event aborts the page, which is then
-   * applied again isolated.
-   */
   /** The page's events that are new for their streams, and the revisions they move the streams to. */
   const freshOf = (rebuild: Rebuild, events: RecordedEvent[]): { fresh: RecordedEvent[]; advanced: Map<string, bigint> } => {
     const advanced = new Map<string, bigint>();
@@ -118,8 +113,9 @@ export async function rebuildProjections(
     return { fresh, advanced };
   };
   /**
-   * Applies the page's events that are new for their streams, in the caller's transaction, and
-   * writes the streams' new revisions. With `isolate`, each handled event runs alone in a savepoint,
+   * Applies the page's events that are new for their streams, in the caller's transaction (their
+   * revisions are the caller's to write: once at the end of the bulk phase, or in the swap's
+   * catch-up). With `isolate`, each handled event runs alone in a savepoint,
    * so one that cannot be applied rolls back alone and is quarantined (its revision still moves);
    * without it the page goes in bulk (fast), and such an event aborts the page, which is then
    * applied again isolated.
@@ -144,14 +140,13 @@ export async function rebuildProjections(
       }
     }
     outcome.applied = fresh.length - outcome.quarantined.length;
-    await writeRevisions(trx, projection, outcome.advanced);
     return outcome;
   };
   /**
-   * The page folded in memory (the projection's `foldPage`): its transaction, settings, rows and
-   * the streams' revisions sent as ONE query on a pool connection (no per-statement round trips or
-   * query building); undefined when the projection cannot fold it. A statement that fails rolls
-   * the transaction back and throws, as a failing page does (then it is applied isolated).
+   * The page folded in memory (the projection's `foldPage`): its transaction, settings and rows
+   * sent as ONE query on a pool connection (no per-statement round trips or query building), none
+   * when it writes no row; undefined when the projection cannot fold it. A statement that fails
+   * rolls the transaction back and throws, as a failing page does (then it is applied isolated).
    */
   const foldEvents = async (rebuild: Rebuild, events: RecordedEvent[], settings: string): Promise<PageOutcome | undefined> => {
     const { projection } = rebuild;
@@ -159,14 +154,7 @@ export async function rebuildProjections(
     const { fresh, advanced } = freshOf(rebuild, events);
     const statements = projection.foldPage(fresh.filter((event) => projection.handles.includes(event.type)));
     if (statements === undefined) return undefined;
-    await onPoolConnection(db, async (connection) => {
-      try {
-        await connection.query(['BEGIN', settings, ...statements, ...revisionsStatement(projection, advanced), 'COMMIT'].join(';\n'));
-      } catch (error) {
-        await connection.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
+    if (statements.length > 0) await inOneQuery(db, ['BEGIN', settings, ...statements, 'COMMIT'].join(';\n'));
     return { applied: fresh.length, advanced, quarantined: [] };
   };
   const applyPage = async (rebuild: Rebuild, page: RecordedEvent[]): Promise<void> => {
@@ -233,7 +221,26 @@ export async function rebuildProjections(
         pagesInFlight.push(pageApplied);
         if (pagesInFlight.length >= PAGES_IN_FLIGHT) await pagesInFlight.shift();
       }
+      // Each projection, as soon as its pages are in: the streams' revisions (kept in memory until
+      // now: nothing reads them before the swap) and the rows it writes once (finishRebuild).
+      for (const rebuild of rebuilds) {
+        const { projection } = rebuild;
+        chains.set(
+          rebuild,
+          chains.get(rebuild)!.then(async () => {
+            const settings = `SET LOCAL synchronous_commit TO OFF; SET LOCAL search_path TO ${quote(rebuild.schema)}`;
+            if (rebuild.revisions.size > 0) await inOneQuery(db, ['BEGIN', settings, ...revisionsStatements(projection, rebuild.revisions), 'COMMIT'].join(';\n'));
+            if (projection.finishRebuild) {
+              await db.transaction(async (trx) => {
+                await trx.raw(settings);
+                await projection.finishRebuild!(trx);
+              });
+            }
+          }),
+        );
+      }
       for (const page of pagesInFlight.splice(0)) await page;
+      await Promise.all(chains.values());
     } catch (error) {
       // No page may still be writing when the rebuild schemas are dropped.
       await Promise.allSettled([...chains.values(), next]);
@@ -257,7 +264,9 @@ export async function rebuildProjections(
             if (events.length === 0) break;
             const relevant = events.filter((event) => projection.categories.includes(streamCategory(event.streamId)));
             // Isolated: this transaction also holds the swap, so a bad event must not abort it.
-            committed(rebuild, await applyEvents(rebuild, trx, relevant, true));
+            const outcome = await applyEvents(rebuild, trx, relevant, true);
+            await writeRevisions(trx, projection, outcome.advanced);
+            committed(rebuild, outcome);
             position = events[events.length - 1]!.position;
             eventsRead += events.length;
             options.onProgress?.({ eventsRead, eventsApplied: totalApplied() });
@@ -295,15 +304,33 @@ async function onPoolConnection<T>(db: Knex, work: (connection: pg.ClientBase) =
   }
 }
 
-/** The statement that writes the streams' revisions a page moved (in the current search_path), literals inlined; none when none moved. */
-function revisionsStatement(projection: PostgresProjection, advanced: ReadonlyMap<string, bigint>): string[] {
-  if (advanced.size === 0) return [];
-  const rows = [...advanced].map(([stream_id, revision]) => ({ stream_id, revision: revision.toString() }));
-  return [
-    `INSERT INTO ${PROJECTION_REVISIONS_TABLE} (projection, stream_id, revision)
-     SELECT ${jsonLiteral(projection.name)}::json #>> '{}', r.stream_id, r.revision FROM json_to_recordset(${jsonLiteral(rows)}) AS r(stream_id text, revision bigint)
-     ON CONFLICT (projection, stream_id) DO UPDATE SET revision = excluded.revision`,
-  ];
+/** A transaction sent as one query (BEGIN … COMMIT, literals inlined); rolled back and thrown if a statement fails. */
+async function inOneQuery(db: Knex, transaction: string): Promise<void> {
+  await onPoolConnection(db, async (connection) => {
+    try {
+      await connection.query(transaction);
+    } catch (error) {
+      await connection.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/** Streams' revisions per statement written at the end of a rebuild's bulk phase. */
+const REVISIONS_PER_STATEMENT = 20_000;
+
+/** The statements that write the streams' revisions (in the current search_path), literals inlined; none when there are none. */
+function revisionsStatements(projection: PostgresProjection, revisions: ReadonlyMap<string, bigint>): string[] {
+  const rows = [...revisions].map(([stream_id, revision]) => ({ stream_id, revision: revision.toString() }));
+  const statements: string[] = [];
+  for (let start = 0; start < rows.length; start += REVISIONS_PER_STATEMENT) {
+    statements.push(
+      `INSERT INTO ${PROJECTION_REVISIONS_TABLE} (projection, stream_id, revision)
+       SELECT ${jsonLiteral(projection.name)}::json #>> '{}', r.stream_id, r.revision FROM json_to_recordset(${jsonLiteral(rows.slice(start, start + REVISIONS_PER_STATEMENT))}) AS r(stream_id text, revision bigint)
+       ON CONFLICT (projection, stream_id) DO UPDATE SET revision = excluded.revision`,
+    );
+  }
+  return statements;
 }
 
 /** Writes the streams' revisions a page moved (in the current search_path): one statement. */

@@ -312,6 +312,9 @@ describe('a rebuild folds pages in memory, with the rows of the handlers applied
       ],
       { expectedRevision: 'no_stream' },
     );
+    // The store holds a write back from readAll while an older transaction runs anywhere on the
+    // server, and test files share it: rebuild once the event is readable (else the rebuild may not see it).
+    while (!(await store.readAll({ maxCount: 100_000 })).some((event) => event.streamId === `submission-${tooLarge}`)) await new Promise((done) => setTimeout(done, 50));
     const results = await rebuildProjections(db, store, [submissionsProjection], { logger, batchSize: 10_000 });
     expect(results[0]!.quarantined.map((entry) => `${entry.streamId}@${entry.revision}`)).toEqual([`submission-${tooLarge}@0`]);
     expect(await rowsOf('public', 'arena_submissions')).toEqual(before);

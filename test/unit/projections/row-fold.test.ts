@@ -3,6 +3,7 @@
  * the literals it writes. That the written rows equal the handlers' is checked against PostgreSQL
  * in test/integration/projections/fold-pages.test.ts.
  */
+import { escapeLiteral } from 'pg';
 import { add, ifNull, jsonLiteral, least, NotFoldableError, RowFold } from '../../../src/projections/postgres/row-fold';
 
 const table = { table: 'sessions', key: 'id', defaults: { laps: 0 } };
@@ -46,5 +47,17 @@ describe('RowFold', () => {
     expect(literal).not.toContain('?');
     expect(JSON.parse(literal.replace(/^ ?E?'|'$/g, '').replace(/''/g, "'").replace(/\\\\/g, '\\'))).toEqual([{ text: `what? \\? '' ?? done` }]);
     expect(() => jsonLiteral([{ value: Number.NaN }])).toThrow(NotFoldableError);
+  });
+
+  it("writes the literal pg's escapeLiteral writes for the JSON text, for text of quotes, backslashes, `?` and beyond", () => {
+    const pieces = ["'", '\\', '?', '"', 'a', 'é', '🏁', '\n', '$', ' ', '{', ','];
+    let seed = 7;
+    const next = () => (seed = (seed * 48271) % 2147483647);
+    for (let i = 0; i < 2000; i++) {
+      const text = Array.from({ length: 1 + (i % 9) }, () => pieces[next() % pieces.length]).join('');
+      const value = [{ text, list: [text, 1.5, null, true], nested: { text } }];
+      expect(jsonLiteral(value)).toBe(escapeLiteral(JSON.stringify(value).replace(/\?/g, '\\u003f')));
+    }
+    expect(() => jsonLiteral({ deep: [{ value: Number.POSITIVE_INFINITY }] })).toThrow(NotFoldableError);
   });
 });

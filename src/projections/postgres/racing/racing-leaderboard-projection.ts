@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { consistency } from '../../../domain/racing/lap-statistics';
 import { SESSION_CATEGORY, type LapCompleted } from '../../../domain/racing/telemetry-session-events';
 import { postgresProjection } from '../postgres-projection';
+import { jsonLiteral, jsonText, quoteIdentifier } from '../row-fold';
 
 export const LAP_TIMES_TABLE = 'racing_lap_times';
 export const LEADERBOARD_TABLE = 'racing_leaderboard';
@@ -18,6 +19,9 @@ export const LEADERBOARD_WITH_ESTIMATED_TABLE = 'racing_leaderboard_with_estimat
  * only on the set of laps: the live path and `arena replay leaderboards` give identical rows.
  * Laps estimated without positions (never verified) enter only `racing_leaderboard_with_estimated`,
  * which holds the same boards over measured and estimated laps together.
+ *
+ * A rebuild inserts each page's laps in one statement and computes the boards once, after the
+ * last page, from all the laps (the same rows: they depend only on the set of laps).
  */
 export const racingLeaderboardProjection = postgresProjection({
   name: 'racing_leaderboards',
@@ -80,7 +84,66 @@ export const racingLeaderboardProjection = postgresProjection({
       await recomputeAllEntries(trx, [...touched.values()]);
     },
   },
+  rebuild: {
+    /** The page's laps in one INSERT … ON CONFLICT DO NOTHING (the first of duplicates wins, as one by one). */
+    page(events) {
+      const laps = events.flatMap((event) => (event.type === 'LapCompleted' ? [{ ...lapTimeRow(event.data), sector_times_ms: event.data.sectorTimesMs }] : []));
+      if (laps.length === 0) return [];
+      const table = quoteIdentifier(LAP_TIMES_TABLE);
+      const columns = Object.keys(laps[0]!).map(quoteIdentifier).join(', ');
+      return [`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM json_populate_recordset(NULL::${table}, ${jsonLiteral(laps)}) ON CONFLICT (session_id, lap_number) DO NOTHING`];
+    },
+    /**
+     * Every user/track/car with a valid lap: its entries on both boards, from its laps. The
+     * combinations in key order, their laps read a range of combinations at a time (an index range,
+     * not a list of keys to plan), each board's entries written in one statement per range.
+     */
+    async finish(trx) {
+      const combinations: { user_id: string; track_name: string; car_model: string }[] = await trx(LAP_TIMES_TABLE)
+        .where({ valid: true })
+        .distinct('user_id', 'track_name', 'car_model')
+        .orderBy(['user_id', 'track_name', 'car_model']);
+      for (let start = 0; start < combinations.length; start += FINISH_COMBINATIONS) {
+        const first = combinations[start]!;
+        const last = combinations[Math.min(start + FINISH_COMBINATIONS, combinations.length) - 1]!;
+        const laps: (ValidLap & { user_id: string; track_name: string; car_model: string })[] = await trx(LAP_TIMES_TABLE)
+          .where({ valid: true })
+          .whereRaw('(user_id, track_name, car_model) >= (?::uuid, ?, ?)', [first.user_id, first.track_name, first.car_model])
+          .whereRaw('(user_id, track_name, car_model) <= (?::uuid, ?, ?)', [last.user_id, last.track_name, last.car_model])
+          .orderBy(['user_id', 'track_name', 'car_model', 'ended_at', 'session_id', 'lap_number'])
+          .select('user_id', 'track_name', 'car_model', 'session_id', 'lap_number', 'lap_time_ms', 'sector_times_ms', 'is_verified', 'estimated', 'ended_at');
+        const measured: BoardEntry[] = [];
+        const withEstimated: BoardEntry[] = [];
+        for (let from = 0; from < laps.length; ) {
+          const { user_id: userId, track_name: trackName, car_model: carModel } = laps[from]!;
+          let to = from + 1;
+          while (to < laps.length && laps[to]!.user_id === userId && laps[to]!.track_name === trackName && laps[to]!.car_model === carModel) to++;
+          const own = laps.slice(from, to);
+          const entries = boardEntries(own, userId, trackName, carModel);
+          withEstimated.push(...entries);
+          // Without estimated laps both boards are computed from the same laps: the same entries.
+          measured.push(...(own.some((lap) => lap.estimated) ? boardEntries(own.filter((lap) => !lap.estimated), userId, trackName, carModel) : entries));
+          from = to;
+        }
+        for (const [board, entries] of [[LEADERBOARD_TABLE, measured], [LEADERBOARD_WITH_ESTIMATED_TABLE, withEstimated]] as const) {
+          if (entries.length > 0) await trx.raw(boardUpsert(board), [jsonText(entries)]);
+        }
+      }
+    },
+  },
 });
+
+/** The statement that writes a board's entries (one JSON parameter), replacing those of the same board key. */
+function boardUpsert(board: string): string {
+  const table = quoteIdentifier(board);
+  const columns = BOARD_COLUMNS.map(quoteIdentifier);
+  const list = columns.join(', ');
+  return `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, ?::json)
+    ON CONFLICT (track_name, car_model, category, user_id) DO UPDATE SET ${columns.map((column) => `${column} = excluded.${column}`).join(', ')}`;
+}
+
+/** User/track/car combinations whose laps a rebuild's finish reads at once. */
+const FINISH_COMBINATIONS = 2000;
 
 /** Laps per INSERT of a batch (12 parameters each, far below PostgreSQL's 65 535). */
 const LAP_INSERT_ROWS = 1000;
@@ -201,6 +264,8 @@ async function recomputeEntries(
 }
 
 type BoardEntry = ReturnType<typeof boardEntries>[number];
+/** The columns of a board's entries (what boardEntries gives). */
+const BOARD_COLUMNS: readonly (keyof BoardEntry)[] = ['track_name', 'car_model', 'category', 'user_id', 'time_ms', 'session_id', 'lap_number', 'consistency_score', 'valid_laps', 'record_date', 'is_verified', 'estimated'];
 
 /** A user's entries on one track and car (one per category with a time), from their valid laps in chronological order. */
 function boardEntries(laps: ValidLap[], userId: string, trackName: string, carModel: string) {
