@@ -11,6 +11,18 @@ import { isUnapplicableEventError, quarantineEntry, recordQuarantine } from '../
 import { concatBlocks } from '../../infrastructure/analytics/column-block';
 import { isTableBlock, outputRowCount, type ClickHouseProjection, type TableOutput } from './clickhouse-projection';
 import { withoutStoredRows } from './clickhouse-row-identity';
+import { KeyedSerialRunner } from '../../infrastructure/process/keyed-serial-runner';
+
+/** One check-and-insert at a time per ClickHouse table in this process (insertProduced). */
+const tableWriters = new KeyedSerialRunner();
+
+/**
+ * Runs `work` while no insert of this process checks or writes `table` (a replay's EXCHANGE TABLES:
+ * an insert that checked the old table and wrote into the swapped-in one would store its rows twice).
+ */
+export function withTableWritesHeld<T>(analytics: Analytics, table: string, work: () => Promise<T>): Promise<T> {
+  return tableWriters.run(`${analytics.database}.${table}`, work);
+}
 
 export const clickHouseProjectionGroupId = (projection: ClickHouseProjection): string => `analytics.${projection.name}`;
 
@@ -116,13 +128,18 @@ async function insertProduced(analytics: Analytics, projection: ClickHouseProjec
     const identity = projection.identity[table];
     if (identity === undefined) throw new Error(`ClickHouse projection ${projection.name}: no row identity for table ${table}`);
     const target = tableName(table);
-    const { output, leftOut } = await withoutStoredRows(analytics, target, identity, gather(table, outputs));
-    if (outputRowCount(output) === 0) continue;
-    // A token names exactly these rows: when some were left out, the content itself is the token.
-    const insertOptions = leftOut === 0 ? { deduplicationToken: batchToken } : {};
-    if (isTableBlock(output)) await analytics.insertColumns(target, output.block, insertOptions);
-    else await analytics.insertCompact(target, { columns: output.columns, rows: output.rows }, insertOptions);
-    written += outputRowCount(output);
+    // The check for stored rows and the insert are one step per table: a replay's catch-up and the
+    // live consumer cut the same events into different batches (different tokens), and both checks
+    // could otherwise pass before either insert lands.
+    written += await withTableWritesHeld(analytics, target, async () => {
+      const { output, leftOut } = await withoutStoredRows(analytics, target, identity, gather(table, outputs));
+      if (outputRowCount(output) === 0) return 0;
+      // A token names exactly these rows: when some were left out, the content itself is the token.
+      const insertOptions = leftOut === 0 ? { deduplicationToken: batchToken } : {};
+      if (isTableBlock(output)) await analytics.insertColumns(target, output.block, insertOptions);
+      else await analytics.insertCompact(target, { columns: output.columns, rows: output.rows }, insertOptions);
+      return outputRowCount(output);
+    });
   }
   return written;
 }

@@ -6,7 +6,7 @@ import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type Quara
 import type { ClickHouseProjection, TableOutput } from './clickhouse-projection';
 import { ClickHouseBlockBuffer, insertBlocks } from './clickhouse-block-buffer';
 import type { ReplayProgress } from '../postgres/projection-rebuild';
-import { applyEventsToClickHouse, applyToClickHouse, clickHouseProjectionHandles } from './clickhouse-projection-runner';
+import { applyEventsToClickHouse, applyToClickHouse, clickHouseProjectionHandles, withTableWritesHeld } from './clickhouse-projection-runner';
 
 export interface ClickHouseReplayResult {
   projection: string;
@@ -127,7 +127,9 @@ export async function replayClickHouseProjection(
     await inFlight;
   }
   options.logger.info({ projection: projection.name, eventsApplied, rowsWritten }, 'analytics rebuild caught up; swapping in');
-  for (const table of tables) await analytics.command(`EXCHANGE TABLES {db}.${table} AND {db}.${rebuildName(table)}`);
+  for (const table of tables) {
+    await withTableWritesHeld(analytics, table, () => analytics.command(`EXCHANGE TABLES {db}.${table} AND {db}.${rebuildName(table)}`));
+  }
   // Catch-up on the live tables, a page at a time: the live consumer may insert some of the same
   // events, and each insert leaves out the rows already stored.
   for await (const events of pages()) {
