@@ -48,7 +48,10 @@ export class KafkaOffsetCommits {
     }
     this.pending.set(`${partition}:${topic}`, { topic, partition, offset: nextOffset });
     if (this.intervalMs <= 0) return this.flush();
-    this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), this.intervalMs);
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => void this.flush().catch(() => undefined), this.intervalMs);
+      this.timer.unref(); // stop() and close() write what is pending; the timer alone keeps no process alive
+    }
     return Promise.resolve();
   }
 
