@@ -108,6 +108,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
         logger: logger.child({ component: 'bus' }),
         sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
         heartbeatIntervalMs: config.KAFKA_HEARTBEAT_INTERVAL_MS,
+        commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
         consumerRecoveryTimeoutMs: config.BUS_CONSUMER_RECOVERY_TIMEOUT_SEC * 1000,
         onConsumerFailed: (error) => options.onFatal?.(error),
       });

@@ -2,6 +2,8 @@
  * MessageBus on Apache Kafka through kafkajs. Semantics are the port's (message-bus.ts); the
  * Kafka-specific choices are explained where they are made. docs/bus.md has the overview.
  */
+import net from 'node:net';
+import tls from 'node:tls';
 import { Kafka, logLevel, Partitioners, type Admin } from 'kafkajs';
 import type { ISocketFactory, LogEntry, Producer, RetryOptions } from 'kafkajs';
 import { UnavailableError } from '../../domain/shared/errors';
@@ -43,13 +45,20 @@ export interface KafkaMessageBusOptions {
   joinTimeoutMs?: number;
   /** kafkajs' retries of one request before it fails (default kafkajs': 5, about 10 s in all). */
   retry?: RetryOptions;
-  /** How connections to the brokers are opened (default: plain TCP). Tests put a faulty link here. */
+  /** How connections to the brokers are opened (default: plain TCP without Nagle's delay). Tests put a faulty link here. */
   socketFactory?: ISocketFactory;
+  /**
+   * A group member commits the offsets it handled together, at most this long after the first of
+   * them, instead of one OffsetCommit per batch (kafka-offset-commits.ts). 0: every batch at once.
+   * Default DEFAULT_KAFKA_COMMIT_INTERVAL_MS.
+   */
+  commitIntervalMs?: number;
 }
 
 export const DEFAULT_KAFKA_SESSION_TIMEOUT_MS = 6_000;
 export const DEFAULT_KAFKA_HEARTBEAT_INTERVAL_MS = 1_000;
 export const DEFAULT_CONSUMER_RECOVERY_TIMEOUT_MS = 120_000;
+export const DEFAULT_KAFKA_COMMIT_INTERVAL_MS = 100;
 const ENSURE_TOPICS_TIMEOUT_MS = 30_000;
 
 /** kafkajs marks protocol errors a later attempt may not meet again (leader election, metadata lag). */
@@ -76,7 +85,7 @@ export class KafkaMessageBus implements MessageBus {
       logLevel: logLevel.WARN,
       logCreator: kafkajsLogCreator(this.logger),
       ...(options.retry ? { retry: options.retry } : {}),
-      ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
+      socketFactory: options.socketFactory ?? tcpWithoutDelay,
     });
   }
 
@@ -168,6 +177,7 @@ export class KafkaMessageBus implements MessageBus {
         staleAfterMs: sessionTimeoutMs,
         recoveryTimeoutMs: this.options.consumerRecoveryTimeoutMs ?? DEFAULT_CONSUMER_RECOVERY_TIMEOUT_MS,
         restartBackoffMs: this.options.consumerRestartBackoffMs ?? 500,
+        commitIntervalMs: this.options.commitIntervalMs ?? DEFAULT_KAFKA_COMMIT_INTERVAL_MS,
       },
       {
         createConsumer: () =>
@@ -290,6 +300,20 @@ export class KafkaMessageBus implements MessageBus {
     return this.admin;
   }
 }
+
+/**
+ * kafkajs' own factory leaves Nagle's algorithm on: a small request written while the connection's
+ * previous one is unacknowledged waits for that acknowledgement. Requests here are small and each
+ * one is awaited, so they go out at once (as the broker's answers do: Kafka sets TCP_NODELAY).
+ */
+const tcpWithoutDelay: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+  const socket = ssl
+    ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
+    : net.connect({ host, port, noDelay: true }, onConnect);
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, 60_000);
+  return socket;
+};
 
 function connectOnce<T extends { connect(): Promise<void> }>(client: T, forget: () => void): Promise<T> {
   return client.connect().then(

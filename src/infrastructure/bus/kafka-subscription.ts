@@ -11,6 +11,7 @@ import type { Logger } from '../logging/logger';
 import { ConsumerFailedError, isConsumerLive, type ConsumerState, type ConsumerStatus } from './consumer-status';
 import { abortableDelay, deadLetterMessage, deliverWithRetries, errorText } from './delivery';
 import type { DeliveryOutcome, RetryPolicy } from './delivery';
+import { KafkaOffsetCommits } from './kafka-offset-commits';
 import type { ConsumerOptions, DeliveredMessage, OutgoingMessage } from './message-bus';
 
 export interface KafkaSubscriptionSettings {
@@ -23,6 +24,8 @@ export interface KafkaSubscriptionSettings {
   recoveryTimeoutMs: number;
   /** First delay before recreating a crashed consumer; doubles up to 10 s. */
   restartBackoffMs: number;
+  /** Handled offsets are committed together at most this long after the first of them (kafka-offset-commits.ts); 0 commits each batch or message at once. */
+  commitIntervalMs: number;
 }
 
 export interface KafkaSubscriptionClients {
@@ -48,6 +51,7 @@ export class KafkaSubscription {
   private readonly current: ConsumerStatus;
   private readonly logger: Logger;
   private readonly deliverOne: (message: DeliveredMessage) => Promise<void>;
+  private readonly commits: KafkaOffsetCommits;
 
   constructor(
     private readonly options: ConsumerOptions,
@@ -57,6 +61,7 @@ export class KafkaSubscription {
   ) {
     this.logger = clients.logger.child({ groupId: options.groupId });
     this.current = { groupId: options.groupId, topics: [...options.topics], state: 'starting', stateSince: new Date(), restarts: 0 };
+    this.commits = new KafkaOffsetCommits(settings.commitIntervalMs, this.logger);
     const { handler, batchHandler } = options;
     if ((handler === undefined) === (batchHandler === undefined)) throw new TypeError('a consumer takes exactly one of handler and batchHandler');
     this.deliverOne = handler ?? ((message) => (batchHandler ? batchHandler([message]) : Promise.resolve()));
@@ -102,6 +107,8 @@ export class KafkaSubscription {
       // Handlers finish and commit while the consumer still runs: kafkajs' commitOffsets silently
       // does nothing once consumer.stop()/disconnect() has begun, which would redeliver them.
       await Promise.allSettled([...this.inFlight]);
+      await this.commits.flush().catch(() => undefined);
+      this.commits.close();
       // disconnect() leaves the group, so the other members take its partitions over at once.
       await this.consumer?.disconnect().catch((error: unknown) => this.logger.warn({ error: errorText(error) }, 'consumer disconnect failed'));
       this.setState('stopped');
@@ -135,6 +142,9 @@ export class KafkaSubscription {
     for (const sign of [consumer.events.HEARTBEAT, consumer.events.FETCH, consumer.events.COMMIT_OFFSETS]) {
       consumer.on(sign, () => this.seenAlive(consumer));
     }
+    // Before the group moves partitions: what this member handled is recorded first, so the member
+    // that takes a partition over starts after it (a commit of the generation ending is accepted).
+    consumer.on(consumer.events.REBALANCING, () => void this.commits.flush().catch(() => undefined));
     let removeJoinListener: () => void = () => undefined;
     const joined = new Promise<void>((resolve, reject) => {
       removeJoinListener = consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -305,7 +315,7 @@ export class KafkaSubscription {
     }
     const last = messages[messages.length - 1].offset;
     // Kafka's committed offset is the next one to read (see onMessage on a replaced consumer).
-    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+    await this.commits.handled(consumer, topic, partition, (BigInt(last) + 1n).toString());
     resolveOffset(last);
     await heartbeat().catch(() => undefined);
   }
@@ -345,18 +355,26 @@ export class KafkaSubscription {
     }
     // Kafka's committed offset is the next one to read. A consumer replaced meanwhile commits
     // nothing (kafkajs ignores it): the message comes again, and handlers are idempotent.
-    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+    await this.commits.handled(consumer, topic, partition, (BigInt(message.offset) + 1n).toString());
     return true;
   }
 }
 
+/**
+ * The value is decoded from its bytes when first read: most groups look only at the key and the
+ * headers (event type, revision) and skip the event, and a telemetry batch is ~90 KB of text.
+ */
 function deliveredMessage(topic: string, partition: number, message: KafkaMessage): DeliveredMessage {
+  let value: string | undefined;
   return {
     topic,
     partition,
     offset: message.offset,
     key: message.key?.toString('utf8') ?? '',
-    value: message.value?.toString('utf8') ?? '',
+    get value(): string {
+      value ??= message.value?.toString('utf8') ?? '';
+      return value;
+    },
     headers: headersAsText(message.headers),
   };
 }
