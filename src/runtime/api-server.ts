@@ -36,10 +36,10 @@ export async function startApiServer(services: ApiServices, listen: { host: stri
       newId: services.newId,
       states: services.commandStates,
       // Stream-local read models get the command's own events applied at once; others wait for the bus's delivery.
-      waitForProjection: (projectionName, streamId, revision) => {
+      waitForProjection: (projectionName, streamId, revision, ownEvents) => {
         const projection = projectionsByName.get(projectionName);
         return projection
-          ? catchUpOwnWrite(services.db, services.store, projection, streamId, revision, { bus: services.bus, logger: ownWriteLogger })
+          ? catchUpOwnWrite(services.db, services.store, projection, streamId, revision, { bus: services.bus, logger: ownWriteLogger, ...(ownEvents ? { ownEvents } : {}) })
           : waitForProjection(services.db, projectionName, streamId, revision, { bus: services.bus });
       },
     },

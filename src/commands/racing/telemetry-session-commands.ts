@@ -34,7 +34,8 @@ export async function createSession(
   const outcome = await sessions.handle(
     sessionId,
     { type: 'CreateSession', sessionId, ownerId, ...input, now: ctx.now().toISOString() },
-    { metadata: ctx.metadata },
+    // A fresh random id: nothing to read (a stream that exists after all makes the append conflict).
+    { metadata: ctx.metadata, newStream: true },
   );
   return { ...outcome, sessionId };
 }

@@ -17,7 +17,7 @@ import { postgresListenerOf, type ChannelListener } from '../database/postgres-l
 import { GROUP_CHANGED_EVENT, InProcessConsumer, partitionKey, PUBLISHED_EVENT, type ConsumerTiming, type PartitionEnd, type TickView } from './in-process-consumer';
 import type { ConsumerStatus } from './consumer-status';
 import { errorText } from './delivery';
-import type { Consumer, ConsumerOptions, MessageBus, OutgoingMessage, TopicMessages } from './message-bus';
+import type { Consumer, ConsumerOptions, DeliveredMessage, MessageBus, OutgoingMessage, TopicMessages } from './message-bus';
 
 /**
  * NOTIFY channels: a committed publish (payload: JSON `{"t": topic, "p": partition, "e": next offset}`,
@@ -183,11 +183,14 @@ export class InProcessMessageBus implements MessageBus {
 
   /**
    * After a commit that appended to `topic` (the partitions' new ends, when known): its NOTIFY wakes
-   * every process; without a listener, wake ours.
+   * every process; without a listener, wake ours. Ends that carry the committed messages go to this
+   * process's consumers at once, so they handle them without reading them back (the NOTIFY that
+   * follows then finds them done).
    */
   private published(topic: string, ends?: PartitionEnd[]): void {
     this.dirty = true;
-    if (!this.listener().isListening(PUBLISHED_CHANNEL)) this.wakeups.emit(PUBLISHED_EVENT, topic, ends);
+    const carried = ends !== undefined && ends.some((end) => end.messages !== undefined);
+    if (carried || !this.listener().isListening(PUBLISHED_CHANNEL)) this.wakeups.emit(PUBLISHED_EVENT, topic, ends);
   }
 
   private listener() {
@@ -353,7 +356,12 @@ export class InProcessMessageBus implements MessageBus {
       end = inserted.rows.map((row) => offsetRow.parse(row).offset).reduce((a, b) => (b > a ? b : a)) + 1n;
     }
     if (end === undefined) throw new Error(`bus topic ${topic}: nothing to append to partition ${partition}`);
-    return { partition, end };
+    // Chunks follow one another under the partition's lock: the messages sit at the offsets before the end.
+    const first = end - BigInt(messages.length);
+    const committed = messages.map(
+      (message, index): DeliveredMessage => ({ topic, partition, offset: (first + BigInt(index)).toString(), key: message.key, value: message.value, headers: message.headers ?? {} }),
+    );
+    return { partition, end, messages: committed };
   }
 
   async subscribe(options: ConsumerOptions): Promise<Consumer> {

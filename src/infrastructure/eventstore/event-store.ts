@@ -61,6 +61,14 @@ export interface AppendResult {
   /** Revision of the last appended event: pass it as the expected revision of the next append. */
   nextExpectedRevision: bigint;
   position: GlobalPosition;
+  /**
+   * The appended events as a read of the stream would return them, built on demand from what was
+   * sent and what the append answered (PostgreSQL: positions and created_at), so a caller that needs
+   * them at once (the API's own-write apply) does not read them back. Absent when the store does not
+   * answer them with the append (EventStoreDB, a retried append). Values equal a read's; the keys of
+   * `data` and `metadata` keep the writer's order where a read gives jsonb's.
+   */
+  recorded?: () => RecordedEvent[];
 }
 
 export interface ReadStreamOptions {
