@@ -1,8 +1,8 @@
-import type { AppendResult, EventStore, ExpectedRevision, NewEvent, RecordedEvent } from '../infrastructure/eventstore/event-store';
+import type { AppendOptions, AppendResult, EventStore, NewEvent, RecordedEvent } from '../infrastructure/eventstore/event-store';
 
 /**
  * The store as one request's commands use it: everything goes to the process's store, and what
- * they append is remembered (when the store answers the appended events, AppendResult.recorded), so
+ * they append is remembered (when the store answers the appended events, AppendOptions.onRecorded), so
  * the request's read-your-writes can apply its own events without reading them back. Lives as long
  * as the request: nothing is shared between requests, nothing goes stale.
  */
@@ -15,14 +15,16 @@ export class RecordingEventStore implements EventStore {
     if (inner.hasEventsAfter) this.hasEventsAfter = (after) => inner.hasEventsAfter?.(after) ?? Promise.resolve(false);
   }
 
-  async append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
-    const result = await this.inner.append(streamId, events, options);
-    if (result.recorded) {
-      const list = this.appended.get(streamId) ?? [];
-      list.push(result.recorded);
-      this.appended.set(streamId, list);
-    }
-    return result;
+  append(streamId: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    return this.inner.append(streamId, events, {
+      ...options,
+      onRecorded: (recorded) => {
+        options.onRecorded?.(recorded);
+        const list = this.appended.get(streamId) ?? [];
+        list.push(recorded);
+        this.appended.set(streamId, list);
+      },
+    });
   }
 
   /**

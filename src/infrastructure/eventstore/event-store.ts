@@ -61,14 +61,19 @@ export interface AppendResult {
   /** Revision of the last appended event: pass it as the expected revision of the next append. */
   nextExpectedRevision: bigint;
   position: GlobalPosition;
+}
+
+export interface AppendOptions {
+  expectedRevision: ExpectedRevision;
   /**
-   * The appended events as a read of the stream would return them, built on demand from what was
-   * sent and what the append answered (PostgreSQL: positions and created_at), so a caller that needs
-   * them at once (the API's own-write apply) does not read them back. Absent when the store does not
-   * answer them with the append (EventStoreDB, a retried append). Values equal a read's; the keys of
-   * `data` and `metadata` keep the writer's order where a read gives jsonb's.
+   * Called once the append committed, with the appended events as a read of the stream would return
+   * them, built on demand from what was sent and what the append answered (PostgreSQL: positions and
+   * created_at), so a caller that needs them at once (the API's own-write apply) does not read them
+   * back. Not called by stores that do not answer them with the append (EventStoreDB), nor for a
+   * retried append. Values equal a read's; the keys of `data` and `metadata` keep the writer's
+   * order where a read gives jsonb's.
    */
-  recorded?: () => RecordedEvent[];
+  onRecorded?: (recorded: () => RecordedEvent[]) => void;
 }
 
 export interface ReadStreamOptions {
@@ -113,7 +118,7 @@ export function formatStoreIdentity(identity: StoreIdentity): string {
 }
 
 export interface EventStore {
-  append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  append(streamId: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult>;
   /** Returns [] when the stream does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;

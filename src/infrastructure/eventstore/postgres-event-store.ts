@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger';
 import { WrongExpectedRevisionError } from './errors';
 import { eventIdsFor } from './event-json';
 import type {
+  AppendOptions,
   AppendResult,
   EventStore,
   ExpectedRevision,
@@ -63,7 +64,18 @@ function sentEvent(streamId: string, event: NewEvent, id: string, revision: bigi
  * The append's result from the rows it inserted (one per sent event); `recorded` decodes the sent
  * texts only when asked, with the row checks a read makes (toRecordedEvent).
  */
-function appendResultOf(sent: readonly SentEvent[], inserted: readonly unknown[], nextExpectedRevision: bigint): AppendResult {
+/** An append's result, with its events as recorded when the append wrote them (not for a retried one). */
+interface Appended extends AppendResult {
+  recorded?: () => RecordedEvent[];
+}
+
+/** The result the caller gets; the recorded events go to its onRecorded, when it asks. */
+function answered({ nextExpectedRevision, position, recorded }: Appended, options: AppendOptions): AppendResult {
+  if (recorded !== undefined) options.onRecorded?.(recorded);
+  return { nextExpectedRevision, position };
+}
+
+function appendResultOf(sent: readonly SentEvent[], inserted: readonly unknown[], nextExpectedRevision: bigint): Appended {
   const rows = inserted.map((row) => insertedRow.parse(row));
   const last = rows.reduce((a, b) => (b.global_position > a.global_position ? b : a));
   const byRevision = new Map(rows.map((row) => [row.revision, row]));
@@ -127,17 +139,17 @@ export class PostgresEventStore implements EventStore {
    * `any` / `stream_exists`. An id met anyway (stored elsewhere) makes the insert fail; the append is
    * then decided again with that question asked, in a transaction of its own.
    */
-  async append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+  async append(streamId: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
     const { expectedRevision } = options;
     if (events.length > 0 && (expectedRevision === 'no_stream' || typeof expectedRevision === 'bigint')) {
       const appended = await this.appendAtOnce(streamId, events, expectedRevision);
-      if (appended !== undefined) return appended;
+      if (appended !== undefined) return answered(appended, options);
     }
     try {
-      return await this.knex.transaction((trx) => this.appendLocked(trx, streamId, events, options, false));
+      return answered(await this.knex.transaction((trx) => this.appendLocked(trx, streamId, events, options, false)), options);
     } catch (error) {
       if (!(error instanceof StoredIdMet)) throw error;
-      return this.knex.transaction((trx) => this.appendLocked(trx, streamId, events, options, true));
+      return answered(await this.knex.transaction((trx) => this.appendLocked(trx, streamId, events, options, true)), options);
     }
   }
 
@@ -151,7 +163,7 @@ export class PostgresEventStore implements EventStore {
    * or an event id is already stored: the caller then runs the transaction that locks, looks for a
    * retried append and names the stream's revision in its error (nothing was written).
    */
-  private async appendAtOnce(streamId: string, events: NewEvent[], expected: 'no_stream' | bigint): Promise<AppendResult | undefined> {
+  private async appendAtOnce(streamId: string, events: NewEvent[], expected: 'no_stream' | bigint): Promise<Appended | undefined> {
     const ids = eventIdsFor(events, randomUUID);
     const base = expected === 'no_stream' ? -1n : expected;
     const nextExpectedRevision = base + BigInt(events.length);
@@ -193,13 +205,14 @@ export class PostgresEventStore implements EventStore {
    * Appends inside the caller's transaction (READ COMMITTED, the default), e.g. to commit events
    * together with other rows. The stream stays locked, and the events invisible, until it commits.
    */
-  appendInTransaction(
+  async appendInTransaction(
     trx: Knex.Transaction,
     streamId: string,
     events: NewEvent[],
     options: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult> {
-    return this.appendLocked(trx, streamId, events, options, true);
+    const { nextExpectedRevision, position } = await this.appendLocked(trx, streamId, events, options, true);
+    return { nextExpectedRevision, position };
   }
 
   private async appendLocked(
@@ -208,7 +221,7 @@ export class PostgresEventStore implements EventStore {
     events: NewEvent[],
     { expectedRevision }: { expectedRevision: ExpectedRevision },
     alwaysAskRetried: boolean,
-  ): Promise<AppendResult> {
+  ): Promise<Appended> {
     if (events.length === 0) throw new RangeError(`append to ${streamId}: no events`);
     const ids = eventIdsFor(events, randomUUID);
     const current = await lockStream(trx, streamId);
