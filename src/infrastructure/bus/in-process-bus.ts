@@ -98,6 +98,8 @@ export class InProcessMessageBus implements MessageBus {
   private ticking?: Promise<void>;
   private dirty = false;
   private lastTrim = Date.now();
+  /** This process's publishes in flight: a notification that comes while one runs waits for it (see startListening). */
+  private readonly publishing = new Set<Promise<unknown>>();
 
   constructor(
     private readonly db: Knex,
@@ -158,6 +160,16 @@ export class InProcessMessageBus implements MessageBus {
 
   /** Every topic in one transaction. */
   async publishAll(batches: TopicMessages[]): Promise<void> {
+    const publishing = this.publishInOne(batches);
+    this.publishing.add(publishing);
+    try {
+      await publishing;
+    } finally {
+      this.publishing.delete(publishing);
+    }
+  }
+
+  private async publishInOne(batches: TopicMessages[]): Promise<void> {
     const nonEmpty = batches.filter((batch) => batch.messages.length > 0);
     if (nonEmpty.length === 0) return;
     // Outside the transaction: cached after the first time.
@@ -216,7 +228,12 @@ export class InProcessMessageBus implements MessageBus {
         PUBLISHED_CHANNEL,
         (payload) => {
           const published = publishedPayloadOf(payload);
-          this.wakeups.emit(PUBLISHED_EVENT, published.topic, published.ends);
+          const wake = (): boolean => this.wakeups.emit(PUBLISHED_EVENT, published.topic, published.ends);
+          // The notification of our own publish may overtake its answer, which carries the messages
+          // to our consumers: while one of ours runs, wake after it (one round trip at most), so they
+          // take the messages from memory instead of reading them.
+          if (this.publishing.size === 0) wake();
+          else void Promise.allSettled([...this.publishing]).then(wake);
         },
         wakeEveryone,
       ),
