@@ -36,6 +36,7 @@ export async function createSession(
     { type: 'CreateSession', sessionId, ownerId, ...input, now: ctx.now().toISOString() },
     // A fresh random id: nothing to read (a stream that exists after all makes the append conflict).
     { metadata: ctx.metadata, newStream: true },
+    ctx.store,
   );
   return { ...outcome, sessionId };
 }
