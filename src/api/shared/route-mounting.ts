@@ -1,7 +1,5 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { CommandContext } from '../../commands/command-context';
-import { RecordingEventStore } from '../../commands/recording-event-store';
-import type { RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import type { RequestAuthenticator } from './auth/request-authentication';
 import { answerUnsupportedMethods, methodsByPath } from './method-not-allowed';
 import { JsonText, type ETagFunction } from './json-text';
@@ -25,16 +23,9 @@ export interface RouteMountingDependencies {
 
 /** The process's command side, as routes use it. */
 export interface RouteCommandServices extends Omit<CommandContext, 'metadata'> {
-  /**
-   * Resolves true once the projection has applied the stream's revision; false when the bounded wait
-   * gave up. `ownEvents` gives the request's own appended events of the stream from a revision on,
-   * when it has them all (undefined: read them).
-   */
-  waitForProjection(projectionName: string, streamId: string, revision: bigint, ownEvents?: OwnEventsFrom): Promise<boolean>;
+  /** Resolves true once the projection has applied the stream's revision; false when the bounded wait gave up. */
+  waitForProjection(projectionName: string, streamId: string, revision: bigint): Promise<boolean>;
 }
-
-/** The events one request appended to a stream, from `fromRevision` to their last, gapless; undefined when it has not them all. */
-export type OwnEventsFrom = (fromRevision: bigint) => readonly RecordedEvent[] | undefined;
 
 export function mountRoutes(router: Router, routes: readonly AnyRouteDefinition[], dependencies: RouteMountingDependencies): void {
   const parseJsonBody = express.json({ limit: dependencies.bodyLimitBytes });
@@ -70,9 +61,7 @@ function invokeHandler(route: AnyRouteDefinition, commands: RouteCommandServices
     const outcome = authOutcomeOf(req);
     const user: AuthenticatedUser | undefined = outcome.kind === 'authenticated' ? outcome.user : undefined;
     const requestId = requestIdOf(req);
-    // One per request, made on first use: what the request's commands append is kept for its read-your-writes.
-    let recording: RecordingEventStore | undefined;
-    const readYourWrites = readYourWritesOf(route, commands, (streamId) => (fromRevision) => recording?.appendedFrom(streamId, fromRevision));
+    const readYourWrites = readYourWritesOf(route, commands);
     const result = await route.handler({
       body,
       query,
@@ -84,9 +73,8 @@ function invokeHandler(route: AnyRouteDefinition, commands: RouteCommandServices
       res,
       get command(): CommandContext {
         if (commands === undefined) throw new Error(`route ${route.method.toUpperCase()} ${route.path} issues commands, but the app has no command services`);
-        const { now, newId, states } = commands;
-        recording ??= new RecordingEventStore(commands.store);
-        return { store: recording, now, newId, states, metadata: { correlationId: requestId, causationId: requestId, ...(user ? { userId: user.id } : {}) } };
+        const { store, now, newId, states } = commands;
+        return { store, now, newId, states, metadata: { correlationId: requestId, causationId: requestId, ...(user ? { userId: user.id } : {}) } };
       },
       caughtUp: readYourWrites,
     });
@@ -100,11 +88,7 @@ function invokeHandler(route: AnyRouteDefinition, commands: RouteCommandServices
  * The route's read-your-writes wait, once per written revision per request: a handler that asked
  * (ctx.caughtUp) and then returns the same `written` does not wait twice.
  */
-function readYourWritesOf(
-  route: AnyRouteDefinition,
-  commands: RouteCommandServices | undefined,
-  ownEventsOf: (streamId: string) => OwnEventsFrom,
-): (written: WrittenStream) => Promise<boolean> {
+function readYourWritesOf(route: AnyRouteDefinition, commands: RouteCommandServices | undefined): (written: WrittenStream) => Promise<boolean> {
   const waited = new Map<string, Promise<boolean>>();
   return (written) => {
     if (written.revision === null) return Promise.resolve(true);
@@ -114,7 +98,7 @@ function readYourWritesOf(
     const key = `${written.streamId}@${written.revision}`;
     let wait = waited.get(key);
     if (wait === undefined) {
-      wait = commands.waitForProjection(route.waitFor.name, written.streamId, written.revision, ownEventsOf(written.streamId));
+      wait = commands.waitForProjection(route.waitFor.name, written.streamId, written.revision);
       waited.set(key, wait);
     }
     return wait;

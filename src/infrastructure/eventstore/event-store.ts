@@ -73,7 +73,18 @@ export interface AppendOptions {
    * retried append. Values equal a read's; the keys of `data` and `metadata` keep the writer's
    * order where a read gives jsonb's.
    */
-  onRecorded?: (recorded: () => RecordedEvent[]) => void;
+  onRecorded?: (recorded: AppendedEvents) => void;
+}
+
+/** What an append wrote, as AppendOptions.onRecorded gets it. */
+export interface AppendedEvents {
+  /** Revisions of the first and the last appended event. */
+  first: bigint;
+  last: bigint;
+  /** Length of the events' JSON texts (data and metadata), for callers that bound what they keep. */
+  textLength: number;
+  /** The events, decoded on each call. */
+  events: () => RecordedEvent[];
 }
 
 export interface ReadStreamOptions {

@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger';
 import { WrongExpectedRevisionError } from './errors';
 import { eventIdsFor } from './event-json';
 import type {
+  AppendedEvents,
   AppendOptions,
   AppendResult,
   EventStore,
@@ -66,7 +67,7 @@ function sentEvent(streamId: string, event: NewEvent, id: string, revision: bigi
  */
 /** An append's result, with its events as recorded when the append wrote them (not for a retried one). */
 interface Appended extends AppendResult {
-  recorded?: () => RecordedEvent[];
+  recorded?: AppendedEvents;
 }
 
 /** The result the caller gets; the recorded events go to its onRecorded, when it asks. */
@@ -82,8 +83,11 @@ function appendResultOf(sent: readonly SentEvent[], inserted: readonly unknown[]
   return {
     nextExpectedRevision,
     position: { commit: last.transaction_id, prepare: last.global_position },
-    recorded: () =>
-      sent.map((event) => {
+    recorded: {
+      first: sent[0]!.revision,
+      last: sent[sent.length - 1]!.revision,
+      textLength: sent.reduce((sum, event) => sum + event.dataText.length + event.metadataText.length, 0),
+      events: () => sent.map((event) => {
         const row = byRevision.get(event.revision);
         if (row === undefined) throw new Error(`append to ${event.streamId}: no row answered for revision ${event.revision}`);
         return toRecordedEvent({
@@ -98,6 +102,7 @@ function appendResultOf(sent: readonly SentEvent[], inserted: readonly unknown[]
           created_at: row.created_at,
         });
       }),
+    },
   };
 }
 const pendingRows = z.array(z.object({ pending: z.boolean() }));

@@ -255,6 +255,19 @@ describe("applying a request's own appended events without reading them back", (
     expect(recording.appendedFrom(streamId, 2n)).toEqual(await store.readStream(streamId, { fromRevision: 2n }));
   });
 
+  it('keeps a bounded number of streams and text: what was let go is read instead', async () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    const recording = new RecordingEventStore(store, { maxStreams: 1 });
+    await recording.append(`user-${first}`, [registered(first)], { expectedRevision: 'no_stream' });
+    await recording.append(`user-${second}`, [registered(second)], { expectedRevision: 'no_stream' });
+    expect(recording.appendedFrom(`user-${first}`, 0n)).toBeUndefined();
+    expect(recording.appendedFrom(`user-${second}`, 0n)).toEqual(await store.readStream(`user-${second}`));
+    const small = new RecordingEventStore(store, { maxTextLength: 10 });
+    const third = randomUUID();
+    await small.append(`user-${third}`, [registered(third)], { expectedRevision: 'no_stream' });
+    expect(small.appendedFrom(`user-${third}`, 0n)).toBeUndefined();
+  });
+
   it('applies the own events without a read, as the read would have', async () => {
     const userId = randomUUID();
     const streamId = `user-${userId}`;
