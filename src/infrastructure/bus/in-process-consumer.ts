@@ -433,7 +433,11 @@ export class InProcessConsumer implements Consumer {
     const key = partitionKey(owned.topic, owned.partition);
     const messages = this.publishedHere.from(key, owned.position, BATCH_MESSAGES, BATCH_BYTES) ?? (await this.fetchBatch(owned));
     if (messages.length === 0) return 0;
-    return this.handleBatch(owned, messages);
+    try {
+      return await this.handleBatch(owned, messages);
+    } finally {
+      this.publishedHere.release(key, owned.position);
+    }
   }
 
   /** The partition's next batch from bus.messages, from this member's position. */

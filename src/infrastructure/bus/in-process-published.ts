@@ -62,6 +62,15 @@ export class PublishedMessages {
     return batch;
   }
 
+  /** Lets go of the partition's messages before `position` (handled and committed): nothing handled stays held. */
+  release(key: string, position: bigint): void {
+    const run = this.runs.get(key);
+    if (run === undefined) return;
+    const handled = run.findIndex((message) => BigInt(message.offset) >= position);
+    if (handled === -1) return this.drop(key);
+    if (handled > 0) this.bytes -= bytesOf(run.splice(0, handled));
+  }
+
   /** Lets a partition's run go (handed over, or no longer to be trusted). */
   drop(key: string): void {
     const run = this.runs.get(key);
