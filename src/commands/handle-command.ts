@@ -3,7 +3,7 @@ import type { Decider, DomainEvent } from '../domain/shared/decider';
 import { WrongExpectedRevisionError } from '../infrastructure/eventstore/errors';
 import { toNewEvent } from '../infrastructure/eventstore/event-decoding';
 import type { EventMetadata, EventStore, GlobalPosition } from '../infrastructure/eventstore/event-store';
-import { WholeStreamSource, type Evolver, type LoadedState, type StateSource } from './state-source';
+import { emptyState, WholeStreamSource, type Evolver, type LoadedState, type StateSource } from './state-source';
 
 export { toDomainEvent } from './state-source';
 
@@ -25,6 +25,12 @@ export interface HandleCommandOptions<State, Event extends DomainEvent> {
   source?: StateSource<State>;
   /** Ids for the decided events (deterministic ids make a retried append idempotent); random when absent. */
   eventIds?: (events: Event[]) => string[];
+  /**
+   * The stream id was just generated (a random UUID): decide on the empty stream without reading it.
+   * The append expects no stream, so a stream that exists after all is a conflict, and the command
+   * is decided again on the state read from the store, as for any stale state.
+   */
+  newStream?: boolean;
 }
 
 /** The stream's current state outside a command (guards, answers): from `source`, else folded from its first event. */
@@ -52,7 +58,7 @@ export async function handleCommand<Command, State, Event extends DomainEvent>(
 ): Promise<CommandOutcome<State, Event>> {
   const maxAttempts = options.maxAttempts ?? 5;
   const source: StateSource<State> = options.source ?? new WholeStreamSource(store, decider);
-  const remembered = source.remembered?.(streamId);
+  const remembered = options.newStream === true ? emptyState(decider) : source.remembered?.(streamId);
   if (remembered !== undefined) {
     // Decided on the remembered state without reading: only an append can come of it, and its
     // expected revision checks that state. Anything else (no events, a refusal, a conflict) is

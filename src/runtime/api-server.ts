@@ -9,6 +9,7 @@ import type { ApiServices } from '../api/shared/api-services';
 import { containErrors } from '../infrastructure/errors/unexpected-errors';
 import { websocketConnections } from '../infrastructure/metrics/arena-metrics';
 import { catchUpOwnWrite, waitForProjection } from '../projections/postgres/projection-runner';
+import { RecordingEventStore } from '../commands/recording-event-store';
 import type { RunningRole } from '../infrastructure/running-role';
 import { allPostgresProjections, apiRoutes, apiWebSocketChannels } from './app-container';
 import { statusMetricsRefresher } from './ops/status-metrics';
@@ -26,20 +27,23 @@ export async function startApiServer(services: ApiServices, listen: { host: stri
   let gateway: WebSocketGateway | undefined;
   const projectionsByName = new Map(allPostgresProjections.map((projection) => [projection.name, projection]));
   const ownWriteLogger = services.logger.child({ component: 'read-your-writes' });
+  // Commands append through it: their read-your-writes applies the appended events without reading them back.
+  const commandStore = new RecordingEventStore(services.store);
   const app = createHttpApp({
     config: services.config,
     logger: services.logger,
     routes: apiRoutes(services),
     commands: {
-      store: services.store,
+      store: commandStore,
       now: services.now,
       newId: services.newId,
       states: services.commandStates,
       // Stream-local read models get the command's own events applied at once; others wait for the bus's delivery.
       waitForProjection: (projectionName, streamId, revision) => {
         const projection = projectionsByName.get(projectionName);
+        const ownEvents = (fromRevision: bigint) => commandStore.appendedFrom(streamId, fromRevision);
         return projection
-          ? catchUpOwnWrite(services.db, services.store, projection, streamId, revision, { bus: services.bus, logger: ownWriteLogger })
+          ? catchUpOwnWrite(services.db, services.store, projection, streamId, revision, { bus: services.bus, logger: ownWriteLogger, ownEvents })
           : waitForProjection(services.db, projectionName, streamId, revision, { bus: services.bus });
       },
     },

@@ -16,7 +16,11 @@ export async function updateProfile(
   input: UpdateProfileInput,
 ): Promise<CommandOutcome<User, UserEvent>> {
   const users = ctx.states?.users;
-  const { state } = await loadAggregate(ctx.store, userStreamId(userId), userDecider, users);
+  // Without a new email the guard needs no fresh state: a user remembered as registered goes to the
+  // command, whose append checks the remembered revision (a user deleted meanwhile conflicts, and the
+  // decider refuses on the state read then). A new email is claimed against the stored state.
+  const remembered = input.email === undefined ? users?.remembered?.(userStreamId(userId)) : undefined;
+  const { state } = remembered?.state.status === 'registered' ? remembered : await loadAggregate(ctx.store, userStreamId(userId), userDecider, users);
   if (state.status !== 'registered') throw new NotFoundError('User not found');
   const previousEmail = state.email;
   const emailChanges = input.email !== undefined && input.email !== previousEmail;

@@ -34,7 +34,9 @@ export async function createSession(
   const outcome = await sessions.handle(
     sessionId,
     { type: 'CreateSession', sessionId, ownerId, ...input, now: ctx.now().toISOString() },
-    { metadata: ctx.metadata },
+    // A fresh random id: nothing to read (a stream that exists after all makes the append conflict).
+    { metadata: ctx.metadata, newStream: true },
+    ctx.store,
   );
   return { ...outcome, sessionId };
 }

@@ -35,12 +35,17 @@ export class TelemetrySessionRepository {
     return this.source.load(sessionStreamId(sessionId), { afterConflict: false });
   }
 
-  /** Load, decide, append with the expected revision; on a concurrent append, decide again on the fresh state. */
+  /**
+   * Load, decide, append with the expected revision; on a concurrent append, decide again on the
+   * fresh state. `store`: the request's store (CommandContext.store), so its read-your-writes gets
+   * the appended events without reading them back; the repository's own otherwise.
+   */
   handle(
     sessionId: string,
     command: TelemetrySessionCommand,
     options: Omit<HandleCommandOptions<TelemetrySession, TelemetrySessionEvent>, 'source'> = {},
+    store: EventStore = this.store,
   ): Promise<CommandOutcome<TelemetrySession, TelemetrySessionEvent>> {
-    return handleCommand(this.store, sessionStreamId(sessionId), telemetrySessionDecider, command, { ...options, source: this.source });
+    return handleCommand(store, sessionStreamId(sessionId), telemetrySessionDecider, command, { ...options, source: this.source });
   }
 }

@@ -17,7 +17,7 @@ import { postgresListenerOf, type ChannelListener } from '../database/postgres-l
 import { GROUP_CHANGED_EVENT, InProcessConsumer, partitionKey, PUBLISHED_EVENT, type ConsumerTiming, type PartitionEnd, type TickView } from './in-process-consumer';
 import type { ConsumerStatus } from './consumer-status';
 import { errorText } from './delivery';
-import type { Consumer, ConsumerOptions, MessageBus, OutgoingMessage, TopicMessages } from './message-bus';
+import type { Consumer, ConsumerOptions, DeliveredMessage, MessageBus, OutgoingMessage, TopicMessages } from './message-bus';
 
 /**
  * NOTIFY channels: a committed publish (payload: JSON `{"t": topic, "p": partition, "e": next offset}`,
@@ -98,6 +98,8 @@ export class InProcessMessageBus implements MessageBus {
   private ticking?: Promise<void>;
   private dirty = false;
   private lastTrim = Date.now();
+  /** This process's publishes in flight: a notification that comes while one runs waits for it (see startListening). */
+  private readonly publishing = new Set<Promise<unknown>>();
 
   constructor(
     private readonly db: Knex,
@@ -158,6 +160,16 @@ export class InProcessMessageBus implements MessageBus {
 
   /** Every topic in one transaction. */
   async publishAll(batches: TopicMessages[]): Promise<void> {
+    const publishing = this.publishInOne(batches);
+    this.publishing.add(publishing);
+    try {
+      await publishing;
+    } finally {
+      this.publishing.delete(publishing);
+    }
+  }
+
+  private async publishInOne(batches: TopicMessages[]): Promise<void> {
     const nonEmpty = batches.filter((batch) => batch.messages.length > 0);
     if (nonEmpty.length === 0) return;
     // Outside the transaction: cached after the first time.
@@ -183,11 +195,14 @@ export class InProcessMessageBus implements MessageBus {
 
   /**
    * After a commit that appended to `topic` (the partitions' new ends, when known): its NOTIFY wakes
-   * every process; without a listener, wake ours.
+   * every process; without a listener, wake ours. Ends that carry the committed messages go to this
+   * process's consumers at once, so they handle them without reading them back (the NOTIFY that
+   * follows then finds them done).
    */
   private published(topic: string, ends?: PartitionEnd[]): void {
     this.dirty = true;
-    if (!this.listener().isListening(PUBLISHED_CHANNEL)) this.wakeups.emit(PUBLISHED_EVENT, topic, ends);
+    const carried = ends !== undefined && ends.some((end) => end.messages !== undefined);
+    if (carried || !this.listener().isListening(PUBLISHED_CHANNEL)) this.wakeups.emit(PUBLISHED_EVENT, topic, ends);
   }
 
   private listener() {
@@ -213,7 +228,12 @@ export class InProcessMessageBus implements MessageBus {
         PUBLISHED_CHANNEL,
         (payload) => {
           const published = publishedPayloadOf(payload);
-          this.wakeups.emit(PUBLISHED_EVENT, published.topic, published.ends);
+          const wake = (): boolean => this.wakeups.emit(PUBLISHED_EVENT, published.topic, published.ends);
+          // The notification of our own publish may overtake its answer, which carries the messages
+          // to our consumers: while one of ours runs, wake after it (one round trip at most), so they
+          // take the messages from memory instead of reading them.
+          if (this.publishing.size === 0) wake();
+          else void Promise.allSettled([...this.publishing]).then(wake);
         },
         wakeEveryone,
       ),
@@ -353,7 +373,12 @@ export class InProcessMessageBus implements MessageBus {
       end = inserted.rows.map((row) => offsetRow.parse(row).offset).reduce((a, b) => (b > a ? b : a)) + 1n;
     }
     if (end === undefined) throw new Error(`bus topic ${topic}: nothing to append to partition ${partition}`);
-    return { partition, end };
+    // Chunks follow one another under the partition's lock: the messages sit at the offsets before the end.
+    const first = end - BigInt(messages.length);
+    const committed = messages.map(
+      (message, index): DeliveredMessage => ({ topic, partition, offset: (first + BigInt(index)).toString(), key: message.key, value: message.value, headers: message.headers ?? {} }),
+    );
+    return { partition, end, messages: committed };
   }
 
   async subscribe(options: ConsumerOptions): Promise<Consumer> {

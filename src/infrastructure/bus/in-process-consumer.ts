@@ -19,6 +19,7 @@ import type { Logger } from '../logging/logger';
 import type { ConsumerStatus } from './consumer-status';
 import { abortableDelay, deadLetterMessage, deliverWithRetries, errorText, retryPolicyOf, type RetryPolicy } from './delivery';
 import type { Consumer, ConsumerOptions, DeliveredMessage, OutgoingMessage } from './message-bus';
+import { PublishedMessages } from './in-process-published';
 
 export interface ConsumerTiming {
   /** How often the bus looks for messages no wake-up announced (a safety net; NOTIFY wakes consumers). */
@@ -63,6 +64,8 @@ export interface TickView {
 export interface PartitionEnd {
   partition: number;
   end: bigint;
+  /** The messages that publish committed at the offsets before `end`, when it ran in this process (PublishedMessages). */
+  messages?: readonly DeliveredMessage[];
 }
 
 /**
@@ -114,6 +117,8 @@ export class InProcessConsumer implements Consumer {
   private probeRequested = true;
   /** Partition ends announced by committed publishes (and the tick): partitions past this member's position have messages. */
   private readonly announcedEnds = new Map<string, bigint>();
+  /** What this process's publishes committed to held partitions: handled without reading it back. */
+  private readonly publishedHere = new PublishedMessages();
   private endWait: () => void = () => undefined;
   private stopping?: Promise<void>;
   private lastMembers: string | undefined;
@@ -205,6 +210,7 @@ export class InProcessConsumer implements Consumer {
       await this.loop; // the running handler finishes and commits first
       await this.heartbeatChain;
       this.owned.clear();
+      this.publishedHere.clear();
       try {
         await this.deps.db.raw(`UPDATE bus.group_offsets SET lease_owner = NULL, lease_expires_at = NULL WHERE group_id = ? AND lease_owner = ?`, [
           this.options.groupId,
@@ -229,7 +235,12 @@ export class InProcessConsumer implements Consumer {
   private readonly onPublished = (topic: string, ends?: PartitionEnd[]): void => {
     if (!this.options.topics.includes(topic)) return;
     if (ends === undefined) return this.wakeLoop();
-    for (const { partition, end } of ends) this.announceEnd(partitionKey(topic, partition), end);
+    for (const { partition, end, messages } of ends) {
+      const key = partitionKey(topic, partition);
+      this.announceEnd(key, end);
+      // Each consumer its own copies: a handler cannot change what another one sees.
+      if (messages !== undefined && this.owned.has(key)) this.publishedHere.add(key, messages.map((message) => ({ ...message, headers: { ...message.headers } })));
+    }
     this.wakeLoop(false);
   };
 
@@ -304,6 +315,7 @@ export class InProcessConsumer implements Consumer {
       else if (this.busy === key) owned.releasing = true;
       else {
         this.owned.delete(key);
+        this.publishedHere.drop(key);
         release.push(owned);
       }
     }
@@ -418,6 +430,18 @@ export class InProcessConsumer implements Consumer {
   /** Handles up to one batch of a partition in order; returns how many messages it handled. */
   private async drainBatch(owned: OwnedPartition): Promise<number> {
     if (!this.isMine(owned)) return 0;
+    const key = partitionKey(owned.topic, owned.partition);
+    const messages = this.publishedHere.from(key, owned.position, BATCH_MESSAGES, BATCH_BYTES) ?? (await this.fetchBatch(owned));
+    if (messages.length === 0) return 0;
+    try {
+      return await this.handleBatch(owned, messages);
+    } finally {
+      this.publishedHere.release(key, owned.position);
+    }
+  }
+
+  /** The partition's next batch from bus.messages, from this member's position. */
+  private async fetchBatch(owned: OwnedPartition): Promise<DeliveredMessage[]> {
     const result = await this.deps.db.raw<{ rows: unknown[] }>(
       // The byte cap is computed without reading the values: octet_length does not detoast text.
       `SELECT "offset", key, value, headers FROM (
@@ -435,7 +459,11 @@ export class InProcessConsumer implements Consumer {
       value: row.value,
       headers: row.headers,
     }));
-    if (messages.length === 0) return 0;
+    return messages;
+  }
+
+  /** Hands a batch read from `owned`'s position to the handler and commits what was handled. */
+  private async handleBatch(owned: OwnedPartition, messages: DeliveredMessage[]): Promise<number> {
     if (this.options.batchHandler) {
       this.busy = partitionKey(owned.topic, owned.partition);
       try {

@@ -63,6 +63,30 @@ export interface AppendResult {
   position: GlobalPosition;
 }
 
+export interface AppendOptions {
+  expectedRevision: ExpectedRevision;
+  /**
+   * Called once the append committed, with the appended events as a read of the stream would return
+   * them, built on demand from what was sent and what the append answered (PostgreSQL: positions and
+   * created_at), so a caller that needs them at once (the API's own-write apply) does not read them
+   * back. Not called by stores that do not answer them with the append (EventStoreDB), nor for a
+   * retried append. Values equal a read's; the keys of `data` and `metadata` keep the writer's
+   * order where a read gives jsonb's.
+   */
+  onRecorded?: (recorded: AppendedEvents) => void;
+}
+
+/** What an append wrote, as AppendOptions.onRecorded gets it. */
+export interface AppendedEvents {
+  /** Revisions of the first and the last appended event. */
+  first: bigint;
+  last: bigint;
+  /** Length of the events' JSON texts (data and metadata), for callers that bound what they keep. */
+  textLength: number;
+  /** The events, decoded on each call. */
+  events: () => RecordedEvent[];
+}
+
 export interface ReadStreamOptions {
   direction?: 'forward' | 'backward';
   /** Inclusive start revision; forward defaults to 0, backward to the end. */
@@ -105,7 +129,7 @@ export function formatStoreIdentity(identity: StoreIdentity): string {
 }
 
 export interface EventStore {
-  append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  append(streamId: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult>;
   /** Returns [] when the stream does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;

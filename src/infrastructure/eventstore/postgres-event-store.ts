@@ -5,6 +5,8 @@ import type { Logger } from '../logging/logger';
 import { WrongExpectedRevisionError } from './errors';
 import { eventIdsFor } from './event-json';
 import type {
+  AppendedEvents,
+  AppendOptions,
   AppendResult,
   EventStore,
   ExpectedRevision,
@@ -41,7 +43,68 @@ export interface PostgresEventStoreOptions {
 type CurrentRevision = bigint | 'no_stream';
 
 const streamRevisionRow = z.object({ current_revision: bigintText });
-const insertedRow = z.object({ global_position: bigintText, transaction_id: bigintText });
+const insertedRow = z.object({ global_position: bigintText, transaction_id: bigintText, revision: bigintText, created_at: z.date() });
+/** What an append answers per event: where it went and when; the rest the writer sent. */
+const APPENDED_COLUMNS = `global_position::text AS global_position, transaction_id::text AS transaction_id, revision::text AS revision, created_at`;
+
+/** An event as the append sends it: its JSON texts made once, for the statement and for `recorded`. */
+interface SentEvent {
+  id: string;
+  streamId: string;
+  revision: bigint;
+  type: string;
+  dataText: string;
+  metadataText: string;
+}
+
+function sentEvent(streamId: string, event: NewEvent, id: string, revision: bigint): SentEvent {
+  return { id, streamId, revision, type: event.type, dataText: JSON.stringify(event.data), metadataText: JSON.stringify(event.metadata ?? {}) };
+}
+
+/**
+ * The append's result from the rows it inserted (one per sent event); `recorded` decodes the sent
+ * texts only when asked, with the row checks a read makes (toRecordedEvent).
+ */
+/** An append's result, with its events as recorded when the append wrote them (not for a retried one). */
+interface Appended extends AppendResult {
+  recorded?: AppendedEvents;
+}
+
+/** The result the caller gets; the recorded events go to its onRecorded, when it asks. */
+function answered({ nextExpectedRevision, position, recorded }: Appended, options: AppendOptions): AppendResult {
+  if (recorded !== undefined) options.onRecorded?.(recorded);
+  return { nextExpectedRevision, position };
+}
+
+function appendResultOf(sent: readonly SentEvent[], inserted: readonly unknown[], nextExpectedRevision: bigint): Appended {
+  const rows = inserted.map((row) => insertedRow.parse(row));
+  const last = rows.reduce((a, b) => (b.global_position > a.global_position ? b : a));
+  const byRevision = new Map(rows.map((row) => [row.revision, row]));
+  return {
+    nextExpectedRevision,
+    position: { commit: last.transaction_id, prepare: last.global_position },
+    recorded: {
+      first: sent[0]!.revision,
+      last: sent[sent.length - 1]!.revision,
+      textLength: sent.reduce((sum, event) => sum + event.dataText.length + event.metadataText.length, 0),
+      events: () => sent.map((event) => {
+        const row = byRevision.get(event.revision);
+        if (row === undefined) throw new Error(`append to ${event.streamId}: no row answered for revision ${event.revision}`);
+        return toRecordedEvent({
+          global_position: String(row.global_position),
+          transaction_id: String(row.transaction_id),
+          event_id: event.id,
+          stream_id: event.streamId,
+          revision: String(event.revision),
+          type: event.type,
+          data: JSON.parse(event.dataText) as unknown,
+          metadata: JSON.parse(event.metadataText) as unknown,
+          created_at: row.created_at,
+        });
+      }),
+    },
+  };
+}
 const pendingRows = z.array(z.object({ pending: z.boolean() }));
 
 /**
@@ -81,17 +144,17 @@ export class PostgresEventStore implements EventStore {
    * `any` / `stream_exists`. An id met anyway (stored elsewhere) makes the insert fail; the append is
    * then decided again with that question asked, in a transaction of its own.
    */
-  async append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+  async append(streamId: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
     const { expectedRevision } = options;
     if (events.length > 0 && (expectedRevision === 'no_stream' || typeof expectedRevision === 'bigint')) {
       const appended = await this.appendAtOnce(streamId, events, expectedRevision);
-      if (appended !== undefined) return appended;
+      if (appended !== undefined) return answered(appended, options);
     }
     try {
-      return await this.knex.transaction((trx) => this.appendLocked(trx, streamId, events, options, false));
+      return answered(await this.knex.transaction((trx) => this.appendLocked(trx, streamId, events, options, false)), options);
     } catch (error) {
       if (!(error instanceof StoredIdMet)) throw error;
-      return this.knex.transaction((trx) => this.appendLocked(trx, streamId, events, options, true));
+      return answered(await this.knex.transaction((trx) => this.appendLocked(trx, streamId, events, options, true)), options);
     }
   }
 
@@ -105,13 +168,14 @@ export class PostgresEventStore implements EventStore {
    * or an event id is already stored: the caller then runs the transaction that locks, looks for a
    * retried append and names the stream's revision in its error (nothing was written).
    */
-  private async appendAtOnce(streamId: string, events: NewEvent[], expected: 'no_stream' | bigint): Promise<AppendResult | undefined> {
+  private async appendAtOnce(streamId: string, events: NewEvent[], expected: 'no_stream' | bigint): Promise<Appended | undefined> {
     const ids = eventIdsFor(events, randomUUID);
     const base = expected === 'no_stream' ? -1n : expected;
     const nextExpectedRevision = base + BigInt(events.length);
     const bindings: string[] = [];
-    const values = events.map((event, index) => {
-      bindings.push(ids[index]!, String(base + BigInt(index + 1)), event.type, JSON.stringify(event.data), JSON.stringify(event.metadata ?? {}));
+    const sent = events.map((event, index) => sentEvent(streamId, event, ids[index]!, base + BigInt(index + 1)));
+    const values = sent.map((event) => {
+      bindings.push(event.id, String(event.revision), event.type, event.dataText, event.metadataText);
       return '(?::uuid, ?::bigint, ?, ?::jsonb, ?::jsonb)';
     });
     const advance =
@@ -129,7 +193,7 @@ export class PostgresEventStore implements EventStore {
            SELECT v.event_id, advanced.stream_id, v.revision, v.type, v.data, v.metadata
            FROM advanced CROSS JOIN (VALUES ${values.join(', ')}) AS v(event_id, revision, type, data, metadata)
            ORDER BY v.revision
-           RETURNING global_position, transaction_id`,
+           RETURNING ${APPENDED_COLUMNS}`,
           [...advanceBindings, ...bindings],
         ),
       );
@@ -139,22 +203,21 @@ export class PostgresEventStore implements EventStore {
     }
     if (inserted.length === 0) return undefined;
     if (inserted.length !== events.length) throw new Error(`append to ${streamId}: ${inserted.length} of ${events.length} events inserted`);
-    const positions = inserted.map((row) => insertedRow.parse(row));
-    const last = positions.reduce((a, b) => (b.global_position > a.global_position ? b : a));
-    return { nextExpectedRevision, position: { commit: last.transaction_id, prepare: last.global_position } };
+    return appendResultOf(sent, inserted, nextExpectedRevision);
   }
 
   /**
    * Appends inside the caller's transaction (READ COMMITTED, the default), e.g. to commit events
    * together with other rows. The stream stays locked, and the events invisible, until it commits.
    */
-  appendInTransaction(
+  async appendInTransaction(
     trx: Knex.Transaction,
     streamId: string,
     events: NewEvent[],
     options: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult> {
-    return this.appendLocked(trx, streamId, events, options, true);
+    const { nextExpectedRevision, position } = await this.appendLocked(trx, streamId, events, options, true);
+    return { nextExpectedRevision, position };
   }
 
   private async appendLocked(
@@ -163,7 +226,7 @@ export class PostgresEventStore implements EventStore {
     events: NewEvent[],
     { expectedRevision }: { expectedRevision: ExpectedRevision },
     alwaysAskRetried: boolean,
-  ): Promise<AppendResult> {
+  ): Promise<Appended> {
     if (events.length === 0) throw new RangeError(`append to ${streamId}: no events`);
     const ids = eventIdsFor(events, randomUUID);
     const current = await lockStream(trx, streamId);
@@ -178,9 +241,10 @@ export class PostgresEventStore implements EventStore {
     const base = current === 'no_stream' ? -1n : current;
     const nextExpectedRevision = base + BigInt(events.length);
     const bindings: string[] = [];
-    const values = events.map((event, index) => {
+    const sent = events.map((event, index) => sentEvent(streamId, event, ids[index]!, base + BigInt(index + 1)));
+    const values = sent.map((event) => {
       // Strings, not objects: pg would turn a top-level array into a PostgreSQL array literal.
-      bindings.push(ids[index]!, streamId, String(base + BigInt(index + 1)), event.type, JSON.stringify(event.data), JSON.stringify(event.metadata ?? {}));
+      bindings.push(event.id, streamId, String(event.revision), event.type, event.dataText, event.metadataText);
       return '(?::uuid, ?, ?::bigint, ?, ?::jsonb, ?::jsonb)';
     });
     let inserted: unknown[];
@@ -194,7 +258,7 @@ export class PostgresEventStore implements EventStore {
              RETURNING pg_notify(?, ''))
            INSERT INTO eventstore.events (event_id, stream_id, revision, type, data, metadata)
            VALUES ${values.join(', ')}
-           RETURNING global_position, transaction_id`,
+           RETURNING ${APPENDED_COLUMNS}`,
           [String(nextExpectedRevision), streamId, APPENDED_CHANNEL, ...bindings],
         ),
       );
@@ -208,10 +272,7 @@ export class PostgresEventStore implements EventStore {
       }
       throw error;
     }
-
-    const positions = inserted.map((row) => insertedRow.parse(row));
-    const last = positions.reduce((a, b) => (b.global_position > a.global_position ? b : a));
-    return { nextExpectedRevision, position: { commit: last.transaction_id, prepare: last.global_position } };
+    return appendResultOf(sent, inserted, nextExpectedRevision);
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

@@ -1,5 +1,5 @@
 import { WrongExpectedRevisionError } from '../eventstore/errors';
-import { streamCategory, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent } from '../eventstore/event-store';
+import { streamCategory, type AppendOptions, type AppendResult, type EventStore, type NewEvent } from '../eventstore/event-store';
 import { eventStoreAppendConflicts, eventStoreAppendDuration, eventStoreEventsAppended, workerJobDuration } from './arena-metrics';
 
 /** Start and end events of the work the workers do; their distance is the job's duration. */
@@ -32,7 +32,7 @@ export class InstrumentedEventStore implements EventStore {
     if (inner.hasEventsAfter) this.hasEventsAfter = (after) => inner.hasEventsAfter?.(after) ?? Promise.resolve(false);
   }
 
-  async append(streamId: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+  async append(streamId: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
     const category = streamCategory(streamId);
     const stop = eventStoreAppendDuration.startTimer({ category });
     try {

@@ -196,17 +196,28 @@ async function applyLocked(projection: PostgresProjection, items: readonly Appli
  * locks, revisions and announcement as the bus path, so the bus's delivery of the same events later
  * is a no-op, and a delivery that got there first makes this one. Reads the stream from `revision`
  * (a command usually appends one event); when the projection is further behind, reads from where it
- * is and tries once more. True once the projection has applied `revision`.
+ * is and tries once more. True once the projection has applied `revision`. `ownEvents`: the
+ * request's own appended events of the stream from a revision on (RecordingEventStore), used instead
+ * of the read when they reach `revision` (the answer of the append, not a second round trip).
  *
  * Not for projections whose rows depend on other streams: applying one stream ahead of the global
  * order would change what they hold (replay == live).
  */
-export async function applyOwnWrite(db: Knex, store: EventStore, projection: PostgresProjection, streamId: string, revision: bigint): Promise<boolean> {
+export async function applyOwnWrite(
+  db: Knex,
+  store: EventStore,
+  projection: PostgresProjection,
+  streamId: string,
+  revision: bigint,
+  ownEvents?: (fromRevision: bigint) => readonly RecordedEvent[] | undefined,
+): Promise<boolean> {
   if (projection.streamLocal !== true) throw new Error(`projection ${projection.name} is not stream-local: its rows may depend on other streams' order`);
   if (!projection.categories.includes(streamCategory(streamId))) throw new Error(`projection ${projection.name} does not read stream ${streamId}`);
   let from = revision;
   for (let attempt = 0; attempt < 2; attempt++) {
-    const events = await store.readStream(streamId, { fromRevision: from });
+    // The command's own events as its append answered them (no read back), when they reach `revision`.
+    const own = ownEvents?.(from);
+    const events = own !== undefined && own[own.length - 1]!.revision >= revision ? own : await store.readStream(streamId, { fromRevision: from });
     const outcome = await db.transaction(async (trx): Promise<{ kind: 'caught-up' } | { kind: 'not-in-store' } | { kind: 'read-from'; revision: bigint }> => {
       const applied = await lockAppliedRevisions(projection, [streamId], trx);
       const current = applied.get(streamId) ?? -1n;
@@ -256,11 +267,11 @@ export async function catchUpOwnWrite(
   projection: PostgresProjection,
   streamId: string,
   revision: bigint,
-  options: { bus?: MessageBus; logger: Logger; timeoutMs?: number },
+  options: { bus?: MessageBus; logger: Logger; timeoutMs?: number; ownEvents?: (fromRevision: bigint) => readonly RecordedEvent[] | undefined },
 ): Promise<boolean> {
   if (projection.streamLocal === true && projection.categories.includes(streamCategory(streamId))) {
     try {
-      if (await applyOwnWrite(db, store, projection, streamId, revision)) return true;
+      if (await applyOwnWrite(db, store, projection, streamId, revision, options.ownEvents)) return true;
     } catch (error) {
       options.logger.warn({ err: error, projection: projection.name, streamId, revision: revision.toString() }, 'applying the own write failed; waiting for the bus');
     }

@@ -94,6 +94,44 @@ describe('InProcessMessageBus', () => {
       expect(received).toEqual(['announced', 'silent-1', 'silent-2']);
     });
 
+    it("hands this process's publishes to its consumers without reading them back: the same messages a read gives; another process's are read", async () => {
+      const bus = newBus();
+      const topic = `${uniquePrefix()}.carried`;
+      const fetches: unknown[] = [];
+      const countFetches = (query: { sql: string; bindings?: unknown[] }): void => {
+        if (/FROM bus\.messages WHERE topic = (\?|\$1)/.test(query.sql) && query.bindings?.[0] === topic) fetches.push(query.bindings);
+      };
+      db.on('query', countFetches);
+      try {
+        const received = new Map<string, DeliveredMessage[]>([['g1', []], ['g2', []]]);
+        for (const group of received.keys()) {
+          await bus.subscribe({ groupId: `${topic}-${group}`, topics: [topic], batchHandler: async (messages) => void received.get(group)?.push(...messages) });
+        }
+        for (let round = 0; round < 5; round++) {
+          await bus.publish(topic, Array.from({ length: 3 }, (_, i) => ({ key: `k${i}`, value: `r${round}-${i}`, headers: { 'event-type': 'T', round: String(round) } })));
+        }
+        await waitFor(() => [...received.values()].every((messages) => messages.length === 15), 'every message in both groups');
+        expect(fetches).toEqual([]);
+        const { rows } = await db.raw<{ rows: Array<{ partition: number; offset: string; key: string; value: string; headers: Record<string, string> }> }>(
+          `SELECT partition, "offset"::text AS offset, key, value, headers FROM bus.messages WHERE topic = ? ORDER BY partition, "offset"`,
+          [topic],
+        );
+        const table = rows.map((row) => ({ topic, ...row }));
+        const sorted = (messages: DeliveredMessage[]) => [...messages].sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+        for (const messages of received.values()) expect(sorted(messages)).toEqual(table);
+
+        // Published by another process (another pool and bus): read from the table.
+        const pool = createKnex(databaseUrl, { min: 0, max: 2 });
+        extraPools.push(pool);
+        await newBus(pool).publish(topic, [{ key: 'k0', value: 'from-elsewhere' }]);
+        await waitFor(() => [...received.values()].every((messages) => messages.length === 16), 'the other process’s message in both groups');
+        expect(fetches.length).toBeGreaterThan(0);
+        for (const messages of received.values()) expect(messages[15]).toMatchObject({ key: 'k0', value: 'from-elsewhere' });
+      } finally {
+        db.off('query', countFetches);
+      }
+    });
+
     it('reads a bus_published payload: topic, partition and end, or a bare topic; hostile ones are bare topics', () => {
       expect(publishedPayloadOf(JSON.stringify({ t: 'arena.user', p: 2, e: '41' }))).toEqual({ topic: 'arena.user', ends: [{ partition: 2, end: 41n }] });
       expect(publishedPayloadOf('arena.user')).toEqual({ topic: 'arena.user' });

@@ -209,4 +209,29 @@ describe('the command handler and its state sources', () => {
     expect(outcome.revision).toBe(1n);
     expect(outcome.state).toMatchObject({ status: 'registered', fullName: 'Known Now' });
   });
+
+  it('a new stream (an id just generated) is decided on the empty state without reading', async () => {
+    const userId = randomUUID();
+    const streamId = userStreamId(userId);
+    const counting = new CountingStore(store);
+    const register = { type: 'RegisterUser', userId, username: `n${userId.slice(0, 8)}`, email: `n${userId.slice(0, 8)}@example.com`, passwordHash: 'hash', fullName: null, now: '2026-01-01T00:00:00.000Z' } as const;
+    const outcome = await handleCommand(counting, streamId, userDecider, register, { newStream: true });
+    expect(counting.reads).toBe(0);
+    expect(outcome.revision).toBe(0n);
+    expect(outcome.state).toEqual((await new WholeStreamSource(store, userDecider).load(streamId)).state);
+  });
+
+  it('a "new" stream that exists after all conflicts, and the command is decided again on the read state', async () => {
+    const userId = randomUUID();
+    const streamId = userStreamId(userId);
+    const register = (username: string) =>
+      ({ type: 'RegisterUser', userId, username, email: `${username}@example.com`, passwordHash: 'hash', fullName: null, now: '2026-01-01T00:00:00.000Z' }) as const;
+    await handleCommand(store, streamId, userDecider, register('first'));
+    const counting = new CountingStore(store);
+    await expect(handleCommand(counting, streamId, userDecider, register('second'), { newStream: true })).rejects.toThrow(/already exists/);
+    expect(counting.reads).toBe(1);
+    const stored = await store.readStream(streamId);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.data).toMatchObject({ username: 'first' });
+  });
 });

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { RecordingEventStore } from '../../../src/commands/recording-event-store';
 import type { DeliveredMessage } from '../../../src/infrastructure/bus/message-bus';
 import { createKnex } from '../../../src/infrastructure/database/knex';
 import type { JsonObject } from '../../../src/infrastructure/eventstore/event-store';
@@ -215,5 +216,79 @@ describe('applying the own write of a command', () => {
     const live = await snapshot();
     await rebuildProjection(db, store, usersProjection, { logger });
     expect(await snapshot()).toEqual(live);
+  });
+});
+
+describe("applying a request's own appended events without reading them back", () => {
+  /** The real store; counts stream reads. */
+  const countingReads = (): { store: PostgresEventStore; reads: () => number } => {
+    let reads = 0;
+    const counted = Object.create(store) as PostgresEventStore;
+    counted.readStream = (...args) => {
+      reads++;
+      return store.readStream(...args);
+    };
+    return { store: counted, reads: () => reads };
+  };
+
+  it('the events an append answers are the events a read of the stream returns', async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}`;
+    const recording = new RecordingEventStore(store);
+    await recording.append(streamId, [registered(userId)], { expectedRevision: 'no_stream' });
+    await recording.append(streamId, [updated(userId, 'Émile "quoted" \u2603', 2), updated(userId, 'Second', 3)], { expectedRevision: 0n });
+    expect(recording.appendedFrom(streamId, 0n)).toEqual(await store.readStream(streamId));
+    expect(recording.appendedFrom(streamId, 1n)).toEqual(await store.readStream(streamId, { fromRevision: 1n }));
+    // Not all of them from there (nothing appended at 5 by this store): read instead.
+    expect(recording.appendedFrom(streamId, 5n)).toBeUndefined();
+    expect(recording.appendedFrom(`user-${randomUUID()}`, 0n)).toBeUndefined();
+  });
+
+  it('a stream that another writer appended to in between is read, not taken from memory', async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}`;
+    const recording = new RecordingEventStore(store);
+    await recording.append(streamId, [registered(userId)], { expectedRevision: 'no_stream' });
+    await store.append(streamId, [updated(userId, 'Elsewhere', 2)], { expectedRevision: 0n }); // another request
+    await recording.append(streamId, [updated(userId, 'Mine', 3)], { expectedRevision: 1n });
+    expect(recording.appendedFrom(streamId, 0n)).toBeUndefined(); // revision 1 is not its own
+    expect(recording.appendedFrom(streamId, 2n)).toEqual(await store.readStream(streamId, { fromRevision: 2n }));
+  });
+
+  it('keeps a bounded number of streams and text: what was let go is read instead', async () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    const recording = new RecordingEventStore(store, { maxStreams: 1 });
+    await recording.append(`user-${first}`, [registered(first)], { expectedRevision: 'no_stream' });
+    await recording.append(`user-${second}`, [registered(second)], { expectedRevision: 'no_stream' });
+    expect(recording.appendedFrom(`user-${first}`, 0n)).toBeUndefined();
+    expect(recording.appendedFrom(`user-${second}`, 0n)).toEqual(await store.readStream(`user-${second}`));
+    const small = new RecordingEventStore(store, { maxTextLength: 10 });
+    const third = randomUUID();
+    await small.append(`user-${third}`, [registered(third)], { expectedRevision: 'no_stream' });
+    expect(small.appendedFrom(`user-${third}`, 0n)).toBeUndefined();
+  });
+
+  it('applies the own events without a read, as the read would have', async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}`;
+    const recording = new RecordingEventStore(store);
+    await recording.append(streamId, [registered(userId), updated(userId, 'One', 2)], { expectedRevision: 'no_stream' });
+    const { store: counted, reads } = countingReads();
+    expect(await applyOwnWrite(db, counted, counter, streamId, 1n, (from) => recording.appendedFrom(streamId, from))).toBe(true);
+    expect(reads()).toBe(0);
+    expect(await db(counter.name).where({ user_id: userId }).first()).toMatchObject({ updates: 1, last_name: 'One' });
+    expect(await appliedRevision(counter.name, streamId)).toBe('1');
+  });
+
+  it('a projection further behind than the own events is caught up from the store', async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}`;
+    await store.append(streamId, [registered(userId), updated(userId, 'Before', 2)], { expectedRevision: 'no_stream' }); // not applied yet
+    const recording = new RecordingEventStore(store);
+    await recording.append(streamId, [updated(userId, 'Mine', 3)], { expectedRevision: 1n });
+    const { store: counted, reads } = countingReads();
+    expect(await applyOwnWrite(db, counted, counter, streamId, 2n, (from) => recording.appendedFrom(streamId, from))).toBe(true);
+    expect(reads()).toBe(1); // from where the projection stood
+    expect(await db(counter.name).where({ user_id: userId }).first()).toMatchObject({ updates: 2, last_name: 'Mine' });
   });
 });
