@@ -11,7 +11,9 @@
  * Environment: BENCH_POINTS (default 200000), BENCH_BATCH (points per upload, 2000),
  * BENCH_SESSIONS (sessions uploading concurrently, 4), BENCH_HZ (sample rate, 50);
  * BENCH_CPU_PROFILE=file.cpuprofile writes a V8 CPU profile of this process from the first upload
- * until the points are queryable (open it in Chrome DevTools).
+ * until the points are queryable (open it in Chrome DevTools); BENCH_HEAP_PROFILE=file.heapprofile
+ * writes a sampling heap profile over the same span (bytes allocated by stack, sampled every 32 KiB;
+ * open it in Chrome DevTools' Memory tab).
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector';
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
 
     console.log(`uploading in batches of ${BATCH.toLocaleString('en')} ...`);
     const profiler = await startCpuProfile(process.env.BENCH_CPU_PROFILE);
+    const heapProfiler = await startHeapProfile(process.env.BENCH_HEAP_PROFILE);
     const cpuBefore = threadCpuMs();
     const startedAt = performance.now();
     let laps = 0;
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
     const queryableMs = performance.now() - startedAt;
     const cpuAfter = threadCpuMs();
     await profiler.stop();
+    await heapProfiler.stop();
     const queried = await countInClickHouse();
 
     // The raw client on the same chDB data dir and engine, into a table of the same schema.
@@ -117,29 +121,54 @@ async function main(): Promise<void> {
     console.table([
       { thread: 'main (event loop: HTTP, command, bus, projections)', 'ms per upload': perUpload(cpuAfter.main - cpuBefore.main) },
       { thread: 'all others (chDB, libuv pool, V8 helpers)', 'ms per upload': perUpload(cpuAfter.others - cpuBefore.others) },
+      { thread: 'PostgreSQL (every process of the embedded server)', 'ms per upload': perUpload(cpuAfter.postgres - cpuBefore.postgres) },
     ]);
   } finally {
     await app.close();
   }
 }
 
-/** CPU time (ms) of this process's main thread and of all its other threads, from /proc (Linux; zeros elsewhere). */
-function threadCpuMs(): { main: number; others: number } {
-  const ticksToMs = 10; // USER_HZ is 100 on Linux
+const TICKS_TO_MS = 10; // USER_HZ is 100 on Linux
+
+/** A /proc stat line's fields after the command name (field 3 on), so fields[1] is the parent pid and fields[11..12] utime and stime. */
+const statFields = (stat: string): string[] => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+
+/**
+ * CPU time (ms) of this process's main thread, of all its other threads, and of the embedded
+ * PostgreSQL (every `postgres` process descending from this one: server, backends, writers), from
+ * /proc (Linux; zeros elsewhere). Exited processes are not counted: backends live as long as the pool.
+ */
+function threadCpuMs(): { main: number; others: number; postgres: number } {
   let main = 0;
   let others = 0;
+  let postgres = 0;
   try {
     for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = (Number(fields[11]) + Number(fields[12])) * ticksToMs;
+      const fields = statFields(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'));
+      const ms = (Number(fields[11]) + Number(fields[12])) * TICKS_TO_MS;
       if (Number(tid) === process.pid) main += ms;
       else others += ms;
     }
+    const processes = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return [{ pid: Number(pid), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), fields: statFields(stat) }];
+      } catch {
+        return []; // exited meanwhile
+      }
+    });
+    const parentOf = new Map(processes.map((p) => [p.pid, Number(p.fields[1])]));
+    const descendsFromThis = (pid: number): boolean => {
+      for (let at = parentOf.get(pid); at !== undefined && at > 1; at = parentOf.get(at)) if (at === process.pid) return true;
+      return false;
+    };
+    for (const p of processes) {
+      if (p.name.startsWith('postgres') && descendsFromThis(p.pid)) postgres += (Number(p.fields[11]) + Number(p.fields[12])) * TICKS_TO_MS;
+    }
   } catch {
-    return { main: 0, others: 0 };
+    return { main: 0, others: 0, postgres: 0 };
   }
-  return { main, others };
+  return { main, others, postgres };
 }
 
 /** A CPU profile of this process written to `file` on stop; nothing when `file` is unset. */
@@ -158,6 +187,25 @@ async function startCpuProfile(file: string | undefined): Promise<{ stop(): Prom
       writeFileSync(file, JSON.stringify(profile));
       session.disconnect();
       console.log(`CPU profile of the upload written to ${file}`);
+    },
+  };
+}
+
+/** A sampling heap profile (allocations by stack, including objects collected since) written to `file` on stop; nothing when `file` is unset. */
+async function startHeapProfile(file: string | undefined): Promise<{ stop(): Promise<void> }> {
+  if (!file) return { stop: async () => {} };
+  const session = new InspectorSession();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', { samplingInterval: 32 * 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return {
+    stop: async () => {
+      const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`heap profile of the upload written to ${file}`);
     },
   };
 }

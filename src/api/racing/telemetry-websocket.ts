@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SESSION_CATEGORY } from '../../domain/racing/telemetry-session-events';
+import { SESSION_CATEGORY, sessionStreamId } from '../../domain/racing/telemetry-session-events';
 import { batchLength } from '../../domain/racing/telemetry-batch';
 import { ValidationError } from '../../domain/shared/errors';
 import { requireOwnedTelemetrySession } from '../../projections/postgres/racing/telemetry-session-queries';
@@ -20,6 +20,9 @@ export const TelemetryClientMessage = z.discriminatedUnion('type', [SessionMessa
  * "WebSocket"). Points reach every API process through the bus (LiveEvents), so a subscriber
  * connected to any process receives the points uploaded through any other.
  */
+/** A session's stream id is this prefix and the session id. */
+const SESSION_STREAM_PREFIX = sessionStreamId('');
+
 export function telemetryWebSocketChannel({ services, live, gateway }: WebSocketDeps) {
   const subscribedTo = (sessionId: string) => (connection: WebSocketConnection) => connection.topics.has(sessionId);
 
@@ -85,8 +88,8 @@ export function telemetryWebSocketChannel({ services, live, gateway }: WebSocket
         );
       },
     },
-    // Before decoding MBs of points, make sure someone on this process follows the session.
-    { wanted: (event) => typeof event.data.sessionId === 'string' && hasSubscribers(event.data.sessionId) },
+    // Before reading MBs of points, make sure someone on this process follows the session.
+    { wantedStream: (streamId) => streamId.startsWith(SESSION_STREAM_PREFIX) && hasSubscribers(streamId.slice(SESSION_STREAM_PREFIX.length)) },
   );
 
   return defineWebSocketChannel({

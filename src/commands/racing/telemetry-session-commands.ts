@@ -59,23 +59,37 @@ export interface RecordBatchResult {
  * `maxPartBytes` of points is recorded in parts, one append per part, each with the exact expected
  * revision and ids derived from batch id, fingerprint and part: a retry after a partial failure
  * (same batch id, same points) records the remaining parts, and laps come out as for one part.
+ *
+ * Validation runs before anything is awaited, and only the columns go on: nothing here holds the
+ * uploaded point objects while the append and the answer wait (the caller drops its own
+ * references, see the upload route), so they die young instead of being copied and promoted by
+ * the young generation's collections.
  */
-export async function recordTelemetryBatch(
+export function recordTelemetryBatch(
   ctx: CommandContext,
   sessions: TelemetrySessionRepository,
   input: { sessionId: string; userId: string; batchId: string | null; dataPoints: unknown; maxPoints?: number; maxPartBytes?: number },
 ): Promise<RecordBatchResult> {
   const validated = validateTelemetryBatch(input.dataPoints, { maxPoints: input.maxPoints });
-  if (!validated.ok) throw validated.error;
+  if (!validated.ok) return Promise.reject(validated.error);
+  const { sessionId, userId, batchId, maxPartBytes } = input;
+  return recordValidatedBatch(ctx, sessions, { sessionId, userId, batchId, columns: validated.batch, ...(maxPartBytes !== undefined ? { maxPartBytes } : {}) });
+}
+
+async function recordValidatedBatch(
+  ctx: CommandContext,
+  sessions: TelemetrySessionRepository,
+  input: { sessionId: string; userId: string; batchId: string | null; columns: TelemetryBatchColumns; maxPartBytes?: number },
+): Promise<RecordBatchResult> {
   const batchId = input.batchId ?? ctx.newId();
-  const fingerprint = batchFingerprint(validated.batch);
+  const fingerprint = batchFingerprint(input.columns);
   const command = {
     type: 'RecordTelemetryBatch' as const,
     sessionId: input.sessionId,
     userId: input.userId,
     batchId,
     fingerprint,
-    columns: validated.batch,
+    columns: input.columns,
     ...(input.maxPartBytes !== undefined ? { maxPartBytes: input.maxPartBytes } : {}),
     now: ctx.now().toISOString(),
   };

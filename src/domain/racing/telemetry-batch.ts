@@ -130,11 +130,32 @@ export function toColumns(samples: readonly TelemetrySample[]): TelemetryBatchCo
   return batch;
 }
 
-/** Point i of a batch in row form (what the lap detector walks). */
+/**
+ * Point i of a batch in row form (what the lap detector walks), keys in CHANNEL_NAMES order. One
+ * object literal: every sample gets the same shape with its fields in the object, where filling an
+ * empty object key by key grew each one a separate property store (the detector makes one per point).
+ * Every channel is read optionally: the acceptance check also walks stored batches, which may lack one.
+ */
 export function sampleAt(batch: TelemetryBatchColumns, index: number): TelemetrySample {
-  const sample: Record<string, number | boolean | null> = {};
-  for (const { name } of CHANNEL_NAMES) sample[name] = channelValue(batch, name, index);
-  return sample as TelemetrySample;
+  return {
+    timestampMs: (batch.timestampMs?.[index] ?? null) as number,
+    speedKmh: (batch.speedKmh?.[index] ?? null) as number,
+    throttleInput: (batch.throttleInput?.[index] ?? null) as number,
+    brakeInput: (batch.brakeInput?.[index] ?? null) as number,
+    steeringInput: (batch.steeringInput?.[index] ?? null) as number,
+    gear: (batch.gear?.[index] ?? null) as number,
+    rpm: (batch.rpm?.[index] ?? null) as number,
+    completedLaps: batch.completedLaps?.[index] ?? null,
+    normalizedCarPosition: batch.normalizedCarPosition?.[index] ?? null,
+    currentLapTimeMs: batch.currentLapTimeMs?.[index] ?? null,
+    currentSectorIndex: batch.currentSectorIndex?.[index] ?? null,
+    isInPit: batch.isInPit?.[index] ?? null,
+    isInPitLane: batch.isInPitLane?.[index] ?? null,
+    isValidLap: batch.isValidLap?.[index] ?? null,
+    worldX: batch.worldX?.[index] ?? null,
+    worldY: batch.worldY?.[index] ?? null,
+    worldZ: batch.worldZ?.[index] ?? null,
+  };
 }
 
 /** Columns to rows, in upload order. */

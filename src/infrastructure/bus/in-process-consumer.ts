@@ -442,14 +442,18 @@ export class InProcessConsumer implements Consumer {
 
   /** The partition's next batch from bus.messages, from this member's position. */
   private async fetchBatch(owned: OwnedPartition): Promise<DeliveredMessage[]> {
+    const valueTypes = this.options.valueTypes === undefined ? null : [...this.options.valueTypes];
     const result = await this.deps.db.raw<{ rows: unknown[] }>(
       // The byte cap is computed without reading the values: octet_length does not detoast text.
-      `SELECT "offset", key, value, headers FROM (
-         SELECT "offset", key, value, headers,
-                sum(octet_length(value)) OVER (ORDER BY "offset") - octet_length(value) AS bytes_before
-         FROM (SELECT * FROM bus.messages WHERE topic = ? AND partition = ? AND "offset" >= ? ORDER BY "offset" LIMIT ?) AS next
+      // A value whose type the consumer does not read (valueTypes) is neither sent nor counted.
+      `SELECT "offset", key, CASE WHEN wanted THEN value ELSE '' END AS value, headers FROM (
+         SELECT "offset", key, value, headers, wanted,
+                sum(CASE WHEN wanted THEN octet_length(value) ELSE 0 END) OVER (ORDER BY "offset")
+                  - CASE WHEN wanted THEN octet_length(value) ELSE 0 END AS bytes_before
+         FROM (SELECT *, (?::text[] IS NULL OR headers->>'event-type' IS NULL OR headers->>'event-type' = ANY(?::text[])) AS wanted
+               FROM bus.messages WHERE topic = ? AND partition = ? AND "offset" >= ? ORDER BY "offset" LIMIT ?) AS next
        ) AS sized WHERE bytes_before < ? ORDER BY "offset"`,
-      [owned.topic, owned.partition, owned.position.toString(), BATCH_MESSAGES, BATCH_BYTES],
+      [valueTypes, valueTypes, owned.topic, owned.partition, owned.position.toString(), BATCH_MESSAGES, BATCH_BYTES],
     );
     const messages: DeliveredMessage[] = result.rows.map((r) => messageRow.parse(r)).map((row) => ({
       topic: owned.topic,

@@ -49,6 +49,15 @@ export interface ConsumerOptions {
   handler?: (message: DeliveredMessage) => Promise<void>;
   /** Messages of one partition in offset order (never empty); committed once it resolved. */
   batchHandler?: (messages: DeliveredMessage[]) => Promise<void>;
+  /**
+   * The event types (the relay's `event-type` header) whose payload this consumer reads. A message
+   * whose header names another type is still delivered, in order, and committed, with its key,
+   * headers and offset, but its `value` may be empty: the in-process bus does not fetch it (a
+   * consumer that only moves a revision past a multi-MB telemetry batch need not read the batch).
+   * Messages without the header always carry their value; an adapter may send every value anyway
+   * (Kafka does). Default: every value.
+   */
+  valueTypes?: readonly string[];
   /** Attempts before dead-lettering, including the first. Default 5. */
   maxAttempts?: number;
   /** First retry delay; doubles each attempt. Default 100 ms. */

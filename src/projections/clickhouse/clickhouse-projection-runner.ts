@@ -171,6 +171,8 @@ export async function startClickHouseProjection(
     groupId: clickHouseProjectionGroupId(projection),
     topics,
     fromBeginning: true,
+    // Events this projection ignores are skipped below by their header: their payload is not fetched.
+    valueTypes: projection.handles,
     // A batch is the messages of one partition that are ready: while an insert runs, the next
     // uploads gather, so the blocks grow with the load (and stay one event when it is light).
     batchHandler: async (messages) => {

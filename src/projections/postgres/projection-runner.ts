@@ -39,6 +39,8 @@ export async function startProjection(
     groupId: projectionGroupId(projection),
     topics,
     fromBeginning: true,
+    // Events of other types only move the revision (from the relay's headers): their payload is not fetched.
+    valueTypes: projection.handles,
     batchHandler: async (messages) => {
       const relevant = messages.filter((message) => projection.categories.includes(streamCategory(message.key)));
       if (relevant.length === 0) return;

@@ -132,6 +132,31 @@ describe('InProcessMessageBus', () => {
       }
     });
 
+    it('fetches only the values of the types a consumer reads (valueTypes); the others are delivered in order, empty, and committed', async () => {
+      const bus = newBus();
+      const topic = `${uniquePrefix()}.typed`;
+      const typed = (value: string, type?: string) => ({ key: 'k', value, ...(type === undefined ? {} : { headers: { 'event-type': type } }) });
+      await bus.publish(topic, [typed('big-1', 'Big'), typed('small-1', 'Small'), typed('untyped'), typed('big-2', 'Big'), typed('small-2', 'Small')]);
+      const received: DeliveredMessage[] = [];
+      const all: string[] = [];
+      await bus.subscribe({ groupId: `${topic}-reads-small`, topics: [topic], valueTypes: ['Small'], batchHandler: async (messages) => void received.push(...messages) });
+      await bus.subscribe({ groupId: `${topic}-reads-all`, topics: [topic], batchHandler: async (messages) => void all.push(...messages.map((m) => m.value)) });
+      await waitFor(() => received.length === 5 && all.length === 5, 'every message, in both groups');
+      expect(received.map((m) => [m.offset, m.headers['event-type'] ?? null, m.value])).toEqual([
+        ['0', 'Big', ''],
+        ['1', 'Small', 'small-1'],
+        ['2', null, 'untyped'],
+        ['3', 'Big', ''],
+        ['4', 'Small', 'small-2'],
+      ]);
+      expect(all).toEqual(['big-1', 'small-1', 'untyped', 'big-2', 'small-2']);
+      // Committed past the skipped values too (the commit follows the handler).
+      for (let tries = 0; (await bus.groupLag(`${topic}-reads-small`, [topic])) > 0; tries += 1) {
+        if (tries > 250) throw new Error('the group never committed its batch');
+        await sleep(20);
+      }
+    });
+
     it('reads a bus_published payload: topic, partition and end, or a bare topic; hostile ones are bare topics', () => {
       expect(publishedPayloadOf(JSON.stringify({ t: 'arena.user', p: 2, e: '41' }))).toEqual({ topic: 'arena.user', ends: [{ partition: 2, end: 41n }] });
       expect(publishedPayloadOf('arena.user')).toEqual({ topic: 'arena.user' });

@@ -13,22 +13,33 @@ type LiveEventListener = (event: RecordedEvent) => Promise<void>;
  * sockets: pushes work with several API processes behind a load balancer.
  */
 export class LiveEvents {
-  private readonly listeners: { categories: Set<string>; listener: LiveEventListener }[] = [];
+  private readonly listeners: { categories: Set<string>; listener: LiveEventListener; wantedStream?: (streamId: string) => boolean }[] = [];
   private consumer: Consumer | undefined;
 
   /**
    * Calls the handler of each event type as it happens, the event decoded and typed as projections
-   * get it (`MatchRated: async (event) => event.data.agent1.change`). `wanted` looks at the stored
-   * event first, undecoded: a listener that pushes only to subscribers of a stream says no before
-   * megabytes of telemetry are decoded for nobody.
+   * get it (`MatchRated: async (event) => event.data.agent1.change`). `wantedStream` looks at the
+   * message's stream id (its key) before anything is parsed: a listener that pushes only to
+   * subscribers of a stream says no before megabytes of telemetry are even read as JSON for nobody.
+   * `wanted` looks at the stored event, undecoded.
    */
-  on(categories: string[], handlers: EventHandlers<void>, options: { wanted?: (event: RecordedEvent) => boolean } = {}): void {
+  on(
+    categories: string[],
+    handlers: EventHandlers<void>,
+    options: { wantedStream?: (streamId: string) => boolean; wanted?: (event: RecordedEvent) => boolean } = {},
+  ): void {
     const dispatch = eventDispatcher(handlers);
-    const { wanted } = options;
+    const { wanted, wantedStream } = options;
     const listener: LiveEventListener = async (event) => {
-      if (wanted === undefined || wanted(event)) await dispatch(event, undefined);
+      if ((wantedStream === undefined || wantedStream(event.streamId)) && (wanted === undefined || wanted(event))) await dispatch(event, undefined);
     };
-    this.listeners.push({ categories: new Set(categories), listener });
+    this.listeners.push({ categories: new Set(categories), listener, ...(wantedStream ? { wantedStream } : {}) });
+  }
+
+  /** Whether a listener may want the message (keyed by stream id, as the relay publishes): nobody, and it is not even parsed. */
+  private anyoneWants(streamId: string): boolean {
+    const category = streamCategory(streamId);
+    return this.listeners.some(({ categories, wantedStream }) => categories.has(category) && (wantedStream === undefined || wantedStream(streamId)));
   }
 
   async start(bus: MessageBus, options: { topicPrefix: string; logger: Logger }): Promise<void> {
@@ -44,6 +55,7 @@ export class LiveEvents {
       // A push that fails is not worth a retry storm: the client can re-read over HTTP.
       maxAttempts: 1,
       handler: async (message) => {
+        if (!this.anyoneWants(message.key)) return;
         const event = decodeEnvelope(message.value);
         const category = streamCategory(event.streamId);
         for (const { categories, listener } of this.listeners) {
