@@ -1,0 +1,158 @@
+/**
+ * The match itself, played inside the match thread (match-thread.ts): starts both agents in the
+ * sandbox, plays the environment loop, records the replay. An agent that crashes, times out,
+ * answers garbage or breaks a limit forfeits with a recorded reason and the match still returns
+ * a result; both sandboxes are always killed. Only infrastructure problems (no sandbox on this
+ * machine, unreadable agent files) throw.
+ *
+ * The thread may block: each step it writes both observations, then sleeps on the doorbell that
+ * the agents' pipe readers ring (agent-session.ts `awaitStepAnswers`), with no event-loop turn
+ * between an answer arriving and the next step.
+ */
+import { isActionInSpace, type Action, type PerPlayer, type PlayerIndex } from '../../domain/arena/environments/environment';
+import { getEnvironment } from '../../domain/arena/environments/registry';
+import { compactObservation, decideWinner, type Forfeit, type MatchSide, type Replay, type ReplayFrame } from '../../domain/arena/replay';
+import { AGENT_PROTOCOL_VERSION } from '../../infrastructure/sandbox/agent-protocol';
+import { AgentSession, awaitStepAnswers, type AgentFailure, type StepOutcome } from '../../infrastructure/sandbox/agent-session';
+import { Doorbell, monotonicMs } from '../../infrastructure/sandbox/doorbell';
+import { UidPool } from '../../infrastructure/sandbox/uid-pool';
+import type { MatchResult, MatchThreadInput } from './match-types';
+
+const SIDES: PerPlayer<MatchSide> = ['agent_1', 'agent_2'];
+const PLAYERS: PerPlayer<PlayerIndex> = [0, 1];
+
+function agentSeed(matchSeed: number, player: PlayerIndex): number {
+  return (Math.imul(Math.trunc(matchSeed) >>> 0, 2654435761) + player + 1) >>> 0;
+}
+
+function forfeitOf(player: PlayerIndex, failure: AgentFailure, step: number): Forfeit {
+  return { agent: SIDES[player], reason: failure.reason, detail: failure.detail, step };
+}
+
+export async function playMatch(input: MatchThreadInput): Promise<MatchResult> {
+  const { limits, engine, matchId } = input;
+  const environment = getEnvironment(input.environmentId, input.environmentOptions);
+  const doorbell = new Doorbell();
+  const forfeits: Forfeit[] = [];
+  const frames: ReplayFrame[] = [];
+  const sessions: (AgentSession | null)[] = [null, null];
+  let state = environment.reset(input.seed);
+  const initialState = environment.frameState(state);
+
+  try {
+    // allSettled: if one start throws (our fault, e.g. an unreadable directory), the other
+    // agent's sandbox must still be recorded so that `finally` kills it.
+    const started = await Promise.allSettled(
+      PLAYERS.map((player) => {
+        const uid = input.uids[player];
+        return AgentSession.start(
+          {
+            agentDir: input.agents[player].dir,
+            pythonExecutable: input.agents[player].pythonExecutable,
+            limits,
+            engine,
+            uidPool: uid === null ? undefined : new UidPool(uid, 1),
+            runtimeDir: input.runtimeDir,
+            doorbell,
+          },
+          {
+            type: 'init',
+            protocol_version: AGENT_PROTOCOL_VERSION,
+            environment: environment.id,
+            player,
+            seed: agentSeed(input.seed, player),
+            observation_space: environment.observationSpace,
+            action_space: environment.actionSpace,
+          },
+        );
+      }),
+    );
+    started.forEach((outcome, player) => {
+      if (outcome.status === 'fulfilled') sessions[player] = outcome.value.session;
+    });
+    for (const outcome of started) {
+      if (outcome.status === 'rejected') throw outcome.reason;
+    }
+    started.forEach((outcome, player) => {
+      if (outcome.status === 'fulfilled' && outcome.value.failure) forfeits.push(forfeitOf(PLAYERS[player]!, outcome.value.failure, -1));
+    });
+
+    const thinkingMs = [0, 0];
+    /** The outcome's action if it is a valid one; otherwise records the forfeit and gives undefined. */
+    const judgeOutcome = (player: PlayerIndex, outcome: StepOutcome, step: number): Action | undefined => {
+      thinkingMs[player]! += outcome.elapsedMs;
+      if (!outcome.ok) {
+        forfeits.push(forfeitOf(player, outcome.failure, step));
+        return undefined;
+      }
+      if (!isActionInSpace(environment.actionSpace, outcome.action)) {
+        const shown = JSON.stringify(outcome.action).slice(0, 100);
+        forfeits.push(forfeitOf(player, { reason: 'invalid_action', detail: `action ${shown} is not in the action space ${JSON.stringify(environment.actionSpace)}` }, step));
+        return undefined;
+      }
+      return outcome.action;
+    };
+    const matchDeadline = performance.now() + limits.matchDeadlineMs;
+    let done = false;
+    for (let step = 0; forfeits.length === 0 && !done; step += 1) {
+      if (performance.now() > matchDeadline) {
+        // A chess clock: the agent that used more of the time is the one that ran the clock out.
+        const slower: PlayerIndex = thinkingMs[0]! >= thinkingMs[1]! ? 0 : 1;
+        forfeits.push(forfeitOf(slower, { reason: 'match_timeout', detail: `match deadline of ${limits.matchDeadlineMs} ms passed; this agent used ${Math.round(thinkingMs[slower]!)} ms, its opponent ${Math.round(thinkingMs[1 - slower]!)} ms` }, step));
+        break;
+      }
+      const observation1 = environment.observe(state, 0);
+      const observation2 = environment.observe(state, 1);
+      sessions[0]!.sendStep(step, observation1);
+      sessions[1]!.sendStep(step, observation2);
+      const [outcome1, outcome2] = (await awaitStepAnswers(sessions as AgentSession[], doorbell)) as [StepOutcome, StepOutcome];
+      const action1 = judgeOutcome(0, outcome1, step);
+      const action2 = judgeOutcome(1, outcome2, step);
+      if (forfeits.length > 0) break;
+      const result = environment.step(state, [action1!, action2!]);
+      frames.push({
+        step,
+        observation: compactObservation(observation1),
+        action_1: action1!,
+        action_2: action2!,
+        reward_1: result.rewards[0],
+        reward_2: result.rewards[1],
+        state: environment.frameState(result.state),
+      });
+      state = result.state;
+      done = result.done;
+    }
+  } finally {
+    await Promise.all(sessions.map((session) => session?.close()));
+  }
+
+  const scores = environment.scores(state);
+  const winner = decideWinner(scores, forfeits);
+  const replay: Replay = {
+    match_id: matchId,
+    environment: environment.id,
+    seed: input.seed,
+    agents: { agent_1: input.agents[0].id, agent_2: input.agents[1].id },
+    total_steps: frames.length,
+    winner,
+    scores,
+    forfeits,
+    rendering: environment.rendering,
+    initial_state: initialState,
+    frames,
+  };
+  return {
+    status: 'completed',
+    matchId,
+    environmentId: environment.id,
+    scores,
+    winner,
+    totalSteps: frames.length,
+    executionTimeSec: Math.round(monotonicMs() - input.startedAtMs) / 1000,
+    ...(forfeits.length === 1 ? { forfeit: forfeits[0] } : {}),
+    forfeits,
+    replay,
+    agentLogs: [sessions[0]?.logs() ?? '', sessions[1]?.logs() ?? ''],
+    sandbox: { engine: engine.kind, notes: engine.notes },
+  };
+}
