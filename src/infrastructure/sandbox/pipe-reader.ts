@@ -15,7 +15,7 @@ import type { Doorbell } from './doorbell';
 
 const RECORDS = 64;
 const CAPACITY = 64 * 1024;
-/** header: [0] chunks in the ring, [1] 1 at end-of-file / 2 after a read error, [2] unused, [3] bytes in the ring. */
+/** header: [0] chunks in the ring, [1] 1 at end-of-file / 2 after a read error, [2] 1 once the thread runs, [3] bytes in the ring. */
 const HEADER_CELLS = 4;
 const TIMES_AT = HEADER_CELLS * 4;
 const OFFSETS_AT = TIMES_AT + 8 * RECORDS;
@@ -35,6 +35,7 @@ const lengths = new Int32Array(shared, lengthsAt, records);
 const data = new Uint8Array(shared, dataAt, capacity);
 const doorbell = new Int32Array(bell, 0, 1);
 const ring = () => { Atomics.add(doorbell, 0, 1); Atomics.notify(doorbell, 0); };
+Atomics.store(header, 2, 1);
 let write = 0;
 let record = 0;
 for (;;) {
@@ -86,11 +87,16 @@ export class PipeReader {
     this.thread = new Worker(READER_THREAD, {
       eval: true,
       workerData: { fd, shared: this.shared, bell: doorbell.buffer, records: RECORDS, capacity: CAPACITY, timesAt: TIMES_AT, offsetsAt: OFFSETS_AT, lengthsAt: LENGTHS_AT, dataAt: DATA_AT },
-      stdout: false,
-      stderr: false,
+      // A bare thread: none of the starting thread's flags (a TypeScript loader, say).
+      execArgv: [],
     });
     this.thread.unref();
     this.thread.once('exit', () => closeSync(fd));
+  }
+
+  /** True once the thread runs (before that, nothing it will read has been missed). */
+  get started(): boolean {
+    return Atomics.load(this.header, 2) === 1;
   }
 
   /** True once end-of-file (or a read error) was reached and every chunk before it was handed over. */

@@ -116,7 +116,7 @@ export class SandboxedProcess {
         this.exitFailure = { kind: 'exited', exitCode, signal };
         this.pump();
         if (this.stdoutEnded) this.fail(this.exitFailure);
-        else setTimeout(() => this.fail({ kind: 'exited', exitCode, signal }), EXIT_DRAIN_MS).unref();
+        else this.failAfterDrain({ kind: 'exited', exitCode, signal });
         resolve();
       });
       this.child.once('error', (error) => {
@@ -214,6 +214,18 @@ export class SandboxedProcess {
       if (now >= deadline) return { kind: 'timeout' };
       await doorbell.sleep(ticket, deadline - now);
     }
+  }
+
+  /** The exit is reported once stdout had its grace to drain (and, blocking, its reader ran). */
+  private failAfterDrain(failure: ChannelFailure): void {
+    setTimeout(() => {
+      if (this.reader !== null && !this.reader.started) {
+        this.failAfterDrain(failure);
+        return;
+      }
+      this.pump();
+      this.fail(failure);
+    }, EXIT_DRAIN_MS).unref();
   }
 
   /** Blocking mode: writes what the pipe takes now; the rest waits for the next call. */
