@@ -289,14 +289,21 @@ export class AgentSession {
 export async function awaitStepAnswers(sessions: readonly AgentSession[], doorbell: Doorbell): Promise<StepOutcome[]> {
   const outcomes: (StepOutcome | Promise<StepOutcome> | null)[] = sessions.map(() => null);
   for (;;) {
-    const ticket = doorbell.ticket();
+    const before = doorbell.ticket();
     const now = monotonicMs();
     let waitMs = Number.POSITIVE_INFINITY;
+    let missing = 0;
     for (let index = 0; index < sessions.length; index += 1) {
       if (outcomes[index] === null) outcomes[index] = sessions[index]!.takeStep(now);
-      if (outcomes[index] === null) waitMs = Math.min(waitMs, sessions[index]!.stepDeadlineAt - now);
+      if (outcomes[index] === null) {
+        missing += 1;
+        waitMs = Math.min(waitMs, sessions[index]!.stepDeadlineAt - now);
+      }
     }
-    if (waitMs === Number.POSITIVE_INFINITY) return Promise.all(outcomes as (StepOutcome | Promise<StepOutcome>)[]);
-    await doorbell.sleep(ticket, waitMs);
+    if (missing === 0) return Promise.all(outcomes as (StepOutcome | Promise<StepOutcome>)[]);
+    doorbell.expect(missing);
+    const ticket = doorbell.ticket();
+    // Something handed over while looking: look again before sleeping.
+    if (ticket === before) await doorbell.sleep(ticket, waitMs);
   }
 }

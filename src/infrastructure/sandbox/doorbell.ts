@@ -1,7 +1,13 @@
 /**
- * One shared counter that the pipe readers of a match ring (`Atomics.add` + `Atomics.notify`)
- * whenever they hand over bytes, and that the match thread sleeps on (`Atomics.wait`). Take a
- * ticket before looking for work, then wait on that ticket: a ring in between is never lost.
+ * What the pipe readers of a match ring whenever they hand over bytes, and what the match thread
+ * sleeps on (`Atomics.wait`). Two shared cells: [0] counts every chunk handed over; [1] is how
+ * many more chunks the sleeper waits for: a reader notifies only when that reaches zero, so a
+ * step whose two answers come one after the other wakes the match thread once, not twice.
+ *
+ * The sleeper takes a ticket, looks for work, says how many answers it still waits for
+ * (`expect`), and sleeps only if the ticket has not moved meanwhile (else it looks again): a
+ * chunk handed over later changes the ticket and counts towards the expected ones. A chunk that
+ * is not a whole answer only wakes the sleeper early, never late.
  */
 /** Longest sleep without a look at the thread's own event loop (child exits, stderr, timers). */
 const SLEEP_SLICE_MS = 2;
@@ -14,12 +20,17 @@ export class Doorbell {
   readonly cells: Int32Array;
   private lastYieldAt = monotonicMs();
 
-  constructor(shared: SharedArrayBuffer = new SharedArrayBuffer(4)) {
-    this.cells = new Int32Array(shared, 0, 1);
+  constructor(shared: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+    this.cells = new Int32Array(shared, 0, 2);
   }
 
   get buffer(): SharedArrayBuffer {
     return this.cells.buffer as SharedArrayBuffer;
+  }
+
+  /** The number of chunks to wait for before being woken (the answers still missing). */
+  expect(chunks: number): void {
+    Atomics.store(this.cells, 1, chunks);
   }
 
   ticket(): number {

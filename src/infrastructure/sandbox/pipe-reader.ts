@@ -15,8 +15,11 @@ import type { Doorbell } from './doorbell';
 
 const RECORDS = 64;
 const CAPACITY = 64 * 1024;
-/** header: [0] chunks in the ring, [1] 1 at end-of-file / 2 after a read error, [2] 1 once the thread runs, [3] bytes in the ring. */
-const HEADER_CELLS = 4;
+/**
+ * header: [0] chunks in the ring, [1] 1 at end-of-file / 2 after a read error, [2] 1 once the
+ * thread runs, [3] bytes in the ring, [4] 1 while the thread waits for room in the ring.
+ */
+const HEADER_CELLS = 6;
 const TIMES_AT = HEADER_CELLS * 4;
 const OFFSETS_AT = TIMES_AT + 8 * RECORDS;
 const LENGTHS_AT = OFFSETS_AT + 4 * RECORDS;
@@ -28,21 +31,27 @@ const READER_THREAD = `
 const { workerData } = require('node:worker_threads');
 const { readSync } = require('node:fs');
 const { fd, shared, bell, records, capacity, timesAt, offsetsAt, lengthsAt, dataAt } = workerData;
-const header = new Int32Array(shared, 0, 4);
+const header = new Int32Array(shared, 0, 6);
 const times = new Float64Array(shared, timesAt, records);
 const offsets = new Int32Array(shared, offsetsAt, records);
 const lengths = new Int32Array(shared, lengthsAt, records);
 const data = new Uint8Array(shared, dataAt, capacity);
-const doorbell = new Int32Array(bell, 0, 1);
-const ring = () => { Atomics.add(doorbell, 0, 1); Atomics.notify(doorbell, 0); };
+const doorbell = new Int32Array(bell, 0, 2);
+// Wakes the consumer only once as many chunks came as it is waiting for (doorbell.ts).
+const ring = () => { Atomics.add(doorbell, 0, 1); if (Atomics.sub(doorbell, 1, 1) <= 1) Atomics.notify(doorbell, 0); };
+const waitWhile = (cell, value) => {
+  Atomics.store(header, 4, 1);
+  if (Atomics.load(header, cell) === value) Atomics.wait(header, cell, value);
+  Atomics.store(header, 4, 0);
+};
 Atomics.store(header, 2, 1);
 let write = 0;
 let record = 0;
 for (;;) {
   let chunks = Atomics.load(header, 0);
-  while (chunks >= records) { Atomics.wait(header, 0, chunks); chunks = Atomics.load(header, 0); }
+  while (chunks >= records) { waitWhile(0, chunks); chunks = Atomics.load(header, 0); }
   let used = Atomics.load(header, 3);
-  while (used >= capacity) { Atomics.wait(header, 3, used); used = Atomics.load(header, 3); }
+  while (used >= capacity) { waitWhile(3, used); used = Atomics.load(header, 3); }
   if (used === 0) write = 0;
   const readAt = (write - used + capacity) % capacity;
   if (write === capacity) write = 0;
@@ -122,8 +131,10 @@ export class PipeReader {
       chunks = Atomics.sub(this.header, 0, 1) - 1;
       if (chunks === 0) chunks = Atomics.load(this.header, 0);
     }
-    Atomics.notify(this.header, 0);
-    Atomics.notify(this.header, 3);
+    if (Atomics.load(this.header, 4) === 1) {
+      Atomics.notify(this.header, 0);
+      Atomics.notify(this.header, 3);
+    }
     if (endSeen && Atomics.load(this.header, 0) === 0) this.finished = true;
   }
 }

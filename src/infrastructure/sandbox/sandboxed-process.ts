@@ -207,12 +207,14 @@ export class SandboxedProcess {
   private async nextLineBlocking(doorbell: Doorbell, deadlineMs: number): Promise<LineResult> {
     const deadline = monotonicMs() + deadlineMs;
     for (;;) {
-      const ticket = doorbell.ticket();
+      const before = doorbell.ticket();
       const taken = this.take();
       if (taken !== null) return taken.result;
       const now = monotonicMs();
       if (now >= deadline) return { kind: 'timeout' };
-      await doorbell.sleep(ticket, deadline - now);
+      doorbell.expect(1);
+      const ticket = doorbell.ticket();
+      if (ticket === before) await doorbell.sleep(ticket, deadline - now);
     }
   }
 
