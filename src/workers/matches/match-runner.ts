@@ -58,30 +58,57 @@ export async function runMatch(input: RunMatchInput): Promise<MatchResult> {
   }
 }
 
+/** Match threads kept for the next match (starting one costs an isolate and loading the modules). */
+const MAX_IDLE_THREADS = 1;
+const idleThreads: Worker[] = [];
+
 /**
- * Runs match-thread.ts. From the TypeScript sources (tests, benchmarks) the thread loads them
- * through sucrase's require hook, which starts in a fraction of ts-node's time.
+ * Starts a match thread (match-thread.ts). From the TypeScript sources (tests, benchmarks) the
+ * thread loads them through sucrase's require hook, which starts in a fraction of ts-node's time.
  */
-function playInMatchThread(input: MatchThreadInput): Promise<MatchResult> {
+function startMatchThread(): Worker {
   const extension = extname(__filename);
   const thread = new Worker(join(__dirname, `match-thread${extension}`), {
-    workerData: input,
     execArgv: extension === '.ts' ? ['--require', 'sucrase/register/ts'] : [],
   });
+  thread.unref();
+  return thread;
+}
+
+/** Starts a match thread ahead of the first match (the `matches` role does at start). */
+export function warmMatchThread(): void {
+  if (idleThreads.length < MAX_IDLE_THREADS) idleThreads.push(startMatchThread());
+}
+
+/** Plays the match on an idle match thread (or a new one), which is kept for the next match. */
+function playInMatchThread(input: MatchThreadInput): Promise<MatchResult> {
+  const thread = idleThreads.pop() ?? startMatchThread();
+  thread.ref(); // the match keeps this process alive, as its agents' pipes used to
   return new Promise<MatchResult>((resolve, reject) => {
-    let settled = false;
-    thread.once('message', (message: MatchThreadMessage) => {
-      settled = true;
+    const done = (reusable: boolean): void => {
+      thread.off('message', onMessage);
+      thread.off('error', onError);
+      thread.off('exit', onExit);
+      thread.unref();
+      if (reusable && idleThreads.length < MAX_IDLE_THREADS) idleThreads.push(thread);
+      else void thread.terminate();
+    };
+    const onMessage = (message: MatchThreadMessage): void => {
+      done(true);
       if (message.ok) resolve(message.result);
       else reject(message.error.name === 'UnavailableError' ? new UnavailableError(message.error.message) : new Error(message.error.message));
-      void thread.terminate();
-    });
-    thread.once('error', (error) => {
-      settled = true;
+    };
+    const onError = (error: Error): void => {
+      done(false);
       reject(error);
-    });
-    thread.once('exit', (code) => {
-      if (!settled) reject(new Error(`the match thread exited (code ${code}) without a result`));
-    });
+    };
+    const onExit = (code: number): void => {
+      done(false);
+      reject(new Error(`the match thread exited (code ${code}) without a result`));
+    };
+    thread.on('message', onMessage);
+    thread.on('error', onError);
+    thread.on('exit', onExit);
+    thread.postMessage(input);
   });
 }
