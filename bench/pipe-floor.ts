@@ -7,9 +7,9 @@
  * scheduling, and the delivery mechanism in node. Measured both ways the host can carry it:
  *
  * - `stream`: node's child stdio pipes on the event loop (libuv, stream 'data' events);
- * - `blocking`: what the match runner now uses (docs/agent-protocol.md): blocking pipes
- *   (blocking-pipe.ts), one reader thread per process (pipe-reader.ts) ringing a doorbell
- *   (doorbell.ts) that the waiting thread sleeps on with Atomics.wait.
+ * - `blocking`: an alternative evaluated in round four and not adopted (docs/performance.md,
+ *   "Branch i9-proto3"): blocking pipes (lib/blocking-pipe.ts), one reader thread per process
+ *   (lib/pipe-reader.ts) ringing a doorbell (lib/doorbell.ts) the waiting thread sleeps on.
  *
  * `bench/pong-steps.ts` reports its figures next to both.
  *
@@ -17,9 +17,9 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
-import { openBlockingPipe } from '../src/infrastructure/sandbox/blocking-pipe';
-import { Doorbell } from '../src/infrastructure/sandbox/doorbell';
-import { PipeReader } from '../src/infrastructure/sandbox/pipe-reader';
+import { openBlockingPipe } from './lib/blocking-pipe';
+import { Doorbell } from './lib/doorbell';
+import { PipeReader } from './lib/pipe-reader';
 import { buildSandboxCommand } from '../src/infrastructure/sandbox/sandbox-command';
 import { detectSandboxEngine, type SandboxEngine } from '../src/infrastructure/sandbox/sandbox-engine';
 import { sandboxLimits } from '../src/infrastructure/sandbox/sandbox-limits';

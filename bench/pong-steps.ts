@@ -9,9 +9,9 @@
  * CPU time sampled from /proc every 200 ms while they run, bubblewrap included), which holds up
  * better than wall time on a loaded machine. Linux only. Then the floor under all of it
  * (bench/pipe-floor.ts: a bare pipe ping-pong with two processes in the same sandbox) is measured
- * in the same run, both ways node can carry it (stream pipes on the event loop, and the blocking
- * pipes with reader threads that the match runner uses), and the protocol's figures are given as
- * a ratio to each; the reference is the blocking floor, the same mechanism with nothing on it.
+ * in the same run, both ways node can carry it (the stream pipes on the event loop that the match
+ * runner uses, the reference; and blocking pipes with reader threads, an alternative evaluated and
+ * not adopted), and the protocol's figures are given as a ratio to each.
  *
  *   npx ts-node --transpile-only bench/pong-steps.ts [envSteps] [matchSteps]
  * Environment: BENCH_PONG_ENV_STEPS (default 300000), BENCH_PONG_STEPS (default 20000).
@@ -41,13 +41,13 @@ export interface AgentProtocolCost {
   /**
    * The floor (bench/pipe-floor.ts), measured right after the matches: a bare ping-pong of one
    * short line with two python processes in the same sandbox, wall and host CPU per round, over
-   * the blocking pipes the protocol uses.
+   * node's stream pipes, as the protocol.
    */
   readonly floorWallMicrosPerStep: number;
   readonly floorHostCpuMicrosPerStep: number;
-  /** The same floor over node's stream pipes on the event loop (the protocol's mechanism before). */
-  readonly streamFloorWallMicrosPerStep: number;
-  readonly streamFloorHostCpuMicrosPerStep: number;
+  /** The same floor over blocking pipes, a reader thread per process and Atomics.wait (not adopted). */
+  readonly blockingFloorWallMicrosPerStep: number;
+  readonly blockingFloorHostCpuMicrosPerStep: number;
 }
 
 function track(ballY: number, ownY: number): number {
@@ -162,9 +162,9 @@ export async function measureAgentProtocol(options: { environmentSteps?: number;
   await playMatch(200); // warm-up: JIT, page cache of python and bubblewrap
   const short = await playMatch(Math.max(100, Math.floor(matchSteps / 10)));
   const long = await playMatch(matchSteps);
-  const floor = await measurePipeFloor(matchSteps, 2, 'blocking');
-  const streamFloor = await measurePipeFloor(matchSteps, 2, 'stream');
-  if (floor === null || streamFloor === null) return null;
+  const floor = await measurePipeFloor(matchSteps, 2, 'stream');
+  const blockingFloor = await measurePipeFloor(matchSteps, 2, 'blocking');
+  if (floor === null || blockingFloor === null) return null;
   const steps = long.steps - short.steps;
   const per = (longValue: number, shortValue: number) => (longValue - shortValue) / steps;
   return {
@@ -176,8 +176,8 @@ export async function measureAgentProtocol(options: { environmentSteps?: number;
     agentsCpuMicrosPerStep: per(long.childCpuMicros, short.childCpuMicros),
     floorWallMicrosPerStep: floor.wallMicrosPerRound,
     floorHostCpuMicrosPerStep: floor.hostCpuMicrosPerRound,
-    streamFloorWallMicrosPerStep: streamFloor.wallMicrosPerRound,
-    streamFloorHostCpuMicrosPerStep: streamFloor.hostCpuMicrosPerRound,
+    blockingFloorWallMicrosPerStep: blockingFloor.wallMicrosPerRound,
+    blockingFloorHostCpuMicrosPerStep: blockingFloor.hostCpuMicrosPerRound,
   };
 }
 
@@ -196,12 +196,12 @@ async function main(): Promise<void> {
   console.log(`  CPU in this process:        ${cost.hostCpuMicrosPerStep.toFixed(1)} us per step`);
   console.log(`  CPU of both agents:         ${cost.agentsCpuMicrosPerStep.toFixed(1)} us per step`);
   console.log(`floor, a bare line ping-pong with two python processes in the same sandbox (bench/pipe-floor.ts):`);
-  console.log(`  blocking pipes + reader threads (the protocol's mechanism):`);
+  console.log(`  node stream pipes on the event loop (the protocol's mechanism):`);
   console.log(`    wall clock:               ${cost.floorWallMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.wallMicrosPerStep / cost.floorWallMicrosPerStep).toFixed(2)})`);
   console.log(`    CPU in this process:      ${cost.floorHostCpuMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.hostCpuMicrosPerStep / cost.floorHostCpuMicrosPerStep).toFixed(2)})`);
-  console.log(`  node stream pipes on the event loop (the mechanism before):`);
-  console.log(`    wall clock:               ${cost.streamFloorWallMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.wallMicrosPerStep / cost.streamFloorWallMicrosPerStep).toFixed(2)})`);
-  console.log(`    CPU in this process:      ${cost.streamFloorHostCpuMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.hostCpuMicrosPerStep / cost.streamFloorHostCpuMicrosPerStep).toFixed(2)})`);
+  console.log(`  blocking pipes, a reader thread per process, Atomics.wait (evaluated, not adopted):`);
+  console.log(`    wall clock:               ${cost.blockingFloorWallMicrosPerStep.toFixed(1)} us per round`);
+  console.log(`    CPU in this process:      ${cost.blockingFloorHostCpuMicrosPerStep.toFixed(1)} us per round`);
 }
 
 if (require.main === module) {

@@ -2,18 +2,12 @@
  * One agent, started in the sandbox and spoken to through the agent protocol. Every way an agent
  * can misbehave ends as an `AgentFailure` with a reason and a human-readable detail; nothing an
  * agent does throws here. Errors that are ours (no sandbox, unreadable files) do throw.
- *
- * Sessions run in a match thread (workers/matches/match-thread.ts) on blocking pipes: a step is
- * sent to both agents (`sendStep`), then `awaitStepAnswers` sleeps on the match's doorbell until
- * each has answered or run out of time. Each answer is timed from just before its own frame was
- * written to the moment its reader thread received it, so neither agent is charged for the other.
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ForfeitReason } from '../../domain/arena/replay';
 import { UnavailableError } from '../../domain/shared/errors';
 import { parseAgentLine, stepFrameBytes, writeStepFrame, type AgentMessage, type InitMessage } from './agent-protocol';
-import { monotonicMs, type Doorbell } from './doorbell';
 import { buildSandboxCommand, type ReadOnlyBind } from './sandbox-command';
 import type { SandboxEngine } from './sandbox-engine';
 import type { SandboxLimits } from './sandbox-limits';
@@ -39,11 +33,6 @@ export interface AgentLaunch {
   readonly uidPool?: UidPool;
   /** Directory holding arena_runner.py; found next to the sources by default. */
   readonly runtimeDir?: string;
-  /**
-   * The match thread's doorbell, rung by the agent's stdout reader (blocking pipes). Without it,
-   * node's stream pipes on the event loop: enough for a build's start check, not for steps.
-   */
-  readonly doorbell?: Doorbell;
 }
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
@@ -97,10 +86,6 @@ export class AgentSession {
   private closed = false;
   /** The step frame, rewritten in place every step (a new one only while a write is pending). */
   private stepFrame = Buffer.alloc(0);
-  /** The step sent last: its number, when its frame was written (monotonicMs) and its deadline. */
-  private step = -1;
-  private stepStartedAt = 0;
-  private stepDeadlineMs = 0;
 
   private constructor(
     private readonly process: SandboxedProcess,
@@ -141,16 +126,12 @@ export class AgentSession {
       argv: [python, '-I', '-B', '-u', join(runtimeBind!.sandboxPath, 'arena_runner.py'), agentBind!.sandboxPath],
       env: ENVIRONMENT,
     });
-    const agentProcess = new SandboxedProcess(
-      command,
-      {
-        maxStdoutBytes: limits.maxStdoutBytes,
-        maxStderrBytes: limits.maxStderrBytes,
-        maxMessageBytes: limits.maxMessageBytes,
-        keepStderrBytes: 64 * 1024,
-      },
-      launch.doorbell ? { doorbell: launch.doorbell } : {},
-    );
+    const agentProcess = new SandboxedProcess(command, {
+      maxStdoutBytes: limits.maxStdoutBytes,
+      maxStderrBytes: limits.maxStderrBytes,
+      maxMessageBytes: limits.maxMessageBytes,
+      keepStderrBytes: 64 * 1024,
+    });
     const session = new AgentSession(agentProcess, uid, uidPool, limits);
     agentProcess.send(JSON.stringify(init));
     const answer = await session.receive(limits.initDeadlineMs, 'init');
@@ -161,38 +142,18 @@ export class AgentSession {
     return { session, failure: null };
   }
 
-  /** Sends one observation; the agent has `deadlineMs` from now to answer (`takeStep`). */
-  sendStep(step: number, observation: readonly number[], deadlineMs = this.limits.stepDeadlineMs): void {
+  /** Sends one observation and waits for the action, at most `deadlineMs`. */
+  act(step: number, observation: readonly number[], deadlineMs = this.limits.stepDeadlineMs): Promise<StepOutcome> {
+    const startedAt = performance.now();
     const size = stepFrameBytes(observation.length);
     if (this.stepFrame.length !== size || this.process.writePending) this.stepFrame = Buffer.allocUnsafe(size);
     writeStepFrame(this.stepFrame, step, observation);
-    this.step = step;
-    this.stepDeadlineMs = deadlineMs;
-    this.stepStartedAt = monotonicMs();
     this.process.sendBytes(this.stepFrame);
-  }
-
-  /** When the step sent last runs out of time (monotonicMs). */
-  get stepDeadlineAt(): number {
-    return this.stepStartedAt + this.stepDeadlineMs;
-  }
-
-  /**
-   * The outcome of the step sent last once its answer came (or failed, or `now` is past its
-   * deadline); null while it is still awaited. Synchronous for the usual answer.
-   */
-  takeStep(now: number): StepOutcome | Promise<StepOutcome> | null {
-    const { step, stepDeadlineMs: deadlineMs } = this;
-    const taken = this.process.take();
-    const late = taken !== null && taken.result.kind !== 'failed' && taken.arrivedAtMs > this.stepDeadlineAt;
-    if (taken === null || late) {
-      if (!late && now < this.stepDeadlineAt) return null;
-      return this.checkFailure({ kind: 'timeout' }, deadlineMs, step).then((answer) => this.toOutcome(answer, step, deadlineMs));
-    }
-    const elapsedMs = Math.max(0, taken.arrivedAtMs - this.stepStartedAt);
-    const received = this.check(taken.result, deadlineMs, step);
-    if (received instanceof Promise) return received.then((answer) => this.toOutcome(answer, step, elapsedMs));
-    return this.toOutcome(received, step, elapsedMs);
+    return this.process.nextLine(deadlineMs).then((result) => {
+      const received = this.check(result, deadlineMs, step);
+      if (received instanceof Promise) return received.then((answer) => this.toOutcome(answer, step, performance.now() - startedAt));
+      return this.toOutcome(received, step, performance.now() - startedAt);
+    });
   }
 
   private toOutcome(answer: Received, step: number, elapsedMs: number): StepOutcome {
@@ -278,32 +239,5 @@ export class AgentSession {
         return { reason: 'crashed', detail: withLog(`agent process ${how} (${during})`) };
       }
     }
-  }
-}
-
-/**
- * Waits until every session has the outcome of the step sent last: its answer, its failure, or
- * its timeout. Sleeps on the doorbell the sessions' readers ring; returns without a promise turn
- * when the answers are already there.
- */
-export async function awaitStepAnswers(sessions: readonly AgentSession[], doorbell: Doorbell): Promise<StepOutcome[]> {
-  const outcomes: (StepOutcome | Promise<StepOutcome> | null)[] = sessions.map(() => null);
-  for (;;) {
-    const before = doorbell.ticket();
-    const now = monotonicMs();
-    let waitMs = Number.POSITIVE_INFINITY;
-    let missing = 0;
-    for (let index = 0; index < sessions.length; index += 1) {
-      if (outcomes[index] === null) outcomes[index] = sessions[index]!.takeStep(now);
-      if (outcomes[index] === null) {
-        missing += 1;
-        waitMs = Math.min(waitMs, sessions[index]!.stepDeadlineAt - now);
-      }
-    }
-    if (missing === 0) return Promise.all(outcomes as (StepOutcome | Promise<StepOutcome>)[]);
-    doorbell.expect(missing);
-    const ticket = doorbell.ticket();
-    // Something handed over while looking: look again before sleeping.
-    if (ticket === before) await doorbell.sleep(ticket, waitMs);
   }
 }

@@ -5,20 +5,9 @@
  * longer than the message limit, the process is killed and the channel fails. Killing the
  * process kills the whole sandbox: bwrap's pid-namespace init dies with it (--die-with-parent),
  * and the kernel then kills every process left in that namespace.
- *
- * Two ways to carry stdin/stdout. By default node's stream pipes on the event loop. With a
- * `doorbell` (the match thread, workers/matches/match-thread.ts), blocking pipes: writes go
- * straight to the pipe, a reader thread per process (pipe-reader.ts) reads stdout and rings the
- * doorbell, and the caller takes messages synchronously (`take`) or waits for them (`nextLine`).
- * stderr and the process's exit stay events of the owning thread's event loop either way.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, writeSync } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { ACTION_FRAME_BYTES, ACTION_FRAME_TAG, readActionFrame, type AgentMessage } from './agent-protocol';
-import { openBlockingPipe } from './blocking-pipe';
-import { monotonicMs, type Doorbell } from './doorbell';
-import { PipeReader } from './pipe-reader';
 import type { SandboxCommand } from './sandbox-command';
 
 export type ChannelFailure =
@@ -33,12 +22,6 @@ export type LineResult =
   | { readonly kind: 'timeout' }
   | { readonly kind: 'failed'; readonly failure: ChannelFailure };
 
-/** A message and when its last byte arrived (monotonicMs). */
-export interface TakenMessage {
-  readonly result: LineResult;
-  readonly arrivedAtMs: number;
-}
-
 export interface OutputCaps {
   readonly maxStdoutBytes: number;
   readonly maxStderrBytes: number;
@@ -51,21 +34,9 @@ export interface OutputCaps {
 const EXIT_DRAIN_MS = 100;
 
 export class SandboxedProcess {
-  private readonly child: ChildProcess;
-  private readonly stdin: Writable | null = null;
-  private readonly stdout: Readable | null = null;
-  private readonly stderrStream: Readable;
-  /** Blocking mode: the write end of stdin (non-blocking writes) and the reader of stdout. */
-  private stdinFd: number | null = null;
-  private readonly reader: PipeReader | null = null;
-  private readonly doorbell: Doorbell | null;
-  /** Blocking mode: bytes the pipe did not take yet (the process is not reading). */
-  private unwritten: Buffer[] = [];
+  private readonly child: ChildProcessWithoutNullStreams;
   /** Messages received and not yet taken (rarely more than one: the protocol is request/response). */
   private readonly messages: LineResult[] = [];
-  /** When each message in `messages` arrived. */
-  private readonly arrivals: number[] = [];
-  private chunkArrivedAt = 0;
   /** The start of a message cut by a chunk boundary (a line or a frame: see its first byte). */
   private partialMessage: Buffer[] = [];
   private partialMessageBytes = 0;
@@ -89,34 +60,13 @@ export class SandboxedProcess {
   constructor(
     command: SandboxCommand,
     private readonly caps: OutputCaps,
-    options: { readonly doorbell?: Doorbell } = {},
   ) {
-    this.doorbell = options.doorbell ?? null;
-    if (this.doorbell === null) {
-      const child = spawn(command.command, command.args, { cwd: command.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: {} });
-      this.child = child;
-      this.stdin = child.stdin;
-      this.stdout = child.stdout;
-      this.stderrStream = child.stderr;
-    } else {
-      const input = openBlockingPipe({ nonBlockingWrite: true });
-      const output = openBlockingPipe();
-      try {
-        this.child = spawn(command.command, command.args, { cwd: command.cwd, stdio: [input.readFd, output.writeFd, 'pipe'], env: {} });
-      } finally {
-        closeSync(input.readFd);
-        closeSync(output.writeFd);
-      }
-      this.stdinFd = input.writeFd;
-      this.reader = new PipeReader(output.readFd, this.doorbell);
-      this.stderrStream = this.child.stderr!;
-    }
+    this.child = spawn(command.command, command.args, { cwd: command.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: {} });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (exitCode, signal) => {
         this.exitFailure = { kind: 'exited', exitCode, signal };
-        this.pump();
         if (this.stdoutEnded) this.fail(this.exitFailure);
-        else this.failAfterDrain({ kind: 'exited', exitCode, signal });
+        else setTimeout(() => this.fail({ kind: 'exited', exitCode, signal }), EXIT_DRAIN_MS).unref();
         resolve();
       });
       this.child.once('error', (error) => {
@@ -124,13 +74,13 @@ export class SandboxedProcess {
         resolve();
       });
     });
-    this.stdin?.on('error', () => undefined); // EPIPE after the agent died: reported via 'exit'
-    this.stdout?.on('data', (chunk: Buffer) => {
-      this.chunkArrivedAt = monotonicMs();
-      this.onStdout(chunk);
+    this.child.stdin.on('error', () => undefined); // EPIPE after the agent died: reported via 'exit'
+    this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    this.child.stdout.once('end', () => {
+      this.stdoutEnded = true;
+      if (this.exitFailure) this.fail(this.exitFailure);
     });
-    this.stdout?.once('end', () => this.onStdoutEnd());
-    this.stderrStream.on('data', (chunk: Buffer) => this.onStderr(chunk));
+    this.child.stderr.on('data', (chunk: Buffer) => this.onStderr(chunk));
   }
 
   get pid(): number | undefined {
@@ -143,8 +93,8 @@ export class SandboxedProcess {
   }
 
   send(line: string): void {
-    if (this.stdinFd !== null) this.sendBytes(Buffer.from(`${line}\n`));
-    else if (!this.failure && this.stdin?.writable) this.stdin.write(`${line}\n`);
+    if (this.failure || !this.child.stdin.writable) return;
+    this.child.stdin.write(`${line}\n`);
   }
 
   /**
@@ -152,46 +102,22 @@ export class SandboxedProcess {
    * until then (`writePending`) the caller must not reuse the buffer.
    */
   sendBytes(bytes: Buffer): void {
-    if (this.failure) return;
-    if (this.stdinFd === null) {
-      if (this.stdin?.writable) this.stdin.write(bytes);
-      return;
-    }
-    this.unwritten.push(bytes);
-    this.flushInput();
+    if (this.failure || !this.child.stdin.writable) return;
+    this.child.stdin.write(bytes);
   }
 
   /** Closes the process's stdin: it reads end-of-file once it has read what was sent. */
   endInput(): void {
-    if (this.stdinFd === null) {
-      this.stdin?.end();
-      return;
-    }
-    this.flushInput();
-    this.closeInput();
+    this.child.stdin.end();
   }
 
   /** True while an earlier write still waits for the process to read (its buffer is still in use). */
   get writePending(): boolean {
-    return this.stdinFd === null ? (this.stdin?.writableLength ?? 0) > 0 : this.unwritten.length > 0;
-  }
-
-  /**
-   * Blocking mode: the next message that arrived, or the failure, without waiting; null when
-   * there is none yet. The usual way to collect a step's answer in the match thread.
-   */
-  take(): TakenMessage | null {
-    this.pump();
-    const result = this.messages.shift();
-    if (result !== undefined) return { result, arrivedAtMs: this.arrivals.shift()! };
-    if (this.failure) return { result: { kind: 'failed', failure: this.failure }, arrivedAtMs: monotonicMs() };
-    return null;
+    return this.child.stdin.writableLength > 0;
   }
 
   /** The next stdout message; `timeout` if none arrives within `deadlineMs`. One call waits at a time. */
   nextLine(deadlineMs: number): Promise<LineResult> {
-    if (this.doorbell !== null) return this.nextLineBlocking(this.doorbell, deadlineMs);
-    this.arrivals.shift();
     const message = this.messages.shift();
     if (message !== undefined) return Promise.resolve(message);
     if (this.failure) return Promise.resolve({ kind: 'failed', failure: this.failure });
@@ -204,76 +130,6 @@ export class SandboxedProcess {
     });
   }
 
-  private async nextLineBlocking(doorbell: Doorbell, deadlineMs: number): Promise<LineResult> {
-    const deadline = monotonicMs() + deadlineMs;
-    for (;;) {
-      const before = doorbell.ticket();
-      const taken = this.take();
-      if (taken !== null) return taken.result;
-      const now = monotonicMs();
-      if (now >= deadline) return { kind: 'timeout' };
-      doorbell.expect(1);
-      const ticket = doorbell.ticket();
-      if (ticket === before) await doorbell.sleep(ticket, deadline - now);
-    }
-  }
-
-  /** The exit is reported once stdout had its grace to drain (and, blocking, its reader ran). */
-  private failAfterDrain(failure: ChannelFailure): void {
-    setTimeout(() => {
-      if (this.reader !== null && !this.reader.started) {
-        this.failAfterDrain(failure);
-        return;
-      }
-      this.pump();
-      this.fail(failure);
-    }, EXIT_DRAIN_MS).unref();
-  }
-
-  /** Blocking mode: writes what the pipe takes now; the rest waits for the next call. */
-  private flushInput(): void {
-    const fd = this.stdinFd;
-    while (fd !== null && this.unwritten.length > 0) {
-      const bytes = this.unwritten[0]!;
-      let written: number;
-      try {
-        written = writeSync(fd, bytes);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return;
-        // EPIPE: the process is gone (reported through its exit); nothing more will be read.
-        this.unwritten = [];
-        return;
-      }
-      if (written === bytes.length) this.unwritten.shift();
-      else this.unwritten[0] = bytes.subarray(written);
-    }
-  }
-
-  private closeInput(): void {
-    if (this.stdinFd === null) return;
-    closeSync(this.stdinFd);
-    this.stdinFd = null;
-    this.unwritten = [];
-  }
-
-  /** Blocking mode: moves what the reader thread received into messages; pending input goes out. */
-  private pump(): void {
-    if (this.reader === null) return;
-    if (this.unwritten.length > 0) this.flushInput();
-    this.reader.drain(this.onChunk);
-    if (this.reader.ended && !this.stdoutEnded) this.onStdoutEnd();
-  }
-
-  private readonly onChunk = (chunk: Buffer, arrivedAtMs: number): void => {
-    this.chunkArrivedAt = arrivedAtMs;
-    this.onStdout(chunk);
-  };
-
-  private onStdoutEnd(): void {
-    this.stdoutEnded = true;
-    if (this.exitFailure) this.fail(this.exitFailure);
-  }
-
   /** SIGKILLs the sandbox (idempotent) and waits until the process is gone. */
   async kill(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) {
@@ -282,10 +138,9 @@ export class SandboxedProcess {
     await this.exited;
     if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = null;
-    this.stdout?.destroy();
-    this.stderrStream.destroy();
-    this.stdin?.destroy();
-    this.closeInput();
+    this.child.stdout.destroy();
+    this.child.stderr.destroy();
+    this.child.stdin.destroy();
   }
 
   /** Waits up to `graceMs` for the process to exit by itself. */
@@ -304,7 +159,6 @@ export class SandboxedProcess {
     const waiter = this.waiter;
     if (waiter === null) return;
     const message = this.messages.shift();
-    this.arrivals.shift();
     if (message !== undefined) {
       this.waiter = null;
       waiter.resolve(message);
@@ -354,7 +208,7 @@ export class SandboxedProcess {
     while (start < chunk.length) {
       if (chunk[start] === ACTION_FRAME_TAG) {
         if (chunk.length - start < ACTION_FRAME_BYTES) break;
-        this.push({ kind: 'frame', message: readActionFrame(chunk, start) });
+        this.messages.push({ kind: 'frame', message: readActionFrame(chunk, start) });
         start += ACTION_FRAME_BYTES;
         continue;
       }
@@ -364,7 +218,7 @@ export class SandboxedProcess {
         this.fail({ kind: 'message_too_long', limitBytes: this.caps.maxMessageBytes });
         return;
       }
-      this.push({ kind: 'line', line: chunk.toString('utf8', start, newline) });
+      this.messages.push({ kind: 'line', line: chunk.toString('utf8', start, newline) });
       start = newline + 1;
     }
     if (start < chunk.length) {
@@ -402,13 +256,8 @@ export class SandboxedProcess {
     const whole = Buffer.concat(this.partialMessage);
     this.partialMessage = [];
     this.partialMessageBytes = 0;
-    this.push(isFrame ? { kind: 'frame', message: readActionFrame(whole, 0) } : { kind: 'line', line: whole.toString('utf8') });
+    this.messages.push(isFrame ? { kind: 'frame', message: readActionFrame(whole, 0) } : { kind: 'line', line: whole.toString('utf8') });
     return isFrame ? taken : taken + 1;
-  }
-
-  private push(message: LineResult): void {
-    this.messages.push(message);
-    this.arrivals.push(this.chunkArrivedAt);
   }
 
   private onStderr(chunk: Buffer): void {

@@ -9,7 +9,7 @@ import type { SandboxEngine } from '../../infrastructure/sandbox/sandbox-engine'
 import type { UidPool } from '../../infrastructure/sandbox/uid-pool';
 import type { RunningRole } from '../../infrastructure/running-role';
 import { consumeEvents, workerCommandContext } from '../arena-worker-support';
-import { runMatch, warmMatchThread, type MatchAgent } from './match-runner';
+import { runMatch, type MatchAgent } from './match-runner';
 import { renderReplayHtml } from './replay-html';
 
 export interface MatchWorkerOptions {
@@ -30,7 +30,6 @@ export async function startMatchWorker(services: CommandServices, options: Match
   const storage = options.storage ?? arenaStorage(services.config);
   const logger = services.logger.child({ role: 'matches' });
   const config = services.config;
-  warmMatchThread(); // the first match need not wait for its thread to load
 
   const matchAgent = async (participant: MatchParticipant): Promise<MatchAgent> => {
     const submission = await loadSubmission({ store: services.store }, participant.submissionId);
