@@ -4,12 +4,22 @@
  * agents are (bubblewrap, prlimit, dedicated uid), each answers with one short line read and
  * written with plain `os.read`/`os.write`, and node waits for both answers before the next round.
  * No JSON, no environment, no agent, no replay: what is left is the kernel's pipe wake-ups and
- * scheduling, and libuv/stream delivery in node. `bench/pong-steps.ts` reports its wall figure
- * next to this one.
+ * scheduling, and the delivery mechanism in node. Measured both ways the host can carry it:
  *
- *   npx ts-node --transpile-only bench/pipe-floor.ts [rounds] [peers]
+ * - `stream`: node's child stdio pipes on the event loop (libuv, stream 'data' events);
+ * - `blocking`: an alternative evaluated in round four and not adopted (docs/performance.md,
+ *   "Branch i9-proto3"): blocking pipes (lib/blocking-pipe.ts), one reader thread per process
+ *   (lib/pipe-reader.ts) ringing a doorbell (lib/doorbell.ts) the waiting thread sleeps on.
+ *
+ * `bench/pong-steps.ts` reports its figures next to both.
+ *
+ *   npx ts-node --transpile-only bench/pipe-floor.ts [rounds] [peers] [stream|blocking|both]
  */
 import { spawn } from 'node:child_process';
+import { closeSync, writeSync } from 'node:fs';
+import { openBlockingPipe } from './lib/blocking-pipe';
+import { Doorbell } from './lib/doorbell';
+import { PipeReader } from './lib/pipe-reader';
 import { buildSandboxCommand } from '../src/infrastructure/sandbox/sandbox-command';
 import { detectSandboxEngine, type SandboxEngine } from '../src/infrastructure/sandbox/sandbox-engine';
 import { sandboxLimits } from '../src/infrastructure/sandbox/sandbox-limits';
@@ -31,10 +41,9 @@ interface Peer {
   stop(): void;
 }
 
-function startPeer(engine: SandboxEngine, onAnswer: () => void): Peer {
+function echoCommand(engine: SandboxEngine, uid: number | null) {
   if (!engine.tools || engine.kind === 'none') throw new Error('no sandbox engine');
-  const uid = engine.dedicatedUids ? defaultUidPool.acquire() : null;
-  const command = buildSandboxCommand({
+  return buildSandboxCommand({
     engine: engine.kind,
     tools: engine.tools,
     uid,
@@ -44,6 +53,11 @@ function startPeer(engine: SandboxEngine, onAnswer: () => void): Peer {
     argv: ['/usr/bin/python3', '-I', '-S', '-u', '-c', ECHO],
     env: { PATH: '/usr/bin:/bin' },
   });
+}
+
+function startPeer(engine: SandboxEngine, onAnswer: () => void): Peer {
+  const uid = engine.dedicatedUids ? defaultUidPool.acquire() : null;
+  const command = echoCommand(engine, uid);
   const child = spawn(command.command, command.args, { cwd: command.cwd, stdio: ['pipe', 'pipe', 'inherit'], env: {} });
   child.stdout.on('data', (chunk: Buffer) => {
     for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) onAnswer();
@@ -58,6 +72,73 @@ function startPeer(engine: SandboxEngine, onAnswer: () => void): Peer {
   };
 }
 
+const LINE = Buffer.from('{"t":1}\n');
+
+interface BlockingPeer {
+  readonly input: number;
+  readonly reader: PipeReader;
+  stop(): void;
+}
+
+function startBlockingPeer(engine: SandboxEngine, doorbell: Doorbell): BlockingPeer {
+  const uid = engine.dedicatedUids ? defaultUidPool.acquire() : null;
+  const command = echoCommand(engine, uid);
+  const input = openBlockingPipe({ nonBlockingWrite: true });
+  const output = openBlockingPipe();
+  const child = spawn(command.command, command.args, { cwd: command.cwd, stdio: [input.readFd, output.writeFd, 'inherit'], env: {} });
+  closeSync(input.readFd);
+  closeSync(output.writeFd);
+  return {
+    input: input.writeFd,
+    reader: new PipeReader(output.readFd, doorbell),
+    stop: () => {
+      closeSync(input.writeFd);
+      child.kill('SIGKILL');
+      if (uid !== null) defaultUidPool.release(uid);
+    },
+  };
+}
+
+/** The same ping-pong over blocking pipes: reader threads ring a doorbell this thread sleeps on. */
+async function measureBlocking(engine: SandboxEngine, rounds: number, peerCount: number): Promise<PipeFloor> {
+  const doorbell = new Doorbell();
+  const peers: BlockingPeer[] = [];
+  for (let i = 0; i < peerCount; i += 1) peers.push(startBlockingPeer(engine, doorbell));
+  const answered = new Array<boolean>(peerCount).fill(false);
+  const round = (): void => {
+    answered.fill(false);
+    for (const peer of peers) writeSync(peer.input, LINE);
+    for (;;) {
+      const before = doorbell.ticket();
+      let missing = 0;
+      peers.forEach((peer, index) => {
+        peer.reader.drain((chunk) => {
+          if (chunk.includes(0x0a)) answered[index] = true;
+        });
+        if (!answered[index]) missing += 1;
+      });
+      if (missing === 0) return;
+      doorbell.expect(missing);
+      const ticket = doorbell.ticket();
+      if (ticket === before) doorbell.wait(ticket, 10_000);
+    }
+  };
+  try {
+    for (let i = 0; i < 2000; i += 1) round(); // start-up and warm-up
+    const cpu = process.cpuUsage();
+    const startedAt = performance.now();
+    for (let i = 0; i < rounds; i += 1) round();
+    const wallMicrosPerRound = ((performance.now() - startedAt) * 1000) / rounds;
+    const used = process.cpuUsage(cpu);
+    return { wallMicrosPerRound, hostCpuMicrosPerRound: (used.user + used.system) / rounds };
+  } finally {
+    for (const peer of peers) peer.stop();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export type FloorMechanism = 'stream' | 'blocking';
+
 export interface PipeFloor {
   /** Wall-clock microseconds per round: one line to every peer and every answer back. */
   readonly wallMicrosPerRound: number;
@@ -66,9 +147,10 @@ export interface PipeFloor {
 }
 
 /** The bare ping-pong's cost per round, after a warm-up; null without a sandbox engine. */
-export async function measurePipeFloor(rounds: number, peerCount = 2): Promise<PipeFloor | null> {
+export async function measurePipeFloor(rounds: number, peerCount = 2, mechanism: FloorMechanism = 'stream'): Promise<PipeFloor | null> {
   const engine = detectSandboxEngine();
   if (engine.kind === 'none') return null;
+  if (mechanism === 'blocking') return measureBlocking(engine, rounds, peerCount);
   let pending = 0;
   let resolveRound: (() => void) | null = null;
   const peers: Peer[] = [];
@@ -103,12 +185,16 @@ export async function measurePipeFloor(rounds: number, peerCount = 2): Promise<P
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 20_000);
   const peers = Number(process.argv[3] ?? 2);
-  const floor = await measurePipeFloor(rounds, peers);
-  if (floor === null) {
-    console.log('SKIPPED: no sandbox engine on this machine');
-    return;
+  const which = process.argv[4] ?? 'both';
+  const mechanisms: FloorMechanism[] = which === 'both' ? ['stream', 'blocking'] : [which === 'blocking' ? 'blocking' : 'stream'];
+  for (const mechanism of mechanisms) {
+    const floor = await measurePipeFloor(rounds, peers, mechanism);
+    if (floor === null) {
+      console.log('SKIPPED: no sandbox engine on this machine');
+      return;
+    }
+    console.log(`bare pipe ping-pong (${mechanism}), node <-> ${peers} sandboxed python process(es): ${floor.wallMicrosPerRound.toFixed(1)} us per round, CPU in this process ${floor.hostCpuMicrosPerRound.toFixed(1)} us`);
   }
-  console.log(`bare pipe ping-pong, node <-> ${peers} sandboxed python process(es): ${floor.wallMicrosPerRound.toFixed(1)} us per round, CPU in this process ${floor.hostCpuMicrosPerRound.toFixed(1)} us`);
 }
 
 if (require.main === module) {

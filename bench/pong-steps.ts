@@ -9,7 +9,9 @@
  * CPU time sampled from /proc every 200 ms while they run, bubblewrap included), which holds up
  * better than wall time on a loaded machine. Linux only. Then the floor under all of it
  * (bench/pipe-floor.ts: a bare pipe ping-pong with two processes in the same sandbox) is measured
- * in the same run, and the protocol's figures are also given as a ratio to it.
+ * in the same run, both ways node can carry it (the stream pipes on the event loop that the match
+ * runner uses, the reference; and blocking pipes with reader threads, an alternative evaluated and
+ * not adopted), and the protocol's figures are given as a ratio to each.
  *
  *   npx ts-node --transpile-only bench/pong-steps.ts [envSteps] [matchSteps]
  * Environment: BENCH_PONG_ENV_STEPS (default 300000), BENCH_PONG_STEPS (default 20000).
@@ -38,10 +40,14 @@ export interface AgentProtocolCost {
   readonly agentsCpuMicrosPerStep: number;
   /**
    * The floor (bench/pipe-floor.ts), measured right after the matches: a bare ping-pong of one
-   * short line with two python processes in the same sandbox, wall and host CPU per round.
+   * short line with two python processes in the same sandbox, wall and host CPU per round, over
+   * node's stream pipes, as the protocol.
    */
   readonly floorWallMicrosPerStep: number;
   readonly floorHostCpuMicrosPerStep: number;
+  /** The same floor over blocking pipes, a reader thread per process and Atomics.wait (not adopted). */
+  readonly blockingFloorWallMicrosPerStep: number;
+  readonly blockingFloorHostCpuMicrosPerStep: number;
 }
 
 function track(ballY: number, ownY: number): number {
@@ -156,8 +162,9 @@ export async function measureAgentProtocol(options: { environmentSteps?: number;
   await playMatch(200); // warm-up: JIT, page cache of python and bubblewrap
   const short = await playMatch(Math.max(100, Math.floor(matchSteps / 10)));
   const long = await playMatch(matchSteps);
-  const floor = await measurePipeFloor(matchSteps);
-  if (floor === null) return null;
+  const floor = await measurePipeFloor(matchSteps, 2, 'stream');
+  const blockingFloor = await measurePipeFloor(matchSteps, 2, 'blocking');
+  if (floor === null || blockingFloor === null) return null;
   const steps = long.steps - short.steps;
   const per = (longValue: number, shortValue: number) => (longValue - shortValue) / steps;
   return {
@@ -169,6 +176,8 @@ export async function measureAgentProtocol(options: { environmentSteps?: number;
     agentsCpuMicrosPerStep: per(long.childCpuMicros, short.childCpuMicros),
     floorWallMicrosPerStep: floor.wallMicrosPerRound,
     floorHostCpuMicrosPerStep: floor.hostCpuMicrosPerRound,
+    blockingFloorWallMicrosPerStep: blockingFloor.wallMicrosPerRound,
+    blockingFloorHostCpuMicrosPerStep: blockingFloor.hostCpuMicrosPerRound,
   };
 }
 
@@ -187,8 +196,12 @@ async function main(): Promise<void> {
   console.log(`  CPU in this process:        ${cost.hostCpuMicrosPerStep.toFixed(1)} us per step`);
   console.log(`  CPU of both agents:         ${cost.agentsCpuMicrosPerStep.toFixed(1)} us per step`);
   console.log(`floor, a bare line ping-pong with two python processes in the same sandbox (bench/pipe-floor.ts):`);
-  console.log(`  wall clock:                 ${cost.floorWallMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.wallMicrosPerStep / cost.floorWallMicrosPerStep).toFixed(2)})`);
-  console.log(`  CPU in this process:        ${cost.floorHostCpuMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.hostCpuMicrosPerStep / cost.floorHostCpuMicrosPerStep).toFixed(2)})`);
+  console.log(`  node stream pipes on the event loop (the protocol's mechanism):`);
+  console.log(`    wall clock:               ${cost.floorWallMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.wallMicrosPerStep / cost.floorWallMicrosPerStep).toFixed(2)})`);
+  console.log(`    CPU in this process:      ${cost.floorHostCpuMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.hostCpuMicrosPerStep / cost.floorHostCpuMicrosPerStep).toFixed(2)})`);
+  console.log(`  blocking pipes, a reader thread per process, Atomics.wait (evaluated, not adopted):`);
+  console.log(`    wall clock:               ${cost.blockingFloorWallMicrosPerStep.toFixed(1)} us per round`);
+  console.log(`    CPU in this process:      ${cost.blockingFloorHostCpuMicrosPerStep.toFixed(1)} us per round`);
 }
 
 if (require.main === module) {

@@ -141,6 +141,26 @@ describeSandbox('hostile agents are contained and forfeit', () => {
     ]);
   });
 
+  it('the chess clock charges each agent its own time: a slow first agent does not use up the fast second one', async () => {
+    // Both answers of a step are awaited together; the fast agent's answer is in long before the
+    // slow one's and must be timed when it came, not when the slow one's was taken.
+    const result = await runMatch({
+      environmentId: 'pong',
+      environmentOptions: { targetScore: 1000 },
+      seed: 1,
+      agents: [fixtureAgent('slow_thinker'), trackingAgent],
+      limits: { matchDeadlineMs: 1_500 },
+      engine,
+      uidPool: testUidPool,
+    });
+    expect(result.forfeit).toMatchObject({ agent: 'agent_1', reason: 'match_timeout' });
+    const used = /this agent used (\d+) ms, its opponent (\d+) ms/.exec(result.forfeit!.detail);
+    expect(used).not.toBeNull();
+    const [slow, fast] = [Number(used![1]), Number(used![2])];
+    expect(slow).toBeGreaterThanOrEqual(20 * (result.totalSteps - 1));
+    expect(fast).toBeLessThan(slow / 4);
+  });
+
   it('the match deadline ends a match that runs too long; the slower agent forfeits', async () => {
     const result = await runMatch({
       environmentId: 'pong',
