@@ -171,13 +171,19 @@ function threadCpuMs(): { main: number; others: number; postgres: number } {
   return { main, others, postgres };
 }
 
-/** A CPU profile of this process written to `file` on stop; nothing when `file` is unset. */
-async function startCpuProfile(file: string | undefined): Promise<{ stop(): Promise<void> }> {
-  if (!file) return { stop: async () => {} };
+/** An inspector session on this process and a promise-returning `post` to it. */
+function connectedInspector(): { session: InspectorSession; post: (method: string, params?: object) => Promise<unknown> } {
   const session = new InspectorSession();
   session.connect();
   const post = (method: string, params?: object) =>
     new Promise<unknown>((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  return { session, post };
+}
+
+/** A CPU profile of this process written to `file` on stop; nothing when `file` is unset. */
+async function startCpuProfile(file: string | undefined): Promise<{ stop(): Promise<void> }> {
+  if (!file) return { stop: async () => {} };
+  const { session, post } = connectedInspector();
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 200 });
   await post('Profiler.start');
@@ -194,10 +200,7 @@ async function startCpuProfile(file: string | undefined): Promise<{ stop(): Prom
 /** A sampling heap profile (allocations by stack, including objects collected since) written to `file` on stop; nothing when `file` is unset. */
 async function startHeapProfile(file: string | undefined): Promise<{ stop(): Promise<void> }> {
   if (!file) return { stop: async () => {} };
-  const session = new InspectorSession();
-  session.connect();
-  const post = (method: string, params?: object) =>
-    new Promise<unknown>((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  const { session, post } = connectedInspector();
   await post('HeapProfiler.enable');
   await post('HeapProfiler.startSampling', { samplingInterval: 32 * 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   return {

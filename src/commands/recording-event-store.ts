@@ -1,4 +1,5 @@
 import type { AppendedEvents, AppendOptions, AppendResult, EventStore, NewEvent, RecordedEvent } from '../infrastructure/eventstore/event-store';
+import { EventStoreDecorator } from '../infrastructure/eventstore/event-store-decorator';
 
 export interface RecordingOptions {
   /** Streams whose latest appends are kept, at most (the least recently appended go first). Default 1,000. */
@@ -14,21 +15,16 @@ export interface RecordingOptions {
  * (`appendedFrom`). An event stored at a stream's revision never changes (streams are append-only),
  * so what is kept stays true; what is not kept (dropped for room, another process's appends) is read.
  */
-export class RecordingEventStore implements EventStore {
+export class RecordingEventStore extends EventStoreDecorator {
   private readonly appended = new Map<string, AppendedEvents[]>();
   private textLength = 0;
   private readonly maxStreams: number;
   private readonly maxTextLength: number;
 
-  constructor(
-    private readonly inner: EventStore,
-    options: RecordingOptions = {},
-  ) {
+  constructor(inner: EventStore, options: RecordingOptions = {}) {
+    super(inner);
     this.maxStreams = options.maxStreams ?? 1000;
     this.maxTextLength = options.maxTextLength ?? 8 * 1024 * 1024;
-    // Optional capabilities stay optional: present here exactly when the adapter has them.
-    if (inner.watchAppends) this.watchAppends = (wake) => inner.watchAppends?.(wake) ?? (() => undefined);
-    if (inner.hasEventsAfter) this.hasEventsAfter = (after) => inner.hasEventsAfter?.(after) ?? Promise.resolve(false);
   }
 
   append(streamId: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -75,13 +71,4 @@ export class RecordingEventStore implements EventStore {
       this.textLength -= dropped.reduce((sum, batch) => sum + batch.textLength, 0);
     }
   }
-
-  readStream: EventStore['readStream'] = (streamId, options) => this.inner.readStream(streamId, options);
-  readAll: EventStore['readAll'] = (options) => this.inner.readAll(options);
-  subscribeToAll: EventStore['subscribeToAll'] = (options) => this.inner.subscribeToAll(options);
-  ping: EventStore['ping'] = () => this.inner.ping();
-  readonly watchAppends?: EventStore['watchAppends'];
-  readonly hasEventsAfter?: EventStore['hasEventsAfter'];
-  identity: EventStore['identity'] = () => this.inner.identity();
-  close: EventStore['close'] = () => this.inner.close();
 }

@@ -1,4 +1,5 @@
 import { WrongExpectedRevisionError } from '../eventstore/errors';
+import { EventStoreDecorator } from '../eventstore/event-store-decorator';
 import { streamCategory, type AppendOptions, type AppendResult, type EventStore, type NewEvent } from '../eventstore/event-store';
 import { eventStoreAppendConflicts, eventStoreAppendDuration, eventStoreEventsAppended, workerJobDuration } from './arena-metrics';
 
@@ -23,14 +24,8 @@ const MAX_OPEN_JOBS = 10_000;
  * The EventStore port with metrics: append durations, conflicts, and worker job durations (the
  * worker that appends a job's start event appends its end too, so one process sees both).
  */
-export class InstrumentedEventStore implements EventStore {
+export class InstrumentedEventStore extends EventStoreDecorator {
   private readonly openJobs = new Map<string, number>();
-
-  constructor(private readonly inner: EventStore) {
-    // Optional capabilities stay optional: present here exactly when the adapter has them.
-    if (inner.watchAppends) this.watchAppends = (wake) => inner.watchAppends?.(wake) ?? (() => undefined);
-    if (inner.hasEventsAfter) this.hasEventsAfter = (after) => inner.hasEventsAfter?.(after) ?? Promise.resolve(false);
-  }
 
   async append(streamId: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
     const category = streamCategory(streamId);
@@ -48,15 +43,6 @@ export class InstrumentedEventStore implements EventStore {
       throw error;
     }
   }
-
-  readStream: EventStore['readStream'] = (streamId, options) => this.inner.readStream(streamId, options);
-  readAll: EventStore['readAll'] = (options) => this.inner.readAll(options);
-  subscribeToAll: EventStore['subscribeToAll'] = (options) => this.inner.subscribeToAll(options);
-  ping: EventStore['ping'] = () => this.inner.ping();
-  readonly watchAppends?: EventStore['watchAppends'];
-  readonly hasEventsAfter?: EventStore['hasEventsAfter'];
-  identity: EventStore['identity'] = () => this.inner.identity();
-  close: EventStore['close'] = () => this.inner.close();
 
   /** The adapter underneath (status reads the PostgreSQL store's tables directly). */
   get adapter(): EventStore {
