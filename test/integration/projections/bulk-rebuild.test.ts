@@ -18,6 +18,7 @@ import { claimRevision } from '../../../src/projections/postgres/postgres-projec
 import { createProjectionQuarantineTable } from '../../../src/projections/projection-quarantine';
 import { allPostgresProjections } from '../../../src/runtime/app-container';
 import { appendReplayHistory } from '../../fixtures/events/replay-history';
+import { waitFor } from '../eventstore/event-store-test-helpers';
 import { createTestDatabase, dropTestDatabase } from '../../support/postgres';
 
 const logger = createLogger({ name: 'bulk-rebuild-test', level: process.env.TEST_LOG_LEVEL ?? 'error' });
@@ -157,6 +158,9 @@ describe('replay all applies pages in bulk, with the rows of one-by-one applicat
       expectedRevision: 'no_stream',
     });
 
+    // The store holds back a write just answered while an older transaction runs anywhere on the
+    // server (suites share it): the baseline below reads once, so it waits until all of it is readable.
+    await waitFor(`${appended + 5} events readable`, async () => (await store.readAll({ maxCount: 1_000_000 })).length >= appended + 5, 30_000);
     for (const [i, projection] of allPostgresProjections.entries()) await appliedOneByOne(projection, `one_by_one_${i}`);
 
     const results = await rebuildProjections(db, store, allPostgresProjections, { logger, batchSize: 97 });
