@@ -61,10 +61,6 @@ function sentEvent(streamId: string, event: NewEvent, id: string, revision: bigi
   return { id, streamId, revision, type: event.type, dataText: JSON.stringify(event.data), metadataText: JSON.stringify(event.metadata ?? {}) };
 }
 
-/**
- * The append's result from the rows it inserted (one per sent event); `recorded` decodes the sent
- * texts only when asked, with the row checks a read makes (toRecordedEvent).
- */
 /** An append's result, with its events as recorded when the append wrote them (not for a retried one). */
 interface Appended extends AppendResult {
   recorded?: AppendedEvents;
@@ -76,6 +72,10 @@ function answered({ nextExpectedRevision, position, recorded }: Appended, option
   return { nextExpectedRevision, position };
 }
 
+/**
+ * The append's result from the rows it inserted (one per sent event); `recorded` decodes the sent
+ * texts only when asked, with the row checks a read makes (toRecordedEvent).
+ */
 function appendResultOf(sent: readonly SentEvent[], inserted: readonly unknown[], nextExpectedRevision: bigint): Appended {
   const rows = inserted.map((row) => insertedRow.parse(row));
   const last = rows.reduce((a, b) => (b.global_position > a.global_position ? b : a));
