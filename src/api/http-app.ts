@@ -74,12 +74,19 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     res.json(openApiDocument);
   });
   answerUnsupportedMethods(api, '/openapi.json', ['get']);
-  mountRoutes(api, options.routes, {
-    authenticator: createRequestAuthenticator(options.tokens, options.sessions),
-    rateLimiters,
-    bodyLimitBytes: config.BODY_LIMIT_BYTES,
-    commands: options.commands,
-  });
+  const routeTable = mountRoutes(
+    api,
+    options.routes,
+    {
+      authenticator: createRequestAuthenticator(options.tokens, options.sessions),
+      rateLimiters,
+      bodyLimitBytes: config.BODY_LIMIT_BYTES,
+      commands: options.commands,
+    },
+    ['/openapi.json'],
+  );
+  // A route found by method and path skips the router's walk over every layer (route-table.ts).
+  app.use(routeTable.middleware(API_BASE_PATH));
   app.use(API_BASE_PATH, api);
 
   app.use('/swagger', swaggerUi.serve, swaggerUi.setup({ ...openApiDocument }, { customSiteTitle: 'LapXcel + RL-Arena API' }));

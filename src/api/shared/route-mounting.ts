@@ -6,6 +6,7 @@ import { JsonText, type ETagFunction } from './json-text';
 import type { Logger } from '../../infrastructure/logging/logger';
 import { authOutcomeOf, requestIdOf } from './request-context';
 import { requestLogOf } from './request-logging';
+import { RouteTable } from './route-table';
 import { validatePathParameters, validateRequestPart } from './request-validation';
 import type { RateLimiters } from './rate-limits';
 import type { AnyRouteDefinition, AuthenticatedUser, RouteResult, WrittenStream } from './route';
@@ -29,7 +30,19 @@ export interface RouteCommandServices extends Omit<CommandContext, 'metadata'> {
   waitForProjection(projectionName: string, streamId: string, revision: bigint): Promise<boolean>;
 }
 
-export function mountRoutes(router: Router, routes: readonly AnyRouteDefinition[], dependencies: RouteMountingDependencies): void {
+/**
+ * Mounts the routes on `router` and returns them as a RouteTable too: the app looks a request up
+ * there first and lets the router walk its layers only for what the table leaves (route-table.ts).
+ * `claimedByExpress`: paths the router's own earlier layers answer (before these routes).
+ */
+export function mountRoutes(
+  router: Router,
+  routes: readonly AnyRouteDefinition[],
+  dependencies: RouteMountingDependencies,
+  claimedByExpress: readonly string[] = [],
+): RouteTable {
+  const table = new RouteTable();
+  for (const path of claimedByExpress) table.claimedByExpress(path);
   const parseJsonBody = express.json({ limit: dependencies.bodyLimitBytes });
   for (const route of routes) {
     const chain: RequestHandler[] = [dependencies.authenticator.middleware(route.auth)];
@@ -40,8 +53,10 @@ export function mountRoutes(router: Router, routes: readonly AnyRouteDefinition[
     if (route.request?.body !== undefined) chain.push(parseJsonBody);
     chain.push(invokeHandler(route, dependencies.commands));
     router[route.method](route.path, ...chain);
+    table.add(route.method, route.path, chain);
   }
   for (const [path, methods] of methodsByPath(routes)) answerUnsupportedMethods(router, path, methods);
+  return table;
 }
 
 function enforceAuthentication(route: AnyRouteDefinition): RequestHandler {
