@@ -54,12 +54,6 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   });
   app.use(requestLogging(logger));
   app.use(httpMetricsMiddleware);
-  app.get('/metrics', metricsHandler({ token: config.METRICS_TOKEN, beforeScrape: options.beforeMetricsScrape }));
-
-  app.get('/healthz', livenessHandler);
-  app.get('/readyz', readinessHandler(options.readiness, options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS, logger));
-  answerUnsupportedMethods(app, '/healthz', ['get']);
-  answerUnsupportedMethods(app, '/readyz', ['get']);
 
   const rateLimiters = createRateLimiters(config, logger);
   const openApiDocument = buildOpenApiDocument(options.routes, {
@@ -85,8 +79,18 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     },
     ['/openapi.json'],
   );
-  // A route found by method and path skips the router's walk over every layer (route-table.ts).
+  // A route found by method and path skips express's walk over the layers below and the API
+  // router's (route-table.ts). It takes only API_BASE_PATH paths, which no layer between here and
+  // the API router answers.
   app.use(routeTable.middleware(API_BASE_PATH));
+
+  app.get('/metrics', metricsHandler({ token: config.METRICS_TOKEN, beforeScrape: options.beforeMetricsScrape }));
+
+  app.get('/healthz', livenessHandler);
+  app.get('/readyz', readinessHandler(options.readiness, options.readinessTimeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS, logger));
+  answerUnsupportedMethods(app, '/healthz', ['get']);
+  answerUnsupportedMethods(app, '/readyz', ['get']);
+
   app.use(API_BASE_PATH, api);
 
   app.use('/swagger', swaggerUi.serve, swaggerUi.setup({ ...openApiDocument }, { customSiteTitle: 'LapXcel + RL-Arena API' }));
