@@ -26,32 +26,31 @@ export class RouteTable {
 
   /** A route, in registration order, with the chain express would run for it. */
   add(method: string, path: string, chain: readonly RequestHandler[]): void {
-    this.#entries.push({ methods: new Set([method.toUpperCase()]), path, segments: plainSegments(path), chain });
+    this.#entries.push({ methods: new Set([method.toUpperCase()]), path, segments: plainSegments(path), routed: { route: { path }, chain } });
   }
 
   /** A path express answers for every method before any route of this table (its own layers). */
   claimedByExpress(path: string): void {
-    this.#entries.push({ methods: 'any', path, segments: plainSegments(path), chain: undefined });
+    this.#entries.push({ methods: 'any', path, segments: plainSegments(path), routed: undefined });
   }
 
   /** Middleware for the app, mounted just before the router these routes are in, at `basePath`. */
   middleware(basePath: string): RequestHandler {
-    const byMethod = new Map<string, readonly TableEntry[]>();
+    // Per method, the entries that can match a path of n segments, in registration order; an entry
+    // that is not plain segments (express decides) is in every list, where it stops the lookup.
+    const byMethod = new Map<string, Map<number, readonly TableEntry[]>>();
+    const counts = new Set(this.#entries.flatMap((entry) => (entry.segments === undefined ? [] : [entry.segments.length])));
     for (const method of TABLE_METHODS) {
-      byMethod.set(
-        method,
-        this.#entries.filter((entry) => entry.methods === 'any' || entry.methods.has(method)),
-      );
+      const ofMethod = this.#entries.filter((entry) => entry.methods === 'any' || entry.methods.has(method));
+      const bySegments = new Map<number, readonly TableEntry[]>();
+      for (const count of counts) bySegments.set(count, ofMethod.filter((entry) => entry.segments === undefined || entry.segments.length === count));
+      byMethod.set(method, bySegments);
     }
     const prefix = `${basePath}/`;
     return (req, res, next) => {
-      const entries = byMethod.get(req.method);
+      const bySegments = byMethod.get(req.method);
       const url = req.url;
-      if (entries === undefined || !url.startsWith(prefix)) {
-        next();
-        return;
-      }
-      const found = lookUp(entries, url, basePath.length);
+      const found = bySegments === undefined || !url.startsWith(prefix) ? undefined : lookUp(bySegments, url, basePath.length);
       if (found === undefined) {
         next();
         return;
@@ -63,9 +62,18 @@ export class RouteTable {
 
 /** A request this table answers: its route, chain and decoded parameters. */
 interface Found {
-  path: string;
-  chain: readonly RequestHandler[];
+  entry: RoutedEntry;
   params: Record<string, string>;
+}
+
+/** What `req.route` holds for a route of this table: its pattern (what the request metrics read). */
+interface RouteOfRequest {
+  readonly path: string;
+}
+
+interface RoutedEntry {
+  readonly route: RouteOfRequest;
+  readonly chain: readonly RequestHandler[];
 }
 
 interface TableEntry {
@@ -74,7 +82,7 @@ interface TableEntry {
   /** Literal segments in lower case, parameters by name; undefined: not plain, express decides. */
   segments: readonly Segment[] | undefined;
   /** undefined: express's own layer answers this path. */
-  chain: readonly RequestHandler[] | undefined;
+  routed: RoutedEntry | undefined;
 }
 
 type Segment = { literal: string } | { param: string };
@@ -99,28 +107,30 @@ function plainSegments(path: string): Segment[] | undefined {
   return segments;
 }
 
-function lookUp(entries: readonly TableEntry[], url: string, basePathLength: number): Found | undefined {
+function lookUp(bySegments: ReadonlyMap<number, readonly TableEntry[]>, url: string, basePathLength: number): Found | undefined {
   const queryAt = url.indexOf('?');
   const pathname = queryAt === -1 ? url.slice(basePathLength) : url.slice(basePathLength, queryAt);
   if (!PLAIN_PATH.test(pathname)) return undefined;
   const parts = pathname.slice(1).split('/');
+  const entries = bySegments.get(parts.length);
+  if (entries === undefined) return undefined;
   for (const part of parts) if (part.length === 0) return undefined;
+  const lowerParts = pathname.toLowerCase().slice(1).split('/');
   for (const entry of entries) {
     if (entry.segments === undefined) return undefined;
-    const params = matchSegments(entry.segments, parts);
+    const params = matchSegments(entry.segments, parts, lowerParts);
     if (params === 'no match') continue;
-    if (params === undefined || entry.chain === undefined) return undefined;
-    return { path: entry.path, chain: entry.chain, params };
+    if (params === undefined || entry.routed === undefined) return undefined;
+    return { entry: entry.routed, params };
   }
   return undefined;
 }
 
 /** The decoded parameters, 'no match', or undefined when a parameter does not decode (express answers that). */
-function matchSegments(segments: readonly Segment[], parts: readonly string[]): Record<string, string> | 'no match' | undefined {
-  if (segments.length !== parts.length) return 'no match';
+function matchSegments(segments: readonly Segment[], parts: readonly string[], lowerParts: readonly string[]): Record<string, string> | 'no match' | undefined {
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
-    if ('literal' in segment && parts[i]!.toLowerCase() !== segment.literal) return 'no match';
+    if ('literal' in segment && lowerParts[i] !== segment.literal) return 'no match';
   }
   const params: Record<string, string> = {};
   for (let i = 0; i < segments.length; i++) {
@@ -148,7 +158,7 @@ function runChain(found: Found, basePath: string, req: Request, res: Response, l
   req.url = url.slice(basePath.length);
   req.baseUrl = `${baseUrl}${basePath}`;
   req.params = found.params;
-  req.route = { path: found.path };
+  req.route = found.entry.route;
   let index = 0;
   const next = (error?: unknown): void => {
     if (error !== undefined && error !== null && error !== 'route' && error !== 'router') {
@@ -158,12 +168,12 @@ function runChain(found: Found, basePath: string, req: Request, res: Response, l
       leave(error);
       return;
     }
-    const handler = found.chain[index++];
+    const handler = found.entry.chain[index++];
     if (handler === undefined || error === 'route' || error === 'router') {
       req.url = url;
       req.baseUrl = baseUrl;
       req.params = params;
-      leave(new Error(`route ${found.path} passed the request on past its handlers; the route table cannot resume express's walk`));
+      leave(new Error(`route ${found.entry.route.path} passed the request on past its handlers; the route table cannot resume express's walk`));
       return;
     }
     try {
