@@ -137,7 +137,10 @@ function sendResult(res: Response, result: RouteResult): void {
 /**
  * The answer res.json would send for the value `json` stands for: the same headers in the same
  * order (Content-Type with charset, Content-Length, the app's ETag) and the same bytes, with the
- * ETag computed once per JsonText. res.send then answers 304 to a matching If-None-Match as before.
+ * ETag computed once per JsonText. A 200 to a request without a validator (If-None-Match,
+ * If-Modified-Since) is written straight to the response, as res.send would have written it
+ * (it could not be fresh, so neither 304 nor a stripped header applies; node leaves out a HEAD's
+ * body); anything else goes through res.send, which answers 304 to a matching If-None-Match.
  */
 function sendJsonText(res: Response, json: JsonText): void {
   const etagOf: unknown = res.app.get('etag fn');
@@ -152,6 +155,11 @@ function sendJsonText(res: Response, json: JsonText): void {
   if (typeof etagOf === 'function') {
     const etag = json.etag(etagOf as ETagFunction);
     if (etag) res.set('ETag', etag);
+  }
+  const { headers } = res.req;
+  if (res.statusCode === 200 && headers['if-none-match'] === undefined && headers['if-modified-since'] === undefined && !res.get('Transfer-Encoding')) {
+    res.end(json.bytes);
+    return;
   }
   res.send(json.bytes);
 }

@@ -1,11 +1,12 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import pino from 'pino';
 import { z } from 'zod';
 import { createHttpApp } from '../../../src/api/http-app';
 import { TokenService } from '../../../src/api/shared/auth/token-service';
 import { ErrorBodySchema } from '../../../src/api/shared/error-mapping';
+import { JsonText } from '../../../src/api/shared/json-text';
 import { defineRoute, type AnyRouteDefinition } from '../../../src/api/shared/route';
 import { loadConfig } from '../../../src/infrastructure/config/config';
 
@@ -28,6 +29,24 @@ const echo =
   });
 
 const routes: AnyRouteDefinition[] = [
+  defineRoute({
+    method: 'get',
+    path: '/prepared/json',
+    summary: 'A JsonText answer (as the session list sends)',
+    tags: ['test'],
+    auth: 'none',
+    responses: { 200: { description: 'JSON' } },
+    handler: async () => ({ status: 200, body: new JsonText(JSON.stringify({ prepared: 'é', n: [1, 2] })) }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/plain/json',
+    summary: 'The same value through res.json',
+    tags: ['test'],
+    auth: 'none',
+    responses: { 200: { description: 'JSON' } },
+    handler: async () => ({ status: 200, body: { prepared: 'é', n: [1, 2] } }),
+  }),
   // A one-segment parameter route first: express serves /openapi.json (registered before any route) all the same.
   defineRoute({
     method: 'get',
@@ -190,6 +209,33 @@ describe('the route table answers as express would have', () => {
     const shadowed = await fetch(`${baseUrl}/api/v1/items/special`, { method: 'PUT' });
     expect(shadowed.status).toBe(405);
     expect(shadowed.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+  });
+
+  it('sends a JsonText answer with the bytes and headers of res.json, for GET and HEAD, and 304 to a client that has it', async () => {
+    const answer = (path: string, method: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number | undefined; headers: string[]; body: string }>((resolve, reject) => {
+        const request = httpRequest(`${baseUrl}/api/v1${path}`, { method, headers }, (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            // Everything but the request id and the date, which differ by request.
+            const varying = (name: string | undefined) => /^(x-request-id|date)$/i.test(name ?? '');
+            const kept = response.rawHeaders.filter((_, index, all) => !varying(index % 2 === 0 ? all[index] : all[index - 1]));
+            resolve({ status: response.statusCode, headers: kept, body: Buffer.concat(chunks).toString('utf8') });
+          });
+        });
+        request.on('error', reject);
+        request.end();
+      });
+    for (const method of ['GET', 'HEAD']) {
+      const prepared = await answer('/prepared/json', method);
+      expect(prepared).toEqual(await answer('/plain/json', method));
+      expect(prepared.body).toBe(method === 'GET' ? '{"prepared":"é","n":[1,2]}' : '');
+    }
+    const { headers } = await answer('/prepared/json', 'GET');
+    const etag = headers[headers.findIndex((name) => /^etag$/i.test(name)) + 1]!;
+    expect((await answer('/prepared/json', 'GET', { 'if-none-match': etag })).status).toBe(304);
+    expect((await answer('/prepared/json', 'GET', { 'if-none-match': '"other"' })).status).toBe(200);
   });
 
   it('labels the request metrics with the route pattern under the base path', async () => {
