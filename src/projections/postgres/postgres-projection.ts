@@ -43,6 +43,13 @@ export interface PostgresProjection {
    */
   foldPage?(events: readonly RecordedEvent[]): string[] | undefined;
   /**
+   * A rebuild's fold over many pages (present with `foldPage`): events are added page after page
+   * and the rows written once for all of them, so a row that several pages change is said once.
+   * `add` and `statements` throw NotFoldableError when the window cannot be said exactly, and
+   * undecodable data as `apply` does: the caller then applies the window's pages one by one.
+   */
+  foldWindow?(): FoldWindow;
+  /**
    * Rows a rebuild writes once, after its last page, rather than after each: rows that are a
    * function of other rows of the projection (the leaderboard's entries of its laps). With it,
    * `foldPage` writes only those other rows; whatever else wrote the derived rows before (a page
@@ -50,6 +57,16 @@ export interface PostgresProjection {
    * before the swap's catch-up, which applies events as the live path does.
    */
   finishRebuild?(trx: Knex.Transaction): Promise<void>;
+}
+
+/** Events of many pages folded in memory (`PostgresProjection.foldWindow`). */
+export interface FoldWindow {
+  /** Folds the next events (handled or not, in store order; those not handled are skipped). */
+  add(events: readonly RecordedEvent[]): void;
+  /** The statements that write every row the added events give, literals inlined. */
+  statements(): string[];
+  /** Handled events added so far. */
+  readonly size: number;
 }
 
 /**
@@ -160,7 +177,46 @@ export function postgresProjection(
       throw error;
     }
   };
-  return { ...rest, handles, apply, applyAll, ...(folds || rebuild ? { foldPage } : {}), ...(rebuild ? { finishRebuild: rebuild.finish } : {}) };
+  const foldWindow = (): FoldWindow => {
+    if (rebuild !== undefined) {
+      // The page form takes all its events at once: the window keeps its handled events, decoded.
+      const kept: RecordedEvent<DomainEventOfType<DomainEventType>>[] = [];
+      return {
+        add: (events) => {
+          for (const event of events) if (handles.includes(event.type)) kept.push(decodedOnce(event));
+        },
+        statements: () => rebuild.page(kept),
+        get size() {
+          return kept.length;
+        },
+      };
+    }
+    // A row fold takes events one by one: the window keeps rows, not events.
+    const rows = new RowFold(fold?.tables ?? []);
+    let size = 0;
+    return {
+      add: (events) => {
+        for (const event of events) {
+          const handler = foldOn[event.type];
+          if (handler === undefined) continue;
+          handler(decodedOnce(event), rows);
+          size++;
+        }
+      },
+      statements: () => rows.statements(),
+      get size() {
+        return size;
+      },
+    };
+  };
+  return {
+    ...rest,
+    handles,
+    apply,
+    applyAll,
+    ...(folds || rebuild ? { foldPage, foldWindow } : {}),
+    ...(rebuild ? { finishRebuild: rebuild.finish } : {}),
+  };
 }
 
 /**
