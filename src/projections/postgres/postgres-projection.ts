@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../../infrastructure/eventstore/event-store'
 import type { DomainEventOfType, DomainEventType } from '../../domain/domain-events';
 import { decodeRecordedEvent } from '../../infrastructure/eventstore/event-decoding';
 import { eventDispatcher, handledTypes, type EventHandlers } from '../../infrastructure/eventstore/event-handlers';
-import { NotFoldableError, RowFold, type FoldTable, type RowWriter } from './row-fold';
+import { insertIgnoreRowsStatement, NotFoldableError, RowFold, type FoldTable, type Row, type RowWriter } from './row-fold';
 import { RowStatements } from './row-statements';
 
 /**
@@ -77,6 +77,27 @@ export interface FoldWindow {
 export interface RebuildForm {
   page(events: RecordedEvent<DomainEventOfType<DomainEventType>>[]): string[];
   finish(trx: Knex.Transaction): Promise<void>;
+}
+
+/**
+ * The rebuild form of a projection that only inserts one row per event and ignores duplicates
+ * (INSERT … ON CONFLICT DO NOTHING, as its `on` and `batchOn` handlers do): a page's rows in one
+ * INSERT … SELECT from `json_populate_recordset` (values converted by the table's row type, as
+ * the fold's are), the first of duplicates winning as one by one; no derived rows.
+ */
+export function insertOnlyRebuild<Type extends DomainEventType>(
+  type: Type,
+  table: string,
+  conflictColumns: readonly string[],
+  rowOf: (event: RecordedEvent<DomainEventOfType<Type>>) => Row,
+): RebuildForm {
+  return {
+    page: (events) => {
+      const rows = events.flatMap((event) => (event.type === type ? [rowOf(event as RecordedEvent<DomainEventOfType<Type>>)] : []));
+      return rows.length === 0 ? [] : [insertIgnoreRowsStatement(table, conflictColumns, rows)];
+    },
+    finish: async () => undefined,
+  };
 }
 
 /**

@@ -156,6 +156,16 @@ function assertJsonNumbers(value: unknown): void {
 
 export const quoteIdentifier = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
 
+/**
+ * INSERT of the rows (the columns of the first; literals inlined) … ON CONFLICT (columns) DO
+ * NOTHING: of rows with one key, the first wins, as inserting them one by one.
+ */
+export function insertIgnoreRowsStatement(table: string, conflictColumns: readonly string[], rows: readonly Row[]): string {
+  const target = quoteIdentifier(table);
+  const columns = Object.keys(rows[0]!).map(quoteIdentifier).join(', ');
+  return `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM json_populate_recordset(NULL::${target}, ${jsonLiteral(rows)}) ON CONFLICT (${conflictColumns.map(quoteIdentifier).join(', ')}) DO NOTHING`;
+}
+
 /** The rows of a page's events, folded per table and key, then written in a few statements. */
 export class RowFold implements RowWriter {
   private readonly tables = new Map<string, { definition: FoldTable; keys: Map<string, KeyState> }>();
