@@ -47,8 +47,9 @@ export interface PostgresProjection {
    * and the rows written once for all of them, so a row that several pages change is said once.
    * `add` and `statements` throw NotFoldableError when the window cannot be said exactly, and
    * undecodable data as `apply` does: the caller then applies the window's pages one by one.
+   * `tablesEmpty`: nothing was written into the tables yet (a rebuild's first window).
    */
-  foldWindow?(): FoldWindow;
+  foldWindow?(options: { tablesEmpty: boolean }): FoldWindow;
   /**
    * Rows a rebuild writes once, after its last page, rather than after each: rows that are a
    * function of other rows of the projection (the leaderboard's entries of its laps). With it,
@@ -198,22 +199,26 @@ export function postgresProjection(
       throw error;
     }
   };
-  const foldWindow = (): FoldWindow => {
+  const foldWindow = ({ tablesEmpty }: { tablesEmpty: boolean }): FoldWindow => {
     if (rebuild !== undefined) {
-      // The page form takes all its events at once: the window keeps its handled events, decoded.
-      const kept: RecordedEvent<DomainEventOfType<DomainEventType>>[] = [];
+      // The page form's statements, page after page: the window keeps their text, not the events.
+      const statements: string[] = [];
+      let size = 0;
       return {
         add: (events) => {
-          for (const event of events) if (handles.includes(event.type)) kept.push(decodedOnce(event));
+          const handled = events.filter((event) => handles.includes(event.type)).map(decodedOnce);
+          if (handled.length === 0) return;
+          statements.push(...rebuild.page(handled));
+          size += handled.length;
         },
-        statements: () => rebuild.page(kept),
+        statements: () => statements,
         get size() {
-          return kept.length;
+          return size;
         },
       };
     }
     // A row fold takes events one by one: the window keeps rows, not events.
-    const rows = new RowFold(fold?.tables ?? []);
+    const rows = new RowFold(fold?.tables ?? [], { tablesEmpty });
     let size = 0;
     return {
       add: (events) => {

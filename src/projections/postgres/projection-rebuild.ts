@@ -61,6 +61,8 @@ interface Rebuild {
   revisions: Map<string, bigint>;
   /** Pages folded but not yet written (projections with `foldWindow`). */
   window: Window | undefined;
+  /** Whether anything was committed into the rebuild's tables yet (before, they are empty). */
+  written: boolean;
 }
 
 /** Consecutive pages folded together: what they fold to, and the range of the store they cover. */
@@ -114,6 +116,7 @@ export async function rebuildProjections(
     quarantined: [],
     revisions: new Map(),
     window: undefined,
+    written: false,
   }));
   const inRebuildSchema = async <T>(rebuild: Rebuild, trx: Knex.Transaction, work: () => Promise<T>): Promise<T> => {
     await trx.raw(`SET LOCAL search_path TO ${quote(rebuild.schema)}`);
@@ -121,6 +124,7 @@ export async function rebuildProjections(
   };
   const totalApplied = () => rebuilds.reduce((sum, rebuild) => sum + rebuild.eventsApplied, 0);
   const committed = (rebuild: Rebuild, outcome: PageOutcome): void => {
+    rebuild.written = true;
     rebuild.eventsApplied += outcome.applied;
     for (const [streamId, revision] of outcome.advanced) rebuild.revisions.set(streamId, revision);
     rebuild.quarantined.push(...outcome.quarantined);
@@ -190,7 +194,7 @@ export async function rebuildProjections(
    */
   const foldIntoWindow = async (rebuild: Rebuild, page: RecordedEvent[], after: GlobalPosition | undefined): Promise<void> => {
     const { projection } = rebuild;
-    const window: Window = rebuild.window ?? { fold: projection.foldWindow!(), after, upTo: page[page.length - 1]!.position, applied: 0, advanced: new Map() };
+    const window: Window = rebuild.window ?? { fold: projection.foldWindow!({ tablesEmpty: !rebuild.written }), after, upTo: page[page.length - 1]!.position, applied: 0, advanced: new Map() };
     rebuild.window = window;
     window.upTo = page[page.length - 1]!.position;
     const events = page.filter((event) => projection.categories.includes(streamCategory(event.streamId)));

@@ -170,7 +170,14 @@ export function insertIgnoreRowsStatement(table: string, conflictColumns: readon
 export class RowFold implements RowWriter {
   private readonly tables = new Map<string, { definition: FoldTable; keys: Map<string, KeyState> }>();
 
-  constructor(tables: readonly FoldTable[]) {
+  /**
+   * With `tablesEmpty` (a rebuild's first write into its fresh tables), no row exists before the
+   * fold: the changes to existing rows, which would update nothing, are neither composed nor written.
+   */
+  constructor(
+    tables: readonly FoldTable[],
+    private readonly options: { tablesEmpty?: boolean } = {},
+  ) {
     for (const definition of tables) this.tables.set(definition.table, { definition, keys: new Map() });
   }
 
@@ -265,6 +272,7 @@ export class RowFold implements RowWriter {
   }
 
   private compose(state: KeyState, changes: [string, ColumnChange][]): void {
+    if (this.options.tablesEmpty === true) return;
     for (const [column, change] of changes) state.existing.set(column, composed(state.existing.get(column), change));
   }
 
