@@ -20,6 +20,8 @@ import pg from 'pg';
 import { createKnex } from '../src/infrastructure/database/knex';
 import { createLogger } from '../src/infrastructure/logging/logger';
 import { PostgresEventStore } from '../src/infrastructure/eventstore/postgres-event-store';
+import { decodeRecordedEvent } from '../src/infrastructure/eventstore/event-decoding';
+import type { GlobalPosition } from '../src/infrastructure/eventstore/event-store';
 import { allPostgresProjections } from '../src/runtime/app-container';
 import { startBenchApp, type BenchApp } from './lib/bench-app';
 import { formatBenchTable, type BenchRow } from './lib/bench-table';
@@ -86,6 +88,25 @@ async function readModelDigest(client: pg.Client): Promise<Record<string, string
   return digest;
 }
 
+/**
+ * One pass that reads every event through the store (`readAll`, pages of 500) and decodes it with
+ * the domain's schemas, as a replay must (an event that does not decode is quarantined): what any
+ * replay that checks each event costs before it writes a row. Printed beside the replay rows.
+ */
+async function readAndDecodePass(store: PostgresEventStore): Promise<{ events: number; perSecond: number }> {
+  const startedAt = performance.now();
+  let events = 0;
+  let after: GlobalPosition | undefined;
+  for (;;) {
+    const page = await store.readAll({ after, maxCount: 500 });
+    if (page.length === 0) break;
+    for (const event of page) decodeRecordedEvent(event);
+    events += page.length;
+    after = page[page.length - 1]!.position;
+  }
+  return { events, perSecond: events / ((performance.now() - startedAt) / 1000) };
+}
+
 /** `arena replay all`: the command's wall time (process start to exit), and its own report of the replay and the start-up before it. */
 async function arenaReplayAll(app: BenchApp): Promise<ReplayTiming & { wallSeconds: number }> {
   const startedAt = performance.now();
@@ -144,7 +165,20 @@ async function main(): Promise<void> {
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const readPerSecond = median(readPasses);
-    rows.push(...replayRows(events, readPerSecond, { replaySeconds: median(runs.map((r) => r.replaySeconds)), startupSeconds: median(runs.map((r) => r.startupSeconds)), wallSeconds: median(runs.map((r) => r.wallSeconds)) }).map((row) => ({ ...row, bus: '-' })));
+    const decoded = await readAndDecodePass(store);
+    const readAfterDecode = await rawReadPass(app.databaseUrl);
+    log(`read + decode pass ${round(decoded.perSecond)} events/s; raw read pass after it ${round(readAfterDecode.perSecond)} events/s`);
+    rows.push(...replayRows(events, readPerSecond, { replaySeconds: median(runs.map((r) => r.replaySeconds)), startupSeconds: median(runs.map((r) => r.startupSeconds)), wallSeconds: median(runs.map((r) => r.wallSeconds)), ...(runs.every((r) => r.cpuSeconds !== undefined) ? { cpuSeconds: median(runs.map((r) => r.cpuSeconds!)) } : {}) }).map((row) => ({ ...row, bus: '-' })));
+    rows.push({
+      measure: 'read + decode pass (readAll, domain schemas; no row written) / raw read pass',
+      value: round(decoded.perSecond),
+      unit: 'events/s',
+      reference: `${round(readAfterDecode.perSecond)} events/s`,
+      ratio: decoded.perSecond / readAfterDecode.perSecond,
+      target: '-',
+      met: null,
+      bus: '-',
+    });
     console.log(`\n${formatBenchTable(rows)}\n`);
     console.log(`replay all: ${RUNS} run(s), ${runs.map((r) => `${round(r.replaySeconds, 2)} s (command ${round(r.wallSeconds, 2)} s)`).join(', ')}`);
     if (live) {

@@ -10,12 +10,15 @@ import type { BenchRow } from './bench-table';
 export interface ReplayTiming {
   replaySeconds: number;
   startupSeconds: number;
+  /** The CLI's own CPU (user + system) during the replay, when it reports it. */
+  cpuSeconds?: number;
 }
 
 export function replayTiming(stderr: string): ReplayTiming {
   const match = /arena replay: replayed in ([\d.]+) s, after a start-up of ([\d.]+) s/.exec(stderr);
   if (!match) throw new Error(`arena replay did not report its timing; stderr ends with:\n${stderr.slice(-2000)}`);
-  return { replaySeconds: Number(match[1]), startupSeconds: Number(match[2]) };
+  const cpu = /node CPU during the replay ([\d.]+) s/.exec(stderr);
+  return { replaySeconds: Number(match[1]), startupSeconds: Number(match[2]), ...(cpu ? { cpuSeconds: Number(cpu[1]) } : {}) };
 }
 
 /**
@@ -47,5 +50,8 @@ export function replayRows(events: number, readPerSecond: number, timing: Replay
       met: null,
     },
     { measure: 'arena replay start-up (node, modules, embedded PostgreSQL, migrations)', value: round(timing.startupSeconds, 2), unit: 's', reference: '-', ratio: null, target: '-', met: null },
+    ...(timing.cpuSeconds === undefined
+      ? []
+      : [{ measure: 'arena replay all, node CPU per event during the replay', value: round((timing.cpuSeconds * 1e6) / events, 1), unit: 'µs', reference: '-', ratio: null, target: '-', met: null }]),
   ];
 }

@@ -52,16 +52,31 @@ export function keptIndices(times: readonly number[]): number[] {
   if (times.length === 0) return [];
   const center = median(times);
   const mad = median(times.map((time) => Math.abs(time - center)));
-  return times.flatMap((time, index) => {
-    if (time > center * CONSISTENCY_RULES.slowCutoffOfMedian) return [];
-    if (mad > 0 && Math.abs((0.6745 * (time - center)) / mad) > CONSISTENCY_RULES.modifiedZCutoff) return [];
-    return [index];
-  });
+  // A loop, not flatMap: a leaderboard rebuild runs this for every user, track, car and category.
+  const kept: number[] = [];
+  for (let index = 0; index < times.length; index++) {
+    const time = times[index]!;
+    if (time > center * CONSISTENCY_RULES.slowCutoffOfMedian) continue;
+    if (mad > 0 && Math.abs((0.6745 * (time - center)) / mad) > CONSISTENCY_RULES.modifiedZCutoff) continue;
+    kept.push(index);
+  }
+  return kept;
 }
 
 export function removeOutliers(times: readonly number[]): { kept: number[]; outliers: number[] } {
-  const keep = new Set(keptIndices(times));
-  return { kept: times.filter((_, i) => keep.has(i)), outliers: times.filter((_, i) => !keep.has(i)) };
+  const keep = keptIndices(times);
+  const kept: number[] = [];
+  const outliers: number[] = [];
+  // keptIndices is ascending: one walk splits the times in their order.
+  for (let index = 0, next = 0; index < times.length; index++) {
+    if (next < keep.length && keep[next] === index) {
+      kept.push(times[index]!);
+      next++;
+    } else {
+      outliers.push(times[index]!);
+    }
+  }
+  return { kept, outliers };
 }
 
 /** score = clamp(100 × (1 − CV / 0.05), 0, 100), one decimal; null below 3 laps after outliers. */

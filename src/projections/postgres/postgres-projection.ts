@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../../infrastructure/eventstore/event-store'
 import type { DomainEventOfType, DomainEventType } from '../../domain/domain-events';
 import { decodeRecordedEvent } from '../../infrastructure/eventstore/event-decoding';
 import { eventDispatcher, handledTypes, type EventHandlers } from '../../infrastructure/eventstore/event-handlers';
-import { NotFoldableError, RowFold, type FoldTable, type RowWriter } from './row-fold';
+import { insertIgnoreRowsStatement, NotFoldableError, RowFold, type FoldTable, type Row, type RowWriter } from './row-fold';
 import { RowStatements } from './row-statements';
 
 /**
@@ -43,6 +43,14 @@ export interface PostgresProjection {
    */
   foldPage?(events: readonly RecordedEvent[]): string[] | undefined;
   /**
+   * A rebuild's fold over many pages (present with `foldPage`): events are added page after page
+   * and the rows written once for all of them, so a row that several pages change is said once.
+   * `add` and `statements` throw NotFoldableError when the window cannot be said exactly, and
+   * undecodable data as `apply` does: the caller then applies the window's pages one by one.
+   * `tablesEmpty`: nothing was written into the tables yet (a rebuild's first window).
+   */
+  foldWindow?(options: { tablesEmpty: boolean }): FoldWindow;
+  /**
    * Rows a rebuild writes once, after its last page, rather than after each: rows that are a
    * function of other rows of the projection (the leaderboard's entries of its laps). With it,
    * `foldPage` writes only those other rows; whatever else wrote the derived rows before (a page
@@ -50,6 +58,16 @@ export interface PostgresProjection {
    * before the swap's catch-up, which applies events as the live path does.
    */
   finishRebuild?(trx: Knex.Transaction): Promise<void>;
+}
+
+/** Events of many pages folded in memory (`PostgresProjection.foldWindow`). */
+export interface FoldWindow {
+  /** Folds the next events (handled or not, in store order; those not handled are skipped). */
+  add(events: readonly RecordedEvent[]): void;
+  /** The statements that write every row the added events give, literals inlined. */
+  statements(): string[];
+  /** Handled events added so far. */
+  readonly size: number;
 }
 
 /**
@@ -60,6 +78,27 @@ export interface PostgresProjection {
 export interface RebuildForm {
   page(events: RecordedEvent<DomainEventOfType<DomainEventType>>[]): string[];
   finish(trx: Knex.Transaction): Promise<void>;
+}
+
+/**
+ * The rebuild form of a projection that only inserts one row per event and ignores duplicates
+ * (INSERT … ON CONFLICT DO NOTHING, as its `on` and `batchOn` handlers do): a page's rows in one
+ * INSERT … SELECT from `json_populate_recordset` (values converted by the table's row type, as
+ * the fold's are), the first of duplicates winning as one by one; no derived rows.
+ */
+export function insertOnlyRebuild<Type extends DomainEventType>(
+  type: Type,
+  table: string,
+  conflictColumns: readonly string[],
+  rowOf: (event: RecordedEvent<DomainEventOfType<Type>>) => Row,
+): RebuildForm {
+  return {
+    page: (events) => {
+      const rows = events.flatMap((event) => (event.type === type ? [rowOf(event as RecordedEvent<DomainEventOfType<Type>>)] : []));
+      return rows.length === 0 ? [] : [insertIgnoreRowsStatement(table, conflictColumns, rows)];
+    },
+    finish: async () => undefined,
+  };
 }
 
 /**
@@ -160,7 +199,50 @@ export function postgresProjection(
       throw error;
     }
   };
-  return { ...rest, handles, apply, applyAll, ...(folds || rebuild ? { foldPage } : {}), ...(rebuild ? { finishRebuild: rebuild.finish } : {}) };
+  const foldWindow = ({ tablesEmpty }: { tablesEmpty: boolean }): FoldWindow => {
+    if (rebuild !== undefined) {
+      // The page form's statements, page after page: the window keeps their text, not the events.
+      const statements: string[] = [];
+      let size = 0;
+      return {
+        add: (events) => {
+          const handled = events.filter((event) => handles.includes(event.type)).map(decodedOnce);
+          if (handled.length === 0) return;
+          statements.push(...rebuild.page(handled));
+          size += handled.length;
+        },
+        statements: () => statements,
+        get size() {
+          return size;
+        },
+      };
+    }
+    // A row fold takes events one by one: the window keeps rows, not events.
+    const rows = new RowFold(fold?.tables ?? [], { tablesEmpty });
+    let size = 0;
+    return {
+      add: (events) => {
+        for (const event of events) {
+          const handler = foldOn[event.type];
+          if (handler === undefined) continue;
+          handler(decodedOnce(event), rows);
+          size++;
+        }
+      },
+      statements: () => rows.statements(),
+      get size() {
+        return size;
+      },
+    };
+  };
+  return {
+    ...rest,
+    handles,
+    apply,
+    applyAll,
+    ...(folds || rebuild ? { foldPage, foldWindow } : {}),
+    ...(rebuild ? { finishRebuild: rebuild.finish } : {}),
+  };
 }
 
 /**

@@ -4,8 +4,8 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { streamCategory, type EventStore, type GlobalPosition, type RecordedEvent } from '../../infrastructure/eventstore/event-store';
 import { isUnapplicableEventError, quarantineEntry, recordQuarantine, type QuarantinedEvent } from '../projection-quarantine';
-import { jsonLiteral } from './row-fold';
-import { applyInOrder, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type PostgresProjection } from './postgres-projection';
+import { NotFoldableError, jsonLiteral } from './row-fold';
+import { applyInOrder, createProjectionRevisionsTable, PROJECTION_REVISIONS_TABLE, type FoldWindow, type PostgresProjection } from './postgres-projection';
 
 /** After each page: events read from the store so far, and how many of them the projection applied. */
 export interface ReplayProgress {
@@ -23,6 +23,13 @@ export interface RebuildResult {
 
 /** Pages read but not yet applied by every projection, at most. */
 const PAGES_IN_FLIGHT = 3;
+
+/**
+ * Handled events a projection folds before it writes their rows (`foldWindow`): a row that several
+ * pages change (a session's laps, a job's progress) is then written once, by an INSERT, instead of
+ * an UPDATE per page. A row fold keeps rows, not events; the leaderboard's laps are kept decoded.
+ */
+const FOLD_WINDOW_EVENTS = 20_000;
 
 const quote = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
 
@@ -52,7 +59,24 @@ interface Rebuild {
    * tables are fresh and nothing else writes them, so this process knows them without reading them.
    */
   revisions: Map<string, bigint>;
+  /** Pages folded but not yet written (projections with `foldWindow`). */
+  window: Window | undefined;
+  /** Whether anything was committed into the rebuild's tables yet (before, they are empty). */
+  written: boolean;
 }
+
+/** Consecutive pages folded together: what they fold to, and the range of the store they cover. */
+interface Window {
+  fold: FoldWindow;
+  /** The position the window's first page was read after (undefined: the start of the store). */
+  after: GlobalPosition | undefined;
+  /** The last position of its last page. */
+  upTo: GlobalPosition;
+  applied: number;
+  advanced: Map<string, bigint>;
+}
+
+const positionAfter = (a: GlobalPosition, b: GlobalPosition): boolean => a.commit > b.commit || (a.commit === b.commit && a.prepare > b.prepare);
 
 /** What a page did in a transaction; merged into its rebuild only once that transaction committed. */
 interface PageOutcome {
@@ -79,17 +103,20 @@ export async function rebuildProjections(
   db: Knex,
   store: EventStore,
   projections: readonly PostgresProjection[],
-  options: { logger: Logger; batchSize?: number; onProgress?: (progress: ReplayProgress) => void },
+  options: { logger: Logger; batchSize?: number; foldWindowEvents?: number; onProgress?: (progress: ReplayProgress) => void },
 ): Promise<RebuildResult[]> {
   // Pages hold whole events; telemetry batches are stored packed (tens of KiB each), so 500 keeps
   // a page's memory bounded while small events still replay in few round trips.
   const batchSize = options.batchSize ?? 500;
+  const foldWindowEvents = options.foldWindowEvents ?? FOLD_WINDOW_EVENTS;
   const rebuilds: Rebuild[] = projections.map((projection) => ({
     projection,
     schema: `rebuild_${projection.name.replace(/\W/g, '_')}_${randomBytes(3).toString('hex')}`,
     eventsApplied: 0,
     quarantined: [],
     revisions: new Map(),
+    window: undefined,
+    written: false,
   }));
   const inRebuildSchema = async <T>(rebuild: Rebuild, trx: Knex.Transaction, work: () => Promise<T>): Promise<T> => {
     await trx.raw(`SET LOCAL search_path TO ${quote(rebuild.schema)}`);
@@ -97,15 +124,16 @@ export async function rebuildProjections(
   };
   const totalApplied = () => rebuilds.reduce((sum, rebuild) => sum + rebuild.eventsApplied, 0);
   const committed = (rebuild: Rebuild, outcome: PageOutcome): void => {
+    rebuild.written = true;
     rebuild.eventsApplied += outcome.applied;
     for (const [streamId, revision] of outcome.advanced) rebuild.revisions.set(streamId, revision);
     rebuild.quarantined.push(...outcome.quarantined);
   };
   /** The page's events that are new for their streams, and the revisions they move the streams to. */
-  const freshOf = (rebuild: Rebuild, events: RecordedEvent[]): { fresh: RecordedEvent[]; advanced: Map<string, bigint> } => {
+  const freshOf = (rebuild: Rebuild, events: RecordedEvent[], pending?: ReadonlyMap<string, bigint>): { fresh: RecordedEvent[]; advanced: Map<string, bigint> } => {
     const advanced = new Map<string, bigint>();
     const fresh = events.filter((event) => {
-      const current = advanced.get(event.streamId) ?? rebuild.revisions.get(event.streamId) ?? -1n;
+      const current = advanced.get(event.streamId) ?? pending?.get(event.streamId) ?? rebuild.revisions.get(event.streamId) ?? -1n;
       if (event.revision <= current) return false;
       advanced.set(event.streamId, event.revision);
       return true;
@@ -157,13 +185,64 @@ export async function rebuildProjections(
     if (statements.length > 0) await inOneQuery(db, ['BEGIN', settings, ...statements, 'COMMIT'].join(';\n'));
     return { applied: fresh.length, advanced, quarantined: [] };
   };
+  /**
+   * A page into the projection's fold window (pages read after `after`): folded now, written with
+   * the window's other pages once the window holds foldWindowEvents handled events (or after the
+   * last page). A window that cannot be folded or written (NotFoldableError, undecodable data, a
+   * statement PostgreSQL refuses) is dropped, its pages read again from the store and applied page
+   * by page as {@link applyPage} does (each folded alone, or event by event, isolated).
+   */
+  const foldIntoWindow = async (rebuild: Rebuild, page: RecordedEvent[], after: GlobalPosition | undefined): Promise<void> => {
+    const { projection } = rebuild;
+    const window: Window = rebuild.window ?? { fold: projection.foldWindow!({ tablesEmpty: !rebuild.written }), after, upTo: page[page.length - 1]!.position, applied: 0, advanced: new Map() };
+    rebuild.window = window;
+    window.upTo = page[page.length - 1]!.position;
+    const events = page.filter((event) => projection.categories.includes(streamCategory(event.streamId)));
+    const { fresh, advanced } = freshOf(rebuild, events, window.advanced);
+    try {
+      window.fold.add(fresh);
+    } catch (error) {
+      if (!(error instanceof NotFoldableError) && !isUnapplicableEventError(error)) throw error;
+      return applyWindowAgain(rebuild);
+    }
+    for (const [streamId, revision] of advanced) window.advanced.set(streamId, revision);
+    window.applied += fresh.length;
+    if (window.fold.size >= foldWindowEvents) await writeWindow(rebuild);
+  };
+  /** Writes the window's rows in one query on a pool connection, then forgets the window. */
+  const writeWindow = async (rebuild: Rebuild): Promise<void> => {
+    const { window } = rebuild;
+    if (window === undefined) return;
+    try {
+      const statements = window.fold.statements();
+      if (statements.length > 0) await inOneQuery(db, ['BEGIN', pageSettings(rebuild), ...statements, 'COMMIT'].join(';\n'));
+    } catch (error) {
+      if (!(error instanceof NotFoldableError) && !isUnapplicableEventError(error)) throw error;
+      return applyWindowAgain(rebuild);
+    }
+    rebuild.window = undefined;
+    committed(rebuild, { applied: window.applied, advanced: window.advanced, quarantined: [] });
+  };
+  /** The window's pages read again from the store (the same events: only finished transactions are read) and applied page by page. */
+  const applyWindowAgain = async (rebuild: Rebuild): Promise<void> => {
+    const window = rebuild.window!;
+    rebuild.window = undefined;
+    let position = window.after;
+    for (;;) {
+      const events = (await store.readAll({ after: position, maxCount: batchSize })).filter((event) => !positionAfter(event.position, window.upTo));
+      if (events.length === 0) return;
+      await applyPage(rebuild, events);
+      position = events[events.length - 1]!.position;
+    }
+  };
+  const pageSettings = (rebuild: Rebuild): string => `SET LOCAL synchronous_commit TO OFF; SET LOCAL search_path TO ${quote(rebuild.schema)}`;
   const applyPage = async (rebuild: Rebuild, page: RecordedEvent[]): Promise<void> => {
     const events = page.filter((event) => rebuild.projection.categories.includes(streamCategory(event.streamId)));
     if (events.length === 0) return;
     // The rebuild schema is dropped if the rebuild fails, and its tables become live only in the
     // swap's own (synchronous) commit: a page's commit need not wait for its fsync.
     // Both settings in one round trip (a query without parameters may hold several statements).
-    const settings = `SET LOCAL synchronous_commit TO OFF; SET LOCAL search_path TO ${quote(rebuild.schema)}`;
+    const settings = pageSettings(rebuild);
     const inPageTransaction = async (isolate: boolean): Promise<PageOutcome> =>
       (isolate ? undefined : await foldEvents(rebuild, events, settings)) ??
       db.transaction(async (trx) => {
@@ -203,12 +282,13 @@ export async function rebuildProjections(
       for (;;) {
         const events = await next;
         if (events.length === 0) break;
+        const pageAfter = after;
         after = events[events.length - 1]!.position;
         next = store.readAll({ after, maxCount: batchSize });
         next.catch(() => undefined); // awaited next round; a failure of this round must not leave it unhandled
         const pageApplied = Promise.all(
           rebuilds.map((rebuild) => {
-            const chain = chains.get(rebuild)!.then(() => applyPage(rebuild, events));
+            const chain = chains.get(rebuild)!.then(() => (rebuild.projection.foldWindow ? foldIntoWindow(rebuild, events, pageAfter) : applyPage(rebuild, events)));
             chains.set(rebuild, chain);
             return chain;
           }),
@@ -228,7 +308,8 @@ export async function rebuildProjections(
         chains.set(
           rebuild,
           chains.get(rebuild)!.then(async () => {
-            const settings = `SET LOCAL synchronous_commit TO OFF; SET LOCAL search_path TO ${quote(rebuild.schema)}`;
+            await writeWindow(rebuild);
+            const settings = pageSettings(rebuild);
             if (rebuild.revisions.size > 0) await inOneQuery(db, ['BEGIN', settings, ...revisionsStatements(projection, rebuild.revisions), 'COMMIT'].join(';\n'));
             if (projection.finishRebuild) {
               await db.transaction(async (trx) => {

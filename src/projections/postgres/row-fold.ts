@@ -156,11 +156,28 @@ function assertJsonNumbers(value: unknown): void {
 
 export const quoteIdentifier = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
 
+/**
+ * INSERT of the rows (the columns of the first; literals inlined) … ON CONFLICT (columns) DO
+ * NOTHING: of rows with one key, the first wins, as inserting them one by one.
+ */
+export function insertIgnoreRowsStatement(table: string, conflictColumns: readonly string[], rows: readonly Row[]): string {
+  const target = quoteIdentifier(table);
+  const columns = Object.keys(rows[0]!).map(quoteIdentifier).join(', ');
+  return `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM json_populate_recordset(NULL::${target}, ${jsonLiteral(rows)}) ON CONFLICT (${conflictColumns.map(quoteIdentifier).join(', ')}) DO NOTHING`;
+}
+
 /** The rows of a page's events, folded per table and key, then written in a few statements. */
 export class RowFold implements RowWriter {
   private readonly tables = new Map<string, { definition: FoldTable; keys: Map<string, KeyState> }>();
 
-  constructor(tables: readonly FoldTable[]) {
+  /**
+   * With `tablesEmpty` (a rebuild's first write into its fresh tables), no row exists before the
+   * fold: the changes to existing rows, which would update nothing, are neither composed nor written.
+   */
+  constructor(
+    tables: readonly FoldTable[],
+    private readonly options: { tablesEmpty?: boolean } = {},
+  ) {
     for (const definition of tables) this.tables.set(definition.table, { definition, keys: new Map() });
   }
 
@@ -255,6 +272,7 @@ export class RowFold implements RowWriter {
   }
 
   private compose(state: KeyState, changes: [string, ColumnChange][]): void {
+    if (this.options.tablesEmpty === true) return;
     for (const [column, change] of changes) state.existing.set(column, composed(state.existing.get(column), change));
   }
 

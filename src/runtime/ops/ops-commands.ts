@@ -87,10 +87,11 @@ export async function replayCommand(config: Config, name: string, withServices: 
     results = await withServices(async (services, close) => {
       // Process start (performance.now() counts from it) to here: node, modules, engines, migrations.
       const startedAt = performance.now();
+      const cpuAtStart = process.cpuUsage();
       try {
         return await runReplay(services, name, progress);
       } finally {
-        timing = replayTiming(startedAt);
+        timing = replayTiming(startedAt, process.cpuUsage(cpuAtStart));
         await close();
       }
     });
@@ -109,11 +110,14 @@ export async function replayCommand(config: Config, name: string, withServices: 
 /**
  * How long the replay itself took (reading, applying, swapping in) and the start-up before it,
  * a line on stderr that `npm run bench:replay` reads: the start-up (embedded PostgreSQL, modules)
- * is not what a read pass over the store is compared with, so it is reported apart.
+ * is not what a read pass over the store is compared with, so it is reported apart. Beside it, the
+ * CPU this process used during the replay (user + system: on a shared machine the wall clock
+ * moves with the load, the CPU much less).
  */
-function replayTiming(startedAt: number): string {
+function replayTiming(startedAt: number, cpu: NodeJS.CpuUsage): string {
   const seconds = (ms: number) => (ms / 1000).toFixed(3);
-  return `arena replay: replayed in ${seconds(performance.now() - startedAt)} s, after a start-up of ${seconds(startedAt)} s (node, modules, engines, migrations)`;
+  const cpuSeconds = ((cpu.user + cpu.system) / 1e6).toFixed(3);
+  return `arena replay: replayed in ${seconds(performance.now() - startedAt)} s, after a start-up of ${seconds(startedAt)} s (node, modules, engines, migrations); node CPU during the replay ${cpuSeconds} s`;
 }
 
 /** Exit status of a replay that finished but had to quarantine events (they are listed on stderr). */

@@ -282,11 +282,14 @@ describe('a rebuild folds pages in memory, with the rows of the handlers applied
   });
 
   it.each([
-    ['one page', 10_000],
-    ['pages of 5 events', 5],
-    ['pages of 2 events', 2],
-  ])('rebuilds to the same rows (%s)', async (_name, batchSize) => {
-    await rebuildProjections(db, store, folded, { logger, batchSize });
+    ['one page', 10_000, undefined],
+    ['pages of 5 events', 5, undefined],
+    ['pages of 2 events', 2, undefined],
+    // Fold windows of many pages, written before the next begins: rows that several windows change.
+    ['pages of 5 events, fold windows of 7 events', 5, 7],
+    ['pages of 2 events, fold windows of 1 event', 2, 1],
+  ])('rebuilds to the same rows (%s)', async (_name, batchSize, foldWindowEvents) => {
+    await rebuildProjections(db, store, folded, { logger, batchSize, ...(foldWindowEvents === undefined ? {} : { foldWindowEvents }) });
     for (const [i, projection] of folded.entries()) {
       for (const table of projection.tables) {
         expect({ table, rows: await rowsOf('public', table) }).toEqual({ table, rows: await rowsOf(`fold_reference_${i}`, table) });

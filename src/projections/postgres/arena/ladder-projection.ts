@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { MatchRated } from '../../../domain/arena/ladder';
-import { postgresProjection } from '../postgres-projection';
+import { insertOnlyRebuild, postgresProjection } from '../postgres-projection';
 
 /**
  * `arena_match_ratings`: each rated match with both agents' ratings before and after (the
@@ -35,6 +35,8 @@ export const ladderProjection = postgresProjection({
       await trx('arena_match_ratings').insert(ratingRow(data)).onConflict('match_id').ignore();
     },
   },
+  // A rebuild's pages: one INSERT … SELECT each, no knex (the rows of `on` one by one).
+  rebuild: insertOnlyRebuild('MatchRated', 'arena_match_ratings', ['match_id'], ({ data }) => ratingRow(data)),
   batchOn: {
     /** One multi-row insert per 1 000 ratings; of duplicates the first wins, as one by one. */
     async MatchRated(events, trx) {

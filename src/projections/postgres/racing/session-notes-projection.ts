@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { SESSION_NOTES_CATEGORY, type SessionNoteAdded } from '../../../domain/racing/session-notes';
-import { postgresProjection } from '../postgres-projection';
+import { insertOnlyRebuild, postgresProjection } from '../postgres-projection';
 
 /** `telemetry_session_notes`: one row per note on a telemetry session. */
 export const sessionNotesProjection = postgresProjection({
@@ -22,6 +22,8 @@ export const sessionNotesProjection = postgresProjection({
       await trx('telemetry_session_notes').insert(noteRow(data)).onConflict('id').ignore();
     },
   },
+  // A rebuild's pages: one INSERT … SELECT each, no knex (the rows of `on` one by one).
+  rebuild: insertOnlyRebuild('SessionNoteAdded', 'telemetry_session_notes', ['id'], ({ data }) => noteRow(data)),
   batchOn: {
     /** One multi-row insert per 1 000 notes; of duplicates the first wins, as one by one. */
     async SessionNoteAdded(events, trx) {

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { TRAINING_JOB_CATEGORY, type TrainingProgressed } from '../../../domain/training/training-job';
 import type { RecordedEvent } from '../../../infrastructure/eventstore/event-store';
-import { postgresProjection } from '../postgres-projection';
+import { insertOnlyRebuild, postgresProjection } from '../postgres-projection';
 
 
 /**
@@ -35,6 +35,8 @@ export const trainingMetricsProjection = postgresProjection({
       await trx('training_metrics').insert(metricRow(event)).onConflict(['job_id', 'revision']).ignore();
     },
   },
+  // A rebuild's pages: one INSERT … SELECT each, no knex (the rows of `on` one by one).
+  rebuild: insertOnlyRebuild('TrainingProgressed', 'training_metrics', ['job_id', 'revision'], metricRow),
   batchOn: {
     /** One multi-row insert; of duplicates the first wins, as one by one. */
     async TrainingProgressed(events, trx) {
