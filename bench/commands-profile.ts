@@ -4,7 +4,8 @@
  * runs `POST /telemetry/sessions` and `PUT /users/me` at BENCH_CONCURRENCY (default 32) clients for
  * BENCH_SECONDS (default 5) each and prints, per command: the statements the app's knex pool sent
  * (grouped by SQL text), PostgreSQL transactions committed, CPU of node (this process, the load
- * generator's thread included) and of the PostgreSQL server's processes.
+ * generator's thread included; then by thread: node's main thread, the load generator's worker, the
+ * rest) and of the PostgreSQL server's processes.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import pg from 'pg';
 import { BENCH_DATABASE, startBenchApp, type BenchApp } from './lib/bench-app';
 import { runLoad, type LoadRequest } from './lib/http-load';
 import { runBench } from './lib/run-bench';
+import { threadTicks, type ThreadTicks } from './lib/thread-cpu';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -29,6 +31,18 @@ function treeTicks(parent: number): number {
     }
   }
   return ticks;
+}
+
+/** CPU ticks (10 ms) between two snapshots: this process's main thread (tid = pid) and its other live threads (the load generator's worker has ended by then: it reports its own). */
+function ticksByParty(before: ThreadTicks, after: ThreadTicks): { main: number; other: number } {
+  const parties = { main: 0, other: 0 };
+  for (const [tid, now] of after) {
+    const used = now.ticks - (before.get(tid)?.ticks ?? 0);
+    if (used <= 0) continue;
+    if (Number(tid) === process.pid) parties.main += used;
+    else parties.other += used;
+  }
+  return parties;
 }
 
 async function register(app: BenchApp, i: number): Promise<string> {
@@ -70,16 +84,20 @@ async function main(): Promise<void> {
       const commitsBefore = await xactCommit(stats);
       const pgBefore = treeTicks(postmaster);
       const nodeBefore = process.cpuUsage();
+      const threadsBefore = threadTicks();
       console.log(`${name}: load from ${process.uptime().toFixed(1)} s of the process`);
       const result = await runLoad({ baseUrl: app.url, requests, concurrency: CONCURRENCY, durationMs: SECONDS * 1000 });
       await new Promise((done) => setTimeout(done, 500)); // let the projections finish what the load left
       const node = process.cpuUsage(nodeBefore);
+      const parties = ticksByParty(threadsBefore, threadTicks());
       const pgTicks = treeTicks(postmaster) - pgBefore;
       const commits = (await xactCommit(stats)) - commitsBefore - 1;
       const n = result.requests;
       console.log(`${name}: load until ${process.uptime().toFixed(1)} s of the process`);
       console.log(`\n== ${name} c=${CONCURRENCY}: ${n} commands, ${result.perSecond.toFixed(1)}/s, p50 ${result.p50Ms.toFixed(1)} ms, ${result.errors} errors`);
       console.log(`node CPU ${(((node.user + node.system) / 1000) / n).toFixed(2)} ms/cmd, PostgreSQL CPU ${((pgTicks * 10) / n).toFixed(2)} ms/cmd, PG transactions ${(commits / n).toFixed(2)}/cmd`);
+      const perCommand = (ticks: number) => ((ticks * 10) / n).toFixed(2);
+      console.log(`node by thread: main ${perCommand(parties.main)} ms/cmd, load generator ${(result.threadCpuMs / n).toFixed(2)} ms/cmd, other threads ${perCommand(parties.other)} ms/cmd`);
       const total = [...statements.values()].reduce((a, b) => a + b, 0);
       console.log(`statements from the app's pool: ${(total / n).toFixed(2)}/cmd`);
       for (const [sql, count] of [...statements].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`${(count / n).toFixed(2).padStart(6)}  ${sql}`);

@@ -30,6 +30,8 @@ export interface LoadResult {
   readonly perSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** CPU the load generator's own thread used during the run (Linux: /proc/thread-self/stat; NaN elsewhere). */
+  readonly threadCpuMs: number;
 }
 
 // Plain JavaScript: runs in the worker as is (eval), without ts-node.
@@ -60,7 +62,15 @@ const send = (request) => new Promise((resolve) => {
   if (request.body !== undefined) req.write(request.body);
   req.end();
 });
+const threadTicks = () => {
+  try {
+    const stat = require('node:fs').readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch { return NaN; }
+};
 (async () => {
+  const ticksAtStart = threadTicks();
   const startedAt = performance.now();
   const deadline = startedAt + durationMs;
   await Promise.all(Array.from({ length: concurrency }, async (_, client) => {
@@ -71,7 +81,7 @@ const send = (request) => new Promise((resolve) => {
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q) => latencies.length === 0 ? NaN : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-  parentPort.postMessage({ requests: latencies.length, errors, firstError, perSecond: latencies.length / (elapsedMs / 1000), p50Ms: at(0.5), p99Ms: at(0.99) });
+  parentPort.postMessage({ requests: latencies.length, errors, firstError, perSecond: latencies.length / (elapsedMs / 1000), p50Ms: at(0.5), p99Ms: at(0.99), threadCpuMs: (threadTicks() - ticksAtStart) * 10 });
 })();
 `;
 

@@ -115,6 +115,18 @@ describe('identity over HTTP (LapXcel + RL-Arena auth contracts)', () => {
     expect(empty.status).toBe(400);
   });
 
+  it("answers a profile update with what the read model then holds (the command's outcome, not a read)", async () => {
+    const name = `ans_${unique()}`;
+    const res = await register({ username: name, email: `${name}@x.io`, password: 'SecurePass123' });
+    const token = String(res.body.token);
+    for (const body of [{ full_name: `O'Brien \\ "${name}"` }, { email: `${name}@y.io` }, { full_name: null }, { email: `${name}@z.io`, full_name: 'Both' }]) {
+      const updated = await http(system.url, 'PUT', '/api/v1/users/me', { token, body });
+      expect(updated.status).toBe(200);
+      const read = (await http(system.url, 'GET', '/api/v1/users/me', { token })).body;
+      expect(updated.body).toEqual({ id: read.id, username: read.username, email: read.email, full_name: read.full_name, updated_at: read.updated_at });
+    }
+  });
+
   it('refreshes tokens with a refresh token only, and guards /me', async () => {
     const name = `ref_${unique()}`;
     const res = await register({ username: name, email: `${name}@x.io`, password: 'SecurePass123' });

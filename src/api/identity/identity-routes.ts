@@ -211,6 +211,15 @@ export function identityRoutes(deps: IdentityRouteDeps) {
           fullName: ctx.body.full_name,
         });
         await ctx.caughtUp({ streamId: userStreamId(userId), revision: outcome.revision });
+        // The answer from the command's own outcome when it changed the profile (what the row now says); else the row.
+        const updated = outcome.events.find((event) => event.type === 'UserProfileUpdated');
+        if (updated !== undefined && outcome.state.status === 'registered') {
+          const { state } = outcome;
+          return {
+            status: 200,
+            body: { id: state.userId, username: state.username, email: state.email, full_name: state.fullName, updated_at: new Date(updated.data.updatedAt).toISOString() },
+          };
+        }
         const row = await requireUserRow(userId);
         return {
           status: 200,

@@ -16,6 +16,7 @@ import type { Logger } from '../logging/logger';
 import { postgresListenerOf, type ChannelListener } from '../database/postgres-listener';
 import { GROUP_CHANGED_EVENT, InProcessConsumer, partitionKey, PUBLISHED_EVENT, type ConsumerTiming, type PartitionEnd, type TickView } from './in-process-consumer';
 import type { ConsumerStatus } from './consumer-status';
+import { InProcessOffsetCommits } from './in-process-offset-commits';
 import { errorText } from './delivery';
 import type { Consumer, ConsumerOptions, DeliveredMessage, MessageBus, OutgoingMessage, TopicMessages } from './message-bus';
 
@@ -100,6 +101,8 @@ export class InProcessMessageBus implements MessageBus {
   private lastTrim = Date.now();
   /** This process's publishes in flight: a notification that comes while one runs waits for it (see startListening). */
   private readonly publishing = new Set<Promise<unknown>>();
+  /** Every consumer's offset commits, grouped into one statement at a time. */
+  private readonly offsetCommits: InProcessOffsetCommits;
 
   constructor(
     private readonly db: Knex,
@@ -107,6 +110,7 @@ export class InProcessMessageBus implements MessageBus {
     options: InProcessMessageBusOptions = {},
   ) {
     this.logger = logger.child({ component: 'in-process-bus' });
+    this.offsetCommits = new InProcessOffsetCommits(db);
     this.partitionsPerTopic = options.partitions ?? DEFAULT_PARTITIONS;
     this.groupNamespace = options.groupNamespace ?? '';
     this.unconsumedRetentionSec = options.unconsumedRetentionSec ?? 7 * 24 * 3600;
@@ -392,6 +396,7 @@ export class InProcessMessageBus implements MessageBus {
       announceGroupChange: (groupId) => this.announceGroupChange(groupId),
       published: (topic) => this.published(topic),
       markDirty: () => void (this.dirty = true),
+      commitOffset: (commit) => this.offsetCommits.commit(commit),
     });
     await this.startListening();
     try {

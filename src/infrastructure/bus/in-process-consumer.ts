@@ -20,6 +20,7 @@ import type { ConsumerStatus } from './consumer-status';
 import { abortableDelay, deadLetterMessage, deliverWithRetries, errorText, retryPolicyOf, type RetryPolicy } from './delivery';
 import type { Consumer, ConsumerOptions, DeliveredMessage, OutgoingMessage } from './message-bus';
 import { PublishedMessages } from './in-process-published';
+import type { OffsetCommit } from './in-process-offset-commits';
 
 export interface ConsumerTiming {
   /** How often the bus looks for messages no wake-up announced (a safety net; NOTIFY wakes consumers). */
@@ -46,6 +47,8 @@ export interface ConsumerDeps {
   published(topic: string): void;
   /** Something was committed: the bus trims at its next tick. */
   markDirty(): void;
+  /** Moves the group's offset while `memberId` holds the lease (grouped with other consumers' commits); false when it does not. */
+  commitOffset(commit: OffsetCommit): Promise<boolean>;
 }
 
 /** What the bus's tick found for one member (InProcessMessageBus.tick). */
@@ -522,13 +525,9 @@ export class InProcessConsumer implements Consumer {
   /** Moves the group's offset if this member still holds the partition's lease. */
   private async commit(owned: OwnedPartition, next: bigint): Promise<boolean> {
     // An offset lost in a crash only redelivers (consumers are idempotent): no need to wait for its
-    // fsync. One statement, its own transaction: set_config(…, true) holds until that commit.
-    const updated = await this.deps.db.raw<{ rowCount: number | null }>(
-      `UPDATE bus.group_offsets SET committed_offset = ? FROM (SELECT set_config('synchronous_commit', 'off', true)) AS derived
-       WHERE group_id = ? AND topic = ? AND partition = ? AND lease_owner = ?`,
-      [next.toString(), this.options.groupId, owned.topic, owned.partition, this.memberId],
-    );
-    if (updated.rowCount !== 1) {
+    // fsync. Sent with the other consumers' commits of the moment (InProcessOffsetCommits).
+    const moved = await this.deps.commitOffset({ groupId: this.options.groupId, topic: owned.topic, partition: owned.partition, memberId: this.memberId, next });
+    if (!moved) {
       this.logger.warn({ topic: owned.topic, partition: owned.partition }, 'lease lost; partition handed to another member');
       this.owned.delete(partitionKey(owned.topic, owned.partition));
       return false;

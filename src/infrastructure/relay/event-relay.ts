@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { encodeEnvelope, topicForStream } from '../bus/event-envelope';
 import type { MessageBus, OutgoingMessage } from '../bus/message-bus';
 import type { EventStore, GlobalPosition, StoreIdentity } from '../eventstore/event-store';
-import { CheckpointStoreMismatchError, type RelayCheckpoints } from './relay-checkpoints';
+import { CheckpointMovedError, CheckpointStoreMismatchError, type RelayCheckpoints } from './relay-checkpoints';
 
 export interface EventRelayOptions {
   name?: string;
@@ -40,6 +40,8 @@ export class EventRelay {
   private wakeRequested = false;
   /** The checkpoint as this relay last loaded or saved it. */
   private position: GlobalPosition | undefined;
+  /** Whether `position` is the stored checkpoint as far as this relay knows (false: load it on the next pass). */
+  private positionKnown = false;
   private unwatch: (() => void) | undefined;
   private readonly knownTopics = new Set<string>();
   private readonly name: string;
@@ -81,9 +83,14 @@ export class EventRelay {
   async relayPending(): Promise<number> {
     this.storeIdentity ??= await this.store.identity();
     const store = this.storeIdentity;
-    // Loaded on every pass (one small read), so a checkpoint reset by an operator takes effect.
-    let after = await this.checkpoints.load(this.name, store);
-    this.position = after;
+    // Loaded on the first pass, after a failure and after an idle wait (the safety poll); otherwise
+    // it is where this relay saved it, and each save checks that (CheckpointMovedError), so a
+    // checkpoint reset by an operator takes effect at the next save or safety poll.
+    if (!this.positionKnown) {
+      this.position = await this.checkpoints.load(this.name, store);
+      this.positionKnown = true;
+    }
+    let after = this.position;
     let total = 0;
     const batchSize = this.options.batchSize ?? 500;
     for (;;) {
@@ -106,8 +113,18 @@ export class EventRelay {
         newTopics.forEach((t) => this.knownTopics.add(t));
       }
       await this.bus.publishAll([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+      const saved = after;
       after = events[events.length - 1].position;
-      await this.checkpoints.save(this.name, after, store);
+      try {
+        await this.checkpoints.save(this.name, after, store, saved ?? 'none');
+      } catch (error) {
+        this.positionKnown = false; // whatever happened to the save, the next pass loads the checkpoint
+        if (!(error instanceof CheckpointMovedError)) throw error;
+        // Published again from the stored checkpoint on the next pass: at-least-once, consumers are idempotent.
+        this.logger.warn({ checkpoint: this.name }, 'relay checkpoint moved by someone else; loading it again');
+        this.wakeRequested = true;
+        return total + events.length;
+      }
       this.position = after;
       total += events.length;
       // A short page was all the store showed: what commits later wakes the relay again (or is
@@ -132,7 +149,8 @@ export class EventRelay {
           await this.sleep(heldBackDelayMs);
         } else {
           heldBackDelayMs = MIN_HELD_BACK_DELAY_MS / 2;
-          await this.sleep(idlePollMs);
+          // The safety poll (no wake-up came) loads the checkpoint again: an operator's reset shows.
+          if (!(await this.sleep(idlePollMs))) this.positionKnown = false;
         }
       } catch (error) {
         if (error instanceof CheckpointStoreMismatchError) {
@@ -144,22 +162,24 @@ export class EventRelay {
           return;
         }
         failures++;
+        this.positionKnown = false;
         this.logger.error({ err: error, failures }, 'relay batch failed; retrying from the last checkpoint');
         await this.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
       }
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** True when woken (or stopping) before `ms` passed. */
+  private sleep(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       if (this.wakeRequested || !this.running) {
-        resolve();
+        resolve(true);
         return;
       }
-      const timer = setTimeout(resolve, ms);
+      const timer = setTimeout(() => resolve(false), ms);
       this.wake = () => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       };
     });
   }

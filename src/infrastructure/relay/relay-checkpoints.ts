@@ -22,6 +22,18 @@ export class CheckpointStoreMismatchError extends Error {
 }
 
 /**
+ * The checkpoint is not where the relay that saves it left it: someone else moved or deleted it (an
+ * operator resetting it to publish history again, another relay of the same name). The relay loads
+ * it again rather than overwrite it.
+ */
+export class CheckpointMovedError extends Error {
+  constructor(readonly checkpoint: string) {
+    super(`relay checkpoint '${checkpoint}' was changed by someone else since this relay saved it`);
+    this.name = 'CheckpointMovedError';
+  }
+}
+
+/**
  * Where the relay got to, stored in the read-model database (whatever the event store is), with
  * the store it belongs to (`<kind>:<instance id>`). Rows written before stores were recorded have
  * no store: only PostgreSQL had run then, so they are taken as the PostgreSQL store's and claimed
@@ -51,9 +63,31 @@ export class RelayCheckpoints {
     return parsePosition(row.position);
   }
 
-  async save(name: string, position: GlobalPosition, store: StoreIdentity): Promise<void> {
+  /**
+   * `from`: only when the checkpoint still is there (a position; `'none'`: no checkpoint yet), else
+   * CheckpointMovedError and nothing written. Without it the checkpoint is written whatever it was.
+   */
+  async save(name: string, position: GlobalPosition, store: StoreIdentity, from?: GlobalPosition | 'none'): Promise<void> {
     // The batch was published durably before this; a checkpoint lost in a crash only republishes it.
     // One statement, its own transaction: set_config(…, true) holds until that commit.
+    if (from !== undefined) {
+      const moved =
+        from === 'none'
+          ? await this.db.raw<{ rowCount: number | null }>(
+              `INSERT INTO relay_checkpoints (name, position, store, updated_at)
+               SELECT ?, ?, ?, now() FROM (SELECT set_config('synchronous_commit', 'off', true)) AS derived
+               ON CONFLICT (name) DO NOTHING`,
+              [name, formatPosition(position), formatStoreIdentity(store)],
+            )
+          : await this.db.raw<{ rowCount: number | null }>(
+              `UPDATE relay_checkpoints SET position = ?, store = ?, updated_at = now()
+               FROM (SELECT set_config('synchronous_commit', 'off', true)) AS derived
+               WHERE name = ? AND position = ?`,
+              [formatPosition(position), formatStoreIdentity(store), name, formatPosition(from)],
+            );
+      if (moved.rowCount !== 1) throw new CheckpointMovedError(name);
+      return;
+    }
     await this.db.raw(
       `INSERT INTO relay_checkpoints (name, position, store, updated_at)
        SELECT ?, ?, ?, now() FROM (SELECT set_config('synchronous_commit', 'off', true)) AS derived

@@ -58,6 +58,13 @@ export interface PostgresProjection {
    * before the swap's catch-up, which applies events as the live path does.
    */
   finishRebuild?(trx: Knex.Transaction): Promise<void>;
+  /**
+   * The live path's statements for these events (what `applyAll` would send, literals inlined, no
+   * `?`), for a caller that sends them in one round trip with its own locks: undefined when an event
+   * it handles has no `fold` handler or a handler of `on` overrides it. Events of types it does not
+   * handle give no statement. Undecodable data throws, as `apply` does.
+   */
+  liveStatements?(events: readonly RecordedEvent[]): string[] | undefined;
 }
 
 /** Events of many pages folded in memory (`PostgresProjection.foldWindow`). */
@@ -154,7 +161,7 @@ function liveFormOf(fold: { tables: FoldTable[]; on: FoldEventHandlers } | undef
  * versions) before its handler sees it (src/infrastructure/eventstore/event-handlers.ts).
  */
 export function postgresProjection(
-  definition: Omit<PostgresProjection, 'handles' | 'apply' | 'applyAll' | 'foldPage'> & {
+  definition: Omit<PostgresProjection, 'handles' | 'apply' | 'applyAll' | 'foldPage' | 'liveStatements'> & {
     /** Handlers that are not row changes a fold can say (reads, other statements); they win over `fold.on` live. */
     on?: EventHandlers<Knex.Transaction>;
     batchOn?: BatchEventHandlers<Knex.Transaction>;
@@ -235,6 +242,18 @@ export function postgresProjection(
       },
     };
   };
+  const writtenTypes = written as Partial<Record<string, unknown>>;
+  const liveStatements = (events: readonly RecordedEvent[]): string[] | undefined => {
+    if (fold === undefined) return undefined;
+    const rows = new RowStatements(fold.tables);
+    for (const event of events) {
+      if (!handles.includes(event.type)) continue;
+      const handler = foldOn[event.type];
+      if (handler === undefined || writtenTypes[event.type] !== undefined) return undefined;
+      handler(decodedOnce(event), rows);
+    }
+    return rows.take();
+  };
   return {
     ...rest,
     handles,
@@ -242,6 +261,7 @@ export function postgresProjection(
     applyAll,
     ...(folds || rebuild ? { foldPage, foldWindow } : {}),
     ...(rebuild ? { finishRebuild: rebuild.finish } : {}),
+    ...(fold ? { liveStatements } : {}),
   };
 }
 

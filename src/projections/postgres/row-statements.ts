@@ -53,9 +53,14 @@ export class RowStatements implements RowWriter {
 
   /** Runs the statements said so far in the caller's transaction (one round trip), then forgets them. */
   async write(trx: Knex.Transaction): Promise<void> {
-    if (this.pending.length === 0) return;
-    const statements = this.pending.splice(0);
+    const statements = this.take();
+    if (statements.length === 0) return;
     await trx.raw(statements.join(';\n'));
+  }
+
+  /** The statements said so far (literals inlined, no `?`), for a caller that sends them itself; then forgets them. */
+  take(): string[] {
+    return this.pending.splice(0);
   }
 
   private assignments(changes: ReturnType<typeof changeList>, source: string): string {

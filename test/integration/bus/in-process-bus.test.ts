@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createKnex, type Knex } from '../../../src/infrastructure/database/knex';
 import { InProcessMessageBus, partitionOfKey, publishedPayloadOf } from '../../../src/infrastructure/bus/in-process-bus';
+import { InProcessOffsetCommits } from '../../../src/infrastructure/bus/in-process-offset-commits';
 import { createLogger } from '../../../src/infrastructure/logging/logger';
 import type { DeliveredMessage } from '../../../src/infrastructure/bus/message-bus';
 import { createTestDatabase, dropTestDatabase } from '../../support/postgres';
@@ -271,6 +272,102 @@ describe('InProcessMessageBus', () => {
       } finally {
         unpark();
       }
+    });
+
+    describe('offset commits of several consumers, grouped', () => {
+      /** Offset rows of `groups` on one partition of a fresh topic, each leased to `owner-<group>`. */
+      async function leasedOffsets(groups: string[]): Promise<string> {
+        const topic = `${uniquePrefix()}.grouped`;
+        await db.raw(
+          `INSERT INTO bus.group_offsets (group_id, topic, partition, committed_offset, lease_owner, lease_expires_at)
+           SELECT g, ?, 0, 0, 'owner-' || g, now() + interval '1 minute' FROM unnest(?::text[]) AS g`,
+          [topic, groups],
+        );
+        return topic;
+      }
+      const offsetsOf = async (topic: string): Promise<Record<string, string>> =>
+        Object.fromEntries(
+          (await db.raw<{ rows: { group_id: string; committed_offset: string }[] }>(`SELECT group_id, committed_offset FROM bus.group_offsets WHERE topic = ?`, [topic])).rows.map((row) => [
+            row.group_id,
+            row.committed_offset,
+          ]),
+        );
+      async function statementsOf<T>(run: () => Promise<T>): Promise<{ result: T; statements: number }> {
+        let statements = 0;
+        const count = () => statements++;
+        db.on('query', count);
+        try {
+          return { result: await run(), statements };
+        } finally {
+          db.off('query', count);
+        }
+      }
+
+      it('asked for together, they are one statement; each caller learns whether its own lease held', async () => {
+        const topic = await leasedOffsets(['a', 'b', 'c', 'd']);
+        const commits = new InProcessOffsetCommits(db);
+        const { result, statements } = await statementsOf(() =>
+          Promise.all([
+            commits.commit({ groupId: 'a', topic, partition: 0, memberId: 'owner-a', next: 3n }),
+            commits.commit({ groupId: 'b', topic, partition: 0, memberId: 'owner-b', next: 5n }),
+            commits.commit({ groupId: 'c', topic, partition: 0, memberId: 'someone-else', next: 7n }), // not its lease
+            commits.commit({ groupId: 'd', topic, partition: 0, memberId: 'owner-d', next: 1n }),
+          ]),
+        );
+        expect(statements).toBe(1);
+        expect(result).toEqual([true, true, false, true]);
+        expect(await offsetsOf(topic)).toEqual({ a: '3', b: '5', c: '0', d: '1' });
+      });
+
+      it('asked for while one is in flight, they go out together after it, and the furthest offset wins', async () => {
+        const topic = await leasedOffsets(['a', 'b']);
+        const commits = new InProcessOffsetCommits(db);
+        const { result, statements } = await statementsOf(async () => {
+          const first = commits.commit({ groupId: 'a', topic, partition: 0, memberId: 'owner-a', next: 1n });
+          await new Promise((resolve) => setImmediate(resolve)); // the first statement is on its way
+          return Promise.all([
+            first,
+            commits.commit({ groupId: 'a', topic, partition: 0, memberId: 'owner-a', next: 2n }),
+            commits.commit({ groupId: 'b', topic, partition: 0, memberId: 'owner-b', next: 4n }),
+            commits.commit({ groupId: 'a', topic, partition: 0, memberId: 'owner-a', next: 3n }),
+          ]);
+        });
+        expect(result).toEqual([true, true, true, true]);
+        expect(statements).toBe(2);
+        expect(await offsetsOf(topic)).toEqual({ a: '3', b: '4' });
+      });
+
+      it('a failed statement fails every commit it carried, and the next ones still go out', async () => {
+        const topic = await leasedOffsets(['a']);
+        const commits = new InProcessOffsetCommits(db);
+        // An offset the column cannot hold fails the statement (and every commit in it).
+        await expect(commits.commit({ groupId: 'a', topic, partition: 0, memberId: 'owner-a', next: 2n ** 70n })).rejects.toThrow(/out of range/);
+        await expect(commits.commit({ groupId: 'a', topic, partition: 0, memberId: 'owner-a', next: 6n })).resolves.toBe(true);
+        expect(await offsetsOf(topic)).toEqual({ a: '6' });
+      });
+
+      it("a publish handled by several groups at once commits each group's offset: a restarted bus delivers nothing again", async () => {
+        const topic = `${uniquePrefix()}.fanout`;
+        const groups = ['g1', 'g2', 'g3', 'g4'].map((g) => `${topic}-${g}`);
+        const bus = newBus();
+        const seen = new Map<string, number>();
+        for (const groupId of groups) await bus.subscribe({ groupId, topics: [topic], batchHandler: async (messages) => void seen.set(groupId, (seen.get(groupId) ?? 0) + messages.length) });
+        for (let i = 0; i < 5; i++) await bus.publish(topic, [{ key: 'k', value: `m${i}` }]);
+        await waitFor(() => groups.every((groupId) => seen.get(groupId) === 5), 'every group handled the five messages');
+        const committedFive = async () =>
+          Number((await db.raw<{ rows: { n: string }[] }>(`SELECT count(*) AS n FROM bus.group_offsets WHERE topic = ? AND committed_offset = 5`, [topic])).rows[0].n);
+        for (let tries = 0; (await committedFive()) < groups.length; tries++) {
+          if (tries > 250) throw new Error('not every group committed offset 5');
+          await sleep(20);
+        }
+        await bus.close();
+        const again = newBus();
+        const redelivered: string[] = [];
+        for (const groupId of groups) await again.subscribe({ groupId, topics: [topic], batchHandler: async (messages) => void redelivered.push(...messages.map((m) => m.value)) });
+        await again.publish(topic, [{ key: 'k', value: 'after' }]);
+        await waitFor(() => redelivered.length === groups.length, 'the new message, once per group');
+        expect(redelivered).toEqual(groups.map(() => 'after'));
+      });
     });
   });
 });

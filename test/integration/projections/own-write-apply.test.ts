@@ -17,6 +17,8 @@ import { usersProjection } from '../../../src/projections/postgres/identity/user
 import { postgresProjection, type PostgresProjection } from '../../../src/projections/postgres/postgres-projection';
 import { rebuildProjection } from '../../../src/projections/postgres/projection-rebuild';
 import { applyBatch, applyOwnWrite, catchUpOwnWrite, migrateProjections } from '../../../src/projections/postgres/projection-runner';
+import { projectionAppliedSignalOf } from '../../../src/projections/postgres/projection-applied-signal';
+import { add } from '../../../src/projections/postgres/row-fold';
 import { createTestDatabase, dropTestDatabase } from '../../support/postgres';
 import { relayedMessage } from '../../support/relayed-message';
 
@@ -48,6 +50,26 @@ function profileUpdateCounter(name: string, streamLocal: boolean): PostgresProje
 }
 
 const counter = profileUpdateCounter('profile_update_counts', true);
+
+/** The same count said as row changes (`fold`): its own write goes out in one round trip. */
+const FOLD_TABLE = 'profile_update_folds';
+const foldCounter = postgresProjection({
+  name: FOLD_TABLE,
+  categories: ['user'],
+  tables: [FOLD_TABLE],
+  streamLocal: true,
+  async createTables(db: Knex | Knex.Transaction) {
+    await db.raw(`CREATE TABLE IF NOT EXISTS ${FOLD_TABLE} (user_id uuid PRIMARY KEY, updates integer NOT NULL, last_name text)`);
+  },
+  fold: {
+    tables: [{ table: FOLD_TABLE, key: 'user_id' }],
+    on: {
+      UserProfileUpdated({ data }, rows) {
+        rows.upsert(FOLD_TABLE, { user_id: data.userId, updates: 1, last_name: data.fullName ?? null }, { updates: add(1), last_name: data.fullName ?? null });
+      },
+    },
+  },
+});
 const unlocalCounter = profileUpdateCounter('profile_update_counts_waiting', false);
 
 let databaseUrl: string;
@@ -59,7 +81,7 @@ beforeAll(async () => {
   db = createKnex(databaseUrl);
   store = new PostgresEventStore(db, logger);
   await store.migrate();
-  await migrateProjections(db, [usersProjection, counter, unlocalCounter]);
+  await migrateProjections(db, [usersProjection, counter, unlocalCounter, foldCounter]);
 });
 
 afterAll(async () => {
@@ -290,5 +312,146 @@ describe("applying a request's own appended events without reading them back", (
     expect(await applyOwnWrite(db, counted, counter, streamId, 2n, (from) => recording.appendedFrom(streamId, from))).toBe(true);
     expect(reads()).toBe(1); // from where the projection stood
     expect(await db(counter.name).where({ user_id: userId }).first()).toMatchObject({ updates: 2, last_name: 'Mine' });
+  });
+});
+
+describe('the own write of a projection said as row changes, in one round trip', () => {
+  /** Statements the pool sent while `run` ran (BEGIN and COMMIT of a knex transaction count too). */
+  async function statementsOf<T>(run: () => Promise<T>): Promise<{ result: T; statements: number }> {
+    let statements = 0;
+    const count = () => statements++;
+    db.on('query', count);
+    try {
+      const result = await run();
+      return { result, statements };
+    } finally {
+      db.off('query', count);
+    }
+  }
+  const folded = async (userId: string) => db(FOLD_TABLE).where({ user_id: userId }).first<{ updates: number; last_name: string } | undefined>();
+
+  it('applies the own events with one statement; a later delivery of them by the bus applies nothing', async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}`;
+    const recording = new RecordingEventStore(store);
+    await recording.append(streamId, [registered(userId)], { expectedRevision: 'no_stream' });
+    const first = await statementsOf(() => applyOwnWrite(db, store, foldCounter, streamId, 0n, (from) => recording.appendedFrom(streamId, from)));
+    expect(first).toEqual({ result: true, statements: 1 }); // a new stream: its revision row is created
+    await recording.append(streamId, [updated(userId, 'One', 2)], { expectedRevision: 0n });
+    const second = await statementsOf(() => applyOwnWrite(db, store, foldCounter, streamId, 1n, (from) => recording.appendedFrom(streamId, from)));
+    expect(second).toEqual({ result: true, statements: 1 });
+    expect(await folded(userId)).toMatchObject({ updates: 1, last_name: 'One' });
+    expect(await appliedRevision(FOLD_TABLE, streamId)).toBe('1');
+
+    const messages = (await store.readStream(streamId)).map(relayedMessage);
+    expect(await db.transaction((trx) => applyBatch(foldCounter, messages, trx))).toBe(0);
+    expect(await applyOwnWrite(db, store, foldCounter, streamId, 1n, (from) => recording.appendedFrom(streamId, from))).toBe(true);
+    expect(await folded(userId)).toMatchObject({ updates: 1, last_name: 'One' });
+  });
+
+  it('announces what it applied, so a waiter in another pool is woken', async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}`;
+    const recording = new RecordingEventStore(store);
+    await recording.append(streamId, [registered(userId)], { expectedRevision: 'no_stream' });
+    expect(await applyOwnWrite(db, store, foldCounter, streamId, 0n, (from) => recording.appendedFrom(streamId, from))).toBe(true);
+    await recording.append(streamId, [updated(userId, 'Heard', 2)], { expectedRevision: 0n });
+    const other = createKnex(databaseUrl);
+    try {
+      const signal = projectionAppliedSignalOf(other);
+      const heard = signal.waitFor(FOLD_TABLE, streamId, 1n, 30_000, undefined);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // its LISTEN is in place
+      const { statements } = await statementsOf(() => applyOwnWrite(db, store, foldCounter, streamId, 1n, (from) => recording.appendedFrom(streamId, from)));
+      expect(statements).toBe(1);
+      expect(await heard).toBe(true);
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  it('when the bus got there first, writes nothing and answers from the locked path', async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}`;
+    const recording = new RecordingEventStore(store);
+    await recording.append(streamId, [registered(userId), updated(userId, 'Bus', 2)], { expectedRevision: 'no_stream' });
+    const messages = (await store.readStream(streamId)).map(relayedMessage);
+    expect(await db.transaction((trx) => applyBatch(foldCounter, messages, trx))).toBe(1);
+    await db(FOLD_TABLE).where({ user_id: userId }).update({ last_name: 'marker' });
+
+    expect(await applyOwnWrite(db, store, foldCounter, streamId, 1n, (from) => recording.appendedFrom(streamId, from))).toBe(true);
+    expect(await folded(userId)).toMatchObject({ updates: 1, last_name: 'marker' });
+    expect(await appliedRevision(FOLD_TABLE, streamId)).toBe('1');
+  });
+
+  it('a projection behind the own events is caught up from the store, in stream order', async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}`;
+    await store.append(streamId, [registered(userId), updated(userId, 'Before', 2)], { expectedRevision: 'no_stream' }); // never applied
+    const recording = new RecordingEventStore(store);
+    await recording.append(streamId, [updated(userId, 'Mine', 3)], { expectedRevision: 1n });
+    expect(await applyOwnWrite(db, store, foldCounter, streamId, 2n, (from) => recording.appendedFrom(streamId, from))).toBe(true);
+    expect(await folded(userId)).toMatchObject({ updates: 2, last_name: 'Mine' });
+    expect(await appliedRevision(FOLD_TABLE, streamId)).toBe('2');
+  });
+
+  it("its derived write does not wait for the fsync: a query's statements share one transaction and its local setting", async () => {
+    const results = (await db.raw(`SELECT set_config('synchronous_commit', 'off', true); SHOW synchronous_commit`)) as unknown as { rows: { synchronous_commit?: string }[] }[];
+    expect(results[1]?.rows[0]?.synchronous_commit).toBe('off');
+    expect((await db.raw<{ rows: { synchronous_commit: string }[] }>('SHOW synchronous_commit')).rows[0]?.synchronous_commit).toBe('on');
+  });
+
+  it('racing the bus delivery of the same events, every event is applied exactly once', async () => {
+    await Promise.all(
+      Array.from({ length: 12 }, async (_, round) => {
+        const userId = randomUUID();
+        const streamId = `user-${userId}`;
+        const recording = new RecordingEventStore(store);
+        await recording.append(streamId, [registered(userId)], { expectedRevision: 'no_stream' });
+        const delivered: DeliveredMessage[] = [];
+        for (let i = 1; i <= 4; i++) {
+          await recording.append(streamId, [updated(userId, `Name ${i}`, i + 1)], { expectedRevision: BigInt(i - 1) });
+          delivered.push(...(await store.readStream(streamId, { fromRevision: BigInt(i) })).map(relayedMessage));
+          const bus = db.transaction((trx) => applyBatch(foldCounter, [...delivered], trx));
+          const own = applyOwnWrite(db, store, foldCounter, streamId, BigInt(i), (from) => recording.appendedFrom(streamId, from));
+          const [, caughtUp] = round % 2 === 0 ? await Promise.all([bus, own]) : (await Promise.all([own, bus])).reverse();
+          expect(caughtUp).toBe(true);
+        }
+        expect(await folded(userId)).toMatchObject({ updates: 4, last_name: 'Name 4' });
+        expect(await appliedRevision(FOLD_TABLE, streamId)).toBe('4');
+      }),
+    );
+  });
+
+  it("stream ids and values with quotes, backslashes and '?' are written as they are", async () => {
+    const userId = randomUUID();
+    const streamId = `user-${userId}'?\\"; SELECT 1; --`;
+    const recording = new RecordingEventStore(store);
+    await recording.append(streamId, [registered(userId)], { expectedRevision: 'no_stream' });
+    expect(await statementsOf(() => applyOwnWrite(db, store, foldCounter, streamId, 0n, (from) => recording.appendedFrom(streamId, from)))).toEqual({ result: true, statements: 1 });
+    await recording.append(streamId, [updated(userId, `O'Brien \\ ? ?? $1 :x`, 2)], { expectedRevision: 0n });
+    const { result, statements } = await statementsOf(() => applyOwnWrite(db, store, foldCounter, streamId, 1n, (from) => recording.appendedFrom(streamId, from)));
+    expect({ result, statements }).toEqual({ result: true, statements: 1 });
+    expect(await folded(userId)).toMatchObject({ updates: 1, last_name: `O'Brien \\ ? ?? $1 :x` });
+    expect(await appliedRevision(FOLD_TABLE, streamId)).toBe('1');
+  });
+
+  it('the users read model (a fold) takes the one-statement form too, and a rebuild gives the same rows', async () => {
+    const users = Array.from({ length: 4 }, () => randomUUID());
+    for (const [i, userId] of users.entries()) {
+      const streamId = `user-${userId}`;
+      const recording = new RecordingEventStore(store);
+      await recording.append(streamId, [registered(userId)], { expectedRevision: 'no_stream' });
+      expect(await statementsOf(() => applyOwnWrite(db, store, usersProjection, streamId, 0n, (from) => recording.appendedFrom(streamId, from)))).toEqual({ result: true, statements: 1 });
+      await recording.append(streamId, [updated(userId, `Folded ${i}`, 3)], { expectedRevision: 0n });
+      expect(await statementsOf(() => applyOwnWrite(db, store, usersProjection, streamId, 1n, (from) => recording.appendedFrom(streamId, from)))).toEqual({ result: true, statements: 1 });
+    }
+    const snapshot = async () => ({
+      users: await db('users').whereIn('id', users).select('*').orderBy('id'),
+      revisions: await db('projection_revisions').where({ projection: 'users' }).whereIn('stream_id', users.map((id) => `user-${id}`)).select('stream_id', 'revision').orderBy('stream_id'),
+    });
+    const live = await snapshot();
+    expect(live.users.map((row: { full_name: string }) => row.full_name).sort()).toEqual(['Folded 0', 'Folded 1', 'Folded 2', 'Folded 3']);
+    await rebuildProjection(db, store, usersProjection, { logger });
+    expect(await snapshot()).toEqual(live);
   });
 });

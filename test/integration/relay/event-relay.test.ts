@@ -125,4 +125,68 @@ describe('EventRelay on PostgreSQL', () => {
     await waitFor('every event on the bus', () => received.length === 30);
     expect(new Set(received.map((m) => m.topic))).toEqual(new Set([`${prefix}order`, `${prefix}invoice`, `${prefix}parcel`]));
   });
+
+  describe('its checkpoint, kept in memory between passes', () => {
+    class LoadCountingCheckpoints extends RelayCheckpoints {
+      loads = 0;
+      override async load(name: string, store: StoreIdentity): Promise<GlobalPosition | undefined> {
+        this.loads++;
+        return super.load(name, store);
+      }
+    }
+    const startWith = (own: RelayCheckpoints): EventRelay => {
+      relay = new EventRelay(store, bus, own, logger, { topicPrefix: prefix, idlePollMs: TEN_MINUTES });
+      relay.start();
+      return relay;
+    };
+    const storedPosition = async (): Promise<string | undefined> =>
+      (await db('relay_checkpoints').where({ name: 'main' }).first<{ position: string } | undefined>())?.position;
+
+    it('is loaded once while the relay runs, and saved after each batch', async () => {
+      const own = new LoadCountingCheckpoints(db);
+      startWith(own);
+      for (let i = 1; i <= 5; i++) {
+        await store.append(`order-${randomUUID()}`, [{ type: 'OrderPlaced', data: { i } }], { expectedRevision: 'no_stream' });
+        await waitFor(`event ${i} on the bus`, () => received.length === i);
+      }
+      expect(own.loads).toBe(1);
+      const last = (await store.readAll()).at(-1)!.position;
+      for (let tries = 0; (await storedPosition()) !== `${last.commit}:${last.prepare}`; tries++) {
+        if (tries > 250) throw new Error('the checkpoint never reached the last event');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    });
+
+    it('reset by an operator while the relay runs, it is loaded again and the history republished', async () => {
+      startWith(new RelayCheckpoints(db));
+      const first = `order-${randomUUID()}`;
+      await store.append(first, [{ type: 'OrderPlaced', data: { n: 1 } }], { expectedRevision: 'no_stream' });
+      await waitFor('the first event on the bus', () => received.length === 1);
+      for (let tries = 0; (await storedPosition()) === undefined; tries++) {
+        if (tries > 250) throw new Error('no checkpoint saved');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await db('relay_checkpoints').where({ name: 'main' }).delete(); // publish everything again
+      const second = `order-${randomUUID()}`;
+      await store.append(second, [{ type: 'OrderPlaced', data: { n: 2 } }], { expectedRevision: 'no_stream' });
+      // The save after the second event finds the checkpoint gone: the relay loads it (none) and starts over.
+      await waitFor('the first event again, after the second', () => received.filter((m) => m.key === first).length === 2);
+      expect(received.map((m) => m.key)).toEqual([first, second, first, second]);
+      const last = (await store.readAll()).at(-1)!.position;
+      for (let tries = 0; (await storedPosition()) !== `${last.commit}:${last.prepare}`; tries++) {
+        if (tries > 250) throw new Error('the checkpoint never reached the last event again');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    });
+
+    it('a save from a position the checkpoint has left writes nothing', async () => {
+      const own = new RelayCheckpoints(db);
+      const identity = await store.identity();
+      await own.save('other', { commit: 10n, prepare: 1n }, identity, 'none');
+      await expect(own.save('other', { commit: 11n, prepare: 1n }, identity, 'none')).rejects.toThrow(/changed by someone else/);
+      await expect(own.save('other', { commit: 12n, prepare: 1n }, identity, { commit: 9n, prepare: 1n })).rejects.toThrow(/changed by someone else/);
+      await own.save('other', { commit: 13n, prepare: 1n }, identity, { commit: 10n, prepare: 1n });
+      expect(await own.load('other', identity)).toEqual({ commit: 13n, prepare: 1n });
+    });
+  });
 });
