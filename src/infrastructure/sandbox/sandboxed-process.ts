@@ -1,13 +1,19 @@
 /**
  * One running sandboxed process seen as a message channel: write lines or bytes to its stdin,
  * await messages from its stdout with a deadline. A message is a line, or a fixed-length binary
- * action frame (it starts with `ACTION_FRAME_TAG`, a byte no text line starts with). Output is capped: past the stdout or stderr budget, or a line
+ * action frame (it starts with `ACTION_FRAME_TAG`, a byte no text line starts with). Its stdin and
+ * stdout are the protocol pipes when given (protocol-pipes.ts), else node's stdio socket pairs.
+ * Output is capped: past the stdout or stderr budget, or a line
  * longer than the message limit, the process is killed and the channel fails. Killing the
  * process kills the whole sandbox: bwrap's pid-namespace init dies with it (--die-with-parent),
  * and the kernel then kills every process left in that namespace.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { ACTION_FRAME_BYTES, ACTION_FRAME_TAG, readActionFrame, type AgentMessage } from './agent-protocol';
+import { pipeInput, streamInput, type ProcessInput } from './process-input';
+import { closeChildEnds, type ProtocolPipes } from './protocol-pipes';
 import type { SandboxCommand } from './sandbox-command';
 
 export type ChannelFailure =
@@ -34,7 +40,10 @@ export interface OutputCaps {
 const EXIT_DRAIN_MS = 100;
 
 export class SandboxedProcess {
-  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly child: ChildProcess;
+  private readonly input: ProcessInput;
+  private readonly output: Readable;
+  private readonly errors: Readable;
   /** Messages received and not yet taken (rarely more than one: the protocol is request/response). */
   private readonly messages: LineResult[] = [];
   /** The start of a message cut by a chunk boundary (a line or a frame: see its first byte). */
@@ -60,8 +69,16 @@ export class SandboxedProcess {
   constructor(
     command: SandboxCommand,
     private readonly caps: OutputCaps,
+    pipes: ProtocolPipes | null = null,
   ) {
-    this.child = spawn(command.command, command.args, { cwd: command.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: {} });
+    try {
+      this.child = spawn(command.command, command.args, { cwd: command.cwd, stdio: pipes ? [pipes.childInput, pipes.childOutput, 'pipe'] : ['pipe', 'pipe', 'pipe'], env: {} });
+    } finally {
+      if (pipes) closeChildEnds(pipes);
+    }
+    this.input = pipes ? pipeInput(pipes.hostInput) : streamInput(this.child.stdin!);
+    this.output = pipes ? new Socket({ fd: pipes.hostOutput, readable: true, writable: false }) : this.child.stdout!;
+    this.errors = this.child.stderr!;
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (exitCode, signal) => {
         this.exitFailure = { kind: 'exited', exitCode, signal };
@@ -74,13 +91,13 @@ export class SandboxedProcess {
         resolve();
       });
     });
-    this.child.stdin.on('error', () => undefined); // EPIPE after the agent died: reported via 'exit'
-    this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
-    this.child.stdout.once('end', () => {
+    this.output.on('error', () => undefined); // a read error ends the stream; the exit reports what happened
+    this.output.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    this.output.once('end', () => {
       this.stdoutEnded = true;
       if (this.exitFailure) this.fail(this.exitFailure);
     });
-    this.child.stderr.on('data', (chunk: Buffer) => this.onStderr(chunk));
+    this.errors.on('data', (chunk: Buffer) => this.onStderr(chunk));
   }
 
   get pid(): number | undefined {
@@ -93,8 +110,8 @@ export class SandboxedProcess {
   }
 
   send(line: string): void {
-    if (this.failure || !this.child.stdin.writable) return;
-    this.child.stdin.write(`${line}\n`);
+    if (this.failure || !this.input.writable) return;
+    this.input.write(Buffer.from(`${line}\n`));
   }
 
   /**
@@ -102,18 +119,18 @@ export class SandboxedProcess {
    * until then (`writePending`) the caller must not reuse the buffer.
    */
   sendBytes(bytes: Buffer): void {
-    if (this.failure || !this.child.stdin.writable) return;
-    this.child.stdin.write(bytes);
+    if (this.failure || !this.input.writable) return;
+    this.input.write(bytes);
   }
 
   /** Closes the process's stdin: it reads end-of-file once it has read what was sent. */
   endInput(): void {
-    this.child.stdin.end();
+    this.input.end();
   }
 
   /** True while an earlier write still waits for the process to read (its buffer is still in use). */
   get writePending(): boolean {
-    return this.child.stdin.writableLength > 0;
+    return this.input.pending;
   }
 
   /** The next stdout message; `timeout` if none arrives within `deadlineMs`. One call waits at a time. */
@@ -138,9 +155,9 @@ export class SandboxedProcess {
     await this.exited;
     if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = null;
-    this.child.stdout.destroy();
-    this.child.stderr.destroy();
-    this.child.stdin.destroy();
+    this.output.destroy();
+    this.errors.destroy();
+    this.input.destroy();
   }
 
   /** Waits up to `graceMs` for the process to exit by itself. */

@@ -4,10 +4,12 @@
  * and runtime/python/arena_runner.py decoding step frames and answering with frames or lines.
  * Plain python3 processes: the sandbox around them is tested by the other suites here.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AGENT_PROTOCOL_VERSION, stepFrameBytes, writeStepFrame } from '../../../src/infrastructure/sandbox/agent-protocol';
+import { openProtocolPipes } from '../../../src/infrastructure/sandbox/protocol-pipes';
 import { SandboxedProcess, type LineResult } from '../../../src/infrastructure/sandbox/sandboxed-process';
 import { describeWithEngine } from '../../support/engines';
 
@@ -77,6 +79,49 @@ os.write(1, b"read all\\n")
       expect(channel.writePending).toBe(true);
       expect(await channel.nextLine(DEADLINE_MS)).toEqual(line('read all'));
       expect(channel.writePending).toBe(false);
+    } finally {
+      await channel.kill();
+    }
+  });
+
+  it('on the protocol pipes: what the pipe does not take at once is queued in order, pending until read; end of input reaches the process; a dead reader is not an error', async () => {
+    // Reads 4 MiB after a pause (the pipe holds 64 KiB), then checks the bytes came in order, then waits for end of file.
+    const channel = new SandboxedProcess(
+      {
+        command: PYTHON,
+        args: ['-I', '-B', '-u', '-c', `
+import hashlib, os, time
+time.sleep(0.3)
+data = b""
+while len(data) < 4 * 1024 * 1024 + 3:
+    data += os.read(0, 1 << 20)
+os.write(1, hashlib.sha256(data).hexdigest().encode() + b"\\n")
+rest = os.read(0, 10)
+while rest:
+    rest = os.read(0, 10)
+os.write(1, b"eof\\n")
+os.read(0, 1)
+`],
+        cwd: tmpdir(),
+      },
+      CAPS,
+      await openProtocolPipes(),
+    );
+    try {
+      const big = Buffer.alloc(4 * 1024 * 1024);
+      for (let index = 0; index < big.length; index += 1) big[index] = index % 251;
+      channel.sendBytes(big);
+      expect(channel.writePending).toBe(true);
+      const tail = Buffer.from([1, 2, 3]);
+      channel.sendBytes(tail); // queued behind the rest of the first write, not written past it
+      const digest = createHash('sha256').update(big).update(tail).digest('hex');
+      expect(await channel.nextLine(DEADLINE_MS)).toEqual(line(digest));
+      expect(channel.writePending).toBe(false);
+      channel.endInput();
+      expect(await channel.nextLine(DEADLINE_MS)).toEqual(line('eof'));
+      expect(await channel.nextLine(DEADLINE_MS)).toEqual({ kind: 'failed', failure: { kind: 'exited', exitCode: 0, signal: null } });
+      channel.sendBytes(Buffer.from([1])); // the reader is gone: nothing thrown
+      channel.send('{"type":"close"}');
     } finally {
       await channel.kill();
     }
