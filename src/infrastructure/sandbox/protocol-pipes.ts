@@ -71,3 +71,9 @@ export function closeChildEnds(pipes: ProtocolPipes): void {
   closeSync(pipes.childInput);
   closeSync(pipes.childOutput);
 }
+
+/** Closes the host's ends, when no process got the pipes (the spawn threw). */
+export function closeHostEnds(pipes: ProtocolPipes): void {
+  closeSync(pipes.hostInput);
+  closeSync(pipes.hostOutput);
+}

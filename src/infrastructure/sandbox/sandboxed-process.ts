@@ -13,7 +13,7 @@ import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { ACTION_FRAME_BYTES, ACTION_FRAME_TAG, readActionFrame, type AgentMessage } from './agent-protocol';
 import { pipeInput, streamInput, type ProcessInput } from './process-input';
-import { closeChildEnds, type ProtocolPipes } from './protocol-pipes';
+import { closeChildEnds, closeHostEnds, type ProtocolPipes } from './protocol-pipes';
 import type { SandboxCommand } from './sandbox-command';
 
 export type ChannelFailure =
@@ -73,6 +73,9 @@ export class SandboxedProcess {
   ) {
     try {
       this.child = spawn(command.command, command.args, { cwd: command.cwd, stdio: pipes ? [pipes.childInput, pipes.childOutput, 'pipe'] : ['pipe', 'pipe', 'pipe'], env: {} });
+    } catch (error) {
+      if (pipes) closeHostEnds(pipes);
+      throw error;
     } finally {
       if (pipes) closeChildEnds(pipes);
     }
