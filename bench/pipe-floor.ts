@@ -7,10 +7,10 @@
  * scheduling, and the delivery mechanism in node. Measured both ways the host can carry it:
  *
  * - `stream`: node's child stdio pipes (socket pairs) on the event loop (libuv, stream 'data'
- *   events), written through the stream: the protocol's mechanism up to round four;
- * - `pipes`: the protocol's mechanism since round five (src/infrastructure/sandbox/protocol-pipes.ts,
- *   process-input.ts): real pipes, each line written with one `writeSync`, answers read on the
- *   event loop as before;
+ *   events), written through the stream: the protocol's mechanism;
+ * - `pipes`: an alternative evaluated in round five and not adopted (docs/performance.md,
+ *   "Branch i9-proto5"): real pipes (lib/protocol-pipes.ts), each line written with one
+ *   `writeSync` (lib/pipe-input.ts), answers read on the event loop as with `stream`;
  * - `blocking`: an alternative evaluated in round four and not adopted (docs/performance.md,
  *   "Branch i9-proto3"): blocking pipes (lib/blocking-pipe.ts), one reader thread per process
  *   (lib/pipe-reader.ts) ringing a doorbell (lib/doorbell.ts) the waiting thread sleeps on.
@@ -23,10 +23,10 @@ import { spawn } from 'node:child_process';
 import { Socket } from 'node:net';
 import { closeSync, writeSync } from 'node:fs';
 import { openBlockingPipe } from './lib/blocking-pipe';
+import { pipeInput } from './lib/pipe-input';
+import { closeChildEnds, openProtocolPipes } from './lib/protocol-pipes';
 import { Doorbell } from './lib/doorbell';
 import { PipeReader } from './lib/pipe-reader';
-import { pipeInput } from '../src/infrastructure/sandbox/process-input';
-import { closeChildEnds, openProtocolPipes } from '../src/infrastructure/sandbox/protocol-pipes';
 import { buildSandboxCommand } from '../src/infrastructure/sandbox/sandbox-command';
 import { detectSandboxEngine, type SandboxEngine } from '../src/infrastructure/sandbox/sandbox-engine';
 import { sandboxLimits } from '../src/infrastructure/sandbox/sandbox-limits';
@@ -81,7 +81,7 @@ function startPeer(engine: SandboxEngine, onAnswer: () => void): Peer {
 
 const LINE = Buffer.from('{"t":1}\n');
 
-/** The same peer on the protocol's pipes: one writeSync per line, answers read by a socket on the pipe. */
+/** The same peer on real pipes: one writeSync per line, answers read by a socket on the pipe. */
 async function startPipesPeer(engine: SandboxEngine, onAnswer: () => void): Promise<Peer> {
   const uid = engine.dedicatedUids ? defaultUidPool.acquire() : null;
   const command = echoCommand(engine, uid);

@@ -8,7 +8,6 @@ import { dirname, join, resolve } from 'node:path';
 import type { ForfeitReason } from '../../domain/arena/replay';
 import { UnavailableError } from '../../domain/shared/errors';
 import { parseAgentLine, stepFrameBytes, writeStepFrame, type AgentMessage, type InitMessage } from './agent-protocol';
-import { openProtocolPipes, protocolPipesAvailable, type ProtocolPipes } from './protocol-pipes';
 import { buildSandboxCommand, type ReadOnlyBind } from './sandbox-command';
 import type { SandboxEngine } from './sandbox-engine';
 import type { SandboxLimits } from './sandbox-limits';
@@ -127,13 +126,12 @@ export class AgentSession {
       argv: [python, '-I', '-B', '-u', join(runtimeBind!.sandboxPath, 'arena_runner.py'), agentBind!.sandboxPath],
       env: ENVIRONMENT,
     });
-    // Where no FIFO can be made (or making one failed), node's stdio socket pairs carry the protocol.
-    const pipes: ProtocolPipes | null = protocolPipesAvailable() ? await openProtocolPipes().catch(() => null) : null;
-    const agentProcess = new SandboxedProcess(
-      command,
-      { maxStdoutBytes: limits.maxStdoutBytes, maxStderrBytes: limits.maxStderrBytes, maxMessageBytes: limits.maxMessageBytes, keepStderrBytes: 64 * 1024 },
-      pipes,
-    );
+    const agentProcess = new SandboxedProcess(command, {
+      maxStdoutBytes: limits.maxStdoutBytes,
+      maxStderrBytes: limits.maxStderrBytes,
+      maxMessageBytes: limits.maxMessageBytes,
+      keepStderrBytes: 64 * 1024,
+    });
     const session = new AgentSession(agentProcess, uid, uidPool, limits);
     agentProcess.send(JSON.stringify(init));
     const answer = await session.receive(limits.initDeadlineMs, 'init');

@@ -1,19 +1,13 @@
 /**
  * One running sandboxed process seen as a message channel: write lines or bytes to its stdin,
  * await messages from its stdout with a deadline. A message is a line, or a fixed-length binary
- * action frame (it starts with `ACTION_FRAME_TAG`, a byte no text line starts with). Its stdin and
- * stdout are the protocol pipes when given (protocol-pipes.ts), else node's stdio socket pairs.
- * Output is capped: past the stdout or stderr budget, or a line
+ * action frame (it starts with `ACTION_FRAME_TAG`, a byte no text line starts with). Output is capped: past the stdout or stderr budget, or a line
  * longer than the message limit, the process is killed and the channel fails. Killing the
  * process kills the whole sandbox: bwrap's pid-namespace init dies with it (--die-with-parent),
  * and the kernel then kills every process left in that namespace.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { ACTION_FRAME_BYTES, ACTION_FRAME_TAG, readActionFrame, type AgentMessage } from './agent-protocol';
-import { pipeInput, streamInput, type ProcessInput } from './process-input';
-import { closeChildEnds, closeHostEnds, type ProtocolPipes } from './protocol-pipes';
 import type { SandboxCommand } from './sandbox-command';
 
 export type ChannelFailure =
@@ -40,10 +34,7 @@ export interface OutputCaps {
 const EXIT_DRAIN_MS = 100;
 
 export class SandboxedProcess {
-  private readonly child: ChildProcess;
-  private readonly input: ProcessInput;
-  private readonly output: Readable;
-  private readonly errors: Readable;
+  private readonly child: ChildProcessWithoutNullStreams;
   /** Messages received and not yet taken (rarely more than one: the protocol is request/response). */
   private readonly messages: LineResult[] = [];
   /** The start of a message cut by a chunk boundary (a line or a frame: see its first byte). */
@@ -69,19 +60,8 @@ export class SandboxedProcess {
   constructor(
     command: SandboxCommand,
     private readonly caps: OutputCaps,
-    pipes: ProtocolPipes | null = null,
   ) {
-    try {
-      this.child = spawn(command.command, command.args, { cwd: command.cwd, stdio: pipes ? [pipes.childInput, pipes.childOutput, 'pipe'] : ['pipe', 'pipe', 'pipe'], env: {} });
-    } catch (error) {
-      if (pipes) closeHostEnds(pipes);
-      throw error;
-    } finally {
-      if (pipes) closeChildEnds(pipes);
-    }
-    this.input = pipes ? pipeInput(pipes.hostInput) : streamInput(this.child.stdin!);
-    this.output = pipes ? new Socket({ fd: pipes.hostOutput, readable: true, writable: false }) : this.child.stdout!;
-    this.errors = this.child.stderr!;
+    this.child = spawn(command.command, command.args, { cwd: command.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: {} });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (exitCode, signal) => {
         this.exitFailure = { kind: 'exited', exitCode, signal };
@@ -94,13 +74,13 @@ export class SandboxedProcess {
         resolve();
       });
     });
-    this.output.on('error', () => undefined); // a read error ends the stream; the exit reports what happened
-    this.output.on('data', (chunk: Buffer) => this.onStdout(chunk));
-    this.output.once('end', () => {
+    this.child.stdin.on('error', () => undefined); // EPIPE after the agent died: reported via 'exit'
+    this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    this.child.stdout.once('end', () => {
       this.stdoutEnded = true;
       if (this.exitFailure) this.fail(this.exitFailure);
     });
-    this.errors.on('data', (chunk: Buffer) => this.onStderr(chunk));
+    this.child.stderr.on('data', (chunk: Buffer) => this.onStderr(chunk));
   }
 
   get pid(): number | undefined {
@@ -113,8 +93,8 @@ export class SandboxedProcess {
   }
 
   send(line: string): void {
-    if (this.failure || !this.input.writable) return;
-    this.input.write(Buffer.from(`${line}\n`));
+    if (this.failure || !this.child.stdin.writable) return;
+    this.child.stdin.write(`${line}\n`);
   }
 
   /**
@@ -122,18 +102,18 @@ export class SandboxedProcess {
    * until then (`writePending`) the caller must not reuse the buffer.
    */
   sendBytes(bytes: Buffer): void {
-    if (this.failure || !this.input.writable) return;
-    this.input.write(bytes);
+    if (this.failure || !this.child.stdin.writable) return;
+    this.child.stdin.write(bytes);
   }
 
   /** Closes the process's stdin: it reads end-of-file once it has read what was sent. */
   endInput(): void {
-    this.input.end();
+    this.child.stdin.end();
   }
 
   /** True while an earlier write still waits for the process to read (its buffer is still in use). */
   get writePending(): boolean {
-    return this.input.pending;
+    return this.child.stdin.writableLength > 0;
   }
 
   /** The next stdout message; `timeout` if none arrives within `deadlineMs`. One call waits at a time. */
@@ -164,9 +144,9 @@ export class SandboxedProcess {
     await this.exited;
     if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = null;
-    this.output.destroy();
-    this.errors.destroy();
-    this.input.destroy();
+    this.child.stdout.destroy();
+    this.child.stderr.destroy();
+    this.child.stdin.destroy();
   }
 
   /** Waits up to `graceMs` for the process to exit by itself. */
@@ -210,8 +190,15 @@ export class SandboxedProcess {
       this.armDeadlineTimer(waiter.deadline);
       return;
     }
-    this.waiter = null;
-    waiter.resolve({ kind: 'timeout' });
+    // The event loop runs timers before it reads: after a stall of this process (a long GC, the
+    // machine busy elsewhere) an answer may already wait in the pipe. Decide after this
+    // iteration's reads (setImmediate runs after the poll phase); an agent that really did not
+    // answer times out microseconds later.
+    setImmediate(() => {
+      if (this.waiter !== waiter) return;
+      this.waiter = null;
+      waiter.resolve({ kind: 'timeout' });
+    });
   };
 
   private fail(failure: ChannelFailure): void {

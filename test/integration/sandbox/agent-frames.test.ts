@@ -4,12 +4,10 @@
  * and runtime/python/arena_runner.py decoding step frames and answering with frames or lines.
  * Plain python3 processes: the sandbox around them is tested by the other suites here.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AGENT_PROTOCOL_VERSION, stepFrameBytes, writeStepFrame } from '../../../src/infrastructure/sandbox/agent-protocol';
-import { openProtocolPipes } from '../../../src/infrastructure/sandbox/protocol-pipes';
 import { SandboxedProcess, type LineResult } from '../../../src/infrastructure/sandbox/sandboxed-process';
 import { describeWithEngine } from '../../support/engines';
 
@@ -84,44 +82,28 @@ os.write(1, b"read all\\n")
     }
   });
 
-  it('on the protocol pipes: what the pipe does not take at once is queued in order, pending until read; end of input reaches the process; a dead reader is not an error', async () => {
-    // Reads 4 MiB after a pause (the pipe holds 64 KiB), then checks the bytes came in order, then waits for end of file.
-    const channel = new SandboxedProcess(
-      {
-        command: PYTHON,
-        args: ['-I', '-B', '-u', '-c', `
-import hashlib, os, time
-time.sleep(0.3)
-data = b""
-while len(data) < 4 * 1024 * 1024 + 3:
-    data += os.read(0, 1 << 20)
-os.write(1, hashlib.sha256(data).hexdigest().encode() + b"\\n")
-rest = os.read(0, 10)
-while rest:
-    rest = os.read(0, 10)
-os.write(1, b"eof\\n")
-os.read(0, 1)
-`],
-        cwd: tmpdir(),
-      },
-      CAPS,
-      await openProtocolPipes(),
-    );
+  it('an answer that arrived while this process was stalled past the deadline is taken, not timed out', async () => {
+    // The event loop runs due timers before it reads; the answer is already in the pipe by then.
+    const channel = python(`
+import os
+while True:
+    data = os.read(0, 65536)
+    if not data:
+        break
+    os.write(1, b"pong\\n")
+`);
     try {
-      const big = Buffer.alloc(4 * 1024 * 1024);
-      for (let index = 0; index < big.length; index += 1) big[index] = index % 251;
-      channel.sendBytes(big);
-      expect(channel.writePending).toBe(true);
-      const tail = Buffer.from([1, 2, 3]);
-      channel.sendBytes(tail); // queued behind the rest of the first write, not written past it
-      const digest = createHash('sha256').update(big).update(tail).digest('hex');
-      expect(await channel.nextLine(DEADLINE_MS)).toEqual(line(digest));
-      expect(channel.writePending).toBe(false);
-      channel.endInput();
-      expect(await channel.nextLine(DEADLINE_MS)).toEqual(line('eof'));
-      expect(await channel.nextLine(DEADLINE_MS)).toEqual({ kind: 'failed', failure: { kind: 'exited', exitCode: 0, signal: null } });
-      channel.sendBytes(Buffer.from([1])); // the reader is gone: nothing thrown
-      channel.send('{"type":"close"}');
+      channel.send('ping');
+      expect(await channel.nextLine(DEADLINE_MS)).toEqual(line('pong')); // started and answering
+      const answer = channel.nextLine(100);
+      channel.send('ping');
+      const stalledUntil = Date.now() + 400; // the answer comes within this; the deadline passes in it
+      while (Date.now() < stalledUntil) {
+        // a stall of this process: a long GC, or the machine busy elsewhere
+      }
+      expect(await answer).toEqual(line('pong'));
+      // An agent that does not answer still times out.
+      expect(await channel.nextLine(100)).toEqual({ kind: 'timeout' });
     } finally {
       await channel.kill();
     }

@@ -1,6 +1,8 @@
 /**
- * The two pipes an agent's protocol travels on: real pipes (FIFOs unlinked at once), not the
- * UNIX socket pairs node gives a child for `stdio: 'pipe'`. A pipe write costs the kernel less
+ * Two pipes for a child's stdin and stdout: real pipes (FIFOs unlinked at once), not the UNIX
+ * socket pairs node gives a child for `stdio: 'pipe'`. Evaluated for the agent protocol in round
+ * five and not adopted (docs/performance.md, "Branch i9-proto5"); `bench/pipe-floor.ts` measures
+ * the floor on them. A pipe write costs the kernel less
  * than a socket send on both sides, and the host's end of the input pipe is an fd it can write a
  * step frame to with one `writeSync`, without the stream machinery (write requests, callbacks,
  * ticks) that a socket's `write` runs every step. Node has no call for an anonymous pipe, so each
@@ -12,7 +14,7 @@
  * end as its stdin or stdout gets it.
  */
 import { execFile } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,11 +31,6 @@ export interface ProtocolPipes {
   readonly hostInput: number;
   /** The host reads answers here (non-blocking). */
   readonly hostOutput: number;
-}
-
-/** True where FIFOs can be made; elsewhere the agent gets node's stdio socket pairs. */
-export function protocolPipesAvailable(): boolean {
-  return process.platform === 'linux' && existsSync(MKFIFO);
 }
 
 /** Opens both pipes. The caller passes the child's ends to `spawn` and closes them right after. */

@@ -1,14 +1,13 @@
 /**
- * What the host writes to an agent process's stdin. Either node's stdin stream of the child (a
- * socket pair, where no FIFO can be made), or a pipe the host writes with one `writeSync` per
- * message while nothing is queued: the usual step is one system call and no stream machinery.
- * When the pipe is full (the process stopped reading), the rest goes to a stream on the same fd,
- * which queues it and writes it once the pipe has room, in order; until then `pending` is true
- * and the caller must not reuse the buffer it passed.
+ * Writing to a process's stdin pipe with one `writeSync` per message while nothing is queued: the
+ * usual message is one system call and no stream machinery. When the pipe is full (the process
+ * stopped reading), the rest goes to a stream on the same fd, which queues it and writes it once
+ * the pipe has room, in order; until then `pending` is true and the caller must not reuse the
+ * buffer it passed. Evaluated for the agent protocol in round five and not adopted
+ * (docs/performance.md, "Branch i9-proto5"); `bench/pipe-floor.ts` measures the floor with it.
  */
 import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import type { Writable } from 'node:stream';
 
 export interface ProcessInput {
   /** Sends `bytes`; whatever the pipe does not take at once is queued, in order. */
@@ -19,24 +18,6 @@ export interface ProcessInput {
   /** The process reads end-of-file once it has read what was sent. */
   end(): void;
   destroy(): void;
-}
-
-/** Node's stdin stream of a child (`stdio: 'pipe'`). */
-export function streamInput(stream: Writable): ProcessInput {
-  stream.on('error', () => undefined); // EPIPE after the agent died: reported via 'exit'
-  return {
-    write: (bytes) => {
-      stream.write(bytes);
-    },
-    get pending() {
-      return stream.writableLength > 0;
-    },
-    get writable() {
-      return stream.writable;
-    },
-    end: () => stream.end(),
-    destroy: () => stream.destroy(),
-  };
 }
 
 /** The host's non-blocking write end of a pipe, owned from now on (closed by `destroy`). */
