@@ -6,18 +6,25 @@
  * No JSON, no environment, no agent, no replay: what is left is the kernel's pipe wake-ups and
  * scheduling, and the delivery mechanism in node. Measured both ways the host can carry it:
  *
- * - `stream`: node's child stdio pipes on the event loop (libuv, stream 'data' events);
+ * - `stream`: node's child stdio pipes (socket pairs) on the event loop (libuv, stream 'data'
+ *   events), written through the stream: the protocol's mechanism;
+ * - `pipes`: an alternative evaluated in round five and not adopted (docs/performance.md,
+ *   "Branch i9-proto5"): real pipes (lib/protocol-pipes.ts), each line written with one
+ *   `writeSync` (lib/pipe-input.ts), answers read on the event loop as with `stream`;
  * - `blocking`: an alternative evaluated in round four and not adopted (docs/performance.md,
  *   "Branch i9-proto3"): blocking pipes (lib/blocking-pipe.ts), one reader thread per process
  *   (lib/pipe-reader.ts) ringing a doorbell (lib/doorbell.ts) the waiting thread sleeps on.
  *
  * `bench/pong-steps.ts` reports its figures next to both.
  *
- *   npx ts-node --transpile-only bench/pipe-floor.ts [rounds] [peers] [stream|blocking|both]
+ *   npx ts-node --transpile-only bench/pipe-floor.ts [rounds] [peers] [stream|pipes|blocking|all]
  */
 import { spawn } from 'node:child_process';
+import { Socket } from 'node:net';
 import { closeSync, writeSync } from 'node:fs';
 import { openBlockingPipe } from './lib/blocking-pipe';
+import { pipeInput } from './lib/pipe-input';
+import { closeChildEnds, openProtocolPipes } from './lib/protocol-pipes';
 import { Doorbell } from './lib/doorbell';
 import { PipeReader } from './lib/pipe-reader';
 import { buildSandboxCommand } from '../src/infrastructure/sandbox/sandbox-command';
@@ -73,6 +80,33 @@ function startPeer(engine: SandboxEngine, onAnswer: () => void): Peer {
 }
 
 const LINE = Buffer.from('{"t":1}\n');
+
+/** The same peer on real pipes: one writeSync per line, answers read by a socket on the pipe. */
+async function startPipesPeer(engine: SandboxEngine, onAnswer: () => void): Promise<Peer> {
+  const uid = engine.dedicatedUids ? defaultUidPool.acquire() : null;
+  const command = echoCommand(engine, uid);
+  const pipes = await openProtocolPipes();
+  let child;
+  try {
+    child = spawn(command.command, command.args, { cwd: command.cwd, stdio: [pipes.childInput, pipes.childOutput, 'inherit'], env: {} });
+  } finally {
+    closeChildEnds(pipes);
+  }
+  const input = pipeInput(pipes.hostInput);
+  const output = new Socket({ fd: pipes.hostOutput, readable: true, writable: false });
+  output.on('data', (chunk: Buffer) => {
+    for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) onAnswer();
+  });
+  return {
+    send: () => input.write(LINE),
+    stop: () => {
+      input.destroy();
+      output.destroy();
+      child.kill('SIGKILL');
+      if (uid !== null) defaultUidPool.release(uid);
+    },
+  };
+}
 
 interface BlockingPeer {
   readonly input: number;
@@ -137,7 +171,7 @@ async function measureBlocking(engine: SandboxEngine, rounds: number, peerCount:
   }
 }
 
-export type FloorMechanism = 'stream' | 'blocking';
+export type FloorMechanism = 'stream' | 'pipes' | 'blocking';
 
 export interface PipeFloor {
   /** Wall-clock microseconds per round: one line to every peer and every answer back. */
@@ -162,7 +196,7 @@ export async function measurePipeFloor(rounds: number, peerCount = 2, mechanism:
       resolve();
     }
   };
-  for (let i = 0; i < peerCount; i += 1) peers.push(startPeer(engine, answered));
+  for (let i = 0; i < peerCount; i += 1) peers.push(mechanism === 'pipes' ? await startPipesPeer(engine, answered) : startPeer(engine, answered));
   const round = (): Promise<void> =>
     new Promise((resolve) => {
       pending = peers.length;
@@ -185,8 +219,8 @@ export async function measurePipeFloor(rounds: number, peerCount = 2, mechanism:
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 20_000);
   const peers = Number(process.argv[3] ?? 2);
-  const which = process.argv[4] ?? 'both';
-  const mechanisms: FloorMechanism[] = which === 'both' ? ['stream', 'blocking'] : [which === 'blocking' ? 'blocking' : 'stream'];
+  const which = process.argv[4] ?? 'all';
+  const mechanisms: FloorMechanism[] = which === 'all' ? ['stream', 'pipes', 'blocking'] : [which === 'blocking' || which === 'pipes' ? which : 'stream'];
   for (const mechanism of mechanisms) {
     const floor = await measurePipeFloor(rounds, peers, mechanism);
     if (floor === null) {

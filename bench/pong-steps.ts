@@ -7,11 +7,14 @@
  * count: wall µs per step = (wall(long) - wall(short)) / (long - short) - environment alone.
  * CPU per step is measured the same way: this process (process.cpuUsage) and the agents (their
  * CPU time sampled from /proc every 200 ms while they run, bubblewrap included), which holds up
- * better than wall time on a loaded machine. Linux only. Then the floor under all of it
- * (bench/pipe-floor.ts: a bare pipe ping-pong with two processes in the same sandbox) is measured
- * in the same run, both ways node can carry it (the stream pipes on the event loop that the match
- * runner uses, the reference; and blocking pipes with reader threads, an alternative evaluated and
- * not adopted), and the protocol's figures are given as a ratio to each.
+ * better than wall time on a loaded machine. Linux only. A warm-up match as long as the long one
+ * comes first, so that neither measured match pays for compiling the hot code (the floor warms up
+ * too). Then the floor under all of it (bench/pipe-floor.ts: a bare pipe ping-pong with two
+ * processes in the same sandbox) is measured in the same run, every way node can carry it: on
+ * node's stdio socket pairs through streams (the match runner's mechanism, the reference), on real
+ * pipes with direct writes (evaluated in round five, not adopted) and on blocking pipes with reader
+ * threads (evaluated in round four, not adopted); the protocol's figures are given as a ratio to
+ * the first two.
  *
  *   npx ts-node --transpile-only bench/pong-steps.ts [envSteps] [matchSteps]
  * Environment: BENCH_PONG_ENV_STEPS (default 300000), BENCH_PONG_STEPS (default 20000).
@@ -41,10 +44,13 @@ export interface AgentProtocolCost {
   /**
    * The floor (bench/pipe-floor.ts), measured right after the matches: a bare ping-pong of one
    * short line with two python processes in the same sandbox, wall and host CPU per round, over
-   * node's stream pipes, as the protocol.
+   * node's stdio socket pairs through streams, as the protocol.
    */
   readonly floorWallMicrosPerStep: number;
   readonly floorHostCpuMicrosPerStep: number;
+  /** The same floor over real pipes written with one writeSync per line (evaluated, not adopted). */
+  readonly pipesFloorWallMicrosPerStep: number;
+  readonly pipesFloorHostCpuMicrosPerStep: number;
   /** The same floor over blocking pipes, a reader thread per process and Atomics.wait (not adopted). */
   readonly blockingFloorWallMicrosPerStep: number;
   readonly blockingFloorHostCpuMicrosPerStep: number;
@@ -159,12 +165,16 @@ export async function measureAgentProtocol(options: { environmentSteps?: number;
   const engine = detectSandboxEngine();
   if (engine.kind === 'none') return null;
   const alone = environmentAlone(environmentSteps);
-  await playMatch(200); // warm-up: JIT, page cache of python and bubblewrap
+  // Warm-up: JIT, page cache of python and bubblewrap. As long as the long match: after 200 steps
+  // (the warm-up up to round four) V8 was still compiling the step's code during a 5 000-step match,
+  // which added up to 50 µs of CPU per step to the quick table's figure.
+  await playMatch(matchSteps);
   const short = await playMatch(Math.max(100, Math.floor(matchSteps / 10)));
   const long = await playMatch(matchSteps);
   const floor = await measurePipeFloor(matchSteps, 2, 'stream');
+  const pipesFloor = await measurePipeFloor(matchSteps, 2, 'pipes');
   const blockingFloor = await measurePipeFloor(matchSteps, 2, 'blocking');
-  if (floor === null || blockingFloor === null) return null;
+  if (floor === null || pipesFloor === null || blockingFloor === null) return null;
   const steps = long.steps - short.steps;
   const per = (longValue: number, shortValue: number) => (longValue - shortValue) / steps;
   return {
@@ -176,6 +186,8 @@ export async function measureAgentProtocol(options: { environmentSteps?: number;
     agentsCpuMicrosPerStep: per(long.childCpuMicros, short.childCpuMicros),
     floorWallMicrosPerStep: floor.wallMicrosPerRound,
     floorHostCpuMicrosPerStep: floor.hostCpuMicrosPerRound,
+    pipesFloorWallMicrosPerStep: pipesFloor.wallMicrosPerRound,
+    pipesFloorHostCpuMicrosPerStep: pipesFloor.hostCpuMicrosPerRound,
     blockingFloorWallMicrosPerStep: blockingFloor.wallMicrosPerRound,
     blockingFloorHostCpuMicrosPerStep: blockingFloor.hostCpuMicrosPerRound,
   };
@@ -196,9 +208,12 @@ async function main(): Promise<void> {
   console.log(`  CPU in this process:        ${cost.hostCpuMicrosPerStep.toFixed(1)} us per step`);
   console.log(`  CPU of both agents:         ${cost.agentsCpuMicrosPerStep.toFixed(1)} us per step`);
   console.log(`floor, a bare line ping-pong with two python processes in the same sandbox (bench/pipe-floor.ts):`);
-  console.log(`  node stream pipes on the event loop (the protocol's mechanism):`);
+  console.log(`  node's stdio socket pairs through streams, on the event loop (the protocol's mechanism):`);
   console.log(`    wall clock:               ${cost.floorWallMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.wallMicrosPerStep / cost.floorWallMicrosPerStep).toFixed(2)})`);
   console.log(`    CPU in this process:      ${cost.floorHostCpuMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.hostCpuMicrosPerStep / cost.floorHostCpuMicrosPerStep).toFixed(2)})`);
+  console.log(`  real pipes, one writeSync per line, answers on the event loop (evaluated, not adopted):`);
+  console.log(`    wall clock:               ${cost.pipesFloorWallMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.wallMicrosPerStep / cost.pipesFloorWallMicrosPerStep).toFixed(2)})`);
+  console.log(`    CPU in this process:      ${cost.pipesFloorHostCpuMicrosPerStep.toFixed(1)} us per round (protocol / floor: ${(cost.hostCpuMicrosPerStep / cost.pipesFloorHostCpuMicrosPerStep).toFixed(2)})`);
   console.log(`  blocking pipes, a reader thread per process, Atomics.wait (evaluated, not adopted):`);
   console.log(`    wall clock:               ${cost.blockingFloorWallMicrosPerStep.toFixed(1)} us per round`);
   console.log(`    CPU in this process:      ${cost.blockingFloorHostCpuMicrosPerStep.toFixed(1)} us per round`);

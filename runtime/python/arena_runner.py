@@ -36,8 +36,9 @@ import traceback
 
 PROTOCOL_VERSIONS = (1, 2)
 BINARY_FRAMES_FROM = 2
-STEP_FRAME_TAG = b"\x01"
+STEP_FRAME_TAG = 0x01
 STEP_FRAME_HEADER = struct.Struct("<IH")
+STEP_FRAME_BYTES_BEFORE_VALUES = 1 + STEP_FRAME_HEADER.size
 ACTION_FRAME = struct.Struct("<BIi")
 ACTION_FRAME_TAG = 0x02
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
@@ -50,9 +51,10 @@ def take_protocol_channels():
     After this, fd 0 reads /dev/null and fd 1 writes to stderr, so print(), input() or a C
     extension writing to stdout cannot eat or corrupt protocol messages; whatever the agent
     prints ends in the match log. os.dup() makes non-inheritable fds, so subprocesses the agent
-    starts do not get the protocol channels either.
+    starts do not get the protocol channels either. Both are plain fds: the runner reads and
+    writes them with os.readv and os.write, no buffered file objects in between.
     """
-    protocol_in = os.fdopen(os.dup(0), "rb")
+    protocol_in = os.dup(0)
     protocol_out = os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -64,11 +66,11 @@ def take_protocol_channels():
 
 
 class Channel:
-    """Reads lines and frames (bytes) from the host and writes each whole answer with one
-    os.write: no buffered writer to flush, and nothing left waiting in a buffer once it is sent."""
+    """Writes each whole answer with one os.write: no buffered writer to flush, and nothing left
+    waiting in a buffer once it is sent. What the host sends is read by an Inbox."""
 
-    def __init__(self, protocol_in, protocol_out_fd):
-        self.protocol_in = protocol_in
+    def __init__(self, protocol_in_fd, protocol_out_fd):
+        self.protocol_in_fd = protocol_in_fd
         self.protocol_out_fd = protocol_out_fd
 
     def send(self, message):
@@ -163,25 +165,94 @@ def action_line(step, action):
     return text.encode("utf-8") + b"\n"
 
 
-class StepReader:
-    """Decodes step frames: the observation as a list of floats, one struct per length seen."""
+INBOX_BYTES = 64 * 1024
 
-    def __init__(self, protocol_in):
-        self.read = protocol_in.read
+
+class Inbox:
+    """What the host sent and the runner has not handled yet, in one buffer that is reused.
+
+    A step frame usually arrives whole in one read, so a step costs one os.readv into this
+    buffer and two struct.unpack_from on it: no bytes object per read, no slicing. Messages cut
+    by the pipe, several messages in one read and lines longer than the buffer are handled too
+    (slower, rarely). `start`..`end` is the unread part of `buffer`.
+    """
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buffer = bytearray(INBOX_BYTES)
+        # Prebuilt argument of os.readv for the usual case: an empty inbox read from its start.
+        self.whole = [memoryview(self.buffer)]
+        self.start = 0
+        self.end = 0
         self.layouts = {}
 
-    def observation(self, header):
-        """The (step, observation) of the frame whose header was just read, or None if cut short."""
-        if len(header) != STEP_FRAME_HEADER.size:
+    def fill(self):
+        """Reads what the pipe holds after the unread bytes; False at end of file."""
+        if self.start == self.end:
+            self.start = self.end = 0
+            count = os.readv(self.fd, self.whole)
+            self.end = count
+            return count > 0
+        unread = self.end - self.start
+        if self.start > 0:
+            self.buffer[:unread] = self.buffer[self.start:self.end]
+            self.start, self.end = 0, unread
+        if self.end == len(self.buffer):
+            self.whole = []  # release the export: a bytearray with a memoryview on it cannot grow
+            self.buffer.extend(bytes(len(self.buffer)))
+            self.whole = [memoryview(self.buffer)]
+        with memoryview(self.buffer) as view:
+            count = os.readv(self.fd, [view[self.end:]])
+        self.end += count
+        return count > 0
+
+    def has(self, count):
+        """True once `count` unread bytes are in the buffer (reading more as needed); False at end of file."""
+        while self.end - self.start < count:
+            if not self.fill():
+                return False
+        return True
+
+    def first_byte(self):
+        """The first byte of the next message, or None at end of file."""
+        if self.start == self.end and not self.fill():
             return None
-        step, count = STEP_FRAME_HEADER.unpack(header)
+        return self.buffer[self.start]
+
+    def step_frame(self):
+        """(step, observation as a list of floats) of the step frame that starts here, or None if cut short."""
+        if not self.has(STEP_FRAME_BYTES_BEFORE_VALUES):
+            return None
+        step, count = STEP_FRAME_HEADER.unpack_from(self.buffer, self.start + 1)
         layout = self.layouts.get(count)
         if layout is None:
             layout = self.layouts[count] = struct.Struct("<%dd" % count)
-        body = self.read(layout.size)
-        if len(body) != layout.size:
+        if not self.has(STEP_FRAME_BYTES_BEFORE_VALUES + layout.size):
             return None
-        return step, list(layout.unpack(body))
+        observation = list(layout.unpack_from(self.buffer, self.start + STEP_FRAME_BYTES_BEFORE_VALUES))
+        self.start += STEP_FRAME_BYTES_BEFORE_VALUES + layout.size
+        return step, observation
+
+    def line(self):
+        """The next line with its newline (without one when the host closed the pipe mid-line)."""
+        searched = self.start
+        while True:
+            newline = self.buffer.find(b"\n", searched, self.end)
+            if newline != -1:
+                text = bytes(self.buffer[self.start:newline + 1])
+                self.start = newline + 1
+                return text
+            searched_bytes = self.end - self.start  # fill() may move the unread bytes to the front
+            if not self.fill():
+                text = bytes(self.buffer[self.start:self.end])
+                self.start = self.end
+                return text
+            searched = self.start + searched_bytes
+
+
+# The action frame of every int answer is packed into this one buffer: os.write has copied it
+# into the pipe before the next answer is packed.
+ACTION_FRAME_BUFFER = bytearray(ACTION_FRAME.size)
 
 
 def answer_line(step, action, binary):
@@ -191,7 +262,8 @@ def answer_line(step, action, binary):
         if type(action) is not int and hasattr(action, "tolist"):
             action = action.tolist()
         if type(action) is int and INT32_MIN <= action <= INT32_MAX:
-            return ACTION_FRAME.pack(ACTION_FRAME_TAG, step, action)
+            ACTION_FRAME.pack_into(ACTION_FRAME_BUFFER, 0, ACTION_FRAME_TAG, step, action)
+            return ACTION_FRAME_BUFFER
     return action_line(step, action)
 
 
@@ -212,21 +284,18 @@ def play_step(channel, agent, step, observation, binary):
 def serve(channel, agent_dir):
     agent = None
     binary = False
-    peek = channel.protocol_in.peek
-    read = channel.protocol_in.read
-    readline = channel.protocol_in.readline
-    steps = StepReader(channel.protocol_in)
+    inbox = Inbox(channel.protocol_in_fd)
     while True:
-        first = peek(1)[:1]
-        if not first:
+        first = inbox.first_byte()
+        if first is None:
             return
         if first == STEP_FRAME_TAG:
-            frame = steps.observation(read(1 + STEP_FRAME_HEADER.size)[1:])
+            frame = inbox.step_frame()
             if frame is None:
                 channel.fail("protocol", "host sent a step frame cut short")
             play_step(channel, agent, frame[0], frame[1], binary)
             continue
-        line = readline()
+        line = inbox.line()
         try:
             message = json.loads(line)
         except ValueError:

@@ -142,17 +142,21 @@ export class AgentSession {
     return { session, failure: null };
   }
 
-  /** Sends one observation and waits for the action, at most `deadlineMs`. */
-  act(step: number, observation: readonly number[], deadlineMs = this.limits.stepDeadlineMs): Promise<StepOutcome> {
+  /**
+   * Sends one observation and hands the outcome to `onOutcome` once the action is in, at most
+   * `deadlineMs` later. A callback, not a promise: the match loop waits for both agents with one
+   * promise per step (`match-runner.ts`).
+   */
+  act(step: number, observation: readonly number[], onOutcome: (outcome: StepOutcome) => void, deadlineMs = this.limits.stepDeadlineMs): void {
     const startedAt = performance.now();
     const size = stepFrameBytes(observation.length);
     if (this.stepFrame.length !== size || this.process.writePending) this.stepFrame = Buffer.allocUnsafe(size);
     writeStepFrame(this.stepFrame, step, observation);
     this.process.sendBytes(this.stepFrame);
-    return this.process.nextLine(deadlineMs).then((result) => {
+    this.process.onNextMessage(deadlineMs, (result) => {
       const received = this.check(result, deadlineMs, step);
-      if (received instanceof Promise) return received.then((answer) => this.toOutcome(answer, step, performance.now() - startedAt));
-      return this.toOutcome(received, step, performance.now() - startedAt);
+      if (received instanceof Promise) void received.then((answer) => onOutcome(this.toOutcome(answer, step, performance.now() - startedAt)));
+      else onOutcome(this.toOutcome(received, step, performance.now() - startedAt));
     });
   }
 

@@ -46,7 +46,7 @@ export class SandboxedProcess {
   private failure: ChannelFailure | null = null;
   private exitFailure: ChannelFailure | null = null;
   private stdoutEnded = false;
-  /** The one `nextLine` call waiting for a line, with its deadline (Date.now() milliseconds). */
+  /** The one `nextLine`/`onNextMessage` call waiting for a message, with its deadline (Date.now() milliseconds). */
   private waiter: { readonly resolve: (result: LineResult) => void; readonly deadline: number } | null = null;
   /**
    * One timer for every deadline instead of a timer per line: step after step the deadline moves
@@ -118,16 +118,22 @@ export class SandboxedProcess {
 
   /** The next stdout message; `timeout` if none arrives within `deadlineMs`. One call waits at a time. */
   nextLine(deadlineMs: number): Promise<LineResult> {
+    return new Promise<LineResult>((resolve) => this.onNextMessage(deadlineMs, resolve));
+  }
+
+  /**
+   * `nextLine` without a promise: hands the next message (or `timeout`, or the failure) to
+   * `onMessage`, at once when one is already there, else when it arrives. One call waits at a time.
+   */
+  onNextMessage(deadlineMs: number, onMessage: (result: LineResult) => void): void {
     const message = this.messages.shift();
-    if (message !== undefined) return Promise.resolve(message);
-    if (this.failure) return Promise.resolve({ kind: 'failed', failure: this.failure });
-    if (deadlineMs <= 0) return Promise.resolve({ kind: 'timeout' });
+    if (message !== undefined) return onMessage(message);
+    if (this.failure) return onMessage({ kind: 'failed', failure: this.failure });
+    if (deadlineMs <= 0) return onMessage({ kind: 'timeout' });
     const deadline = Date.now() + deadlineMs;
-    return new Promise<LineResult>((resolve) => {
-      this.waiter = { resolve, deadline };
-      // A later deadline is found by the armed timer when it fires; only an earlier one re-arms it.
-      if (this.deadlineTimer === null || deadline < this.deadlineTimerAt) this.armDeadlineTimer(deadline);
-    });
+    this.waiter = { resolve: onMessage, deadline };
+    // A later deadline is found by the armed timer when it fires; only an earlier one re-arms it.
+    if (this.deadlineTimer === null || deadline < this.deadlineTimerAt) this.armDeadlineTimer(deadline);
   }
 
   /** SIGKILLs the sandbox (idempotent) and waits until the process is gone. */
@@ -184,8 +190,15 @@ export class SandboxedProcess {
       this.armDeadlineTimer(waiter.deadline);
       return;
     }
-    this.waiter = null;
-    waiter.resolve({ kind: 'timeout' });
+    // The event loop runs timers before it reads: after a stall of this process (a long GC, the
+    // machine busy elsewhere) an answer may already wait in the pipe. Decide after this
+    // iteration's reads (setImmediate runs after the poll phase); an agent that really did not
+    // answer times out microseconds later.
+    setImmediate(() => {
+      if (this.waiter !== waiter) return;
+      this.waiter = null;
+      waiter.resolve({ kind: 'timeout' });
+    });
   };
 
   private fail(failure: ChannelFailure): void {

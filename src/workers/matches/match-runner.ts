@@ -73,6 +73,22 @@ function forfeitOf(player: PlayerIndex, failure: AgentFailure, step: number): Fo
   return { agent: SIDES[player], reason: failure.reason, detail: failure.detail, step };
 }
 
+/** Sends both agents their observation and resolves once both outcomes are in: one promise per step. */
+function bothAct(first: AgentSession, second: AgentSession, step: number, observation1: readonly number[], observation2: readonly number[]): Promise<PerPlayer<StepOutcome>> {
+  return new Promise((resolve) => {
+    let outcome1: StepOutcome | null = null;
+    let outcome2: StepOutcome | null = null;
+    first.act(step, observation1, (outcome) => {
+      outcome1 = outcome;
+      if (outcome2 !== null) resolve([outcome, outcome2]);
+    });
+    second.act(step, observation2, (outcome) => {
+      outcome2 = outcome;
+      if (outcome1 !== null) resolve([outcome1, outcome]);
+    });
+  });
+}
+
 export async function runMatch(input: RunMatchInput): Promise<MatchResult> {
   const startedAt = performance.now();
   const limits = matchLimitsSchema.parse(input.limits ?? {});
@@ -140,7 +156,7 @@ export async function runMatch(input: RunMatchInput): Promise<MatchResult> {
       }
       const observation1 = environment.observe(state, 0);
       const observation2 = environment.observe(state, 1);
-      const [outcome1, outcome2] = await Promise.all([sessions[0]!.act(step, observation1), sessions[1]!.act(step, observation2)]);
+      const [outcome1, outcome2] = await bothAct(sessions[0]!, sessions[1]!, step, observation1, observation2);
       const action1 = judgeOutcome(0, outcome1, step);
       const action2 = judgeOutcome(1, outcome2, step);
       if (forfeits.length > 0) break;

@@ -82,6 +82,33 @@ os.write(1, b"read all\\n")
     }
   });
 
+  it('an answer that arrived while this process was stalled past the deadline is taken, not timed out', async () => {
+    // The event loop runs due timers before it reads; the answer is already in the pipe by then.
+    const channel = python(`
+import os
+while True:
+    data = os.read(0, 65536)
+    if not data:
+        break
+    os.write(1, b"pong\\n")
+`);
+    try {
+      channel.send('ping');
+      expect(await channel.nextLine(DEADLINE_MS)).toEqual(line('pong')); // started and answering
+      const answer = channel.nextLine(100);
+      channel.send('ping');
+      const stalledUntil = Date.now() + 400; // the answer comes within this; the deadline passes in it
+      while (Date.now() < stalledUntil) {
+        // a stall of this process: a long GC, or the machine busy elsewhere
+      }
+      expect(await answer).toEqual(line('pong'));
+      // An agent that does not answer still times out.
+      expect(await channel.nextLine(100)).toEqual({ kind: 'timeout' });
+    } finally {
+      await channel.kill();
+    }
+  });
+
   it('still fails a line longer than the message limit, even cut across chunks', async () => {
     const channel = python(`
 import os, time
@@ -161,6 +188,45 @@ class Agent:
       runner.endInput();
       const error = await runner.nextLine(DEADLINE_MS);
       expect(error.kind === 'line' && JSON.parse(error.line)).toEqual({ type: 'error', phase: 'protocol', message: 'host sent a step frame cut short' });
+    } finally {
+      await runner.kill();
+    }
+  });
+
+  it('the runner reads host messages however the pipe cuts them: frames byte by byte, several in one write, a line longer than its buffer', async () => {
+    const agentDir = mkdtempSync(join(tmpdir(), 'arena-inbox-agent-'));
+    scratch.push(agentDir);
+    // Answers the observation's length and its first value, so a misread frame shows.
+    writeFileSync(join(agentDir, 'agent.py'), 'class Agent:\n    def act(self, observation):\n        return 1000 * len(observation) + int(observation[0])\n');
+    const runner = new SandboxedProcess({ command: PYTHON, args: ['-I', '-B', '-u', RUNNER, agentDir], cwd: agentDir }, CAPS);
+    const stepBytes = (step: number, observation: number[]): Buffer => {
+      const bytes = Buffer.alloc(stepFrameBytes(observation.length));
+      writeStepFrame(bytes, step, observation);
+      return bytes;
+    };
+    const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      runner.send(JSON.stringify({ type: 'init', protocol_version: AGENT_PROTOCOL_VERSION, environment: 'pong', player: 0, seed: 1, observation_space: {}, action_space: {} }));
+      expect(await runner.nextLine(DEADLINE_MS)).toEqual(line('{"type":"ready","agent_class":"Agent"}'));
+
+      // One frame, a byte per write: the runner waits for the rest of the header, then of the values.
+      for (const byte of stepBytes(0, [7, 0.5, 0.25])) {
+        runner.sendBytes(Buffer.from([byte]));
+        await pause();
+      }
+      expect(await runner.nextLine(DEADLINE_MS)).toEqual(frame(0, 3007));
+
+      // Three frames and a version-1 step line in one write: answered in order (an int action as a frame, in version 2).
+      runner.sendBytes(Buffer.concat([stepBytes(1, [1]), stepBytes(2, [2, 2]), Buffer.from(`${JSON.stringify({ type: 'step', step: 3, observation: [3, 3, 3] })}\n`), stepBytes(4, [4, 4, 4, 4])]));
+      expect(await messages(runner, 4)).toEqual([frame(1, 1001), frame(2, 2002), frame(3, 3003), frame(4, 4004)]);
+
+      // A version-1 step line of 12 000 values (over 64 KiB, the runner's buffer) cut across writes, then a frame.
+      const long = Buffer.from(`${JSON.stringify({ type: 'step', step: 5, observation: Array.from({ length: 12_000 }, (_, index) => (index === 0 ? 9 : 0.123456789)) })}\n`);
+      expect(long.length).toBeGreaterThan(64 * 1024);
+      runner.sendBytes(long.subarray(0, 50_000));
+      await pause();
+      runner.sendBytes(Buffer.concat([long.subarray(50_000), stepBytes(6, [6])]));
+      expect(await messages(runner, 2)).toEqual([frame(5, 12_000_009), frame(6, 1006)]);
     } finally {
       await runner.kill();
     }
