@@ -10,6 +10,7 @@ import { UnavailableError } from '../../domain/shared/errors';
 import type { Logger } from '../logging/logger';
 import type { ConsumerFailedError, ConsumerStatus } from './consumer-status';
 import { errorText, retryPolicyOf } from './delivery';
+import { useRequestQueueWithoutIdleTimer } from './kafka-request-queue';
 import { KafkaSubscription } from './kafka-subscription';
 import type { Consumer, ConsumerOptions, MessageBus, OutgoingMessage, TopicMessages } from './message-bus';
 
@@ -79,6 +80,8 @@ export class KafkaMessageBus implements MessageBus {
 
   constructor(private readonly options: KafkaMessageBusOptions) {
     this.logger = options.logger.child({ component: 'kafka-bus' });
+    // kafkajs 2.2.4 runs a 1 ms timer per open connection otherwise (kafka-request-queue.ts).
+    useRequestQueueWithoutIdleTimer();
     this.kafka = new Kafka({
       clientId: options.clientId ?? 'lapxcel-arena',
       brokers: options.brokers,
