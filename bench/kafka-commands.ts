@@ -6,6 +6,7 @@
  * `PUT /users/me` at c=1 (one after another, no gap, as the c=1 row does) and at c=32 for
  * BENCH_SECONDS (default 5) each, and prints per command:
  *
+ *   - first, idle for BENCH_IDLE_SECONDS (default 10): the same figures per second with no client;
  *   - Kafka requests this process sent, by API (Produce, Fetch, OffsetCommit, Heartbeat, ...),
  *     counted on kafkajs' Connection.send;
  *   - CPU of this process's main thread (the app; the load generator runs in a worker thread),
@@ -23,7 +24,8 @@ import { runBench } from './lib/run-bench';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ON_KAFKA = process.env.BENCH_BUS_MODE !== 'postgres' && process.env.KAFKA_BROKERS !== undefined;
-const CONCURRENCIES = (process.env.BENCH_CONCURRENCIES ?? '1,32').split(',').map(Number);
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCIES ?? '1,32').split(',').filter(Boolean).map(Number);
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 10);
 
 interface KafkaConnection {
   send(args: { request: { apiName: string } }): Promise<unknown>;
@@ -99,6 +101,21 @@ async function main(): Promise<void> {
       ['update profile', (token, i) => ({ method: 'PUT', path: '/api/v1/users/me', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ full_name: `Driver ${i}` }) })],
     ];
     console.log(`bus: ${ON_KAFKA ? `Kafka (broker pid ${broker ?? 'not found'})` : 'in-process'}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    // Idle first: what the process and the broker spend per second with no client.
+    await new Promise((done) => setTimeout(done, 3000));
+    requests.clear();
+    const idleMain = statTicks(`/proc/self/task/${process.pid}/stat`);
+    const idleNode = process.cpuUsage();
+    const idleBroker = broker ? statTicks(`/proc/${broker}/stat`) : 0;
+    await new Promise((done) => setTimeout(done, IDLE_SECONDS * 1000));
+    const perSecond = (ticks: number) => ((ticks * 10) / IDLE_SECONDS).toFixed(1);
+    const idleCpu = process.cpuUsage(idleNode);
+    console.log(
+      `idle ${IDLE_SECONDS} s, CPU ms/s: node main thread ${perSecond(statTicks(`/proc/self/task/${process.pid}/stat`) - idleMain)}, ` +
+        `node process ${((idleCpu.user + idleCpu.system) / 1000 / IDLE_SECONDS).toFixed(1)}` +
+        (broker ? `, broker ${perSecond(statTicks(`/proc/${broker}/stat`) - idleBroker)} (shared: other clients' too)` : '') +
+        (ON_KAFKA ? `; Kafka requests/s ${([...requests.values()].reduce((a, b) => a + b, 0) / IDLE_SECONDS).toFixed(1)}` : ''),
+    );
     for (const concurrency of CONCURRENCIES) {
       for (const [name, request] of kinds) {
         await new Promise((done) => setTimeout(done, 1500)); // the previous run's tail (commits, fetches) ends
