@@ -59,7 +59,7 @@ export interface KafkaMessageBusOptions {
 export const DEFAULT_KAFKA_SESSION_TIMEOUT_MS = 6_000;
 export const DEFAULT_KAFKA_HEARTBEAT_INTERVAL_MS = 1_000;
 export const DEFAULT_CONSUMER_RECOVERY_TIMEOUT_MS = 120_000;
-export const DEFAULT_KAFKA_COMMIT_INTERVAL_MS = 100;
+export const DEFAULT_KAFKA_COMMIT_INTERVAL_MS = 500;
 const ENSURE_TOPICS_TIMEOUT_MS = 30_000;
 
 /** kafkajs marks protocol errors a later attempt may not meet again (leader election, metadata lag). */
