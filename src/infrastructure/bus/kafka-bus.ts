@@ -10,6 +10,7 @@ import { UnavailableError } from '../../domain/shared/errors';
 import type { Logger } from '../logging/logger';
 import type { ConsumerFailedError, ConsumerStatus } from './consumer-status';
 import { errorText, retryPolicyOf } from './delivery';
+import { useRequestQueueWithoutIdleTimer } from './kafka-request-queue';
 import { KafkaSubscription } from './kafka-subscription';
 import type { Consumer, ConsumerOptions, MessageBus, OutgoingMessage, TopicMessages } from './message-bus';
 
@@ -58,7 +59,7 @@ export interface KafkaMessageBusOptions {
 export const DEFAULT_KAFKA_SESSION_TIMEOUT_MS = 6_000;
 export const DEFAULT_KAFKA_HEARTBEAT_INTERVAL_MS = 1_000;
 export const DEFAULT_CONSUMER_RECOVERY_TIMEOUT_MS = 120_000;
-export const DEFAULT_KAFKA_COMMIT_INTERVAL_MS = 100;
+export const DEFAULT_KAFKA_COMMIT_INTERVAL_MS = 500;
 const ENSURE_TOPICS_TIMEOUT_MS = 30_000;
 
 /** kafkajs marks protocol errors a later attempt may not meet again (leader election, metadata lag). */
@@ -79,6 +80,8 @@ export class KafkaMessageBus implements MessageBus {
 
   constructor(private readonly options: KafkaMessageBusOptions) {
     this.logger = options.logger.child({ component: 'kafka-bus' });
+    // kafkajs 2.2.4 runs a 1 ms timer per open connection otherwise (kafka-request-queue.ts).
+    useRequestQueueWithoutIdleTimer();
     this.kafka = new Kafka({
       clientId: options.clientId ?? 'lapxcel-arena',
       brokers: options.brokers,

@@ -79,7 +79,7 @@ export const ConfigSchema = z.object({
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).default(6000),
   KAFKA_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
   // How long a handled offset may wait to be committed with others (docs/bus.md, "Offset commits"); 0 commits each batch at once.
-  KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(5000).default(100),
+  KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(5000).default(500),
   BUS_CONSUMER_RECOVERY_TIMEOUT_SEC: z.coerce.number().positive().default(120),
   /** /readyz fails while a projection's consumer group is more than this many messages behind. */
   READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(1000),
