@@ -99,7 +99,8 @@ async function recordValidatedBatch(
   };
   const appended: TelemetrySessionEvent[] = [];
   for (;;) {
-    const outcome = await sessions.handle(input.sessionId, command, { metadata: ctx.metadata, eventIds });
+    // Through the request's store: read-your-writes applies the appended events without reading them back.
+    const outcome = await sessions.handle(input.sessionId, command, { metadata: ctx.metadata, eventIds }, ctx.store);
     appended.push(...outcome.events);
     const batch = findRecordedBatch(outcome.state as OpenSession, batchId);
     if (batch === undefined) throw new Error(`batch ${batchId} missing from the session state after recording`);
@@ -114,5 +115,5 @@ export async function completeSession(
   sessions: TelemetrySessionRepository,
   input: { sessionId: string; userId: string },
 ): Promise<CommandOutcome<TelemetrySession, TelemetrySessionEvent>> {
-  return sessions.handle(input.sessionId, { type: 'CompleteSession', ...input, now: ctx.now().toISOString() }, { metadata: ctx.metadata });
+  return sessions.handle(input.sessionId, { type: 'CompleteSession', ...input, now: ctx.now().toISOString() }, { metadata: ctx.metadata }, ctx.store);
 }
