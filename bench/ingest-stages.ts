@@ -6,7 +6,7 @@
  * consumer's: rows as a columnar block, and that block as Arrow buffers (chDB reads them as they are).
  */
 import { findUnstorableText } from '../src/api/shared/storable-text';
-import { batchFingerprint } from '../src/commands/racing/telemetry-session-commands';
+import { batchFingerprint } from '../src/domain/racing/telemetry-batch-fingerprint';
 import { validateTelemetryBatch } from '../src/domain/racing/telemetry-point';
 import { telemetrySessionDecider, type TelemetrySession } from '../src/domain/racing/telemetry-session';
 import { readTelemetryBatchRecorded } from '../src/domain/racing/telemetry-session-events';

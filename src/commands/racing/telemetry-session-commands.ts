@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   findRecordedBatch,
   isBatchComplete,
@@ -7,6 +6,7 @@ import {
   type TelemetrySession,
   type TelemetrySessionEvent,
 } from '../../domain/racing/telemetry-session';
+import { batchFingerprint } from '../../domain/racing/telemetry-batch-fingerprint';
 import { validateTelemetryBatch } from '../../domain/racing/telemetry-point';
 import type { TelemetryBatchColumns } from '../../domain/racing/telemetry-batch';
 import type { CommandContext } from '../command-context';
@@ -41,10 +41,6 @@ export async function createSession(
   return { ...outcome, sessionId };
 }
 
-/** sha256 of the batch's columns: tells a retry (same points) from a reused id (other points). */
-export function batchFingerprint(columns: TelemetryBatchColumns): string {
-  return createHash('sha256').update(JSON.stringify(columns)).digest('hex');
-}
 
 export interface RecordBatchResult {
   outcome: CommandOutcome<TelemetrySession, TelemetrySessionEvent>;

@@ -212,7 +212,29 @@ export function packColumns(columns: TelemetryBatchColumns): string {
  * JSON (a value like 1e-7 is 5 bytes of JSON, 10.7 of base64 float64); every other form is never
  * larger than the shortest JSON of the same values.
  */
-export function packColumnsReporting(columns: TelemetryBatchColumns): { packed: string; usedFloat64: boolean } {
+export function packColumnsReporting(columns: TelemetryBatchColumns): PackedColumns {
+  let packing = packings.get(columns);
+  if (packing === undefined) {
+    packing = packOnce(columns);
+    packings.set(columns, packing);
+  }
+  return packing;
+}
+
+export interface PackedColumns {
+  readonly packed: string;
+  readonly usedFloat64: boolean;
+}
+
+/**
+ * Each columns object's packing, made once: an upload's columns are packed for its fingerprint
+ * (telemetry-batch-fingerprint.ts) and again, the same object, when its event is stored. Columns
+ * are never changed once built (a part is a new object, telemetry-batch-parts.ts), so the packing
+ * of an object stays its packing; the entry goes with the object.
+ */
+const packings = new WeakMap<TelemetryBatchColumns, PackedColumns>();
+
+function packOnce(columns: TelemetryBatchColumns): PackedColumns {
   let usedFloat64 = false;
   const length = columns.timestampMs.length;
   const writer = new Writer();
