@@ -1,4 +1,4 @@
-import { toColumns } from '../../../src/domain/racing/telemetry-batch';
+import { toColumns, type TelemetrySample } from '../../../src/domain/racing/telemetry-batch';
 import { canonicalPoint } from '../../../src/domain/racing/telemetry-point-fields';
 import { fastSample, pointToSample, TelemetryPointSchema, validateTelemetryBatch } from '../../../src/domain/racing/telemetry-point';
 import { generateSession } from '../../fixtures/telemetry/trace-generator';
@@ -72,7 +72,7 @@ describe('telemetry point fast path', () => {
       });
       const validated = validateTelemetryBatch(points);
       // The reference: each point renamed, checked by the schema, then rows to columns.
-      const samples = [];
+      const samples: TelemetrySample[] = [];
       let refused = false;
       for (const point of points) {
         const named = canonicalPoint(point);
