@@ -120,11 +120,11 @@ export function validateTelemetryBatch(points: unknown, limits: TelemetryBatchLi
     return invalid('data_points', `holds ${points.length} points; at most ${maxPoints} per batch`, { max_points: maxPoints });
   }
   // Each point goes straight into the batch's columns (no sample object per point).
-  const columns = new BatchColumnsWriter(points.length);
+  const columns = new BatchColumnsWriter();
   for (let index = 0; index < points.length; index += 1) {
     const point: unknown = points[index];
     // A point of canonical fields only that passes the fast checks is written as it is (the common case).
-    if (!writeFastPoint(point, columns, index)) {
+    if (!writeFastPoint(point, columns)) {
       const named = canonicalPoint(point);
       if (!named.ok) return invalid(`data_points.${index}.${named.field}`, named.message, { point_index: index, field: named.field });
       let sample = named.point === point ? null : fastSample(named.point);
@@ -141,7 +141,7 @@ export function validateTelemetryBatch(points: unknown, limits: TelemetryBatchLi
         }
         sample = pointToSample(parsed.data);
       }
-      columns.writeSample(sample, index);
+      columns.writeSample(sample);
     }
     const timestampMs = columns.timestampMs[index]!;
     const previousMs = index > 0 ? columns.timestampMs[index - 1]! : null;
@@ -187,8 +187,9 @@ class BatchColumnsWriter {
   /** Whether some point carried the optional channel (bit per channel, OPTIONAL order below). */
   carried = 0;
 
-  constructor(length: number) {
-    const numbers = (): number[] => new Array<number>(length);
+  // Filled by push, point after point: packed arrays (a preallocated `new Array(n)` stays holey, slower to read).
+  constructor() {
+    const numbers = (): number[] => [];
     this.timestampMs = numbers();
     this.speedKmh = numbers();
     this.throttleInput = numbers();
@@ -203,43 +204,43 @@ class BatchColumnsWriter {
     this.worldX = numbers();
     this.worldY = numbers();
     this.worldZ = numbers();
-    this.isInPit = new Array<boolean | null>(length);
-    this.isInPitLane = new Array<boolean | null>(length);
-    this.isValidLap = new Array<boolean | null>(length);
+    this.isInPit = [];
+    this.isInPitLane = [];
+    this.isValidLap = [];
   }
 
-  writeSample(sample: TelemetrySample, index: number): void {
-    this.timestampMs[index] = sample.timestampMs;
-    this.speedKmh[index] = sample.speedKmh;
-    this.throttleInput[index] = sample.throttleInput;
-    this.brakeInput[index] = sample.brakeInput;
-    this.steeringInput[index] = sample.steeringInput;
-    this.gear[index] = sample.gear;
-    this.rpm[index] = sample.rpm;
-    this.optional(index, sample.completedLaps, sample.normalizedCarPosition, sample.currentLapTimeMs, sample.currentSectorIndex);
-    this.positions(index, sample.worldX, sample.worldY, sample.worldZ);
-    this.flags(index, sample.isInPit, sample.isInPitLane, sample.isValidLap);
+  writeSample(sample: TelemetrySample): void {
+    this.timestampMs.push(sample.timestampMs);
+    this.speedKmh.push(sample.speedKmh);
+    this.throttleInput.push(sample.throttleInput);
+    this.brakeInput.push(sample.brakeInput);
+    this.steeringInput.push(sample.steeringInput);
+    this.gear.push(sample.gear);
+    this.rpm.push(sample.rpm);
+    this.optional(sample.completedLaps, sample.normalizedCarPosition, sample.currentLapTimeMs, sample.currentSectorIndex);
+    this.positions(sample.worldX, sample.worldY, sample.worldZ);
+    this.flags(sample.isInPit, sample.isInPitLane, sample.isValidLap);
   }
 
-  optional(index: number, completedLaps: number | null, normalizedCarPosition: number | null, currentLapTimeMs: number | null, currentSectorIndex: number | null): void {
-    this.completedLaps[index] = completedLaps;
-    this.normalizedCarPosition[index] = normalizedCarPosition;
-    this.currentLapTimeMs[index] = currentLapTimeMs;
-    this.currentSectorIndex[index] = currentSectorIndex;
+  optional(completedLaps: number | null, normalizedCarPosition: number | null, currentLapTimeMs: number | null, currentSectorIndex: number | null): void {
+    this.completedLaps.push(completedLaps);
+    this.normalizedCarPosition.push(normalizedCarPosition);
+    this.currentLapTimeMs.push(currentLapTimeMs);
+    this.currentSectorIndex.push(currentSectorIndex);
     this.carried |= (completedLaps !== null ? 1 : 0) | (normalizedCarPosition !== null ? 2 : 0) | (currentLapTimeMs !== null ? 4 : 0) | (currentSectorIndex !== null ? 8 : 0);
   }
 
-  positions(index: number, worldX: number | null, worldY: number | null, worldZ: number | null): void {
-    this.worldX[index] = worldX;
-    this.worldY[index] = worldY;
-    this.worldZ[index] = worldZ;
+  positions(worldX: number | null, worldY: number | null, worldZ: number | null): void {
+    this.worldX.push(worldX);
+    this.worldY.push(worldY);
+    this.worldZ.push(worldZ);
     this.carried |= (worldX !== null ? 16 : 0) | (worldY !== null ? 32 : 0) | (worldZ !== null ? 64 : 0);
   }
 
-  flags(index: number, isInPit: boolean | null, isInPitLane: boolean | null, isValidLap: boolean | null): void {
-    this.isInPit[index] = isInPit;
-    this.isInPitLane[index] = isInPitLane;
-    this.isValidLap[index] = isValidLap;
+  flags(isInPit: boolean | null, isInPitLane: boolean | null, isValidLap: boolean | null): void {
+    this.isInPit.push(isInPit);
+    this.isInPitLane.push(isInPitLane);
+    this.isValidLap.push(isValidLap);
     this.carried |= (isInPit !== null ? 128 : 0) | (isInPitLane !== null ? 256 : 0) | (isValidLap !== null ? 512 : 0);
   }
 
@@ -291,8 +292,8 @@ const optionalFlag = (value: unknown): boolean | null | undefined => (absent(val
  * Runs once per point: no closures or arrays per call, only the sample.
  */
 export function fastSample(point: unknown): TelemetrySample | null {
-  const one = new BatchColumnsWriter(1);
-  if (!writeFastPoint(point, one, 0)) return null;
+  const one = new BatchColumnsWriter();
+  if (!writeFastPoint(point, one)) return null;
   return {
     timestampMs: one.timestampMs[0]!,
     speedKmh: one.speedKmh[0]!,
@@ -315,12 +316,12 @@ export function fastSample(point: unknown): TelemetrySample | null {
 }
 
 /**
- * {@link fastSample}'s checks, writing the point into `columns` at `index` instead of building a
- * sample: false (nothing to rely on written) when the point is not one the fast path accepts as it
+ * {@link fastSample}'s checks, writing the point into `columns` instead of building a
+ * sample (appended as the next point): false, nothing written, when the point is not one the fast path accepts as it
  * is, which includes any point with a field that is not canonical (an alias, an unknown field: the
  * caller renames or refuses it, as before).
  */
-function writeFastPoint(point: unknown, columns: BatchColumnsWriter, index: number): boolean {
+function writeFastPoint(point: unknown, columns: BatchColumnsWriter): boolean {
   if (typeof point !== 'object' || point === null || Array.isArray(point)) return false;
   const p = point as Record<string, unknown>;
   const timestamp = p.timestamp;
@@ -360,15 +361,15 @@ function writeFastPoint(point: unknown, columns: BatchColumnsWriter, index: numb
   const isValidLap = optionalFlag(p.is_valid_lap);
   if (isValidLap === undefined) return false;
   if (!hasOnlyCanonicalFields(p)) return false;
-  columns.timestampMs[index] = timestampMs;
-  columns.speedKmh[index] = speed_kmh;
-  columns.throttleInput[index] = throttle_input;
-  columns.brakeInput[index] = brake_input;
-  columns.steeringInput[index] = steering_input;
-  columns.gear[index] = gear;
-  columns.rpm[index] = rpm;
-  columns.optional(index, completedLaps, normalizedCarPosition, currentLapTimeMs, currentSectorIndex);
-  columns.positions(index, worldX, worldY, worldZ);
-  columns.flags(index, isInPit, isInPitLane, isValidLap);
+  columns.timestampMs.push(timestampMs);
+  columns.speedKmh.push(speed_kmh);
+  columns.throttleInput.push(throttle_input);
+  columns.brakeInput.push(brake_input);
+  columns.steeringInput.push(steering_input);
+  columns.gear.push(gear);
+  columns.rpm.push(rpm);
+  columns.optional(completedLaps, normalizedCarPosition, currentLapTimeMs, currentSectorIndex);
+  columns.positions(worldX, worldY, worldZ);
+  columns.flags(isInPit, isInPitLane, isValidLap);
   return true;
 }
