@@ -6,11 +6,11 @@
  * consumer's: rows as a columnar block, and that block as Arrow buffers (chDB reads them as they are).
  */
 import { findUnstorableText } from '../src/api/shared/storable-text';
-import { batchFingerprint } from '../src/commands/racing/telemetry-session-commands';
+import { batchFingerprint } from '../src/domain/racing/telemetry-batch-fingerprint';
 import { validateTelemetryBatch } from '../src/domain/racing/telemetry-point';
 import { telemetrySessionDecider, type TelemetrySession } from '../src/domain/racing/telemetry-session';
 import { readTelemetryBatchRecorded } from '../src/domain/racing/telemetry-session-events';
-import { toNewEvent, upcastRecordedEvent } from '../src/infrastructure/eventstore/event-decoding';
+import { decodeRecordedEvent, toNewEvent, upcastRecordedEvent } from '../src/infrastructure/eventstore/event-decoding';
 import { arrowColumns } from '../src/infrastructure/analytics/chdb-arrow-input';
 import { pointBlock } from '../src/projections/clickhouse/racing/telemetry-analytics-projection';
 import { sessionPoints } from './lib/bench-telemetry';
@@ -51,6 +51,7 @@ for (const [round, body] of bodies.entries()) {
   const json = stage('JSON.stringify stored data', () => stored.map((event) => JSON.stringify(event.data)));
   const batchEvent = stored[0]!;
   const recorded = { id: 'e', streamId: 'session-x', type: batchEvent.type, data: JSON.parse(json[0]!) as never, metadata: batchEvent.metadata, revision: 0n, position: { commit: 0n, prepare: 0n }, createdAt: new Date() };
+  stage('sessions read model: decode, read the summary', () => decodeRecordedEvent(recorded as never).data as { pointCount?: number });
   const upcast = stage('CH: upcast (unpack)', () => upcastRecordedEvent(recorded as never));
   const data = stage('CH: readTelemetryBatchRecorded checkPoints', () => readTelemetryBatchRecorded(json[0] && JSON.parse(json[0]), { checkPoints: true }));
   const block = stage('CH: pointBlock (columns)', () => pointBlock(data, data.columns));

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   findRecordedBatch,
   isBatchComplete,
@@ -7,6 +6,7 @@ import {
   type TelemetrySession,
   type TelemetrySessionEvent,
 } from '../../domain/racing/telemetry-session';
+import { batchFingerprint } from '../../domain/racing/telemetry-batch-fingerprint';
 import { validateTelemetryBatch } from '../../domain/racing/telemetry-point';
 import type { TelemetryBatchColumns } from '../../domain/racing/telemetry-batch';
 import type { CommandContext } from '../command-context';
@@ -41,10 +41,6 @@ export async function createSession(
   return { ...outcome, sessionId };
 }
 
-/** sha256 of the batch's columns: tells a retry (same points) from a reused id (other points). */
-export function batchFingerprint(columns: TelemetryBatchColumns): string {
-  return createHash('sha256').update(JSON.stringify(columns)).digest('hex');
-}
 
 export interface RecordBatchResult {
   outcome: CommandOutcome<TelemetrySession, TelemetrySessionEvent>;
@@ -99,7 +95,8 @@ async function recordValidatedBatch(
   };
   const appended: TelemetrySessionEvent[] = [];
   for (;;) {
-    const outcome = await sessions.handle(input.sessionId, command, { metadata: ctx.metadata, eventIds });
+    // Through the request's store: read-your-writes applies the appended events without reading them back.
+    const outcome = await sessions.handle(input.sessionId, command, { metadata: ctx.metadata, eventIds }, ctx.store);
     appended.push(...outcome.events);
     const batch = findRecordedBatch(outcome.state as OpenSession, batchId);
     if (batch === undefined) throw new Error(`batch ${batchId} missing from the session state after recording`);
@@ -114,5 +111,5 @@ export async function completeSession(
   sessions: TelemetrySessionRepository,
   input: { sessionId: string; userId: string },
 ): Promise<CommandOutcome<TelemetrySession, TelemetrySessionEvent>> {
-  return sessions.handle(input.sessionId, { type: 'CompleteSession', ...input, now: ctx.now().toISOString() }, { metadata: ctx.metadata });
+  return sessions.handle(input.sessionId, { type: 'CompleteSession', ...input, now: ctx.now().toISOString() }, { metadata: ctx.metadata }, ctx.store);
 }

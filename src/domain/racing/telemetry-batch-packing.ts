@@ -212,7 +212,29 @@ export function packColumns(columns: TelemetryBatchColumns): string {
  * JSON (a value like 1e-7 is 5 bytes of JSON, 10.7 of base64 float64); every other form is never
  * larger than the shortest JSON of the same values.
  */
-export function packColumnsReporting(columns: TelemetryBatchColumns): { packed: string; usedFloat64: boolean } {
+export function packColumnsReporting(columns: TelemetryBatchColumns): PackedColumns {
+  let packing = packings.get(columns);
+  if (packing === undefined) {
+    packing = packOnce(columns);
+    packings.set(columns, packing);
+  }
+  return packing;
+}
+
+export interface PackedColumns {
+  readonly packed: string;
+  readonly usedFloat64: boolean;
+}
+
+/**
+ * Each columns object's packing, made once: an upload's columns are packed for its fingerprint
+ * (telemetry-batch-fingerprint.ts) and again, the same object, when its event is stored. Columns
+ * are never changed once built (a part is a new object, telemetry-batch-parts.ts), so the packing
+ * of an object stays its packing; the entry goes with the object.
+ */
+const packings = new WeakMap<TelemetryBatchColumns, PackedColumns>();
+
+function packOnce(columns: TelemetryBatchColumns): PackedColumns {
   let usedFloat64 = false;
   const length = columns.timestampMs.length;
   const writer = new Writer();
@@ -270,7 +292,96 @@ function unpackNumbers(reader: Reader, length: number, nullable: boolean): Array
 
 /** The packed base64 text back to columns; throws (a plain Error) on anything malformed. */
 export function unpackColumns(packed: string): TelemetryBatchColumns {
-  const reader = new Reader(Buffer.from(packed, 'base64'));
+  return unpackBytes(Buffer.from(packed, 'base64'));
+}
+
+/**
+ * The channels present in packed bytes, when their layout is one this module writes (widths 1, 2
+ * or 4, null flags 0 or 1) and complete: every check {@link unpackColumns} makes, without
+ * materialising a value, so unpacking such bytes cannot fail. Null for any other layout (malformed
+ * or not: the caller unpacks at once, and gets today's answer, error or columns).
+ */
+function canonicalChannels(bytes: Uint8Array): Channel[] | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = bytes.length;
+  if (end < 5 || bytes[0] !== PACKED_COLUMNS_FORMAT) return null;
+  const length = view.getUint32(1, true);
+  let at = 5;
+  const present: Channel[] = [];
+  for (const { name } of CHANNEL_NAMES) {
+    if (at >= end) return null;
+    const tag = bytes[at++]!;
+    if (tag === TAG.absent) {
+      if (REQUIRED.has(name)) return null;
+      continue;
+    }
+    if (BOOLEAN.has(name)) {
+      if (tag !== TAG.booleans || at + length > end) return null;
+      for (let i = at; i < at + length; i += 1) if (bytes[i]! > 2) return null;
+      at += length;
+      present.push(name);
+      continue;
+    }
+    if (tag !== 1) return null;
+    if (!REQUIRED.has(name)) {
+      if (at >= end) return null;
+      const hasNulls = bytes[at++]!;
+      if (hasNulls > 1) return null;
+      if (hasNulls === 1) at += Math.ceil(length / 8);
+    }
+    if (at >= end) return null;
+    const numeric = bytes[at++]!;
+    if (numeric === TAG.deltas) {
+      if (length === 0 || at + 9 > end) return null;
+      const width = bytes[at + 8]!;
+      if (width !== 1 && width !== 2 && width !== 4) return null;
+      at += 9 + (length - 1) * width;
+    } else if (numeric === TAG.scaled) {
+      if (at + 2 > end) return null;
+      const width = bytes[at + 1]!;
+      if (width !== 1 && width !== 2 && width !== 4) return null;
+      at += 2 + length * width;
+    } else if (numeric === TAG.float32) at += length * 4;
+    else if (numeric === TAG.float64) at += length * 8;
+    else return null;
+    if (at > end) return null;
+    present.push(name);
+  }
+  return at === end ? present : null;
+}
+
+/**
+ * The packed base64 text as columns unpacked on first read: when the bytes' layout is complete and
+ * one this module writes, the columns object has the present channels as properties and unpacks
+ * all of them the first time any is read (a consumer that reads only a batch's summary, such as
+ * the sessions read model, then never pays for 2 000 points). Any other bytes are unpacked at once,
+ * with {@link unpackColumns}'s errors: a malformed batch fails where it failed before.
+ */
+export function lazilyUnpackedColumns(packed: string): TelemetryBatchColumns {
+  const bytes = Buffer.from(packed, 'base64');
+  const present = canonicalChannels(bytes);
+  if (present === null) return unpackBytes(bytes);
+  const columns: Partial<Record<Channel, unknown>> = {};
+  const materialise = (): void => {
+    const unpacked = unpackBytes(bytes);
+    // Plain data properties from now on: later reads are ordinary property loads.
+    for (const name of present) Object.defineProperty(columns, name, { value: unpacked[name], enumerable: true, writable: true, configurable: true });
+  };
+  for (const name of present) {
+    Object.defineProperty(columns, name, {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        materialise();
+        return columns[name];
+      },
+    });
+  }
+  return columns as TelemetryBatchColumns;
+}
+
+function unpackBytes(bytes: Uint8Array): TelemetryBatchColumns {
+  const reader = new Reader(bytes);
   const format = reader.u8();
   if (format !== PACKED_COLUMNS_FORMAT) throw new Error(`unknown packed columns format ${format}`);
   const length = reader.u32();

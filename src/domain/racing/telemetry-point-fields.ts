@@ -84,6 +84,12 @@ export type CanonicalPoint =
 
 const NO_RENAMES: ReadonlyMap<string, string> = new Map();
 
+/** Whether every field of the point has its canonical name (nothing to rename, nothing unknown). */
+export function hasOnlyCanonicalFields(fields: Record<string, unknown>): boolean {
+  for (const key in fields) if (!CANONICAL.has(key)) return false;
+  return true;
+}
+
 /**
  * The point with canonical field names, and for each renamed field the name the client sent
  * (errors name the client's field). Not an object: returned unchanged for the schema to refuse.
@@ -91,14 +97,7 @@ const NO_RENAMES: ReadonlyMap<string, string> = new Map();
 export function canonicalPoint(point: unknown): CanonicalPoint {
   if (typeof point !== 'object' || point === null || Array.isArray(point)) return { ok: true, point, sentAs: NO_RENAMES };
   const fields = point as Record<string, unknown>;
-  let allCanonical = true;
-  for (const key in fields) {
-    if (!CANONICAL.has(key)) {
-      allCanonical = false;
-      break;
-    }
-  }
-  if (allCanonical) return { ok: true, point, sentAs: NO_RENAMES };
+  if (hasOnlyCanonicalFields(fields)) return { ok: true, point, sentAs: NO_RENAMES };
 
   const renamed: Record<string, unknown> = {};
   const sentAs = new Map<string, string>();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UnprocessableError, ValidationError } from '../shared/errors';
-import { toColumns, type TelemetryBatchColumns, type TelemetrySample } from './telemetry-batch';
-import { canonicalPoint } from './telemetry-point-fields';
+import type { TelemetryBatchColumns, TelemetrySample } from './telemetry-batch';
+import { canonicalPoint, hasOnlyCanonicalFields } from './telemetry-point-fields';
 
 /**
  * One uploaded telemetry point, as clients send it (snake_case JSON). The seven documented channels
@@ -119,27 +119,34 @@ export function validateTelemetryBatch(points: unknown, limits: TelemetryBatchLi
   if (points.length > maxPoints) {
     return invalid('data_points', `holds ${points.length} points; at most ${maxPoints} per batch`, { max_points: maxPoints });
   }
-  const samples: TelemetrySample[] = [];
+  // Each point goes straight into the batch's columns (no sample object per point).
+  const columns = new BatchColumnsWriter();
   for (let index = 0; index < points.length; index += 1) {
-    const named = canonicalPoint(points[index]);
-    if (!named.ok) return invalid(`data_points.${index}.${named.field}`, named.message, { point_index: index, field: named.field });
-    let sample = fastSample(named.point);
-    if (sample === null) {
-      const parsed = TelemetryPointSchema.safeParse(named.point);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        const path = issue.path.map(String);
-        // Errors name the field as the client sent it (an alias, not our canonical name).
-        if (path.length > 0) path[0] = named.sentAs.get(path[0]!) ?? path[0]!;
-        const field = path.length > 0 ? path.join('.') : null;
-        const message = field === null ? 'must be an object' : issue.message;
-        return invalid(field === null ? `data_points.${index}` : `data_points.${index}.${field}`, message, { point_index: index, field });
+    const point: unknown = points[index];
+    // A point of canonical fields only that passes the fast checks is written as it is (the common case).
+    if (!writeFastPoint(point, columns)) {
+      const named = canonicalPoint(point);
+      if (!named.ok) return invalid(`data_points.${index}.${named.field}`, named.message, { point_index: index, field: named.field });
+      let sample = named.point === point ? null : fastSample(named.point);
+      if (sample === null) {
+        const parsed = TelemetryPointSchema.safeParse(named.point);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          const path = issue.path.map(String);
+          // Errors name the field as the client sent it (an alias, not our canonical name).
+          if (path.length > 0) path[0] = named.sentAs.get(path[0]!) ?? path[0]!;
+          const field = path.length > 0 ? path.join('.') : null;
+          const message = field === null ? 'must be an object' : issue.message;
+          return invalid(field === null ? `data_points.${index}` : `data_points.${index}.${field}`, message, { point_index: index, field });
+        }
+        sample = pointToSample(parsed.data);
       }
-      sample = pointToSample(parsed.data);
+      columns.writeSample(sample);
     }
-    const previous = samples[samples.length - 1];
-    if (previous !== undefined && sample.timestampMs <= previous.timestampMs) {
-      const message = `timestamp ${new Date(sample.timestampMs).toISOString()} is not after the previous point's ${new Date(previous.timestampMs).toISOString()}; timestamps must strictly increase`;
+    const timestampMs = columns.timestampMs[index]!;
+    const previousMs = index > 0 ? columns.timestampMs[index - 1]! : null;
+    if (previousMs !== null && timestampMs <= previousMs) {
+      const message = `timestamp ${new Date(timestampMs).toISOString()} is not after the previous point's ${new Date(previousMs).toISOString()}; timestamps must strictly increase`;
       const key = `data_points.${index}.timestamp`;
       return {
         ok: false,
@@ -151,9 +158,114 @@ export function validateTelemetryBatch(points: unknown, limits: TelemetryBatchLi
         }),
       };
     }
-    samples.push(sample);
   }
-  return { ok: true, batch: toColumns(samples) };
+  return { ok: true, batch: columns.batch() };
+}
+
+/**
+ * The columns of a batch being validated, one array per channel of the batch's length, written
+ * point by point. Optional channels no point carried are left out of the batch (as toColumns does).
+ */
+class BatchColumnsWriter {
+  readonly timestampMs: number[];
+  readonly speedKmh: number[];
+  readonly throttleInput: number[];
+  readonly brakeInput: number[];
+  readonly steeringInput: number[];
+  readonly gear: number[];
+  readonly rpm: number[];
+  readonly completedLaps: Array<number | null>;
+  readonly normalizedCarPosition: Array<number | null>;
+  readonly currentLapTimeMs: Array<number | null>;
+  readonly currentSectorIndex: Array<number | null>;
+  readonly worldX: Array<number | null>;
+  readonly worldY: Array<number | null>;
+  readonly worldZ: Array<number | null>;
+  readonly isInPit: Array<boolean | null>;
+  readonly isInPitLane: Array<boolean | null>;
+  readonly isValidLap: Array<boolean | null>;
+  /** Whether some point carried the optional channel (bit per channel, OPTIONAL order below). */
+  carried = 0;
+
+  // Filled by push, point after point: packed arrays (a preallocated `new Array(n)` stays holey, slower to read).
+  constructor() {
+    const numbers = (): number[] => [];
+    this.timestampMs = numbers();
+    this.speedKmh = numbers();
+    this.throttleInput = numbers();
+    this.brakeInput = numbers();
+    this.steeringInput = numbers();
+    this.gear = numbers();
+    this.rpm = numbers();
+    this.completedLaps = numbers();
+    this.normalizedCarPosition = numbers();
+    this.currentLapTimeMs = numbers();
+    this.currentSectorIndex = numbers();
+    this.worldX = numbers();
+    this.worldY = numbers();
+    this.worldZ = numbers();
+    this.isInPit = [];
+    this.isInPitLane = [];
+    this.isValidLap = [];
+  }
+
+  writeSample(sample: TelemetrySample): void {
+    this.timestampMs.push(sample.timestampMs);
+    this.speedKmh.push(sample.speedKmh);
+    this.throttleInput.push(sample.throttleInput);
+    this.brakeInput.push(sample.brakeInput);
+    this.steeringInput.push(sample.steeringInput);
+    this.gear.push(sample.gear);
+    this.rpm.push(sample.rpm);
+    this.optional(sample.completedLaps, sample.normalizedCarPosition, sample.currentLapTimeMs, sample.currentSectorIndex);
+    this.positions(sample.worldX, sample.worldY, sample.worldZ);
+    this.flags(sample.isInPit, sample.isInPitLane, sample.isValidLap);
+  }
+
+  optional(completedLaps: number | null, normalizedCarPosition: number | null, currentLapTimeMs: number | null, currentSectorIndex: number | null): void {
+    this.completedLaps.push(completedLaps);
+    this.normalizedCarPosition.push(normalizedCarPosition);
+    this.currentLapTimeMs.push(currentLapTimeMs);
+    this.currentSectorIndex.push(currentSectorIndex);
+    this.carried |= (completedLaps !== null ? 1 : 0) | (normalizedCarPosition !== null ? 2 : 0) | (currentLapTimeMs !== null ? 4 : 0) | (currentSectorIndex !== null ? 8 : 0);
+  }
+
+  positions(worldX: number | null, worldY: number | null, worldZ: number | null): void {
+    this.worldX.push(worldX);
+    this.worldY.push(worldY);
+    this.worldZ.push(worldZ);
+    this.carried |= (worldX !== null ? 16 : 0) | (worldY !== null ? 32 : 0) | (worldZ !== null ? 64 : 0);
+  }
+
+  flags(isInPit: boolean | null, isInPitLane: boolean | null, isValidLap: boolean | null): void {
+    this.isInPit.push(isInPit);
+    this.isInPitLane.push(isInPitLane);
+    this.isValidLap.push(isValidLap);
+    this.carried |= (isInPit !== null ? 128 : 0) | (isInPitLane !== null ? 256 : 0) | (isValidLap !== null ? 512 : 0);
+  }
+
+  batch(): TelemetryBatchColumns {
+    const { carried } = this;
+    return {
+      timestampMs: this.timestampMs,
+      speedKmh: this.speedKmh,
+      throttleInput: this.throttleInput,
+      brakeInput: this.brakeInput,
+      steeringInput: this.steeringInput,
+      gear: this.gear,
+      rpm: this.rpm,
+      ...(carried & 1 ? { completedLaps: this.completedLaps } : {}),
+      ...(carried & 2 ? { normalizedCarPosition: this.normalizedCarPosition } : {}),
+      ...(carried & 4 ? { currentLapTimeMs: this.currentLapTimeMs } : {}),
+      ...(carried & 8 ? { currentSectorIndex: this.currentSectorIndex } : {}),
+      ...(carried & 16 ? { worldX: this.worldX } : {}),
+      ...(carried & 32 ? { worldY: this.worldY } : {}),
+      ...(carried & 64 ? { worldZ: this.worldZ } : {}),
+      ...(carried & 128 ? { isInPit: this.isInPit } : {}),
+      ...(carried & 256 ? { isInPitLane: this.isInPitLane } : {}),
+      ...(carried & 512 ? { isValidLap: this.isValidLap } : {}),
+    };
+  }
 }
 
 function invalid(key: string, message: string, extra: Record<string, unknown> = {}): TelemetryBatchValidation {
@@ -180,61 +292,84 @@ const optionalFlag = (value: unknown): boolean | null | undefined => (absent(val
  * Runs once per point: no closures or arrays per call, only the sample.
  */
 export function fastSample(point: unknown): TelemetrySample | null {
-  if (typeof point !== 'object' || point === null || Array.isArray(point)) return null;
+  const one = new BatchColumnsWriter();
+  if (!writeFastPoint(point, one)) return null;
+  return {
+    timestampMs: one.timestampMs[0]!,
+    speedKmh: one.speedKmh[0]!,
+    throttleInput: one.throttleInput[0]!,
+    brakeInput: one.brakeInput[0]!,
+    steeringInput: one.steeringInput[0]!,
+    gear: one.gear[0]!,
+    rpm: one.rpm[0]!,
+    completedLaps: one.completedLaps[0]!,
+    normalizedCarPosition: one.normalizedCarPosition[0]!,
+    currentLapTimeMs: one.currentLapTimeMs[0]!,
+    currentSectorIndex: one.currentSectorIndex[0]!,
+    isInPit: one.isInPit[0]!,
+    isInPitLane: one.isInPitLane[0]!,
+    isValidLap: one.isValidLap[0]!,
+    worldX: one.worldX[0]!,
+    worldY: one.worldY[0]!,
+    worldZ: one.worldZ[0]!,
+  };
+}
+
+/**
+ * {@link fastSample}'s checks, writing the point into `columns` instead of building a
+ * sample (appended as the next point): false, nothing written, when the point is not one the fast path accepts as it
+ * is, which includes any point with a field that is not canonical (an alias, an unknown field: the
+ * caller renames or refuses it, as before).
+ */
+function writeFastPoint(point: unknown, columns: BatchColumnsWriter): boolean {
+  if (typeof point !== 'object' || point === null || Array.isArray(point)) return false;
   const p = point as Record<string, unknown>;
   const timestamp = p.timestamp;
   let timestampMs: number;
   if (typeof timestamp === 'number') {
-    if (!isEpochMsTimestamp(timestamp)) return null;
+    if (!isEpochMsTimestamp(timestamp)) return false;
     timestampMs = timestamp;
   } else if (typeof timestamp === 'string') {
     // The ISO rules (zone required, calendar-valid dates) stay zod's: its own pattern, without a parse per point.
-    if (!ISO_DATETIME_WITH_ZONE.test(timestamp)) return null;
+    if (!ISO_DATETIME_WITH_ZONE.test(timestamp)) return false;
     timestampMs = Date.parse(timestamp);
-    if (!inTimestampRange(timestampMs)) return null;
+    if (!inTimestampRange(timestampMs)) return false;
   } else {
-    return null;
+    return false;
   }
   const { speed_kmh, throttle_input, brake_input, steering_input, gear, rpm } = p;
-  if (!inRange(speed_kmh, 0, 500) || !inRange(throttle_input, 0, 1) || !inRange(brake_input, 0, 1)) return null;
-  if (!inRange(steering_input, -1, 1) || !integerIn(gear, -1, 10) || !inRange(rpm, 0, 25_000)) return null;
+  if (!inRange(speed_kmh, 0, 500) || !inRange(throttle_input, 0, 1) || !inRange(brake_input, 0, 1)) return false;
+  if (!inRange(steering_input, -1, 1) || !integerIn(gear, -1, 10) || !inRange(rpm, 0, 25_000)) return false;
   const completedLaps = optionalNumber(p.completed_laps, 0, 100_000, true);
-  if (completedLaps === undefined) return null;
+  if (completedLaps === undefined) return false;
   const normalizedCarPosition = optionalNumber(p.normalized_car_position, 0, 1, false);
-  if (normalizedCarPosition === undefined) return null;
+  if (normalizedCarPosition === undefined) return false;
   const currentLapTimeMs = optionalNumber(p.current_lap_time_ms, 0, 86_400_000, true);
-  if (currentLapTimeMs === undefined) return null;
+  if (currentLapTimeMs === undefined) return false;
   const currentSectorIndex = optionalNumber(p.current_sector_index, 0, 31, true);
-  if (currentSectorIndex === undefined) return null;
+  if (currentSectorIndex === undefined) return false;
   const worldX = optionalNumber(p.world_x, -1e6, 1e6, false);
-  if (worldX === undefined) return null;
+  if (worldX === undefined) return false;
   const worldY = optionalNumber(p.world_y, -1e6, 1e6, false);
-  if (worldY === undefined) return null;
+  if (worldY === undefined) return false;
   const worldZ = optionalNumber(p.world_z, -1e6, 1e6, false);
-  if (worldZ === undefined) return null;
+  if (worldZ === undefined) return false;
   const isInPit = optionalFlag(p.is_in_pit);
-  if (isInPit === undefined) return null;
+  if (isInPit === undefined) return false;
   const isInPitLane = optionalFlag(p.is_in_pit_lane);
-  if (isInPitLane === undefined) return null;
+  if (isInPitLane === undefined) return false;
   const isValidLap = optionalFlag(p.is_valid_lap);
-  if (isValidLap === undefined) return null;
-  return {
-    timestampMs,
-    speedKmh: speed_kmh,
-    throttleInput: throttle_input,
-    brakeInput: brake_input,
-    steeringInput: steering_input,
-    gear,
-    rpm,
-    completedLaps,
-    normalizedCarPosition,
-    currentLapTimeMs,
-    currentSectorIndex,
-    isInPit,
-    isInPitLane,
-    isValidLap,
-    worldX,
-    worldY,
-    worldZ,
-  };
+  if (isValidLap === undefined) return false;
+  if (!hasOnlyCanonicalFields(p)) return false;
+  columns.timestampMs.push(timestampMs);
+  columns.speedKmh.push(speed_kmh);
+  columns.throttleInput.push(throttle_input);
+  columns.brakeInput.push(brake_input);
+  columns.steeringInput.push(steering_input);
+  columns.gear.push(gear);
+  columns.rpm.push(rpm);
+  columns.optional(completedLaps, normalizedCarPosition, currentLapTimeMs, currentSectorIndex);
+  columns.positions(worldX, worldY, worldZ);
+  columns.flags(isInPit, isInPitLane, isValidLap);
+  return true;
 }

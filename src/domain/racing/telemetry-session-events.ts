@@ -11,7 +11,7 @@ import {
   type TelemetryBatchColumns,
 } from './telemetry-batch';
 import { firstUnacceptablePoint, sampleAsUploadedPoint } from './telemetry-acceptance';
-import { packColumnsReporting, unpackColumns } from './telemetry-batch-packing';
+import { lazilyUnpackedColumns, packColumnsReporting, unpackColumns } from './telemetry-batch-packing';
 
 /**
  * Events of the TelemetrySession aggregate (stream `session-<id>`). Every event after
@@ -138,23 +138,29 @@ export type SessionCompleted = EventOf<typeof SessionCompleted>;
 export type TelemetrySessionEvent = SessionCreated | TelemetryBatchRecorded | LapCompleted | SectorCompleted | SessionCompleted;
 
 /**
- * The stored data as the aggregate folds it: packed columns unpacked, nothing else checked (an
- * aggregate folds what its stream holds, as it always has; consumers check with
- * {@link readTelemetryBatchRecorded}).
+ * The stored data as the aggregate folds it and the registry decodes it: packed columns unpacked,
+ * nothing else checked (an aggregate folds what its stream holds, as it always has; consumers
+ * check with {@link readTelemetryBatchRecorded}). The packing is checked whole here (a malformed
+ * one is an EventDataError now, as before), but its values are unpacked the first time a channel
+ * is read (lazilyUnpackedColumns): decoding a batch for its summary (the sessions read model, the
+ * own-write apply) costs no 2 000-point arrays.
  */
 export function unpackStoredTelemetryBatch(data: Readonly<Record<string, unknown>>): TelemetryBatchRecordedData {
   if (data.batchFormat === undefined) return data as unknown as TelemetryBatchRecordedData;
   const { batchFormat: _format, packedColumns: _packed, ...rest } = data;
-  return { ...rest, columns: storedColumns(data) } as unknown as TelemetryBatchRecordedData;
+  return { ...rest, columns: storedColumns(data, lazilyUnpackedColumns) } as unknown as TelemetryBatchRecordedData;
 }
 
 /** The columns of either stored format (unchecked beyond the packing itself). */
-function storedColumns(data: { batchFormat?: unknown; packedColumns?: unknown; columns?: unknown }): unknown {
+function storedColumns(
+  data: { batchFormat?: unknown; packedColumns?: unknown; columns?: unknown },
+  unpack: (packed: string) => TelemetryBatchColumns = unpackColumns,
+): unknown {
   if (data.batchFormat === undefined) return data.columns;
   if (data.batchFormat !== TELEMETRY_BATCH_FORMAT) throw new EventDataError('TelemetryBatchRecorded', `unknown batchFormat ${String(data.batchFormat)}`);
   if (typeof data.packedColumns !== 'string') throw new EventDataError('TelemetryBatchRecorded', 'packedColumns is not a string');
   try {
-    return unpackColumns(data.packedColumns);
+    return unpack(data.packedColumns);
   } catch (error) {
     throw new EventDataError('TelemetryBatchRecorded', `packedColumns: ${error instanceof Error ? error.message : String(error)}`);
   }

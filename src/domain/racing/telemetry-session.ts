@@ -13,6 +13,7 @@ import {
 } from './lap-estimation-state';
 import { DEFAULT_LAP_ESTIMATOR_CONFIG } from './lap-estimator-config';
 import { batchLength, type TelemetryBatchColumns } from './telemetry-batch';
+import { isSameBatch } from './telemetry-batch-fingerprint';
 import { partEnd, sliceColumns } from './telemetry-batch-parts';
 import type {
   LapCompleted,
@@ -244,7 +245,7 @@ export function decideTelemetrySession(command: TelemetrySessionCommand, state: 
 
 function decideBatch(command: Extract<TelemetrySessionCommand, { type: 'RecordTelemetryBatch' }>, session: OpenSession): TelemetrySessionEvent[] {
   const retried = findRecordedBatch(session, command.batchId);
-  if (retried !== undefined && retried.fingerprint !== command.fingerprint) {
+  if (retried !== undefined && !isSameBatch(retried.fingerprint, command.fingerprint, command.columns)) {
     throw new ConflictError(`Batch id ${command.batchId} was already used for different data points`, { batch_id: command.batchId });
   }
   if (retried !== undefined && isBatchComplete(retried)) return [];

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { createSession, recordTelemetryBatch } from '../../../src/commands/racing/telemetry-session-commands';
 import { TelemetrySessionRepository } from '../../../src/commands/racing/telemetry-session-repository';
+import { RecordingEventStore } from '../../../src/commands/recording-event-store';
 import type { Analytics } from '../../../src/infrastructure/analytics/analytics';
 import type { RecordedEvent } from '../../../src/infrastructure/eventstore/event-store';
 import { applyEventsToClickHouse, applyToClickHouse, migrateClickHouseProjection } from '../../../src/projections/clickhouse/clickhouse-projection-runner';
@@ -254,5 +255,23 @@ describe('ClickHouse racing projection (chDB)', () => {
     );
     expect(columns.length).toBeGreaterThan(30);
     for (const column of columns) expect(schema).toMatch(new RegExp(`\\b${column.name}\\b`));
+  });
+});
+
+// Last: it adds a session to the shared history the replays above compare with.
+describe("a telemetry upload's own write", () => {
+  it("appends through the request's store, so read-your-writes has the batch's events without reading them back", async () => {
+    const recording = new RecordingEventStore(system.services.store);
+    const sessions = new TelemetrySessionRepository(system.services.store);
+    const ctx = { store: recording, now: () => new Date('2026-01-01T00:00:00Z'), newId: randomUUID, metadata: {} };
+    const ownerId = randomUUID();
+    const { sessionId } = await createSession(ctx, sessions, ownerId, { sessionName: 'own write', trackName: 'Generated Ring', carModel: 'GT3', weatherConditions: null, trackTemperatureC: null, airTemperatureC: null, trackLengthM: 4568.45 });
+    const points = generateSession({ seed: 21, laps: 1, hz: 10, start: 'rolling' }).points.slice(0, 300);
+    const { outcome } = await recordTelemetryBatch(ctx, sessions, { sessionId, userId: ownerId, batchId: 'own', dataPoints: points });
+    const streamId = `session-${sessionId}`;
+    const own = recording.appendedFrom(streamId, 1n);
+    expect(own).toBeDefined();
+    expect(own![own!.length - 1]!.revision).toBe(outcome.revision);
+    expect(own).toEqual(await system.services.store.readStream(streamId, { fromRevision: 1n }));
   });
 });

@@ -1,6 +1,6 @@
 import { toColumns, type TelemetryBatchColumns, type TelemetrySample } from '../../../src/domain/racing/telemetry-batch';
-import { packColumns, unpackColumns } from '../../../src/domain/racing/telemetry-batch-packing';
-import { readTelemetryBatchRecorded, toStoredTelemetryBatch } from '../../../src/domain/racing/telemetry-session-events';
+import { lazilyUnpackedColumns, packColumns, unpackColumns } from '../../../src/domain/racing/telemetry-batch-packing';
+import { readTelemetryBatchRecorded, toStoredTelemetryBatch, unpackStoredTelemetryBatch } from '../../../src/domain/racing/telemetry-session-events';
 import { EventDataError } from '../../../src/domain/shared/event-data-error';
 
 /** Telemetry batches are stored packed (format 2) and unpack to exactly the numbers uploaded (issue 9). */
@@ -136,5 +136,76 @@ describe('stored size never exceeds the JSON the parts rule measured', () => {
     expect(stored).not.toHaveProperty('batchFormat');
     expect(JSON.stringify(stored).length).toBeLessThanOrEqual(JSON.stringify(data).length);
     expect(readTelemetryBatchRecorded(JSON.parse(JSON.stringify(stored)))).toEqual(data);
+  });
+});
+
+describe('columns unpacked on first read (decoding a batch for its summary)', () => {
+  const mixed = (length = 97) =>
+    toColumns(
+      Array.from({ length }, (_, i) =>
+        sample(i, {
+          timestampMs: T0 + i * 16 + (i % 3),
+          speedKmh: (i * 1.37) % 500,
+          worldX: i % 5 === 0 ? null : i * 0.5,
+          worldZ: 1e300 / (i + 1),
+          completedLaps: i % 4 === 0 ? null : i,
+          isInPit: i % 3 === 0 ? null : i % 2 === 0,
+          rpm: Math.fround(7000 + i / 3),
+        }),
+      ),
+    );
+  /** The columns as JSON, or the error of the call itself (reading the columns afterwards must not throw). */
+  const outcome = (unpack: () => TelemetryBatchColumns): { columns: string } | { error: string } => {
+    let columns: TelemetryBatchColumns;
+    try {
+      columns = unpack();
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
+    }
+    return { columns: JSON.stringify(columns) };
+  };
+
+  it('read exactly what unpackColumns gives, channel by channel, and leave absent channels absent', () => {
+    const columns = mixed();
+    const lazy = lazilyUnpackedColumns(packColumns(columns));
+    expect(Object.keys(lazy).sort()).toEqual(Object.keys(columns).sort());
+    expect('worldY' in lazy).toBe(false);
+    expect(lazy.worldX).toEqual(columns.worldX);
+    expect(lazy).toEqual(columns);
+    expect({ ...lazy }).toEqual(columns);
+  });
+
+  it('do not unpack until a channel is read', () => {
+    const lazy = lazilyUnpackedColumns(packColumns(mixed()));
+    expect(Object.getOwnPropertyDescriptor(lazy, 'speedKmh')?.get).toBeInstanceOf(Function);
+    void lazy.gear;
+    expect(Object.getOwnPropertyDescriptor(lazy, 'speedKmh')?.value).toHaveLength(97);
+  });
+
+  it('give the same answer as unpackColumns for every truncated, extended or altered packing: error now, or the same columns', () => {
+    const bytes = Buffer.from(packColumns(mixed(9)), 'base64');
+    const variants: Buffer[] = [];
+    for (let cut = 0; cut < bytes.length; cut += 1) variants.push(bytes.subarray(0, cut));
+    variants.push(Buffer.concat([bytes, Buffer.from([0])]));
+    for (let at = 0; at < bytes.length; at += 1) {
+      for (const value of [0, 1, 2, 3, 4, 5, 9, 255]) {
+        const altered = Buffer.from(bytes);
+        altered[at] = value;
+        variants.push(altered);
+      }
+    }
+    for (const variant of variants) {
+      const packed = variant.toString('base64');
+      expect(outcome(() => lazilyUnpackedColumns(packed))).toEqual(outcome(() => unpackColumns(packed)));
+    }
+  });
+
+  it('a stored batch decodes to the same data, and a broken packing is still an EventDataError at once', () => {
+    const columns = mixed();
+    const data = { sessionId: 's', ownerId: 'u', trackName: 'Monza', carModel: 'GT3', batchId: 'b', fingerprint: 'f', pointCount: 97, firstTimestampMs: columns.timestampMs[0]!, lastTimestampMs: columns.timestampMs[96]!, recordedAt: '2026-01-01T00:00:00.000Z', columns };
+    const stored = JSON.parse(JSON.stringify(toStoredTelemetryBatch(data))) as Record<string, unknown>;
+    expect(unpackStoredTelemetryBatch(stored)).toEqual(data);
+    const broken = Buffer.from(String(stored.packedColumns), 'base64');
+    expect(() => unpackStoredTelemetryBatch({ ...stored, packedColumns: broken.subarray(0, broken.length - 3).toString('base64') })).toThrow(EventDataError);
   });
 });

@@ -1,4 +1,6 @@
-import { fastSample, pointToSample, TelemetryPointSchema } from '../../../src/domain/racing/telemetry-point';
+import { toColumns, type TelemetrySample } from '../../../src/domain/racing/telemetry-batch';
+import { canonicalPoint } from '../../../src/domain/racing/telemetry-point-fields';
+import { fastSample, pointToSample, TelemetryPointSchema, validateTelemetryBatch } from '../../../src/domain/racing/telemetry-point';
 import { generateSession } from '../../fixtures/telemetry/trace-generator';
 
 /**
@@ -47,5 +49,48 @@ describe('telemetry point fast path', () => {
     }
     expect(accepted).toBeGreaterThan(1000);
     for (const point of [null, [], 'x', 1, {}]) expect(fastSample(point)).toBeNull();
+  });
+
+  it('validates a batch straight into the columns the schema path gives (fuzzed batches: aliases, channels on some points only, bad points)', () => {
+    const base = generateSession({ seed: 7, laps: 1, hz: 2 }).points.slice(0, 60);
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    let valid = 0;
+    for (let round = 0; round < 400; round += 1) {
+      const points = base.slice(0, 1 + Math.floor(random() * base.length)).map((original) => {
+        const point: Record<string, unknown> = { ...original };
+        if (random() < 0.03) {
+          const field = FIELDS[1 + Math.floor(random() * (FIELDS.length - 1))]!;
+          const value = ODD_VALUES[Math.floor(random() * ODD_VALUES.length)];
+          if (value === undefined) delete point[field];
+          else point[field] = value;
+        }
+        if (random() < 0.1) point.is_in_pit = random() < 0.5;
+        if (random() < 0.03) point.worldY = 12.5; // an alias (camelCase)
+        if (random() < 0.003) point.tyre_pressure = 27; // an unknown field
+        return point;
+      });
+      const validated = validateTelemetryBatch(points);
+      // The reference: each point renamed, checked by the schema, then rows to columns.
+      const samples: TelemetrySample[] = [];
+      let refused = false;
+      for (const point of points) {
+        const named = canonicalPoint(point);
+        const parsed = named.ok ? TelemetryPointSchema.safeParse(named.point) : undefined;
+        if (parsed === undefined || !parsed.success) {
+          refused = true;
+          break;
+        }
+        samples.push(pointToSample(parsed.data));
+      }
+      const increasing = samples.every((sample, i) => i === 0 || sample.timestampMs > samples[i - 1]!.timestampMs);
+      expect(validated.ok).toBe(!refused && increasing);
+      if (validated.ok) {
+        valid += 1;
+        expect(validated.batch).toEqual(toColumns(samples));
+        expect(Object.keys(validated.batch).sort()).toEqual(Object.keys(toColumns(samples)).sort());
+      }
+    }
+    expect(valid).toBeGreaterThan(40);
   });
 });

@@ -1,4 +1,5 @@
 import { detectLaps, initialLapDetectorState } from '../../../src/domain/racing/lap-detection';
+import { batchFingerprint, legacyBatchFingerprint } from '../../../src/domain/racing/telemetry-batch-fingerprint';
 import {
   REMEMBERED_BATCH_IDS,
   sessionDetectorConfig,
@@ -87,6 +88,23 @@ describe('TelemetrySession decider', () => {
     const first = decide([created], record('b1'));
     spec.given([created, ...first]).when(record('b1')).then([]);
     spec.given([created, ...first]).when(record('b1', secondHalf, 'u1', 'other')).thenThrows(ConflictError, /already used/);
+  });
+
+  it('recognises a retry of a batch recorded with the fingerprint of before (JSON of the columns), and still refuses other points', () => {
+    const recordedBefore = decide([created], record('b1', firstHalf, 'u1', legacyBatchFingerprint(firstHalf)));
+    expect(batchFingerprint(firstHalf)).not.toBe(legacyBatchFingerprint(firstHalf));
+    spec.given([created, ...recordedBefore]).when(record('b1', firstHalf, 'u1', batchFingerprint(firstHalf))).then([]);
+    const otherPoints = columns(trace.slice(0, 1499));
+    spec.given([created, ...recordedBefore]).when(record('b1', otherPoints, 'u1', batchFingerprint(otherPoints))).thenThrows(ConflictError, /already used/);
+  });
+
+  it('fingerprints the points, not the columns object: same points, same fingerprint; one value changed, another', () => {
+    const again = columns(trace.slice(0, 1500));
+    expect(batchFingerprint(again)).toBe(batchFingerprint(firstHalf));
+    expect(batchFingerprint(firstHalf)).toMatch(/^packed-sha256:[0-9a-f]{64}$/);
+    const changed = columns(trace.slice(0, 1500));
+    changed.speedKmh = changed.speedKmh.map((value, i) => (i === 700 ? value + 1e-9 : value));
+    expect(batchFingerprint(changed)).not.toBe(batchFingerprint(firstHalf));
   });
 
   it('refuses points not after the last recorded one (422), naming the first point', () => {
