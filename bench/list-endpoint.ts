@@ -6,9 +6,10 @@
  * `GET /telemetry/sessions` (a page of 50 with its total) and an express "hello world" run at c=16
  * with the same load generator, one after the other, BENCH_SECONDS each (default 5).
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { startBenchApp } from './lib/bench-app';
+import { cpuMsOf, descendantsCpuMs } from './lib/process-cpu';
 import { runLoad } from './lib/http-load';
 import { helloWorld } from './lib/hello-world';
 
@@ -18,41 +19,6 @@ const CLIENTS = 16;
 /** BENCH_LIST_ROUNDS=n: list then hello world n times, one line each (on a shared machine, interleaved runs say more than one). */
 const ROUNDS = Number(process.env.BENCH_LIST_ROUNDS ?? 1);
 
-/** utime + stime of /proc/<path>/stat, in ms (clock ticks of 10 ms). */
-function cpuMsOf(statPath: string): number {
-  try {
-    const fields = readFileSync(statPath, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0; // gone meanwhile
-  }
-}
-
-/** The processes below this one (the embedded PostgreSQL's postmaster and its backends), by /proc. */
-function descendantPids(): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      parents.set(Number(entry), Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const below = new Set([process.pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, parent] of parents) {
-      if (below.has(parent) && !below.has(pid)) {
-        below.add(pid);
-        grew = true;
-      }
-    }
-  }
-  below.delete(process.pid);
-  return [...below];
-}
-
 /**
  * CPU time by who spent it: this process's main thread (the app and hello world), its other
  * threads (the load generator's worker, libuv's pool, V8's helpers) and the processes below it
@@ -61,7 +27,7 @@ function descendantPids(): number[] {
  */
 function cpuMs(): { main: number; otherThreads: number; postgres: number } {
   const main = cpuMsOf(`/proc/self/task/${process.pid}/stat`);
-  return { main, otherThreads: cpuMsOf('/proc/self/stat') - main, postgres: descendantPids().reduce((sum, pid) => sum + cpuMsOf(`/proc/${pid}/stat`), 0) };
+  return { main, otherThreads: cpuMsOf('/proc/self/stat') - main, postgres: descendantsCpuMs() };
 }
 
 interface CpuPerRequest {

@@ -5,50 +5,23 @@
  * (its processes' utime+stime from /proc). The answer is ~2 KB of text, as the list page's
  * signature row is.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/infrastructure/database/embedded-postgres';
+import { descendantsCpuMs } from './lib/process-cpu';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CLIENTS = 16;
-
-function cpuMsOf(statPath: string): number {
-  try {
-    const fields = readFileSync(statPath, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function postgresCpuMs(): number {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      parents.set(Number(entry), Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]));
-    } catch {
-      // gone
-    }
-  }
-  const below = new Set([process.pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, parent] of parents) if (below.has(parent) && !below.has(pid)) (below.add(pid), (grew = true));
-  }
-  below.delete(process.pid);
-  return [...below].reduce((sum, pid) => sum + cpuMsOf(`/proc/${pid}/stat`), 0);
-}
 
 async function run(connectionString: string): Promise<{ perSecond: number; nodeUs: number; postgresUs: number }> {
   const pool = new pg.Pool({ connectionString, max: CLIENTS });
   const statement = { name: 'floor', text: "SELECT string_agg(md5(g::text) || '/' || g, ',') FROM generate_series(1, 50) g WHERE $1::int > 0", values: [1] };
   await Promise.all(Array.from({ length: CLIENTS }, () => pool.query(statement)));
   const cpu = process.cpuUsage();
-  const postgresBefore = postgresCpuMs();
+  const postgresBefore = descendantsCpuMs();
   const deadline = Date.now() + SECONDS * 1000;
   let queries = 0;
   const startedAt = Date.now();
@@ -62,7 +35,7 @@ async function run(connectionString: string): Promise<{ perSecond: number; nodeU
   );
   const elapsed = (Date.now() - startedAt) / 1000;
   const used = process.cpuUsage(cpu);
-  const postgresUs = (postgresCpuMs() - postgresBefore) * 1000;
+  const postgresUs = (descendantsCpuMs() - postgresBefore) * 1000;
   await pool.end();
   return { perSecond: queries / elapsed, nodeUs: (used.user + used.system) / queries, postgresUs: postgresUs / queries };
 }
