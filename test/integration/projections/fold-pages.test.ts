@@ -21,6 +21,7 @@ import { migrateProjections } from '../../../src/projections/postgres/projection
 import { telemetrySessionsProjection } from '../../../src/projections/postgres/racing/telemetry-sessions-projection';
 import { trainingJobsProjection } from '../../../src/projections/postgres/training/training-jobs-projection';
 import { createProjectionQuarantineTable } from '../../../src/projections/projection-quarantine';
+import { everyEventReadable } from '../../support/every-event-readable';
 import { createTestDatabase, dropTestDatabase } from '../../support/postgres';
 
 const logger = createLogger({ name: 'fold-pages-test', level: process.env.TEST_LOG_LEVEL ?? 'error' });
@@ -270,6 +271,8 @@ async function rowsOf(schema: string, table: string): Promise<string[]> {
 describe('a rebuild folds pages in memory, with the rows of the handlers applied one by one', () => {
   beforeAll(async () => {
     await appendHistory();
+    // The reference reads the history once: all of it, not what other suites' transactions let through yet.
+    await everyEventReadable(db, store);
     for (const [i, projection] of folded.entries()) await appliedOneByOne(projection, `fold_reference_${i}`);
   });
 

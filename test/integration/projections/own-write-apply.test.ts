@@ -19,6 +19,7 @@ import { rebuildProjection } from '../../../src/projections/postgres/projection-
 import { applyBatch, applyOwnWrite, catchUpOwnWrite, migrateProjections } from '../../../src/projections/postgres/projection-runner';
 import { projectionAppliedSignalOf } from '../../../src/projections/postgres/projection-applied-signal';
 import { add } from '../../../src/projections/postgres/row-fold';
+import { everyEventReadable } from '../../support/every-event-readable';
 import { createTestDatabase, dropTestDatabase } from '../../support/postgres';
 import { relayedMessage } from '../../support/relayed-message';
 
@@ -236,6 +237,8 @@ describe('applying the own write of a command', () => {
         .orderBy('stream_id'),
     });
     const live = await snapshot();
+    // Own writes read streams, a rebuild reads `$all`, which holds back writes while other suites' transactions run.
+    await everyEventReadable(db, store);
     await rebuildProjection(db, store, usersProjection, { logger });
     expect(await snapshot()).toEqual(live);
   });
@@ -451,6 +454,7 @@ describe('the own write of a projection said as row changes, in one round trip',
     });
     const live = await snapshot();
     expect(live.users.map((row: { full_name: string }) => row.full_name).sort()).toEqual(['Folded 0', 'Folded 1', 'Folded 2', 'Folded 3']);
+    await everyEventReadable(db, store);
     await rebuildProjection(db, store, usersProjection, { logger });
     expect(await snapshot()).toEqual(live);
   });
