@@ -159,21 +159,22 @@ function runChain(found: Found, basePath: string, req: Request, res: Response, l
   req.baseUrl = `${baseUrl}${basePath}`;
   req.params = found.params;
   req.route = found.entry.route;
+  /** Leaves the chain with the request as the router would leave it. */
+  const leaveWith = (error: unknown): void => {
+    req.url = url;
+    req.baseUrl = baseUrl;
+    req.params = params;
+    leave(error);
+  };
   let index = 0;
   const next = (error?: unknown): void => {
     if (error !== undefined && error !== null && error !== 'route' && error !== 'router') {
-      req.url = url;
-      req.baseUrl = baseUrl;
-      req.params = params;
-      leave(error);
+      leaveWith(error);
       return;
     }
     const handler = found.entry.chain[index++];
     if (handler === undefined || error === 'route' || error === 'router') {
-      req.url = url;
-      req.baseUrl = baseUrl;
-      req.params = params;
-      leave(new Error(`route ${found.entry.route.path} passed the request on past its handlers; the route table cannot resume express's walk`));
+      leaveWith(new Error(`route ${found.entry.route.path} passed the request on past its handlers; the route table cannot resume express's walk`));
       return;
     }
     try {
