@@ -15,14 +15,14 @@
  * writes a sampling heap profile over the same span (bytes allocated by stack, sampled every 32 KiB;
  * open it in Chrome DevTools' Memory tab).
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { Session as InspectorSession } from 'node:inspector';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { z } from 'zod';
 import { validateTelemetryBatch } from '../src/domain/racing/telemetry-point';
 import { pointRows, telemetryAnalyticsProjection, TELEMETRY_POINT_COLUMNS, TELEMETRY_POINTS_TABLE } from '../src/projections/clickhouse/racing/telemetry-analytics-projection';
 import { startBenchApp } from './lib/bench-app';
+import { startCpuProfile, startHeapProfile } from './lib/inspector-profiles';
 import { postJson, sessionPoints } from './lib/bench-telemetry';
 import { runBench } from './lib/run-bench';
 
@@ -84,7 +84,9 @@ async function main(): Promise<void> {
     const queryableMs = performance.now() - startedAt;
     const cpuAfter = threadCpuMs();
     await profiler.stop();
+    if (process.env.BENCH_CPU_PROFILE) console.log(`CPU profile of the upload written to ${process.env.BENCH_CPU_PROFILE}`);
     await heapProfiler.stop();
+    if (process.env.BENCH_HEAP_PROFILE) console.log(`heap profile of the upload written to ${process.env.BENCH_HEAP_PROFILE}`);
     const queried = await countInClickHouse();
 
     // The raw client on the same chDB data dir and engine, into a table of the same schema.
@@ -169,48 +171,6 @@ function threadCpuMs(): { main: number; others: number; postgres: number } {
     return { main: 0, others: 0, postgres: 0 };
   }
   return { main, others, postgres };
-}
-
-/** An inspector session on this process and a promise-returning `post` to it. */
-function connectedInspector(): { session: InspectorSession; post: (method: string, params?: object) => Promise<unknown> } {
-  const session = new InspectorSession();
-  session.connect();
-  const post = (method: string, params?: object) =>
-    new Promise<unknown>((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
-  return { session, post };
-}
-
-/** A CPU profile of this process written to `file` on stop; nothing when `file` is unset. */
-async function startCpuProfile(file: string | undefined): Promise<{ stop(): Promise<void> }> {
-  if (!file) return { stop: async () => {} };
-  const { session, post } = connectedInspector();
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 200 });
-  await post('Profiler.start');
-  return {
-    stop: async () => {
-      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-      writeFileSync(file, JSON.stringify(profile));
-      session.disconnect();
-      console.log(`CPU profile of the upload written to ${file}`);
-    },
-  };
-}
-
-/** A sampling heap profile (allocations by stack, including objects collected since) written to `file` on stop; nothing when `file` is unset. */
-async function startHeapProfile(file: string | undefined): Promise<{ stop(): Promise<void> }> {
-  if (!file) return { stop: async () => {} };
-  const { session, post } = connectedInspector();
-  await post('HeapProfiler.enable');
-  await post('HeapProfiler.startSampling', { samplingInterval: 32 * 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-  return {
-    stop: async () => {
-      const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
-      writeFileSync(file, JSON.stringify(profile));
-      session.disconnect();
-      console.log(`heap profile of the upload written to ${file}`);
-    },
-  };
 }
 
 function rawClient(path: string): ClickHouseClient {

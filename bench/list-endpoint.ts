@@ -6,9 +6,8 @@
  * `GET /telemetry/sessions` (a page of 50 with its total) and an express "hello world" run at c=16
  * with the same load generator, one after the other, BENCH_SECONDS each (default 5).
  */
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
 import { startBenchApp } from './lib/bench-app';
+import { startCpuProfile } from './lib/inspector-profiles';
 import { cpuMsOf, descendantsCpuMs } from './lib/process-cpu';
 import { runLoad } from './lib/http-load';
 import { helloWorld } from './lib/hello-world';
@@ -57,19 +56,11 @@ async function measured<T extends { requests: number }>(load: () => Promise<T>):
 async function profiled<T>(name: string, load: () => Promise<T>): Promise<T> {
   const prefix = process.env.BENCH_CPU_PROFILE;
   if (prefix === undefined || prefix === '') return load();
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params?: object): Promise<unknown> =>
-    new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 200 });
-  await post('Profiler.start');
+  const profile = await startCpuProfile(`${prefix}-${name}.cpuprofile`);
   try {
     return await load();
   } finally {
-    const stopped = (await post('Profiler.stop')) as { profile: unknown };
-    writeFileSync(`${prefix}-${name}.cpuprofile`, JSON.stringify(stopped.profile));
-    session.disconnect();
+    await profile.stop();
   }
 }
 
